@@ -1,0 +1,9 @@
+package dev.ggda.config;
+
+public enum AttributionMethod {
+  TRAK,
+  TRACIN,
+  IF,
+  GRADDOT,
+  GRADCOS
+}

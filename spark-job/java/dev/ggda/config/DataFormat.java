@@ -1,0 +1,9 @@
+package dev.ggda.config;
+
+public enum DataFormat {
+  PARQUET,
+  CSV,
+  LIBSVM,
+  IDX,
+  SYNTHETIC
+}

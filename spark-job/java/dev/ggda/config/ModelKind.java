@@ -1,0 +1,6 @@
+package dev.ggda.config;
+
+public enum ModelKind {
+  LOGISTIC,
+  MLP
+}

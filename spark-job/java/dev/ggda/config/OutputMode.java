@@ -1,0 +1,7 @@
+package dev.ggda.config;
+
+public enum OutputMode {
+  ERROR,
+  OVERWRITE,
+  RESUME
+}

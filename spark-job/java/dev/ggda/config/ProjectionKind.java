@@ -1,0 +1,8 @@
+package dev.ggda.config;
+
+public enum ProjectionKind {
+  RADEMACHER,
+  GAUSSIAN,
+  FACTORED,
+  NONE
+}

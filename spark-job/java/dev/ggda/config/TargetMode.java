@@ -1,0 +1,6 @@
+package dev.ggda.config;
+
+public enum TargetMode {
+  PER_EXAMPLE,
+  AGGREGATE
+}
