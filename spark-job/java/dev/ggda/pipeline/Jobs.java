@@ -1,0 +1,105 @@
+package dev.ggda.pipeline;
+
+import dev.ggda.config.ConfigLoader;
+import dev.ggda.config.GgdaConfig;
+import dev.ggda.io.RunOutput;
+import dev.ggda.spark.Sessions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+
+/** What each CLI subcommand runs, given a validated config. */
+public final class Jobs {
+  /** Where Debian's dataset-fashion-mnist package puts the IDX files. */
+  public static final String FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist";
+
+  private Jobs() {}
+
+  /** All stages available in this version: load, train (or load the model), evaluate, write. */
+  public static void run(GgdaConfig config) {
+    execute(config, "run");
+  }
+
+  /** Loads and validates the data, trains the model and writes model/ and run.json. */
+  public static void train(GgdaConfig config) {
+    execute(config, "train");
+  }
+
+  /** Loads and validates the inputs and the model file, writes nothing. */
+  public static void validate(GgdaConfig config) {
+    SparkSession spark = Sessions.getOrCreate("ggda validate");
+    Console console = Console.stdout();
+    Pipeline p = new Pipeline(spark, config, "validate", console);
+    p.load();
+    if (config.model().load() != null) {
+      ModelLoading.load(spark, config.model().load(), p.trainData());
+    }
+    console.info("validate: inputs are valid");
+  }
+
+  /**
+   * The demo: Fashion-MNIST when Debian's dataset-fashion-mnist is installed (otherwise the
+   * synthetic mixture), the default MLP, output under {@code outDir}.
+   */
+  public static void demo(String configPath, List<String> sets, String outDir) {
+    Console console = Console.stdout();
+    String base;
+    if (configPath != null) {
+      base = readFile(configPath);
+    } else if (Files.exists(Path.of(FASHION_MNIST_DIR, "train-images-idx3-ubyte.gz"))) {
+      base = resource("/dev/ggda/config/demo-fashion-mnist.yaml");
+      console.info("demo: Fashion-MNIST from %s", FASHION_MNIST_DIR);
+    } else {
+      base = resource("/dev/ggda/config/demo-synthetic.yaml");
+      console.info("demo: %s not found, using the synthetic Gaussian mixture instead;"
+          + " `apt-get install dataset-fashion-mnist` gets the real data", FASHION_MNIST_DIR);
+    }
+    List<String> all = new ArrayList<>();
+    all.add("output.mode=overwrite");
+    all.addAll(sets);
+    all.add("output.path=" + outDir);
+    String where = execute(ConfigLoader.fromYaml(base, all), "demo");
+    console.info("demo: done. model: %s/model, run summary: %s/run.json", where, where);
+  }
+
+  static String execute(GgdaConfig config, String command) {
+    Console console = Console.stdout();
+    SparkSession spark = Sessions.getOrCreate("ggda " + command);
+    RunOutput out = RunOutput.open(config.output().path(), config.output().mode(), spark.sparkContext().hadoopConfiguration());
+    try {
+      Pipeline p = new Pipeline(spark, config, command, console);
+      p.load();
+      p.obtainModel();
+      String where = p.write(out);
+      console.info("%s: wrote %s", command, where);
+      return where;
+    } finally {
+      out.abort();
+    }
+  }
+
+  private static String resource(String name) {
+    try (InputStream in = Jobs.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalStateException("resource " + name + " missing from the ggda jar");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String readFile(String path) {
+    try {
+      return Files.readString(Path.of(path));
+    } catch (IOException e) {
+      throw new dev.ggda.InputException("config file not found: " + path + "; pass an existing YAML file with --config");
+    }
+  }
+}

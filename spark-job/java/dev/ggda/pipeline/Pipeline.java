@@ -1,0 +1,109 @@
+package dev.ggda.pipeline;
+
+import dev.ggda.InputException;
+import dev.ggda.config.ConfigLoader;
+import dev.ggda.config.GgdaConfig;
+import dev.ggda.data.DataLoader;
+import dev.ggda.data.LoadedData;
+import dev.ggda.io.RunInfo;
+import dev.ggda.io.RunOutput;
+import dev.ggda.model.ModelStore;
+import dev.ggda.model.TrainedModel;
+import dev.ggda.spark.ModelMetrics;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * One run of the job: load and validate the data, obtain the model (train or load), evaluate it,
+ * and write model/ and run.json under output.path, committed atomically. Later stages (group,
+ * featurize, attribute, apps) hang off the same object.
+ */
+public final class Pipeline {
+  private final SparkSession spark;
+  private final GgdaConfig config;
+  private final RunInfo info;
+  private final Console console;
+
+  private LoadedData train;
+  private LoadedData targets;
+  private TrainedModel model;
+
+  public Pipeline(SparkSession spark, GgdaConfig config, String command, Console console) {
+    this.spark = spark;
+    this.config = config;
+    this.info = new RunInfo(command, ConfigLoader.toTree(config));
+    this.console = console;
+  }
+
+  public RunInfo info() {
+    return info;
+  }
+
+  public TrainedModel model() {
+    return model;
+  }
+
+  public LoadedData trainData() {
+    return train;
+  }
+
+  public LoadedData targetData() {
+    return targets;
+  }
+
+  /** Loads and validates train and target data (no heavy work before this passes). */
+  public void load() {
+    info.stage("load", () -> {
+      train = DataLoader.load(spark, config.data().train(), config.data().classes(), "train");
+      info.count("train_rows", train.count()).count("features", train.dim()).count("classes", train.classes());
+      console.info("load: train %,d rows x %d features, %d classes", train.count(), train.dim(), train.classes());
+      if (config.data().targets() != null) {
+        targets = DataLoader.load(spark, config.data().targets(), train.classes(), "targets");
+        if (targets.dim() != train.dim()) {
+          throw new InputException(
+              "data.targets: examples have " + targets.dim() + " features but data.train has " + train.dim()
+                  + "; point data.targets.path at data of the same shape as the training set");
+        }
+        info.count("target_rows", targets.count());
+        console.info("load: targets %,d rows", targets.count());
+      }
+    });
+  }
+
+  /** Trains the model (or loads model.load) and records its accuracy on train and targets. */
+  public void obtainModel() {
+    if (config.model().load() != null) {
+      model = info.stage("model_load", () -> ModelLoading.load(spark, config.model().load(), train));
+      console.info("model: loaded %s from %s", model.architecture(), config.model().load());
+    } else {
+      model = info.stage("train", () -> new TrainingStage(spark, config, console).train(train));
+    }
+    info.count("members", model.memberCount()).count("checkpoints_per_member", model.members().get(0).size());
+    info.count("parameters", model.architecture().paramCount());
+    info.stage("evaluate_model", () -> {
+      float[] p = model.finalCheckpoint(0).params();
+      record("train", ModelMetrics.evaluate(train.examples(), model.architecture(), p, 1024));
+      if (targets != null) {
+        record("targets", ModelMetrics.evaluate(targets.examples(), model.architecture(), p, 1024));
+      }
+    });
+  }
+
+  private void record(String split, ModelMetrics m) {
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("rows", m.count);
+    v.put("accuracy", m.accuracy());
+    v.put("mean_loss", m.meanLoss());
+    info.metric(split, v);
+    console.info("model: %s accuracy %.4f, mean loss %.4f (%,d rows)", split, m.accuracy(), m.meanLoss(), m.count);
+  }
+
+  /** Writes model/ and run.json to staging and commits the output folder. */
+  public String write(RunOutput out) {
+    info.stage("write", () -> ModelStore.save(model, out.path("model"), spark.sparkContext().hadoopConfiguration()));
+    out.writeText("run.json", info.toJson());
+    out.commit();
+    return out.finalPath();
+  }
+}
