@@ -175,7 +175,7 @@ public final class DistributedTrainer {
         return all;
       }
       return java.util.stream.IntStream.range(0, ids.length)
-          .filter(i -> (MemberSubsets.mix(MemberSubsets.mix(seed, 1000 + member), ids[i]) >>> 11) * 0x1.0p-53 < fraction)
+          .filter(i -> dev.ggda.math.Seeds.unit(MemberSubsets.mix(MemberSubsets.mix(seed, 1000 + member), ids[i])) < fraction)
           .toArray();
     }
 

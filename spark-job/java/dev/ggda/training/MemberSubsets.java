@@ -1,17 +1,15 @@
 package dev.ggda.training;
 
+import dev.ggda.math.Seeds;
 import java.util.SplittableRandom;
 
 /** Seeded choices that must be identical wherever they are recomputed (driver, executors, reruns). */
 public final class MemberSubsets {
   private MemberSubsets() {}
 
-  /** Stafford variant 13 of the 64-bit finaliser: a strong mix of (seed, salt) into a new seed. */
+  /** See {@link Seeds#mix}. */
   public static long mix(long seed, long salt) {
-    long z = seed + 0x9E3779B97F4A7C15L * (salt + 1);
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return z ^ (z >>> 31);
+    return Seeds.mix(seed, salt);
   }
 
   /**
