@@ -135,19 +135,54 @@ public final class DistributedTrainer {
     return out;
   }
 
-  /** One shard's outcome of a round. */
-  record ShardResult(int shard, long rows, double lossSum, float[] params) implements Serializable {}
+  /**
+   * One shard's outcome of a round. A plain class, not a record: task results go through Kryo 4,
+   * which cannot set a record's final fields.
+   */
+  static final class ShardResult implements Serializable {
+    private final int shard;
+    private final long rows;
+    private final double lossSum;
+    private final float[] params;
+
+    ShardResult(int shard, long rows, double lossSum, float[] params) {
+      this.shard = shard;
+      this.rows = rows;
+      this.lossSum = lossSum;
+      this.params = params;
+    }
+
+    int shard() {
+      return shard;
+    }
+
+    long rows() {
+      return rows;
+    }
+
+    double lossSum() {
+      return lossSum;
+    }
+
+    float[] params() {
+      return params;
+    }
+  }
 
   /** The rows of one shard, in example-id order. */
   static final class Shard implements Serializable {
     final int index;
     final long[] ids;
-    final TrainingData data;
+    final float[] x;
+    final int[] y;
+    final int dim;
 
-    Shard(int index, long[] ids, TrainingData data) {
+    Shard(int index, long[] ids, float[] x, int[] y, int dim) {
       this.index = index;
       this.ids = ids;
-      this.data = data;
+      this.x = x;
+      this.y = y;
+      this.dim = dim;
     }
 
     static Shard of(int index, Iterator<Tuple2<Integer, Row>> it, int dim) {
@@ -164,7 +199,7 @@ public final class DistributedTrainer {
         y[i] = r.getInt(1);
         RowArrays.copyFloats(r, 2, x, i * dim, dim);
       }
-      return new Shard(index, ids, new TrainingData(x, y, dim));
+      return new Shard(index, ids, x, y, dim);
     }
 
     /** Rows of this shard that member m trains on: all, or a seeded Bernoulli sample by id. */
@@ -187,7 +222,7 @@ public final class DistributedTrainer {
       Network net = Network.fromFloats(arch, start);
       SplittableRandom shuffle = new SplittableRandom(
           MemberSubsets.mix(MemberSubsets.mix(cfg.seed(), 1_000_000L * (member + 1) + round), index));
-      double loss = SgdEpoch.run(net, data, rows, cfg.batchSize(), l2, s -> rate, 0, shuffle, null);
+      double loss = SgdEpoch.run(net, new TrainingData(x, y, dim), rows, cfg.batchSize(), l2, s -> rate, 0, shuffle, null);
       return new ShardResult(index, rows.length, loss, net.paramsAsFloats());
     }
   }

@@ -1,0 +1,40 @@
+package dev.ggda.attribution;
+
+import dev.ggda.featurize.BlockFeatures;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/** Scores one block of groups against all targets: one (m x k)(k x T) product per slot. */
+final class BlockScorer {
+  private BlockScorer() {}
+
+  /** Scores (m x T, row-major, double) and self-influence (m) of a block. */
+  static double[][] score(BlockFeatures b, ScoreOperator op) {
+    int m = b.groups();
+    int t = op.targets();
+    INDArray scores = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.DOUBLE, m, t);
+    INDArray self = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.DOUBLE, m, 1);
+    INDArray sq = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.DOUBLE, m, 1);
+    for (int s = 0; s < op.slots(); s++) {
+      INDArray f = Nd4j.create(b.loss[s], new long[] {m, op.k}, 'c');
+      INDArray v = Nd4j.create(op.v[s], new long[] {op.k, t}, 'c');
+      scores.addi(f.mmul(v).castTo(scores.dataType()));
+      INDArray fd = f.castTo(scores.dataType());
+      sq.addi(fd.mul(fd).sum(1).reshape(-1, 1));
+      if (op.selfInfluence) {
+        INDArray left = op.selfLeftMargin ? Nd4j.create(b.margin[s], new long[] {m, op.k}, 'c').castTo(fd.dataType()) : fd;
+        INDArray right = op.selfMatrix == null || op.selfMatrix[s] == null
+            ? fd
+            : fd.mmul(Nd4j.create(op.selfMatrix[s], new long[] {op.k, op.k}, 'c').castTo(fd.dataType()));
+        self.addi(left.mul(right).sum(1).reshape(-1, 1).muli(op.selfWeight[s]));
+      }
+    }
+    if (op.cosine) {
+      INDArray norm = Transforms.sqrt(sq, true);
+      scores.diviColumnVector(Transforms.max(norm, 1e-30, false));
+      self.assign(1.0);
+    }
+    return new double[][] {scores.toDoubleVector(), self.toDoubleVector()};
+  }
+}

@@ -1,0 +1,46 @@
+package dev.ggda.attribution;
+
+import java.io.Serializable;
+
+/**
+ * What the executors need to turn group features into scores, solved on the driver:
+ * score(G, t) = sum_s F_s[G] . v_s[:, t] (divided by ||F[G]|| for cosine), where F_s[G] is the
+ * group's projected loss-gradient sum under slot s; and
+ * self(G) = sum_s w_s a_s[G]^T M_s b_s[G] with a, b the loss or margin features and M_s a k x k
+ * matrix (identity when null). Plain arrays only: it is broadcast.
+ */
+public final class ScoreOperator implements Serializable {
+  final int k;
+  final long[] targetIds;
+  /** Per slot, k x T row-major. */
+  final float[][] v;
+  /** Divide each score by the group feature's norm (gradcos). */
+  final boolean cosine;
+  /** Per slot, k x k row-major (self-influence metric), or null for the identity. */
+  final float[][] selfMatrix;
+  final double[] selfWeight;
+  /** Self-influence's left factor: margin features (TRAK) instead of loss features. */
+  final boolean selfLeftMargin;
+  /** False where self-influence is not computed (say why in selfNote). */
+  final boolean selfInfluence;
+
+  ScoreOperator(int k, long[] targetIds, float[][] v, boolean cosine, float[][] selfMatrix, double[] selfWeight,
+      boolean selfLeftMargin, boolean selfInfluence) {
+    this.k = k;
+    this.targetIds = targetIds;
+    this.v = v;
+    this.cosine = cosine;
+    this.selfMatrix = selfMatrix;
+    this.selfWeight = selfWeight;
+    this.selfLeftMargin = selfLeftMargin;
+    this.selfInfluence = selfInfluence;
+  }
+
+  int targets() {
+    return targetIds.length;
+  }
+
+  int slots() {
+    return v.length;
+  }
+}

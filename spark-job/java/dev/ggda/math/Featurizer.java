@@ -1,0 +1,277 @@
+package dev.ggda.math;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Featurizes a block of whole groups (DESIGN.md section 5, step 4): for every model slot (member x
+ * checkpoint) one batched forward/backward per pass of rows, the per-group gradient sums stacked and
+ * projected together, and the kernel contribution TRAK needs. Spark-free; the Spark stage feeds it
+ * blocks whose composition depends only on group ids, so results do not depend on partitioning.
+ *
+ * <p>Outputs per group and slot: {@code loss} = P^T g_G (g_G = sum of loss gradients; TRAK's
+ * psi_G is its negative) and, when asked, {@code margin} = P^T sum_i grad f_i (TRAK's chi_G).
+ */
+public final class Featurizer {
+
+  public enum KernelKind {
+    NONE,
+    EXACT,
+    BATCHED,
+    SAMPLED
+  }
+
+  /**
+   * @param marginSums also compute chi_G (TRAK)
+   * @param kernel which k x k kernel contribution to accumulate
+   * @param sampleFraction SAMPLED: fraction of examples in the kernel
+   * @param sampleSeed SAMPLED: seed of the per-example inclusion draw
+   * @param passRows rows per forward/backward pass (bigger groups are chunked and summed)
+   */
+  public record Spec(
+      Projection.Kind projection,
+      int dim,
+      long seed,
+      boolean marginSums,
+      KernelKind kernel,
+      double sampleFraction,
+      long sampleSeed,
+      int passRows) {}
+
+  /** One model to featurize under: ensemble member, checkpoint index and its parameters. */
+  public record Slot(int member, int checkpoint, float[] params) {}
+
+  /**
+   * Rows of whole groups, ordered by group: group j is rows [starts[j], starts[j+1]).
+   *
+   * @param x row-major features (rows x dim)
+   */
+  public record Rows(float[] x, int[] y, long[] exampleIds, int dim, long[] groupIds, int[] starts) {
+    public int groups() {
+      return groupIds.length;
+    }
+
+    public int rows() {
+      return y.length;
+    }
+  }
+
+  /**
+   * Per slot s: loss[s] and margin[s] are (groups x k) row-major; kernel[s] is k x k (or null);
+   * kernelRows[s] counts the examples the kernel summed (exact/sampled) or the groups (batched).
+   */
+  public record Output(long[] groupIds, int[] sizes, float[][] loss, float[][] margin, double[][] kernel, long[] kernelRows) {}
+
+  private Featurizer() {}
+
+  public static Output featurize(Architecture arch, List<Slot> slots, Spec spec, Rows rows) {
+    int m = rows.groups();
+    int[] sizes = new int[m];
+    boolean allSingle = true;
+    for (int j = 0; j < m; j++) {
+      sizes[j] = rows.starts()[j + 1] - rows.starts()[j];
+      if (sizes[j] == 0) {
+        throw new IllegalArgumentException("group " + rows.groupIds()[j] + " is empty");
+      }
+      allSingle &= sizes[j] == 1;
+    }
+    int s = slots.size();
+    float[][] loss = new float[s][];
+    float[][] margin = spec.marginSums() ? new float[s][] : null;
+    double[][] kernel = spec.kernel() == KernelKind.NONE ? null : new double[s][];
+    long[] kernelRows = new long[s];
+    for (int si = 0; si < s; si++) {
+      Slot slot = slots.get(si);
+      Network net = Network.fromFloats(arch, slot.params());
+      Projection proj = new Projection(spec.projection(), arch.paramCount(), spec.dim(), spec.seed(), slot.member(), slot.checkpoint());
+      SlotResult r = allSingle ? perExample(net, proj, spec, rows) : grouped(net, proj, spec, rows, sizes);
+      loss[si] = r.loss;
+      if (margin != null) {
+        margin[si] = r.margin;
+      }
+      if (kernel != null) {
+        kernel[si] = r.kernel;
+        kernelRows[si] = r.kernelRows;
+      }
+    }
+    return new Output(rows.groupIds().clone(), sizes, loss, margin, kernel, kernelRows);
+  }
+
+  private record SlotResult(float[] loss, float[] margin, double[] kernel, long kernelRows) {}
+
+  /**
+   * Groups of one example: one backward of the margin gives the per-example features phi_i; the
+   * loss-gradient features follow exactly as -Q_i phi_i (dl/df = -(1 - p_y)), so the projection
+   * GEMM runs once. This is the per-example baseline, batched and vectorised.
+   */
+  private static SlotResult perExample(Network net, Projection proj, Spec spec, Rows rows) {
+    int n = rows.rows();
+    int k = proj.dim();
+    float[] loss = new float[n * k];
+    float[] margin = spec.marginSums() ? new float[n * k] : null;
+    INDArray kernel = spec.kernel() == KernelKind.NONE ? null : Nd4j.zeros(DataType.DOUBLE, k, k);
+    long kernelRows = 0;
+    for (int r0 = 0; r0 < n; r0 += spec.passRows()) {
+      int r1 = Math.min(n, r0 + spec.passRows());
+      int[] y = java.util.Arrays.copyOfRange(rows.y(), r0, r1);
+      Network.ForwardPass fp = net.forward(batch(rows, r0, r1));
+      INDArray logits = fp.logits();
+      INDArray phi = proj.project(net.backward(fp, Losses.marginGradient(logits, y)).perExample(net.architecture()));
+      INDArray q = Losses.oneMinusTrueProbability(logits, y).reshape(-1, 1);
+      INDArray psi = phi.mulColumnVector(q).negi();
+      copyRows(psi, loss, r0, k);
+      if (margin != null) {
+        copyRows(phi, margin, r0, k);
+      }
+      if (kernel != null) {
+        INDArray used = spec.kernel() == KernelKind.SAMPLED ? sampledRows(phi, rows, r0, r1, spec) : phi;
+        if (used != null) {
+          kernel.addi(used.transpose().mmul(used).castTo(DataType.DOUBLE));
+          kernelRows += used.rows();
+        }
+      }
+    }
+    return new SlotResult(loss, margin, kernel == null ? null : kernel.toDoubleVector(), kernelRows);
+  }
+
+  private static SlotResult grouped(Network net, Projection proj, Spec spec, Rows rows, int[] sizes) {
+    Architecture arch = net.architecture();
+    int m = rows.groups();
+    int k = proj.dim();
+    long p = arch.paramCount();
+    boolean withMargin = spec.marginSums() || spec.kernel() == KernelKind.BATCHED;
+    // Stacked [loss sums; margin sums] (m or 2m x p), projected in one pass over P's blocks.
+    INDArray stacked = Nd4j.zeros(DataType.FLOAT, withMargin ? 2L * m : m, p);
+    INDArray kernel = spec.kernel() == KernelKind.NONE ? null : Nd4j.zeros(DataType.DOUBLE, k, k);
+    long kernelRows = 0;
+    Segments seg = Segments.of(rows.starts(), spec.passRows());
+    for (int[] pass : seg.passes(spec.passRows())) {
+      int s0 = pass[0];
+      int s1 = pass[1];
+      int r0 = seg.start[s0];
+      int r1 = seg.start[s1];
+      int[] y = java.util.Arrays.copyOfRange(rows.y(), r0, r1);
+      int[] local = new int[s1 - s0 + 1];
+      for (int j = s0; j <= s1; j++) {
+        local[j - s0] = seg.start[j] - r0;
+      }
+      Network.ForwardPass fp = net.forward(batch(rows, r0, r1));
+      INDArray logits = fp.logits();
+      addRows(stacked, 0, seg, s0, GroupGradients.sums(arch, net.backward(fp, Losses.crossEntropyGradient(logits, y)), local));
+      if (withMargin || spec.kernel() == KernelKind.EXACT || spec.kernel() == KernelKind.SAMPLED) {
+        BatchGradient mg = net.backward(fp, Losses.marginGradient(logits, y));
+        if (withMargin) {
+          addRows(stacked, m, seg, s0, GroupGradients.sums(arch, mg, local));
+        }
+        if (spec.kernel() == KernelKind.EXACT || spec.kernel() == KernelKind.SAMPLED) {
+          INDArray phi = proj.project(mg.perExample(arch));
+          INDArray used = spec.kernel() == KernelKind.SAMPLED ? sampledRows(phi, rows, r0, r1, spec) : phi;
+          if (used != null) {
+            kernel.addi(used.transpose().mmul(used).castTo(DataType.DOUBLE));
+            kernelRows += used.rows();
+          }
+        }
+      }
+    }
+    INDArray projected = proj.project(stacked);
+    float[] loss = projected.get(NDArrayIndex.interval(0, m), NDArrayIndex.all()).dup('c').toFloatVector();
+    float[] margin = null;
+    if (withMargin) {
+      INDArray chi = projected.get(NDArrayIndex.interval(m, 2L * m), NDArrayIndex.all()).dup('c');
+      if (spec.marginSums()) {
+        margin = chi.toFloatVector();
+      }
+      if (spec.kernel() == KernelKind.BATCHED) {
+        // sum_G (1/|G|) chi_G chi_G^T = chi^T diag(1/|G|) chi
+        INDArray inv = Nd4j.create(java.util.Arrays.stream(sizes).mapToDouble(v -> 1.0 / v).toArray()).reshape(-1, 1);
+        INDArray chiD = chi.castTo(DataType.DOUBLE);
+        kernel.addi(chiD.transpose().mmul(chiD.mulColumnVector(inv)));
+        kernelRows += m;
+      }
+    }
+    return new SlotResult(loss, margin, kernel == null ? null : kernel.toDoubleVector(), kernelRows);
+  }
+
+  /** Rows of phi whose examples fall in the seeded kernel sample, or null when none does. */
+  private static INDArray sampledRows(INDArray phi, Rows rows, int r0, int r1, Spec spec) {
+    List<Integer> keep = new ArrayList<>();
+    for (int i = r0; i < r1; i++) {
+      if (Seeds.unit(Seeds.mix(spec.sampleSeed(), rows.exampleIds()[i])) < spec.sampleFraction()) {
+        keep.add(i - r0);
+      }
+    }
+    if (keep.isEmpty()) {
+      return null;
+    }
+    return phi.getRows(keep.stream().mapToInt(Integer::intValue).toArray());
+  }
+
+  /** Adds segment rows of {@code sums} into the rows of their groups (offset by {@code base}). */
+  private static void addRows(INDArray stacked, int base, Segments seg, int s0, INDArray sums) {
+    for (int j = 0; j < sums.rows(); j++) {
+      stacked.getRow(base + seg.group[s0 + j]).addi(sums.getRow(j));
+    }
+  }
+
+  /**
+   * The groups cut into segments of at most passRows rows (a group larger than a pass is chunked and
+   * its partial sums added), and consecutive segments packed into passes of at most passRows rows.
+   */
+  static final class Segments {
+    final int[] group;
+    final int[] start;
+
+    private Segments(int[] group, int[] start) {
+      this.group = group;
+      this.start = start;
+    }
+
+    static Segments of(int[] starts, int passRows) {
+      List<int[]> segs = new ArrayList<>();
+      for (int j = 0; j + 1 < starts.length; j++) {
+        for (int r = starts[j]; r < starts[j + 1]; r += passRows) {
+          segs.add(new int[] {j, r});
+        }
+      }
+      int[] group = new int[segs.size()];
+      int[] start = new int[segs.size() + 1];
+      for (int i = 0; i < segs.size(); i++) {
+        group[i] = segs.get(i)[0];
+        start[i] = segs.get(i)[1];
+      }
+      start[segs.size()] = starts[starts.length - 1];
+      return new Segments(group, start);
+    }
+
+    /** {s0, s1}: segments [s0, s1) form one pass. */
+    List<int[]> passes(int passRows) {
+      List<int[]> out = new ArrayList<>();
+      int n = group.length;
+      int s0 = 0;
+      while (s0 < n) {
+        int s1 = s0 + 1;
+        while (s1 < n && start[s1 + 1] - start[s0] <= passRows) {
+          s1++;
+        }
+        out.add(new int[] {s0, s1});
+        s0 = s1;
+      }
+      return out;
+    }
+  }
+
+  private static INDArray batch(Rows rows, int r0, int r1) {
+    int d = rows.dim();
+    float[] x = java.util.Arrays.copyOfRange(rows.x(), r0 * d, r1 * d);
+    return Nd4j.create(x, new long[] {r1 - r0, d}, 'c');
+  }
+
+  private static void copyRows(INDArray src, float[] dst, int rowOffset, int k) {
+    float[] v = src.dup('c').toFloatVector();
+    System.arraycopy(v, 0, dst, rowOffset * k, v.length);
+  }
+}
