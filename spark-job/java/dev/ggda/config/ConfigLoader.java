@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -72,7 +73,7 @@ public final class ConfigLoader {
     return ConfigMapper.name(value);
   }
 
-  private static String write(com.fasterxml.jackson.databind.ObjectMapper mapper, GgdaConfig config) {
+  private static String write(ObjectMapper mapper, GgdaConfig config) {
     try {
       return mapper.writeValueAsString(config);
     } catch (JsonProcessingException e) {

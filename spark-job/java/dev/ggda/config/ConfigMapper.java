@@ -1,5 +1,6 @@
 package dev.ggda.config;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -96,7 +97,7 @@ final class ConfigMapper {
   @SuppressWarnings("rawtypes")
   private static final class EnumSerializer extends JsonSerializer<Enum> {
     @Override
-    public void serialize(Enum value, com.fasterxml.jackson.core.JsonGenerator gen, SerializerProvider p)
+    public void serialize(Enum value, JsonGenerator gen, SerializerProvider p)
         throws IOException {
       gen.writeString(name(value));
     }
