@@ -1,8 +1,207 @@
 package dev.ggda.cli;
 
-/** Entry point placeholder; the picocli command tree replaces it. */
-public final class Main {
+import dev.ggda.InputException;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
+
+/**
+ * The {@code ggda} command line. Exit codes: 0 success; 2 a usage error or an {@link
+ * InputException} (one line on stderr: {@code ggda: error: ...}); 1 anything else ({@code ggda:
+ * failed: ...} and the stack trace).
+ */
+@Command(
+    name = "ggda",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionInfo.class,
+    subcommands = CommandLine.HelpCommand.class,
+    description =
+        "Group data attribution on Apache Spark: how much did each group of training examples "
+            + "contribute to each target?",
+    footer = {"", "Exit codes: 0 success, 1 failure, 2 bad usage or bad input (config, data, paths)."})
+public final class Main implements Callable<Integer> {
+  static final int EXIT_FAILURE = 1;
+  static final int EXIT_USAGE = 2;
+
+  @Spec CommandSpec spec;
+
   public static void main(String[] args) {
-    System.out.println("ggda");
+    int code = execute(args);
+    // YARN cluster mode reports an application that calls System.exit(0) as failed: just return.
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  /** Runs the command line and returns its exit code; never exits the JVM. */
+  public static int execute(String... args) {
+    return execute(JobRunner.PIPELINE, args);
+  }
+
+  static int execute(JobRunner jobs, String... args) {
+    return commandLine(jobs).execute(args);
+  }
+
+  static CommandLine commandLine(JobRunner jobs) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.addSubcommand(new Demo(jobs));
+    cl.addSubcommand(new Run(jobs));
+    cl.addSubcommand(new Train(jobs));
+    cl.addSubcommand(new Validate(jobs));
+    // Set after adding subcommands: picocli copies these settings to the subcommands present now.
+    cl.setParameterExceptionHandler(Main::onUsageError);
+    cl.setExecutionExceptionHandler(Main::onFailure);
+    return cl;
+  }
+
+  @Override
+  public Integer call() {
+    throw new ParameterException(spec.commandLine(), "missing subcommand: demo, run, train or validate");
+  }
+
+  private static int onUsageError(ParameterException ex, String[] args) {
+    CommandLine cmd = ex.getCommandLine();
+    PrintWriter err = cmd.getErr();
+    err.println("ggda: error: " + oneLine(ex.getMessage()));
+    UnmatchedArgumentException.printSuggestions(ex, err);
+    err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage.");
+    err.flush();
+    return EXIT_USAGE;
+  }
+
+  private static int onFailure(Exception ex, CommandLine cmd, ParseResult parsed) {
+    PrintWriter err = cmd.getErr();
+    InputException input = inputCause(ex);
+    if (input != null) {
+      // A user error: the message says what to fix; a stack trace would only hide it.
+      err.println("ggda: error: " + oneLine(input.getMessage()));
+      err.flush();
+      return EXIT_USAGE;
+    }
+    String message = ex.getMessage() == null ? ex.getClass().getName() : ex.getMessage();
+    err.println("ggda: failed: " + oneLine(message));
+    ex.printStackTrace(err);
+    err.flush();
+    return EXIT_FAILURE;
+  }
+
+  /** An InputException may arrive wrapped (by a lambda, a Future, a Spark task); the user still caused it. */
+  private static InputException inputCause(Throwable ex) {
+    int depth = 0; // a cause chain can be cyclic
+    for (Throwable t = ex; t != null && depth++ < 64; t = t.getCause()) {
+      if (t instanceof InputException input) {
+        return input;
+      }
+    }
+    return null;
+  }
+
+  private static String oneLine(String s) {
+    return s == null ? "" : s.strip().replaceAll("\\s*\\R\\s*", " ");
+  }
+
+  // ---- subcommands
+
+  @Command(
+      name = "demo",
+      mixinStandardHelpOptions = true,
+      versionProvider = VersionInfo.class,
+      description =
+          "Self-contained demo: synthetic data, train, group, attribute and report, written under "
+              + "--out. --config and --set adjust the demo's own settings.")
+  static final class Demo implements Callable<Integer> {
+    private final JobRunner jobs;
+
+    @Mixin ConfigOptions config;
+
+    @Option(
+        names = "--out",
+        paramLabel = "DIR",
+        defaultValue = "out/demo",
+        description = "Output folder (default: ${DEFAULT-VALUE}).")
+    String out;
+
+    Demo(JobRunner jobs) {
+      this.jobs = jobs;
+    }
+
+    @Override
+    public Integer call() {
+      // The demo starts from its own settings, so it resolves the config itself.
+      jobs.demo(config.configFile, List.copyOf(config.sets), out);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "run",
+      mixinStandardHelpOptions = true,
+      versionProvider = VersionInfo.class,
+      description = "The whole pipeline: load data, train (or load) the model, group, attribute, write tables and report.")
+  static final class Run implements Callable<Integer> {
+    private final JobRunner jobs;
+
+    @Mixin ConfigOptions config;
+
+    Run(JobRunner jobs) {
+      this.jobs = jobs;
+    }
+
+    @Override
+    public Integer call() {
+      jobs.run(config.load());
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "train",
+      mixinStandardHelpOptions = true,
+      versionProvider = VersionInfo.class,
+      description = "Train the model only, saving checkpoints and ensemble members under output.path/model.")
+  static final class Train implements Callable<Integer> {
+    private final JobRunner jobs;
+
+    @Mixin ConfigOptions config;
+
+    Train(JobRunner jobs) {
+      this.jobs = jobs;
+    }
+
+    @Override
+    public Integer call() {
+      jobs.train(config.load());
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "validate",
+      mixinStandardHelpOptions = true,
+      versionProvider = VersionInfo.class,
+      description = "Check the config and the input data (schemas and values) without heavy work.")
+  static final class Validate implements Callable<Integer> {
+    private final JobRunner jobs;
+
+    @Mixin ConfigOptions config;
+
+    Validate(JobRunner jobs) {
+      this.jobs = jobs;
+    }
+
+    @Override
+    public Integer call() {
+      jobs.validate(config.load());
+      return 0;
+    }
   }
 }

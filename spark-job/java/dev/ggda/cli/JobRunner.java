@@ -1,0 +1,42 @@
+package dev.ggda.cli;
+
+import dev.ggda.config.GgdaConfig;
+import dev.ggda.pipeline.Jobs;
+import java.util.List;
+
+/**
+ * What the subcommands start. Production uses {@link #PIPELINE}; tests pass their own so that the
+ * command tree is tested without running Spark.
+ */
+interface JobRunner {
+  void run(GgdaConfig config);
+
+  void train(GgdaConfig config);
+
+  void validate(GgdaConfig config);
+
+  void demo(String configPathOrNull, List<String> sets, String outDir);
+
+  JobRunner PIPELINE =
+      new JobRunner() {
+        @Override
+        public void run(GgdaConfig config) {
+          Jobs.run(config);
+        }
+
+        @Override
+        public void train(GgdaConfig config) {
+          Jobs.train(config);
+        }
+
+        @Override
+        public void validate(GgdaConfig config) {
+          Jobs.validate(config);
+        }
+
+        @Override
+        public void demo(String configPathOrNull, List<String> sets, String outDir) {
+          Jobs.demo(configPathOrNull, sets, outDir);
+        }
+      };
+}
