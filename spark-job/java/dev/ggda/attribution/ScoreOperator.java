@@ -36,6 +36,10 @@ public final class ScoreOperator implements Serializable {
     this.selfInfluence = selfInfluence;
   }
 
+  public int targetCount() {
+    return targetIds.length;
+  }
+
   int targets() {
     return targetIds.length;
   }

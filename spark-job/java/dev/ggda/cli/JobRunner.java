@@ -15,6 +15,12 @@ interface JobRunner {
 
   void validate(GgdaConfig config);
 
+  void group(GgdaConfig config);
+
+  void attribute(GgdaConfig config);
+
+  void benchmark(GgdaConfig config, List<Integer> groupSizes);
+
   void demo(String configPathOrNull, List<String> sets, String outDir);
 
   JobRunner PIPELINE =
@@ -32,6 +38,21 @@ interface JobRunner {
         @Override
         public void validate(GgdaConfig config) {
           Jobs.validate(config);
+        }
+
+        @Override
+        public void group(GgdaConfig config) {
+          Jobs.group(config);
+        }
+
+        @Override
+        public void attribute(GgdaConfig config) {
+          Jobs.attribute(config);
+        }
+
+        @Override
+        public void benchmark(GgdaConfig config, List<Integer> groupSizes) {
+          dev.ggda.pipeline.Benchmark.run(config, groupSizes);
         }
 
         @Override

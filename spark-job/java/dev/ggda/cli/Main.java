@@ -1,6 +1,7 @@
 package dev.ggda.cli;
 
 import dev.ggda.InputException;
+import dev.ggda.config.GgdaConfig;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -56,6 +57,9 @@ public final class Main implements Callable<Integer> {
     cl.addSubcommand(new Demo(jobs));
     cl.addSubcommand(new Run(jobs));
     cl.addSubcommand(new Train(jobs));
+    cl.addSubcommand(new Group(jobs));
+    cl.addSubcommand(new Attribute(jobs));
+    cl.addSubcommand(new BenchmarkCommand(jobs));
     cl.addSubcommand(new Validate(jobs));
     // Set after adding subcommands: picocli copies these settings to the subcommands present now.
     cl.setParameterExceptionHandler(Main::onUsageError);
@@ -65,7 +69,7 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "missing subcommand: demo, run, train or validate");
+    throw new ParameterException(spec.commandLine(), "missing subcommand: demo, run, train, group, attribute, validate or benchmark");
   }
 
   private static int onUsageError(ParameterException ex, String[] args) {
@@ -142,24 +146,38 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  @Command(
-      name = "run",
-      mixinStandardHelpOptions = true,
-      versionProvider = VersionInfo.class,
-      description = "The whole pipeline: load data, train (or load) the model, group, attribute, write tables and report.")
-  static final class Run implements Callable<Integer> {
+  /** A subcommand that loads the config (-c, --set) and starts one job with it. */
+  abstract static class StageCommand implements Callable<Integer> {
     private final JobRunner jobs;
 
     @Mixin ConfigOptions config;
 
-    Run(JobRunner jobs) {
+    StageCommand(JobRunner jobs) {
       this.jobs = jobs;
     }
 
+    abstract void start(JobRunner jobs, GgdaConfig config);
+
     @Override
     public Integer call() {
-      jobs.run(config.load());
+      start(jobs, config.load());
       return 0;
+    }
+  }
+
+  @Command(
+      name = "run",
+      mixinStandardHelpOptions = true,
+      versionProvider = VersionInfo.class,
+      description = "The whole pipeline: load data, train (or load) the model, group, attribute, write the tables.")
+  static final class Run extends StageCommand {
+    Run(JobRunner jobs) {
+      super(jobs);
+    }
+
+    @Override
+    void start(JobRunner jobs, GgdaConfig config) {
+      jobs.run(config);
     }
   }
 
@@ -168,19 +186,46 @@ public final class Main implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       versionProvider = VersionInfo.class,
       description = "Train the model only, saving checkpoints and ensemble members under output.path/model.")
-  static final class Train implements Callable<Integer> {
-    private final JobRunner jobs;
-
-    @Mixin ConfigOptions config;
-
+  static final class Train extends StageCommand {
     Train(JobRunner jobs) {
-      this.jobs = jobs;
+      super(jobs);
     }
 
     @Override
-    public Integer call() {
-      jobs.train(config.load());
-      return 0;
+    void start(JobRunner jobs, GgdaConfig config) {
+      jobs.train(config);
+    }
+  }
+
+  @Command(
+      name = "group",
+      mixinStandardHelpOptions = true,
+      versionProvider = VersionInfo.class,
+      description = "Load data, train (or load) the model and assign groups: writes groups/ and group_stats/.")
+  static final class Group extends StageCommand {
+    Group(JobRunner jobs) {
+      super(jobs);
+    }
+
+    @Override
+    void start(JobRunner jobs, GgdaConfig config) {
+      jobs.group(config);
+    }
+  }
+
+  @Command(
+      name = "attribute",
+      mixinStandardHelpOptions = true,
+      versionProvider = VersionInfo.class,
+      description = "Group and attribute: writes scores/, group_values/ and self_influence/ besides the group tables.")
+  static final class Attribute extends StageCommand {
+    Attribute(JobRunner jobs) {
+      super(jobs);
+    }
+
+    @Override
+    void start(JobRunner jobs, GgdaConfig config) {
+      jobs.attribute(config);
     }
   }
 
@@ -189,19 +234,43 @@ public final class Main implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       versionProvider = VersionInfo.class,
       description = "Check the config and the input data (schemas and values) without heavy work.")
-  static final class Validate implements Callable<Integer> {
-    private final JobRunner jobs;
-
-    @Mixin ConfigOptions config;
-
+  static final class Validate extends StageCommand {
     Validate(JobRunner jobs) {
-      this.jobs = jobs;
+      super(jobs);
     }
 
     @Override
-    public Integer call() {
-      jobs.validate(config.load());
-      return 0;
+    void start(JobRunner jobs, GgdaConfig config) {
+      jobs.validate(config);
+    }
+  }
+
+  @Command(
+      name = "benchmark",
+      mixinStandardHelpOptions = true,
+      versionProvider = VersionInfo.class,
+      description = "Attribution wall time (featurize + kernel + score) at several group sizes on one model;"
+          + " prints a table and writes output.path/benchmark.json.")
+  static final class BenchmarkCommand extends StageCommand {
+    @Option(
+        names = "--group-sizes",
+        split = ",",
+        defaultValue = "1,16,64,256",
+        description = "Group sizes to time, comma-separated (default: ${DEFAULT-VALUE}); 1 is the per-example baseline.")
+    List<Integer> groupSizes;
+
+    BenchmarkCommand(JobRunner jobs) {
+      super(jobs);
+    }
+
+    @Override
+    void start(JobRunner jobs, GgdaConfig config) {
+      for (int size : groupSizes) {
+        if (size < 1) {
+          throw new InputException("--group-sizes: sizes must be >= 1, got " + size);
+        }
+      }
+      jobs.benchmark(config, List.copyOf(groupSizes));
     }
   }
 }

@@ -20,13 +20,23 @@ public final class BlockFeatures implements Serializable {
   public final long[] kernelRows;
 
   public BlockFeatures(int block, Featurizer.Output out) {
+    this(block, out.groupIds(), out.sizes(), out.loss(), out.margin(), out.kernel(), out.kernelRows());
+  }
+
+  private BlockFeatures(int block, long[] groupIds, int[] sizes, float[][] loss, float[][] margin, double[][] kernel,
+      long[] kernelRows) {
     this.block = block;
-    this.groupIds = out.groupIds();
-    this.sizes = out.sizes();
-    this.loss = out.loss();
-    this.margin = out.margin();
-    this.kernel = out.kernel();
-    this.kernelRows = out.kernelRows();
+    this.groupIds = groupIds;
+    this.sizes = sizes;
+    this.loss = loss;
+    this.margin = margin;
+    this.kernel = kernel;
+    this.kernelRows = kernelRows;
+  }
+
+  /** The same groups with other per-slot features in place of the loss features. */
+  public BlockFeatures withLoss(float[][] replacement) {
+    return new BlockFeatures(block, groupIds, sizes, replacement, margin, null, kernelRows);
   }
 
   public int groups() {

@@ -59,6 +59,14 @@ public final class FeaturizeStage {
       return params.length;
     }
 
+    public int checkpointIndex(int slot) {
+      return checkpoint[slot];
+    }
+
+    public int member(int slot) {
+      return member[slot];
+    }
+
     List<Featurizer.Slot> toList() {
       List<Featurizer.Slot> out = new ArrayList<>();
       for (int i = 0; i < params.length; i++) {

@@ -20,11 +20,16 @@ public final class RunInfo {
   private final Map<String, Object> counts = new LinkedHashMap<>();
   private final Map<String, Object> metrics = new LinkedHashMap<>();
 
-  public RunInfo(String command, Object resolvedConfig) {
+  /** @param resolvedConfigJson the resolved configuration as JSON (ConfigLoader.toJson) */
+  public RunInfo(String command, String resolvedConfigJson) {
     root.put("command", command);
     root.put("started", Instant.now().toString());
     root.put("versions", Versions.all());
-    root.put("config", resolvedConfig);
+    try {
+      root.put("config", JSON.readTree(resolvedConfigJson));
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("resolved config is not JSON: " + e.getMessage(), e);
+    }
     root.put("counts", counts);
     root.put("stage_seconds", stages);
     root.put("metrics", metrics);

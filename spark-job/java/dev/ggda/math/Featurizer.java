@@ -22,7 +22,9 @@ public final class Featurizer {
     NONE,
     EXACT,
     BATCHED,
-    SAMPLED
+    SAMPLED,
+    /** sum_i sum_c (P^T v_ic)(P^T v_ic)^T, v_ic the backward of sqrt(p_c)(e_c - p): P^T J^T Lambda J P. */
+    GAUSS_NEWTON
   }
 
   /**
@@ -127,7 +129,9 @@ public final class Featurizer {
       if (margin != null) {
         copyRows(phi, margin, r0, k);
       }
-      if (kernel != null) {
+      if (spec.kernel() == KernelKind.GAUSS_NEWTON) {
+        kernelRows += gaussNewton(net, proj, fp, y, kernel);
+      } else if (kernel != null) {
         INDArray used = spec.kernel() == KernelKind.SAMPLED ? sampledRows(phi, rows, r0, r1, spec) : phi;
         if (used != null) {
           kernel.addi(used.transpose().mmul(used).castTo(DataType.DOUBLE));
@@ -162,6 +166,9 @@ public final class Featurizer {
       Network.ForwardPass fp = net.forward(batch(rows, r0, r1));
       INDArray logits = fp.logits();
       addRows(stacked, 0, seg, s0, GroupGradients.sums(arch, net.backward(fp, Losses.crossEntropyGradient(logits, y)), local));
+      if (spec.kernel() == KernelKind.GAUSS_NEWTON) {
+        kernelRows += gaussNewton(net, proj, fp, y, kernel);
+      }
       if (withMargin || spec.kernel() == KernelKind.EXACT || spec.kernel() == KernelKind.SAMPLED) {
         BatchGradient mg = net.backward(fp, Losses.marginGradient(logits, y));
         if (withMargin) {
@@ -194,6 +201,23 @@ public final class Featurizer {
       }
     }
     return new SlotResult(loss, margin, kernel == null ? null : kernel.toDoubleVector(), kernelRows);
+  }
+
+  /**
+   * Adds P^T (sum_i J_i^T Lambda_i J_i) P for a pass, using Lambda = sum_c p_c (e_c - p)(e_c - p)^T:
+   * one backward per class. Returns the number of examples added.
+   */
+  private static long gaussNewton(Network net, Projection proj, Network.ForwardPass fp, int[] y, INDArray kernel) {
+    INDArray p = Losses.softmax(fp.logits());
+    int classes = (int) p.columns();
+    for (int c = 0; c < classes; c++) {
+      INDArray e = Nd4j.zeros(p.dataType(), p.rows(), classes);
+      e.getColumn(c).assign(1.0);
+      INDArray dLogits = e.subi(p).muliColumnVector(org.nd4j.linalg.ops.transforms.Transforms.sqrt(p.getColumn(c).dup().reshape(-1, 1), false));
+      INDArray v = proj.project(net.backward(fp, dLogits).perExample(net.architecture()));
+      kernel.addi(v.transpose().mmul(v).castTo(DataType.DOUBLE));
+    }
+    return y.length;
   }
 
   /** Rows of phi whose examples fall in the seeded kernel sample, or null when none does. */

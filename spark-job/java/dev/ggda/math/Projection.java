@@ -59,6 +59,46 @@ public final class Projection {
     return kind;
   }
 
+  /**
+   * Budget for cached projection matrices per JVM (executor), in MB: system property
+   * {@code ggda.projection.cache.mb}, default 1024. A P above the budget is regenerated blockwise.
+   */
+  static long cacheBudgetBytes() {
+    return Long.getLong("ggda.projection.cache.mb", 1024L) << 20;
+  }
+
+  private static final java.util.Map<String, INDArray> CACHE = new java.util.LinkedHashMap<>();
+  private static long cachedBytes;
+
+  /** The whole P (p x k, float), generated once per JVM, or null when it exceeds the budget. */
+  INDArray cachedMatrix() {
+    long bytes = rows * (long) dim * 4;
+    long budget = cacheBudgetBytes();
+    if (bytes > budget) {
+      return null;
+    }
+    String key = kind + "/" + rows + "/" + dim + "/" + this.key;
+    synchronized (CACHE) {
+      INDArray hit = CACHE.get(key);
+      if (hit != null) {
+        return hit;
+      }
+      while (cachedBytes + bytes > budget && !CACHE.isEmpty()) {
+        var eldest = CACHE.entrySet().iterator().next();
+        cachedBytes -= eldest.getValue().length() * 4;
+        CACHE.remove(eldest.getKey());
+      }
+      INDArray p = Nd4j.create(DataType.FLOAT, rows, dim);
+      for (int b = 0; b < blocks(); b++) {
+        long r0 = (long) b * BLOCK_ROWS;
+        p.get(NDArrayIndex.interval(r0, Math.min(rows, r0 + BLOCK_ROWS)), NDArrayIndex.all()).assign(block(b));
+      }
+      CACHE.put(key, p);
+      cachedBytes += bytes;
+      return p;
+    }
+  }
+
   public int blocks() {
     return (int) ((rows + BLOCK_ROWS - 1) / BLOCK_ROWS);
   }
@@ -102,8 +142,9 @@ public final class Projection {
   }
 
   /**
-   * Projects the rows of {@code g} (m x p): returns g P (m x k), accumulated block by block so P is
-   * never held whole. The result has g's data type.
+   * Projects the rows of {@code g} (m x p): returns g P (m x k). When P fits the per-JVM cache
+   * budget it is generated once per JVM and reused (one GEMM); otherwise it is accumulated block by
+   * block so P is never held whole. The result has g's data type.
    */
   public INDArray project(INDArray g) {
     if (g.columns() != rows) {
@@ -111,6 +152,10 @@ public final class Projection {
     }
     if (kind == Kind.NONE) {
       return g.dup();
+    }
+    INDArray whole = cachedMatrix();
+    if (whole != null) {
+      return g.mmul(g.dataType() == whole.dataType() ? whole : whole.castTo(g.dataType()));
     }
     INDArray out = Nd4j.zeros(g.dataType(), g.rows(), dim);
     for (int b = 0; b < blocks(); b++) {

@@ -21,14 +21,31 @@ public final class Jobs {
 
   private Jobs() {}
 
-  /** All stages available in this version: load, train (or load the model), evaluate, write. */
+  /** How far a command goes through the stages. */
+  enum Until {
+    TRAIN,
+    GROUP,
+    ATTRIBUTE
+  }
+
+  /** Every stage: load, train (or load the model), group, featurize, attribute, write. */
   public static void run(GgdaConfig config) {
-    execute(config, "run");
+    execute(config, "run", Until.ATTRIBUTE);
   }
 
   /** Loads and validates the data, trains the model and writes model/ and run.json. */
   public static void train(GgdaConfig config) {
-    execute(config, "train");
+    execute(config, "train", Until.TRAIN);
+  }
+
+  /** Load, model, grouping: writes groups/ and group_stats/ besides model/ and run.json. */
+  public static void group(GgdaConfig config) {
+    execute(config, "group", Until.GROUP);
+  }
+
+  /** Load, model, grouping and attribution (scores/, group_values/, self_influence/). */
+  public static void attribute(GgdaConfig config) {
+    execute(config, "attribute", Until.ATTRIBUTE);
   }
 
   /** Loads and validates the inputs and the model file, writes nothing. */
@@ -64,11 +81,11 @@ public final class Jobs {
     all.add("output.mode=overwrite");
     all.addAll(sets);
     all.add("output.path=" + outDir);
-    String where = execute(ConfigLoader.fromYaml(base, all), "demo");
+    String where = execute(ConfigLoader.fromYaml(base, all), "demo", Until.ATTRIBUTE);
     console.info("demo: done. model: %s/model, run summary: %s/run.json", where, where);
   }
 
-  static String execute(GgdaConfig config, String command) {
+  static String execute(GgdaConfig config, String command, Until until) {
     Console console = Console.stdout();
     SparkSession spark = Sessions.getOrCreate("ggda " + command);
     RunOutput out = RunOutput.open(config.output().path(), config.output().mode(), spark.sparkContext().hadoopConfiguration());
@@ -76,6 +93,12 @@ public final class Jobs {
       Pipeline p = new Pipeline(spark, config, command, console);
       p.load();
       p.obtainModel();
+      if (until != Until.TRAIN) {
+        p.group(out);
+      }
+      if (until == Until.ATTRIBUTE) {
+        p.attribute(out);
+      }
       String where = p.write(out);
       console.info("%s: wrote %s", command, where);
       return where;

@@ -5,7 +5,12 @@ import dev.ggda.config.ConfigLoader;
 import dev.ggda.config.GgdaConfig;
 import dev.ggda.data.DataLoader;
 import dev.ggda.data.LoadedData;
+import dev.ggda.attribution.AttributionStage;
+import dev.ggda.attribution.ScoreStage;
+import dev.ggda.grouping.Groups;
+import dev.ggda.grouping.GroupingStage;
 import dev.ggda.io.RunInfo;
+import dev.ggda.io.Tables;
 import dev.ggda.io.RunOutput;
 import dev.ggda.model.ModelStore;
 import dev.ggda.model.TrainedModel;
@@ -28,11 +33,12 @@ public final class Pipeline {
   private LoadedData train;
   private LoadedData targets;
   private TrainedModel model;
+  private Groups groups;
 
   public Pipeline(SparkSession spark, GgdaConfig config, String command, Console console) {
     this.spark = spark;
     this.config = config;
-    this.info = new RunInfo(command, ConfigLoader.toTree(config));
+    this.info = new RunInfo(command, ConfigLoader.toJson(config));
     this.console = console;
   }
 
@@ -99,9 +105,49 @@ public final class Pipeline {
     console.info("model: %s accuracy %.4f, mean loss %.4f (%,d rows)", split, m.accuracy(), m.meanLoss(), m.count);
   }
 
+  /** Assigns every training example to a group; writes groups/ and group_stats/. */
+  public void group(RunOutput out) {
+    groups = info.stage("group", () -> GroupingStage.assign(spark, config, train, model));
+    info.stage("write_groups", () -> {
+      Tables.write(groups.assignment(), out.path("groups"), config.output().format());
+      Tables.write(groups.stats(), out.path("group_stats"), config.output().format());
+    });
+    info.count("groups", groups.count());
+    console.info("group: %,d groups (%s, mean size %.1f)", groups.count(), GroupingStage.describe(config.group()),
+        (double) train.count() / groups.count());
+  }
+
+  /** Featurize, kernel/Hessian, target features, scores; writes scores/, group_values/, self_influence/. */
+  public void attribute(RunOutput out) {
+    if (targets == null) {
+      throw new InputException("data.targets: attribution needs targets; set data.targets.path (e.g. a test set)");
+    }
+    int partitions = Math.max(2, spark.sparkContext().defaultParallelism());
+    AttributionStage stage = new AttributionStage(config.attribute(), line -> console.info("%s", line));
+    AttributionStage.Prepared prepared = info.stage("featurize_and_solve",
+        () -> stage.prepare(train, groups.assignment(), targets, model, train.count(), partitions));
+    info.count("projection_dim", prepared.k);
+    info.put("damping_used", prepared.dampingUsed);
+    if (!prepared.selfInfluenceNote.isEmpty()) {
+      info.put("self_influence_note", prepared.selfInfluenceNote);
+    }
+    ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, config.output().topK());
+    info.stage("score_and_write", () -> {
+      Tables.write(tables.scores, out.path("scores"), config.output().format());
+      Tables.write(tables.groupValues, out.path("group_values"), config.output().format());
+      if (tables.selfInfluence != null) {
+        Tables.write(tables.selfInfluence, out.path("self_influence"), config.output().format());
+      }
+    });
+    tables.release();
+    prepared.blocks.unpersist(false);
+    console.info("attribute: %s scores of %,d groups for %,d target(s) written", config.attribute().method(),
+        groups.count(), prepared.operator.targetCount());
+  }
+
   /** Writes model/ and run.json to staging and commits the output folder. */
   public String write(RunOutput out) {
-    info.stage("write", () -> ModelStore.save(model, out.path("model"), spark.sparkContext().hadoopConfiguration()));
+    info.stage("write_model", () -> ModelStore.save(model, out.path("model"), spark.sparkContext().hadoopConfiguration()));
     out.writeText("run.json", info.toJson());
     out.commit();
     return out.finalPath();

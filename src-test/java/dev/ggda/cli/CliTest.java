@@ -89,6 +89,21 @@ class CliTest {
     }
 
     @Override
+    public void group(GgdaConfig c) {
+      record("group", c);
+    }
+
+    @Override
+    public void attribute(GgdaConfig c) {
+      record("attribute", c);
+    }
+
+    @Override
+    public void benchmark(GgdaConfig c, List<Integer> sizes) {
+      record("benchmark" + sizes, c);
+    }
+
+    @Override
     public void demo(String configPathOrNull, List<String> sets, String outDir) {
       demoConfig = configPathOrNull;
       demoSets = sets;
@@ -102,7 +117,7 @@ class CliTest {
   @Test
   void helpExitsZeroAndListsTheSubcommands() {
     assertEquals(0, Main.execute("--help"));
-    for (String sub : List.of("demo", "run", "train", "validate")) {
+    for (String sub : List.of("demo", "run", "train", "group", "attribute", "validate")) {
       assertContains(stdout(), "  " + sub + " ");
     }
     assertEquals("", stderr());
@@ -187,7 +202,7 @@ class CliTest {
   // ---- wiring
 
   @ParameterizedTest
-  @ValueSource(strings = {"run", "train", "validate"})
+  @ValueSource(strings = {"run", "train", "group", "attribute", "validate"})
   void subcommandsPassTheResolvedConfigToTheirJob(String sub, @TempDir Path dir) throws IOException {
     Path file = dir.resolve("run.yaml");
     Files.writeString(file, "data:\n  train: {path: /data/train.parquet}\ntrain: {epochs: 3}\n");

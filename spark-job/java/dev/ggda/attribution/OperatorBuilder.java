@@ -1,0 +1,213 @@
+package dev.ggda.attribution;
+
+import dev.ggda.config.AttributeConfig;
+import dev.ggda.config.HessianMode;
+import dev.ggda.data.LoadedData;
+import dev.ggda.featurize.FeaturizeStage;
+import dev.ggda.math.CholeskySolver;
+import dev.ggda.model.TrainedModel;
+import java.util.function.Consumer;
+
+/**
+ * Driver side of every method: turns the reduced kernel or Hessian and the target features into
+ * the {@link ScoreOperator} the executors apply. All solves in float64.
+ *
+ * <ul>
+ *   <li>TRAK, member m: v_m = -(K_m + lambda I)^{-1} phi' / M (psi_G = -loss feature);
+ *   <li>TracIn: v_t = eta_t P^T grad l(z'; theta_t);
+ *   <li>GradDot / GradCos: v = P^T grad l(z') (normalised for GradCos);
+ *   <li>IF: v = (1/n) (H + delta I)^{-1} grad l(z'), H the Gauss-Newton Hessian of the training
+ *       objective (parameter space for exact/cg, projected space for projected).
+ * </ul>
+ */
+final class OperatorBuilder {
+  /** Largest k for which a k x k self-influence metric is broadcast (~64 MB of float32). */
+  static final int SELF_MATRIX_LIMIT = 4096;
+
+  private final AttributeConfig config;
+  private final TrainedModel model;
+  private final FeaturizeStage.Slots slots;
+  private final FeaturizeStage.Result features;
+  private final TargetFeatures targets;
+  private final int k;
+  private final long n;
+  private final Consumer<String> log;
+  private double dampingUsed;
+  private String selfNote = "";
+  private double[] hessian;
+
+  OperatorBuilder(AttributeConfig config, TrainedModel model, FeaturizeStage.Slots slots, FeaturizeStage.Result features,
+      TargetFeatures targets, int k, long n, Consumer<String> log) {
+    this.config = config;
+    this.model = model;
+    this.slots = slots;
+    this.features = features;
+    this.targets = targets;
+    this.k = k;
+    this.n = n;
+    this.log = log;
+    this.dampingUsed = config.damping();
+  }
+
+  double dampingUsed() {
+    return dampingUsed;
+  }
+
+  String selfNote() {
+    return selfNote;
+  }
+
+  /** IF exact: the dense Gauss-Newton Hessian sum over the training data, from the executors. */
+  void parameterSpaceHessian(LoadedData train, int partitions) {
+    if (config.hessian() == HessianMode.EXACT) {
+      hessian = HessianStage.exact(train.examples(), model.architecture(), model.finalCheckpoint(0).params(), partitions);
+    }
+  }
+
+  ScoreOperator build() {
+    return switch (config.method()) {
+      case TRAK -> trak();
+      case TRACIN -> linear(true, false);
+      case GRADDOT -> linear(false, false);
+      case GRADCOS -> linear(false, true);
+      case IF -> influence();
+    };
+  }
+
+  private ScoreOperator trak() {
+    int members = slots.size();
+    int t = targets.targets();
+    float[][] v = new float[members][];
+    float[][] self = new float[members][];
+    double[] weight = new double[members];
+    for (int s = 0; s < members; s++) {
+      double[] kernel = features.kernel[s].clone();
+      if (config.kernel() == dev.ggda.config.KernelMode.SAMPLED && features.kernelRows[s] > 0) {
+        double scale = (double) n / features.kernelRows[s];
+        for (int i = 0; i < kernel.length; i++) {
+          kernel[i] *= scale;
+        }
+      }
+      CholeskySolver solver = factor(kernel, config.damping(), "TRAK kernel of member " + s);
+      double[] x = AttributionStage.solveColumns(solver, targets.margin[s], t, k);
+      v[s] = toRowMajor(x, t, -1.0 / members);
+      self[s] = k <= SELF_MATRIX_LIMIT ? inverse(solver) : null;
+      weight[s] = -1.0 / members;
+    }
+    boolean withSelf = k <= SELF_MATRIX_LIMIT;
+    if (!withSelf) {
+      selfNote = "self-influence needs a " + k + " x " + k + " inverse kernel on every executor; not computed for k > "
+          + SELF_MATRIX_LIMIT;
+    }
+    return new ScoreOperator(k, targets.ids, v, false, self, weight, true, withSelf);
+  }
+
+  /** TracIn (eta-weighted checkpoints), GradDot, GradCos: no solve. */
+  private ScoreOperator linear(boolean tracin, boolean cosine) {
+    int s = slots.size();
+    int t = targets.targets();
+    float[][] v = new float[s][];
+    double[] weight = new double[s];
+    for (int i = 0; i < s; i++) {
+      double eta = tracin ? model.members().get(0).get(slots.checkpointIndex(i)).learningRate() : 1.0;
+      float[] rows = targets.loss[i].clone();
+      if (cosine) {
+        normaliseRows(rows, t);
+      }
+      double[] x = new double[rows.length];
+      for (int j = 0; j < rows.length; j++) {
+        x[j] = rows[j];
+      }
+      v[i] = toRowMajor(x, t, eta);
+      weight[i] = eta;
+    }
+    return new ScoreOperator(k, targets.ids, v, cosine, null, weight, false, true);
+  }
+
+  private ScoreOperator influence() {
+    int t = targets.targets();
+    double[] h;
+    if (config.hessian() == HessianMode.PROJECTED) {
+      h = features.kernel[0].clone();
+      // P^T (lambda I) P: exactly lambda I without projection; its expectation (p/k) lambda I otherwise
+      // (the diagonal of P^T P is exactly p/k for rademacher entries).
+      long p = model.architecture().paramCount();
+      double ridge = k == p ? model.l2() : model.l2() * p / k;
+      scaleAndRidge(h, 1.0 / n, ridge);
+    } else if (config.hessian() == HessianMode.EXACT) {
+      h = hessian.clone();
+      scaleAndRidge(h, 1.0 / n, model.l2());
+    } else {
+      throw new IllegalStateException("cg is solved by ConjugateGradientInfluence");
+    }
+    CholeskySolver solver = factor(h, config.damping(), "Hessian");
+    double[] x = AttributionStage.solveColumns(solver, targets.loss[0], t, k);
+    float[][] v = {toRowMajor(x, t, 1.0 / n)};
+    boolean withSelf = k <= SELF_MATRIX_LIMIT;
+    float[][] self = null;
+    if (withSelf) {
+      self = new float[][] {inverse(solver)};
+    } else {
+      selfNote = "self-influence needs the inverse Hessian on every executor; not computed for k > " + SELF_MATRIX_LIMIT;
+    }
+    return new ScoreOperator(k, targets.ids, v, false, self, new double[] {1.0 / n}, false, withSelf);
+  }
+
+  private CholeskySolver factor(double[] a, double damping, String what) {
+    CholeskySolver solver = CholeskySolver.factor(a, k, damping);
+    if (solver.damping() > damping) {
+      log.accept(String.format("warning: the %s is singular or ill-conditioned; damped with %.3g instead of %.3g"
+          + " (set attribute.damping to choose)", what, solver.damping(), damping));
+    }
+    dampingUsed = Math.max(dampingUsed, solver.damping());
+    return solver;
+  }
+
+  private static void scaleAndRidge(double[] h, double scale, double ridge) {
+    int p = (int) Math.round(Math.sqrt(h.length));
+    for (int i = 0; i < h.length; i++) {
+      h[i] *= scale;
+    }
+    for (int i = 0; i < p; i++) {
+      h[i * p + i] += ridge;
+    }
+  }
+
+  private float[] inverse(CholeskySolver solver) {
+    double[] id = new double[k * k];
+    for (int i = 0; i < k; i++) {
+      id[i * k + i] = 1;
+    }
+    double[] inv = solver.solve(id, k);
+    float[] out = new float[inv.length];
+    for (int i = 0; i < inv.length; i++) {
+      out[i] = (float) inv[i];
+    }
+    return out;
+  }
+
+  /** (k x T) column-major, scaled, to (k x T) row-major float. */
+  private float[] toRowMajor(double[] colMajor, int t, double scale) {
+    float[] out = new float[k * t];
+    for (int j = 0; j < t; j++) {
+      for (int i = 0; i < k; i++) {
+        out[i * t + j] = (float) (colMajor[j * k + i] * scale);
+      }
+    }
+    return out;
+  }
+
+  private void normaliseRows(float[] rows, int t) {
+    for (int j = 0; j < t; j++) {
+      double s = 0;
+      for (int i = 0; i < k; i++) {
+        s += (double) rows[j * k + i] * rows[j * k + i];
+      }
+      double norm = Math.max(Math.sqrt(s), 1e-30);
+      for (int i = 0; i < k; i++) {
+        rows[j * k + i] = (float) (rows[j * k + i] / norm);
+      }
+    }
+  }
+
+}

@@ -1,0 +1,148 @@
+package dev.ggda.attribution;
+
+import dev.ggda.featurize.BlockFeatures;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.PriorityQueue;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * Scores on the executors (DESIGN.md section 5, step 6): each featurized block is multiplied by the
+ * broadcast operator, and the three score tables are derived from one cached pass. With
+ * {@code top_k}, each block keeps only its k best groups per target before the global top-k.
+ */
+public final class ScoreStage {
+  public static final StructType SCORES = new StructType()
+      .add("target_id", DataTypes.LongType, false)
+      .add("group_id", DataTypes.LongType, false)
+      .add("score", DataTypes.DoubleType, false);
+
+  private ScoreStage() {}
+
+  /** Scores of one block: plain arrays (cached, maybe spilled through Kryo). */
+  static final class ScoredBlock implements Serializable {
+    final long[] groupIds;
+    final int[] sizes;
+    /** m x T row-major. */
+    final double[] scores;
+    final double[] self;
+
+    ScoredBlock(long[] groupIds, int[] sizes, double[] scores, double[] self) {
+      this.groupIds = groupIds;
+      this.sizes = sizes;
+      this.scores = scores;
+      this.self = self;
+    }
+  }
+
+  /** The three tables, lazily defined over one cached scoring pass; call {@link #release()} after writing. */
+  public static final class Tables {
+    public final Dataset<Row> scores;
+    public final Dataset<Row> groupValues;
+    public final Dataset<Row> selfInfluence;
+    private final JavaRDD<ScoredBlock> cached;
+
+    Tables(Dataset<Row> scores, Dataset<Row> groupValues, Dataset<Row> selfInfluence, JavaRDD<ScoredBlock> cached) {
+      this.scores = scores;
+      this.groupValues = groupValues;
+      this.selfInfluence = selfInfluence;
+      this.cached = cached;
+    }
+
+    public void release() {
+      cached.unpersist(false);
+    }
+  }
+
+  public static Tables score(SparkSession spark, JavaRDD<BlockFeatures> blocks, ScoreOperator op, Integer topK) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Broadcast<ScoreOperator> bOp = jsc.broadcast(op);
+    JavaRDD<ScoredBlock> scored = blocks.map(b -> {
+      double[][] r = BlockScorer.score(b, bOp.value());
+      return new ScoredBlock(b.groupIds, b.sizes, r[0], r[1]);
+    }).persist(StorageLevel.MEMORY_AND_DISK());
+    long[] targetIds = op.targetIds;
+    int t = targetIds.length;
+
+    JavaRDD<Row> scoreRows = scored.flatMap(b -> (topK == null ? allPairs(b, targetIds) : topPairs(b, targetIds, topK)).iterator());
+    Dataset<Row> scores = spark.createDataFrame(scoreRows, SCORES);
+    if (topK != null) {
+      var w = Window.partitionBy("target_id").orderBy(functions.col("score").desc(), functions.col("group_id").asc());
+      scores = scores.withColumn("rank", functions.row_number().over(w))
+          .where(functions.col("rank").leq(topK)).drop("rank");
+    }
+
+    StructType valueSchema = new StructType()
+        .add("group_id", DataTypes.LongType, false)
+        .add("size", DataTypes.LongType, false)
+        .add("value", DataTypes.DoubleType, false)
+        .add("self_influence", DataTypes.DoubleType, false);
+    JavaRDD<Row> valueRows = scored.flatMap(b -> {
+      List<Row> rows = new ArrayList<>(b.groupIds.length);
+      for (int j = 0; j < b.groupIds.length; j++) {
+        double v = 0;
+        for (int i = 0; i < t; i++) {
+          v += b.scores[j * t + i];
+        }
+        rows.add(RowFactory.create(b.groupIds[j], (long) b.sizes[j], v, b.self[j]));
+      }
+      return rows.iterator();
+    });
+    Dataset<Row> values = spark.createDataFrame(valueRows, valueSchema);
+    Dataset<Row> groupValues = values
+        .withColumn("value_per_example", functions.col("value").divide(functions.col("size")))
+        .withColumn("rank", functions.row_number().over(
+            Window.orderBy(functions.col("value").desc(), functions.col("group_id").asc())).cast(DataTypes.LongType))
+        .select("group_id", "size", "value", "value_per_example", "rank");
+    Dataset<Row> selfInfluence = op.selfInfluence ? values.select("group_id", "self_influence") : null;
+    return new Tables(scores, groupValues, selfInfluence, scored);
+  }
+
+  private static List<Row> allPairs(ScoredBlock b, long[] targetIds) {
+    int t = targetIds.length;
+    List<Row> rows = new ArrayList<>(b.groupIds.length * t);
+    for (int j = 0; j < b.groupIds.length; j++) {
+      for (int i = 0; i < t; i++) {
+        rows.add(RowFactory.create(targetIds[i], b.groupIds[j], b.scores[j * t + i]));
+      }
+    }
+    return rows;
+  }
+
+  /** The block's k highest scores per target (ties by group id), via one bounded heap per target. */
+  private static List<Row> topPairs(ScoredBlock b, long[] targetIds, int k) {
+    int t = targetIds.length;
+    int m = b.groupIds.length;
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < t; i++) {
+      final int target = i;
+      // Min-heap on (score, -group id): the weakest of the current top k at the head.
+      PriorityQueue<Integer> heap = new PriorityQueue<>((x, y) -> {
+        int c = Double.compare(b.scores[x * t + target], b.scores[y * t + target]);
+        return c != 0 ? c : Long.compare(b.groupIds[y], b.groupIds[x]);
+      });
+      for (int j = 0; j < m; j++) {
+        heap.add(j);
+        if (heap.size() > k) {
+          heap.poll();
+        }
+      }
+      for (int j : heap) {
+        rows.add(RowFactory.create(targetIds[i], b.groupIds[j], b.scores[j * t + i]));
+      }
+    }
+    return rows;
+  }
+}

@@ -1,0 +1,190 @@
+package dev.ggda.attribution;
+
+import static dev.ggda.attribution.AttributionFixture.dot;
+import static dev.ggda.attribution.AttributionFixture.key;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ggda.config.AttributionMethod;
+import dev.ggda.config.HessianMode;
+import dev.ggda.config.KernelMode;
+import dev.ggda.config.ProjectionKind;
+import dev.ggda.math.Activation;
+import dev.ggda.math.Architecture;
+import dev.ggda.math.CholeskySolver;
+import dev.ggda.math.Network;
+import dev.ggda.model.Checkpoint;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Every method's pipeline scores (executors, projection, blocks, solves) against an independent
+ * float64 brute force on tiny data: per-example gradients from single-example backward passes,
+ * dense matrices, direct solves.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class AttributionCorrectnessTest {
+  static final double L2 = 0.05;
+  AttributionFixture lr;
+  AttributionFixture mlp;
+  Architecture lrArch;
+  Architecture mlpArch;
+
+  @BeforeAll
+  void setUp() {
+    lrArch = Architecture.logistic(4, 3);
+    lr = new AttributionFixture(60, 5, 4, 3, 12, 11).train(lrArch, 4, 3, 1, L2, 1);
+    mlpArch = new Architecture(4, new int[] {5}, 3, Activation.TANH);
+    mlp = new AttributionFixture(48, 4, 4, 3, 10, 12).train(mlpArch, 3, 3, 2, L2, 2);
+  }
+
+  private static void assertRelClose(double expected, double actual, double rel, String what) {
+    double scale = Math.max(Math.abs(expected), 1e-3);
+    assertEquals(expected, actual, rel * scale, what);
+  }
+
+  @Test
+  void tracInWeightsEveryCheckpointByItsLearningRate() {
+    Map<String, Double> scores = mlp.pipelineScores(
+        AttributionFixture.config(AttributionMethod.TRACIN, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, 0), 3);
+    List<Checkpoint> cps = mlp.model.members().get(0);
+    assertEquals(3, cps.size());
+    for (int t = 0; t < 4; t++) {
+      for (long g = 0; g < mlp.groups; g++) {
+        double expected = 0;
+        for (Checkpoint cp : cps) {
+          Network net = AttributionFixture.asDouble(mlpArch, cp.params());
+          expected += cp.learningRate() * dot(AttributionFixture.lossGrad(net, mlp.tx, mlp.ty, t, 4), mlp.groupLossGrad(net, g));
+        }
+        assertRelClose(expected, scores.get(key(1_000_000L + t, g)), 1e-4, "TracIn target " + t + " group " + g);
+      }
+    }
+  }
+
+  @Test
+  void gradDotAndGradCosMatchBruteForce() {
+    Map<String, Double> dotScores = lr.pipelineScores(
+        AttributionFixture.config(AttributionMethod.GRADDOT, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, 0), 2);
+    Map<String, Double> cosScores = lr.pipelineScores(
+        AttributionFixture.config(AttributionMethod.GRADCOS, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, 0), 2);
+    Network net = AttributionFixture.asDouble(lrArch, lr.model.finalCheckpoint(0).params());
+    for (int t = 0; t < 5; t++) {
+      double[] gt = AttributionFixture.lossGrad(net, lr.tx, lr.ty, t, 4);
+      for (long g = 0; g < lr.groups; g++) {
+        double[] gg = lr.groupLossGrad(net, g);
+        double d = dot(gt, gg);
+        assertRelClose(d, dotScores.get(key(1_000_000L + t, g)), 1e-4, "graddot");
+        assertRelClose(d / Math.sqrt(dot(gt, gt) * dot(gg, gg)), cosScores.get(key(1_000_000L + t, g)), 1e-4, "gradcos");
+      }
+    }
+  }
+
+  @Test
+  void trakWithOneMemberNoProjectionAndExactKernelEqualsItsClosedForm() {
+    AttributionFixture f = new AttributionFixture(40, 3, 4, 3, 8, 21).train(lrArch, 3, 1, 1, L2, 5);
+    double lambda = 0.1;
+    Map<String, Double> scores = f.pipelineScores(
+        AttributionFixture.config(AttributionMethod.TRAK, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, lambda), 3);
+    Network net = AttributionFixture.asDouble(lrArch, f.model.finalCheckpoint(0).params());
+    int p = (int) lrArch.paramCount();
+    double[] k = new double[p * p];
+    double[][] phi = new double[f.n][];
+    for (int i = 0; i < f.n; i++) {
+      phi[i] = AttributionFixture.marginGrad(net, f.x, f.y, i, 4);
+      for (int a = 0; a < p; a++) {
+        for (int b = 0; b < p; b++) {
+          k[a * p + b] += phi[i][a] * phi[i][b];
+        }
+      }
+    }
+    CholeskySolver solver = CholeskySolver.factor(k, p, lambda);
+    for (int t = 0; t < 3; t++) {
+      double[] u = solver.solve(AttributionFixture.marginGrad(net, f.tx, f.ty, t, 4), 1);
+      for (long g = 0; g < f.groups; g++) {
+        double expected = 0;
+        for (int i = 0; i < f.n; i++) {
+          if (f.groupOf[i] == g) {
+            expected += AttributionFixture.q(net, f.x, f.y, i, 4) * dot(u, phi[i]);
+          }
+        }
+        assertRelClose(expected, scores.get(key(1_000_000L + t, g)), 2e-4, "TRAK target " + t + " group " + g);
+      }
+    }
+  }
+
+  @Test
+  void influenceExactMatchesBruteForceAndCgAndProjectedAgreeWithIt() {
+    double delta = 0.01;
+    Map<String, Double> exact = lr.pipelineScores(
+        AttributionFixture.config(AttributionMethod.IF, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.EXACT, delta), 3);
+    Map<String, Double> cg = lr.pipelineScores(
+        AttributionFixture.config(AttributionMethod.IF, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, delta), 2);
+    Map<String, Double> projected = lr.pipelineScores(
+        AttributionFixture.config(AttributionMethod.IF, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.PROJECTED, delta), 2);
+    // Brute force: H = (1/n) sum_i Hess l_i + lambda I by central differences of the gradient.
+    Network net = AttributionFixture.asDouble(lrArch, lr.model.finalCheckpoint(0).params());
+    int p = (int) lrArch.paramCount();
+    double[] h = new double[p * p];
+    double eps = 1e-5;
+    for (int a = 0; a < p; a++) {
+      double orig = net.params().getDouble(a);
+      net.params().putScalar(a, orig + eps);
+      double[] up = sumGrad(net, lr);
+      net.params().putScalar(a, orig - eps);
+      double[] down = sumGrad(net, lr);
+      net.params().putScalar(a, orig);
+      for (int b = 0; b < p; b++) {
+        h[a * p + b] = (up[b] - down[b]) / (2 * eps) / lr.n;
+      }
+      h[a * p + a] += L2;
+    }
+    // symmetrise the finite-difference estimate
+    for (int a = 0; a < p; a++) {
+      for (int b = 0; b < a; b++) {
+        double m = (h[a * p + b] + h[b * p + a]) / 2;
+        h[a * p + b] = m;
+        h[b * p + a] = m;
+      }
+    }
+    CholeskySolver solver = CholeskySolver.factor(h, p, delta);
+    for (int t = 0; t < 5; t++) {
+      double[] u = solver.solve(AttributionFixture.lossGrad(net, lr.tx, lr.ty, t, 4), 1);
+      for (long g = 0; g < lr.groups; g++) {
+        double expected = dot(u, lr.groupLossGrad(net, g)) / lr.n;
+        String key = key(1_000_000L + t, g);
+        assertRelClose(expected, exact.get(key), 1e-4, "IF exact " + key);
+        assertRelClose(exact.get(key), cg.get(key), 1e-4, "IF cg " + key);
+        assertRelClose(exact.get(key), projected.get(key), 1e-4, "IF projected " + key);
+      }
+    }
+  }
+
+  private static double[] sumGrad(Network net, AttributionFixture f) {
+    double[] s = new double[(int) net.architecture().paramCount()];
+    for (int i = 0; i < f.n; i++) {
+      double[] g = AttributionFixture.lossGrad(net, f.x, f.y, i, f.dim);
+      for (int j = 0; j < s.length; j++) {
+        s[j] += g[j];
+      }
+    }
+    return s;
+  }
+
+  @Test
+  void scoresDoNotDependOnPartitioning() {
+    var cfg = AttributionFixture.config(AttributionMethod.TRAK, ProjectionKind.RADEMACHER, 16, KernelMode.BATCHED,
+        HessianMode.CG, 0.01);
+    Map<String, Double> one = mlp.pipelineScores(cfg, 1);
+    Map<String, Double> three = mlp.pipelineScores(cfg, 3);
+    Map<String, Double> eight = mlp.pipelineScores(cfg, 8);
+    assertEquals(one.keySet(), eight.keySet());
+    for (String k : one.keySet()) {
+      assertRelClose(one.get(k), three.get(k), 1e-9, "3 partitions " + k);
+      assertRelClose(one.get(k), eight.get(k), 1e-9, "8 partitions " + k);
+    }
+    assertTrue(one.values().stream().anyMatch(v -> Math.abs(v) > 1e-6), "scores are not all zero");
+  }
+}
