@@ -1,0 +1,84 @@
+package dev.ggda.math;
+
+import dev.ludovic.netlib.lapack.LAPACK;
+import org.netlib.util.intW;
+
+/**
+ * Solves (A + damping I) X = B for a symmetric positive semi-definite A in float64 by Cholesky
+ * (LAPACK dpotrf/dpotrs through netlib, which Spark ships). When the damped matrix is still not
+ * numerically positive definite (duplicate groups, k above the number of examples), the damping is
+ * raised step by step from 1e-10 x mean diagonal until the factorisation succeeds; the damping
+ * actually used is reported so the caller can warn.
+ */
+public final class CholeskySolver {
+  private final int n;
+  private final double[] factor;
+  private final double damping;
+
+  private CholeskySolver(int n, double[] factor, double damping) {
+    this.n = n;
+    this.factor = factor;
+    this.damping = damping;
+  }
+
+  /**
+   * @param a n x n symmetric matrix (row- or column-major: the same for a symmetric matrix); not
+   *     modified
+   */
+  public static CholeskySolver factor(double[] a, int n, double damping) {
+    if (a.length != (long) n * n) {
+      throw new IllegalArgumentException("matrix has " + a.length + " entries, expected " + n + "x" + n);
+    }
+    double trace = 0;
+    for (int i = 0; i < n; i++) {
+      trace += a[i * n + i];
+    }
+    double floor = Math.max(Math.abs(trace) / Math.max(n, 1), Double.MIN_NORMAL) * 1e-10;
+    double d = damping;
+    for (int attempt = 0; attempt < 40; attempt++) {
+      double[] f = a.clone();
+      for (int i = 0; i < n; i++) {
+        f[i * n + i] += d;
+      }
+      intW info = new intW(0);
+      LAPACK.getInstance().dpotrf("L", n, f, n, info);
+      if (info.val == 0 && allFinite(f)) {
+        return new CholeskySolver(n, f, d);
+      }
+      d = d <= 0 ? floor : Math.max(d * 10, floor);
+    }
+    throw new ArithmeticException("matrix is not positive definite even with damping " + d + "; it holds NaN or Inf");
+  }
+
+  private static boolean allFinite(double[] v) {
+    for (double x : v) {
+      if (!Double.isFinite(x)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  public int size() {
+    return n;
+  }
+
+  /** The damping the factorisation needed (>= the one asked for). */
+  public double damping() {
+    return damping;
+  }
+
+  /** Solves for r right-hand sides given column-major (n x r); returns X column-major. */
+  public double[] solve(double[] b, int r) {
+    if (b.length != (long) n * r) {
+      throw new IllegalArgumentException("right-hand side has " + b.length + " entries, expected " + n + "x" + r);
+    }
+    double[] x = b.clone();
+    intW info = new intW(0);
+    LAPACK.getInstance().dpotrs("L", n, r, factor, n, x, n, info);
+    if (info.val != 0) {
+      throw new ArithmeticException("dpotrs failed with info " + info.val);
+    }
+    return x;
+  }
+}
