@@ -1,5 +1,6 @@
 package dev.ggda.math;
 
+import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -113,7 +114,7 @@ public final class GaussNewton {
     long p = arch.paramCount();
     INDArray vm = v.rank() == 1 ? v.reshape(v.length(), 1) : v;
     if (vm.rank() != 2 || vm.rows() != p) {
-      throw new IllegalArgumentException("V has shape " + java.util.Arrays.toString(v.shape()) + ", expected " + p + " x r");
+      throw new IllegalArgumentException("V has shape " + Arrays.toString(v.shape()) + ", expected " + p + " x r");
     }
     if (vm.dataType() != net.dataType()) {
       throw new IllegalArgumentException("V is " + vm.dataType() + " but the network is " + net.dataType());

@@ -14,6 +14,7 @@ import dev.ggda.math.ConjugateGradient.LinearOperator;
 import dev.ggda.math.ConjugateGradient.Result;
 import dev.ggda.math.ConjugateGradient.Status;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -67,12 +68,12 @@ class ConjugateGradientTest {
     double[] x = chol.solve(GaussNewtonFixtures.flatten(b), b.length);
     double[][] expected = new double[b.length][];
     for (int j = 0; j < b.length; j++) {
-      expected[j] = java.util.Arrays.copyOfRange(x, j * pr.p, (j + 1) * pr.p);
+      expected[j] = Arrays.copyOfRange(x, j * pr.p, (j + 1) * pr.p);
     }
 
     System.out.printf(
         "CG on damped Gauss-Newton, p=%d, r=%d: %d iterations (per column %s), max residual %.2e%n",
-        pr.p, b.length, cg.iterations(), java.util.Arrays.toString(cg.columnIterations()), cg.maxRelativeResidual());
+        pr.p, b.length, cg.iterations(), Arrays.toString(cg.columnIterations()), cg.maxRelativeResidual());
     assertTrue(cg.converged());
     assertTrue(cg.iterations() <= 10 * pr.p);
     double err = relativeError(cg.solutions(), expected);
@@ -102,7 +103,7 @@ class ConjugateGradientTest {
     Result full = ConjugateGradient.solve(op, b, 1e-6, bound);
     System.out.printf(
         "CG on condition number 1e8, dim=%d: %d iterations (bound %d), residuals %s%n",
-        dim, full.iterations(), bound, java.util.Arrays.toString(full.relativeResiduals()));
+        dim, full.iterations(), bound, Arrays.toString(full.relativeResiduals()));
     assertTrue(full.converged());
     assertTrue(full.iterations() <= bound);
     for (double r : ConjugateGradient.relativeResiduals(op, b, full.solutions())) {

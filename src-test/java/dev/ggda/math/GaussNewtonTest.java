@@ -9,8 +9,10 @@ import static dev.ggda.math.GaussNewtonFixtures.relativeError;
 import static dev.ggda.math.GaussNewtonFixtures.toArray;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,6 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class GaussNewtonTest {
 
@@ -115,8 +118,8 @@ class GaussNewtonTest {
     INDArray x = whole.features();
     int[] y = whole.labels();
     double[] split = new double[p * p];
-    GaussNewton.accumulateHessian(net, x.get(rows(0, 3)), java.util.Arrays.copyOfRange(y, 0, 3), split);
-    GaussNewton.accumulateHessian(net, x.get(rows(3, 8)), java.util.Arrays.copyOfRange(y, 3, 8), split);
+    GaussNewton.accumulateHessian(net, x.get(NDArrayIndex.interval(0, 3)), Arrays.copyOfRange(y, 0, 3), split);
+    GaussNewton.accumulateHessian(net, x.get(NDArrayIndex.interval(3, 8)), Arrays.copyOfRange(y, 3, 8), split);
     assertTrue(relativeError(split, h) < 1e-12);
 
     // 5 rows per slice: several slices, the last one partial, must give the same matrix.
@@ -129,10 +132,6 @@ class GaussNewtonTest {
         assertEquals(h[i * p + j], h[j * p + i], 0.0, "asymmetric at " + i + "," + j);
       }
     }
-  }
-
-  private static org.nd4j.linalg.indexing.INDArrayIndex rows(int from, int to) {
-    return org.nd4j.linalg.indexing.NDArrayIndex.interval(from, to);
   }
 
   @ParameterizedTest
@@ -175,7 +174,7 @@ class GaussNewtonTest {
     Network net = randomNetwork(arch, 61, 0.5);
     GaussNewton.Batch batch = randomBatch(2, 2, 2, 62);
     INDArray v = Nd4j.ones(DataType.FLOAT, arch.paramCount(), 1);
-    org.junit.jupiter.api.Assertions.assertThrows(
+    assertThrows(
         IllegalArgumentException.class, () -> GaussNewton.productSum(net, batch.features(), batch.labels(), v));
   }
 }
