@@ -1,6 +1,7 @@
 package dev.ggda.math;
 
 import dev.ludovic.netlib.lapack.LAPACK;
+import org.netlib.util.doubleW;
 import org.netlib.util.intW;
 
 /**
@@ -40,14 +41,28 @@ public final class CholeskySolver {
       for (int i = 0; i < n; i++) {
         f[i * n + i] += d;
       }
+      double norm1 = LAPACK.getInstance().dlansy("1", "L", n, f, n, new double[n]);
       intW info = new intW(0);
       LAPACK.getInstance().dpotrf("L", n, f, n, info);
-      if (info.val == 0 && allFinite(f)) {
+      if (info.val == 0 && allFinite(f) && !numericallySingular(f, n, norm1)) {
         return new CholeskySolver(n, f, d);
       }
       d = d <= 0 ? floor : Math.max(d * 10, floor);
     }
     throw new ArithmeticException("matrix is not positive definite even with damping " + d + "; it holds NaN or Inf");
+  }
+
+  /**
+   * dpotrf succeeds on many singular PSD matrices (rounding leaves tiny positive pivots, and
+   * solutions of size 1e16 follow), so a successful factorisation is also required to have an
+   * estimated reciprocal condition number (dpocon) of at least n * eps: below that no digit of a
+   * solution means anything, and the matrix is treated as not positive definite.
+   */
+  private static boolean numericallySingular(double[] factor, int n, double norm1) {
+    doubleW rcond = new doubleW(0);
+    intW info = new intW(0);
+    LAPACK.getInstance().dpocon("L", n, factor, n, norm1, rcond, new double[3 * n], new int[n], info);
+    return info.val != 0 || !(rcond.val >= n * Math.ulp(1.0));
   }
 
   private static boolean allFinite(double[] v) {

@@ -169,7 +169,11 @@ public final class Network {
     };
   }
 
-  private INDArray activationDerivative(INDArray a) {
+  /**
+   * sigma'(z) expressed through the activation output a = sigma(z) (all three kinds allow it);
+   * package-private so the Gauss-Newton R-operator can reuse it.
+   */
+  INDArray activationDerivative(INDArray a) {
     return switch (arch.activation()) {
       case RELU -> a.gt(0).castTo(a.dataType());
       case TANH -> a.mul(a).rsubi(1.0);
