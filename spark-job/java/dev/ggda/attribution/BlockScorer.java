@@ -1,6 +1,7 @@
 package dev.ggda.attribution;
 
 import dev.ggda.featurize.BlockFeatures;
+import dev.ggda.math.Flat;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -35,6 +36,6 @@ final class BlockScorer {
       scores.diviColumnVector(Transforms.max(norm, 1e-30, false));
       self.assign(1.0);
     }
-    return new double[][] {scores.toDoubleVector(), self.toDoubleVector()};
+    return new double[][] {Flat.doubles(scores), Flat.doubles(self)};
   }
 }

@@ -74,7 +74,7 @@ final class ConjugateGradientInfluence {
             batch.clear();
           }
         }
-        return List.of(acc.dup('c').toDoubleVector()).iterator();
+        return List.of(dev.ggda.math.Flat.doubles(acc)).iterator();
       }).treeAggregate(new double[p * r], ConjugateGradientInfluence::add, ConjugateGradientInfluence::add);
       bCols.destroy();
       double[][] out = new double[r][p];

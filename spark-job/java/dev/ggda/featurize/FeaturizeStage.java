@@ -110,7 +110,7 @@ public final class FeaturizeStage {
         .persist(StorageLevel.MEMORY_AND_DISK());
     long groupCount = blocks.map(b -> (long) b.groups()).fold(0L, Long::sum);
     both.unpersist(false);
-    bSlots.destroy();
+    // bSlots stays alive: the cached blocks keep it in their lineage (a recompute needs it).
     boolean withKernel = spec.kernel() != Featurizer.KernelKind.NONE;
     return new Result(blocks, withKernel ? sum.kernel : null, sum.rows, groupCount);
   }

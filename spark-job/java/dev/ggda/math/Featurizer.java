@@ -42,7 +42,7 @@ public final class Featurizer {
       KernelKind kernel,
       double sampleFraction,
       long sampleSeed,
-      int passRows) {}
+      int passRows) implements java.io.Serializable {}
 
   /** One model to featurize under: ensemble member, checkpoint index and its parameters. */
   public record Slot(int member, int checkpoint, float[] params) {}
@@ -139,7 +139,7 @@ public final class Featurizer {
         }
       }
     }
-    return new SlotResult(loss, margin, kernel == null ? null : kernel.toDoubleVector(), kernelRows);
+    return new SlotResult(loss, margin, kernel == null ? null : Flat.doubles(kernel), kernelRows);
   }
 
   private static SlotResult grouped(Network net, Projection proj, Spec spec, Rows rows, int[] sizes) {
@@ -185,12 +185,12 @@ public final class Featurizer {
       }
     }
     INDArray projected = proj.project(stacked);
-    float[] loss = projected.get(NDArrayIndex.interval(0, m), NDArrayIndex.all()).dup('c').toFloatVector();
+    float[] loss = Flat.floats(projected.get(NDArrayIndex.interval(0, m), NDArrayIndex.all()));
     float[] margin = null;
     if (withMargin) {
       INDArray chi = projected.get(NDArrayIndex.interval(m, 2L * m), NDArrayIndex.all()).dup('c');
       if (spec.marginSums()) {
-        margin = chi.toFloatVector();
+        margin = Flat.floats(chi);
       }
       if (spec.kernel() == KernelKind.BATCHED) {
         // sum_G (1/|G|) chi_G chi_G^T = chi^T diag(1/|G|) chi
@@ -200,7 +200,7 @@ public final class Featurizer {
         kernelRows += m;
       }
     }
-    return new SlotResult(loss, margin, kernel == null ? null : kernel.toDoubleVector(), kernelRows);
+    return new SlotResult(loss, margin, kernel == null ? null : Flat.doubles(kernel), kernelRows);
   }
 
   /**
@@ -295,7 +295,7 @@ public final class Featurizer {
   }
 
   private static void copyRows(INDArray src, float[] dst, int rowOffset, int k) {
-    float[] v = src.dup('c').toFloatVector();
+    float[] v = Flat.floats(src);
     System.arraycopy(v, 0, dst, rowOffset * k, v.length);
   }
 }
