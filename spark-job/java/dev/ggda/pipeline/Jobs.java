@@ -81,8 +81,11 @@ public final class Jobs {
     all.add("output.mode=overwrite");
     all.addAll(sets);
     all.add("output.path=" + outDir);
-    String where = execute(ConfigLoader.fromYaml(base, all), "demo", Until.ATTRIBUTE);
-    console.info("demo: done. model: %s/model, run summary: %s/run.json", where, where);
+    GgdaConfig config = ConfigLoader.fromYaml(base, all);
+    String where = execute(config, "demo", Until.ATTRIBUTE);
+    DemoSummary.print(Sessions.getOrCreate("ggda demo"), where, config.output().format(), console, 3, 3);
+    console.info("demo: done. Everything is under %s: model/, groups/, group_stats/, scores/, group_values/,"
+        + " self_influence/, run.json", where);
   }
 
   static String execute(GgdaConfig config, String command, Until until) {
