@@ -59,7 +59,9 @@ public final class ModelStore {
 
   /**
    * Writes {@code model} under {@code dir} (created if needed; files there are overwritten). The
-   * root index is written last, so a root without model.json is an incomplete save.
+   * root index is written last, so a root without model.json is an incomplete save; folders of an
+   * earlier, larger save into the same dir are left alone and ignored by {@link #load}, which
+   * follows the index.
    */
   public static void save(TrainedModel model, String dir, Configuration hadoopConf) {
     Architecture arch = model.architecture();
