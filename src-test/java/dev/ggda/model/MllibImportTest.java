@@ -104,7 +104,7 @@ class MllibImportTest {
   void logisticRegressionMultinomialAndBinomialMatchMllibProbabilities() throws IOException {
     SparkSession spark = SparkTestSession.get();
     Dataset<Row> three = blobs(spark, 3, 1).cache();
-    LogisticRegression lr = new LogisticRegression().setMaxIter(25).setRegParam(0.05).setElasticNetParam(0.2);
+    LogisticRegression lr = new LogisticRegression().setMaxIter(15).setRegParam(0.05).setElasticNetParam(0.2);
     TrainedModel multi = saveImportAndCompare(spark, lr.setFamily("multinomial").fit(three), three, "lr-multi");
     assertEquals(Architecture.logistic(D, 3), multi.architecture());
     assertEquals(0.05 * 0.8, multi.l2(), 1e-15);
@@ -127,7 +127,7 @@ class MllibImportTest {
     SparkSession spark = SparkTestSession.get();
     Dataset<Row> data = blobs(spark, 3, 3).cache();
     MultilayerPerceptronClassifier mlp = new MultilayerPerceptronClassifier()
-        .setLayers(new int[] {D, 5, 4, 3}).setMaxIter(30).setSeed(11);
+        .setLayers(new int[] {D, 5, 4, 3}).setMaxIter(15).setSeed(11);
     TrainedModel imported = saveImportAndCompare(spark, mlp.fit(data), data, "mlp");
     assertEquals(new Architecture(D, new int[] {5, 4}, 3, Activation.SIGMOID), imported.architecture());
     assertEquals(0.0, imported.l2());
