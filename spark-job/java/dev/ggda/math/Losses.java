@@ -41,9 +41,17 @@ public final class Losses {
     return logSumExp(logits).reshape(-1).subi(picked);
   }
 
-  /** dl_i/dz_i = softmax(z_i) - onehot(y_i). */
+  /**
+   * dl_i/dz_i = softmax(z_i) - onehot(y_i). The true-class entry p_y - 1 is computed as minus the sum
+   * of the other classes' probabilities: 1 - p_y cancels to exactly 0 in float32 once p_y > 1 - 6e-8
+   * (margin above ~16, common for a trained model), which would drop that entry, leave the row not
+   * summing to 0 and break dl/dz = -(1 - p_y) df/dz.
+   */
   public static INDArray crossEntropyGradient(INDArray logits, int[] labels) {
-    return softmax(logits).subi(oneHot(labels, (int) logits.columns(), logits.dataType()));
+    INDArray onehot = oneHot(labels, (int) logits.columns(), logits.dataType());
+    INDArray others = softmax(logits).muli(onehot.rsub(1.0));
+    INDArray q = others.sum(1).reshape(-1, 1);
+    return others.subi(onehot.mulColumnVector(q));
   }
 
   /** TRAK's margin f_i = z_{i,y} - logsumexp_{c != y} z_{i,c} (length batch). */
@@ -63,9 +71,12 @@ public final class Losses {
     return onehot.subi(others);
   }
 
-  /** Q_i = 1 - p_{y_i}: TRAK's per-example weight, also -dl/df (length batch). */
+  /**
+   * Q_i = 1 - p_{y_i}: TRAK's per-example weight, also -dl/df (length batch). Summed over the other
+   * classes rather than subtracted from 1, so it stays accurate (not 0) for confident examples.
+   */
   public static INDArray oneMinusTrueProbability(INDArray logits, int[] labels) {
     INDArray onehot = oneHot(labels, (int) logits.columns(), logits.dataType());
-    return softmax(logits).muli(onehot).sum(1).rsubi(1.0);
+    return softmax(logits).muli(onehot.rsub(1.0)).sum(1);
   }
 }
