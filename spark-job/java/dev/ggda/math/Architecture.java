@@ -11,7 +11,8 @@ import java.util.Arrays;
  * projected gradient): for each layer l = 0..L-1, W_l as an (in_l x out_l) row-major block, then b_l
  * (out_l values).
  */
-public record Architecture(int inputDim, int[] hidden, int classes, Activation activation) {
+public record Architecture(int inputDim, int[] hidden, int classes, Activation activation)
+    implements java.io.Serializable {
 
   public Architecture {
     hidden = hidden.clone();

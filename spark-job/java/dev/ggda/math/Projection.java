@@ -1,0 +1,127 @@
+package dev.ggda.math;
+
+import java.util.SplittableRandom;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * A random projection P (p x k) that is never stored or shipped: any block of rows of P is
+ * regenerated from a generator keyed by (seed, member, checkpoint, block), so every executor,
+ * partitioning and task retry sees the same P (DESIGN.md section 4).
+ *
+ * <ul>
+ *   <li>{@code RADEMACHER}: entries +-1/sqrt(k), 64 signs from each random long;
+ *   <li>{@code GAUSSIAN}: entries N(0, 1/k) by Box-Muller from the block's stream (specified
+ *       arithmetic, so identical on every JVM);
+ *   <li>{@code NONE}: the identity, k = p.
+ * </ul>
+ *
+ * E[P P^T] = I for both random kinds, so inner products are preserved in expectation
+ * (Johnson-Lindenstrauss).
+ */
+public final class Projection {
+  /** Rows of P generated at once; also the unit of the key, so it must never change. */
+  public static final int BLOCK_ROWS = 512;
+
+  public enum Kind {
+    RADEMACHER,
+    GAUSSIAN,
+    NONE
+  }
+
+  private final Kind kind;
+  private final long rows;
+  private final int dim;
+  private final long key;
+
+  /**
+   * @param rows p, the length of the vectors projected
+   * @param dim k (ignored for NONE, where k = p)
+   */
+  public Projection(Kind kind, long rows, int dim, long seed, int member, int checkpoint) {
+    this.kind = kind;
+    this.rows = rows;
+    this.dim = kind == Kind.NONE ? Math.toIntExact(rows) : dim;
+    this.key = Seeds.mix(Seeds.mix(Seeds.mix(seed, 0x5EEDL), member), checkpoint);
+  }
+
+  public int dim() {
+    return dim;
+  }
+
+  public long rows() {
+    return rows;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  public int blocks() {
+    return (int) ((rows + BLOCK_ROWS - 1) / BLOCK_ROWS);
+  }
+
+  /** Rows [b * BLOCK_ROWS, ...) of P as a (rowsInBlock x k) float matrix. */
+  public INDArray block(int b) {
+    long r0 = (long) b * BLOCK_ROWS;
+    int n = (int) Math.min(BLOCK_ROWS, rows - r0);
+    float[] v = new float[n * dim];
+    SplittableRandom rnd = new SplittableRandom(Seeds.mix(key, b));
+    switch (kind) {
+      case RADEMACHER -> {
+        float s = (float) (1.0 / Math.sqrt(dim));
+        for (int i = 0; i < v.length; i += 64) {
+          long bits = rnd.nextLong();
+          int end = Math.min(v.length, i + 64);
+          for (int j = i; j < end; j++, bits >>>= 1) {
+            v[j] = (bits & 1L) == 0 ? s : -s;
+          }
+        }
+      }
+      case GAUSSIAN -> {
+        double s = 1.0 / Math.sqrt(dim);
+        for (int i = 0; i < v.length; i += 2) {
+          double u1 = 1.0 - rnd.nextDouble();
+          double u2 = rnd.nextDouble();
+          double r = Math.sqrt(-2.0 * Math.log(u1)) * s;
+          v[i] = (float) (r * Math.cos(2 * Math.PI * u2));
+          if (i + 1 < v.length) {
+            v[i + 1] = (float) (r * Math.sin(2 * Math.PI * u2));
+          }
+        }
+      }
+      case NONE -> {
+        for (int i = 0; i < n; i++) {
+          v[i * dim + (int) (r0 + i)] = 1f;
+        }
+      }
+    }
+    return Nd4j.create(v, new long[] {n, dim}, 'c');
+  }
+
+  /**
+   * Projects the rows of {@code g} (m x p): returns g P (m x k), accumulated block by block so P is
+   * never held whole. The result has g's data type.
+   */
+  public INDArray project(INDArray g) {
+    if (g.columns() != rows) {
+      throw new IllegalArgumentException("vectors have " + g.columns() + " entries, projection expects " + rows);
+    }
+    if (kind == Kind.NONE) {
+      return g.dup();
+    }
+    INDArray out = Nd4j.zeros(g.dataType(), g.rows(), dim);
+    for (int b = 0; b < blocks(); b++) {
+      long r0 = (long) b * BLOCK_ROWS;
+      long r1 = Math.min(rows, r0 + BLOCK_ROWS);
+      INDArray p = block(b);
+      if (g.dataType() != DataType.FLOAT) {
+        p = p.castTo(g.dataType());
+      }
+      out.addi(g.get(NDArrayIndex.all(), NDArrayIndex.interval(r0, r1)).mmul(p));
+    }
+    return out;
+  }
+}
