@@ -1,0 +1,84 @@
+package dev.ggda.grouping;
+
+import dev.ggda.spark.RowArrays;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.function.Function;
+import org.apache.spark.sql.Row;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A reusable buffer of up to {@link #CAPACITY} canonical rows (example_id, label, features, in
+ * that column order), so executors run one ND4J pass per batch rather than one per example.
+ */
+final class ExampleBatch {
+  static final int CAPACITY = 1024;
+
+  final long[] ids = new long[CAPACITY];
+  private final int[] labels = new int[CAPACITY];
+  private final float[] x;
+  private final int dim;
+  int size;
+
+  ExampleBatch(int dim) {
+    this.dim = dim;
+    this.x = new float[CAPACITY * dim];
+  }
+
+  /** Refills the batch from {@code rows}; false when there was nothing left. */
+  boolean fill(Iterator<Row> rows) {
+    size = 0;
+    while (size < CAPACITY && rows.hasNext()) {
+      Row r = rows.next();
+      ids[size] = r.getLong(0);
+      labels[size] = r.getInt(1);
+      RowArrays.copyFloats(r, 2, x, size * dim, dim);
+      size++;
+    }
+    return size > 0;
+  }
+
+  /** The batch's inputs, size x dim (float). */
+  INDArray features() {
+    float[] data = size == CAPACITY ? x : Arrays.copyOf(x, size * dim);
+    return Nd4j.create(data, new long[] {size, dim}, 'c');
+  }
+
+  int[] labels() {
+    return Arrays.copyOf(labels, size);
+  }
+
+  /**
+   * Lazily maps a partition batch by batch: {@code f} turns a filled batch into its output rows.
+   * Only one batch's input and output are in memory at a time.
+   */
+  static Iterator<Row> map(Iterator<Row> rows, int dim, Function<ExampleBatch, Row[]> f) {
+    ExampleBatch batch = new ExampleBatch(dim);
+    return new Iterator<>() {
+      private Row[] out = new Row[0];
+      private int pos;
+
+      @Override
+      public boolean hasNext() {
+        while (pos == out.length) {
+          if (!batch.fill(rows)) {
+            return false;
+          }
+          out = f.apply(batch);
+          pos = 0;
+        }
+        return true;
+      }
+
+      @Override
+      public Row next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return out[pos++];
+      }
+    };
+  }
+}
