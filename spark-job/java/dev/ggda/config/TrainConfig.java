@@ -24,4 +24,4 @@ public record TrainConfig(
     int members,
     double memberFraction,
     long seed,
-    TrainMode mode) {}
+    TrainMode mode) implements java.io.Serializable {}

@@ -37,6 +37,10 @@ public final class RunOutput {
    */
   public static RunOutput open(String path, OutputMode mode, Configuration conf) {
     try {
+      if (mode == OutputMode.RESUME) {
+        throw new InputException(
+            "output.mode: resume is not available in this version (reuse of completed stages is planned); use error or overwrite");
+      }
       Path p = new Path(path);
       FileSystem fs = p.getFileSystem(conf);
       Path qualified = fs.makeQualified(p);

@@ -7,11 +7,16 @@ import org.netlib.util.intW;
 /**
  * Solves (A + damping I) X = B for a symmetric positive semi-definite A in float64 by Cholesky
  * (LAPACK dpotrf/dpotrs through netlib, which Spark ships). When the damped matrix is still not
- * numerically positive definite (duplicate groups, k above the number of examples), the damping is
- * raised step by step from 1e-10 x mean diagonal until the factorisation succeeds; the damping
- * actually used is reported so the caller can warn.
+ * numerically positive definite (duplicate groups, k above the number of examples or groups), the
+ * damping falls back to 0.1 x the mean diagonal (= 0.1 x the mean eigenvalue, kronfluence's default
+ * heuristic) and is raised tenfold from there until the factorisation succeeds. A barely-positive
+ * damping would keep the solve so ill-conditioned that scores become huge and rounding-sensitive;
+ * the damping actually used is reported so the caller can warn.
  */
 public final class CholeskySolver {
+  /** Fallback damping, relative to the mean diagonal, for matrices that are not positive definite. */
+  public static final double FALLBACK_DAMPING = 0.1;
+
   private final int n;
   private final double[] factor;
   private final double damping;
@@ -34,7 +39,7 @@ public final class CholeskySolver {
     for (int i = 0; i < n; i++) {
       trace += a[i * n + i];
     }
-    double floor = Math.max(Math.abs(trace) / Math.max(n, 1), Double.MIN_NORMAL) * 1e-10;
+    double floor = Math.max(Math.abs(trace) / Math.max(n, 1), Double.MIN_NORMAL) * FALLBACK_DAMPING;
     double d = damping;
     for (int attempt = 0; attempt < 40; attempt++) {
       double[] f = a.clone();
