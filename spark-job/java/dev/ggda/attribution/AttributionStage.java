@@ -84,8 +84,7 @@ public final class AttributionStage {
       case RADEMACHER -> Projection.Kind.RADEMACHER;
       case GAUSSIAN -> Projection.Kind.GAUSSIAN;
       case NONE -> Projection.Kind.NONE;
-      case FACTORED -> throw new InputException(
-          "attribute.projection.kind: factored is not available in this version; use rademacher, gaussian or none");
+      case FACTORED -> Projection.Kind.FACTORED;
     };
   }
 
@@ -118,9 +117,9 @@ public final class AttributionStage {
     Architecture arch = model.architecture();
     long p = arch.paramCount();
     Projection.Kind kind = projectionKind();
-    int k = kind == Projection.Kind.NONE ? Math.toIntExact(p) : config.projection().dim();
-    if (kind != Projection.Kind.NONE && k > p) {
-      throw new InputException("attribute.projection.dim " + k + " exceeds the model's " + p
+    int requested = kind == Projection.Kind.NONE ? Math.toIntExact(p) : config.projection().dim();
+    if (kind != Projection.Kind.NONE && requested > p) {
+      throw new InputException("attribute.projection.dim " + requested + " exceeds the model's " + p
           + " parameters; set attribute.projection.dim <= " + p + " or attribute.projection.kind: none");
     }
     if (kind == Projection.Kind.NONE && p > 20_000 && config.method() == AttributionMethod.IF
@@ -131,13 +130,14 @@ public final class AttributionStage {
     boolean trak = config.method() == AttributionMethod.TRAK;
     Featurizer.KernelKind kernel = kernelKind();
     double sampleFraction = Math.min(1.0, SAMPLED_KERNEL_ROWS / (double) trainRows);
-    Featurizer.Spec spec = new Featurizer.Spec(kind, k, config.projection().seed(), trak, kernel, sampleFraction,
+    Featurizer.Spec spec = new Featurizer.Spec(kind, requested, config.projection().seed(), trak, kernel, sampleFraction,
         config.projection().seed() ^ 0x5A4D_504CL, passRows(p));
+    int k = Featurizer.featureDim(arch, spec);
     FeaturizeStage.Slots slots = slots(config.method(), model);
     log.accept(String.format("featurize: %s, %d slot(s), projection %s k=%d, kernel %s", config.method(), slots.size(),
         kind, k, kernel));
     FeaturizeStage.Result features = FeaturizeStage.run(train.examples(), groups, arch, slots, spec,
-        groupsPerBlock(p, trak), partitions);
+        groupsPerBlock(kind == Projection.Kind.FACTORED ? k : p, trak), partitions);
     TargetFeatures tf = TargetFeatures.compute(targets.examples(), arch, slots, spec, partitions);
     if (config.target() == TargetMode.AGGREGATE) {
       tf = tf.aggregate();

@@ -52,7 +52,7 @@ final class TargetFeatures {
     r.blocks.unpersist(false);
     int t = blocks.stream().mapToInt(BlockFeatures::groups).sum();
     int s = slots.size();
-    int k = spec.projection() == dev.ggda.math.Projection.Kind.NONE ? (int) arch.paramCount() : spec.dim();
+    int k = Featurizer.featureDim(arch, spec);
     long[] ids = ranked.map(row -> row.getLong(0)).collect().stream().mapToLong(Long::longValue).toArray();
     float[][] loss = new float[s][t * k];
     float[][] margin = spec.marginSums() ? new float[s][t * k] : null;

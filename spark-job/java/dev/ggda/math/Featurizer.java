@@ -70,6 +70,16 @@ public final class Featurizer {
 
   private Featurizer() {}
 
+  /** k: the feature width a spec gives for an architecture (p without projection; the factored
+   * projection's own width, at most the requested one). */
+  public static int featureDim(Architecture arch, Spec spec) {
+    return switch (spec.projection()) {
+      case NONE -> Math.toIntExact(arch.paramCount());
+      case FACTORED -> new FactoredProjection(arch, spec.dim(), spec.seed(), 0, 0).dim();
+      default -> spec.dim();
+    };
+  }
+
   public static Output featurize(Architecture arch, List<Slot> slots, Spec spec, Rows rows) {
     int m = rows.groups();
     int[] sizes = new int[m];
@@ -89,7 +99,7 @@ public final class Featurizer {
     for (int si = 0; si < s; si++) {
       Slot slot = slots.get(si);
       Network net = Network.fromFloats(arch, slot.params());
-      Projection proj = new Projection(spec.projection(), arch.paramCount(), spec.dim(), spec.seed(), slot.member(), slot.checkpoint());
+      GradientSketch proj = GradientSketch.of(arch, spec.projection(), spec.dim(), spec.seed(), slot.member(), slot.checkpoint());
       SlotResult r = allSingle ? perExample(net, proj, spec, rows) : grouped(net, proj, spec, rows, sizes);
       loss[si] = r.loss;
       if (margin != null) {
@@ -110,7 +120,7 @@ public final class Featurizer {
    * loss-gradient features follow exactly as -Q_i phi_i (dl/df = -(1 - p_y)), so the projection
    * GEMM runs once. This is the per-example baseline, batched and vectorised.
    */
-  private static SlotResult perExample(Network net, Projection proj, Spec spec, Rows rows) {
+  private static SlotResult perExample(Network net, GradientSketch proj, Spec spec, Rows rows) {
     int n = rows.rows();
     int k = proj.dim();
     float[] loss = new float[n * k];
@@ -122,7 +132,7 @@ public final class Featurizer {
       int[] y = java.util.Arrays.copyOfRange(rows.y(), r0, r1);
       Network.ForwardPass fp = net.forward(batch(rows, r0, r1));
       INDArray logits = fp.logits();
-      INDArray phi = proj.project(net.backward(fp, Losses.marginGradient(logits, y)).perExample(net.architecture()));
+      INDArray phi = proj.perExample(net.backward(fp, Losses.marginGradient(logits, y)));
       INDArray q = Losses.oneMinusTrueProbability(logits, y).reshape(-1, 1);
       INDArray psi = phi.mulColumnVector(q).negi();
       copyRows(psi, loss, r0, k);
@@ -142,11 +152,11 @@ public final class Featurizer {
     return new SlotResult(loss, margin, kernel == null ? null : Flat.doubles(kernel), kernelRows);
   }
 
-  private static SlotResult grouped(Network net, Projection proj, Spec spec, Rows rows, int[] sizes) {
+  private static SlotResult grouped(Network net, GradientSketch proj, Spec spec, Rows rows, int[] sizes) {
     Architecture arch = net.architecture();
     int m = rows.groups();
     int k = proj.dim();
-    long p = arch.paramCount();
+    long p = proj.rowWidth();
     boolean withMargin = spec.marginSums() || spec.kernel() == KernelKind.BATCHED;
     // Stacked [loss sums; margin sums] (m or 2m x p), projected in one pass over P's blocks.
     INDArray stacked = Nd4j.zeros(DataType.FLOAT, withMargin ? 2L * m : m, p);
@@ -165,17 +175,17 @@ public final class Featurizer {
       }
       Network.ForwardPass fp = net.forward(batch(rows, r0, r1));
       INDArray logits = fp.logits();
-      addRows(stacked, 0, seg, s0, GroupGradients.sums(arch, net.backward(fp, Losses.crossEntropyGradient(logits, y)), local));
+      addRows(stacked, 0, seg, s0, proj.groupRows(net.backward(fp, Losses.crossEntropyGradient(logits, y)), local));
       if (spec.kernel() == KernelKind.GAUSS_NEWTON) {
         kernelRows += gaussNewton(net, proj, fp, y, kernel);
       }
       if (withMargin || spec.kernel() == KernelKind.EXACT || spec.kernel() == KernelKind.SAMPLED) {
         BatchGradient mg = net.backward(fp, Losses.marginGradient(logits, y));
         if (withMargin) {
-          addRows(stacked, m, seg, s0, GroupGradients.sums(arch, mg, local));
+          addRows(stacked, m, seg, s0, proj.groupRows(mg, local));
         }
         if (spec.kernel() == KernelKind.EXACT || spec.kernel() == KernelKind.SAMPLED) {
-          INDArray phi = proj.project(mg.perExample(arch));
+          INDArray phi = proj.perExample(mg);
           INDArray used = spec.kernel() == KernelKind.SAMPLED ? sampledRows(phi, rows, r0, r1, spec) : phi;
           if (used != null) {
             kernel.addi(used.transpose().mmul(used).castTo(DataType.DOUBLE));
@@ -184,7 +194,7 @@ public final class Featurizer {
         }
       }
     }
-    INDArray projected = proj.project(stacked);
+    INDArray projected = proj.finish(stacked);
     float[] loss = Flat.floats(projected.get(NDArrayIndex.interval(0, m), NDArrayIndex.all()));
     float[] margin = null;
     if (withMargin) {
@@ -207,14 +217,14 @@ public final class Featurizer {
    * Adds P^T (sum_i J_i^T Lambda_i J_i) P for a pass, using Lambda = sum_c p_c (e_c - p)(e_c - p)^T:
    * one backward per class. Returns the number of examples added.
    */
-  private static long gaussNewton(Network net, Projection proj, Network.ForwardPass fp, int[] y, INDArray kernel) {
+  private static long gaussNewton(Network net, GradientSketch proj, Network.ForwardPass fp, int[] y, INDArray kernel) {
     INDArray p = Losses.softmax(fp.logits());
     int classes = (int) p.columns();
     for (int c = 0; c < classes; c++) {
       INDArray e = Nd4j.zeros(p.dataType(), p.rows(), classes);
       e.getColumn(c).assign(1.0);
       INDArray dLogits = e.subi(p).muliColumnVector(org.nd4j.linalg.ops.transforms.Transforms.sqrt(p.getColumn(c).dup().reshape(-1, 1), false));
-      INDArray v = proj.project(net.backward(fp, dLogits).perExample(net.architecture()));
+      INDArray v = proj.perExample(net.backward(fp, dLogits));
       kernel.addi(v.transpose().mmul(v).castTo(DataType.DOUBLE));
     }
     return y.length;

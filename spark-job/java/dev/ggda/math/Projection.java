@@ -28,7 +28,9 @@ public final class Projection {
   public enum Kind {
     RADEMACHER,
     GAUSSIAN,
-    NONE
+    NONE,
+    /** Per-layer Kronecker factors: {@link FactoredProjection}, not this class. */
+    FACTORED
   }
 
   private final Kind kind;
@@ -41,6 +43,9 @@ public final class Projection {
    * @param dim k (ignored for NONE, where k = p)
    */
   public Projection(Kind kind, long rows, int dim, long seed, int member, int checkpoint) {
+    if (kind == Kind.FACTORED) {
+      throw new IllegalArgumentException("the factored projection is FactoredProjection");
+    }
     this.kind = kind;
     this.rows = rows;
     this.dim = kind == Kind.NONE ? Math.toIntExact(rows) : dim;
@@ -132,6 +137,7 @@ public final class Projection {
           }
         }
       }
+      case FACTORED -> throw new IllegalStateException("unreachable");
       case NONE -> {
         for (int i = 0; i < n; i++) {
           v[i * dim + (int) (r0 + i)] = 1f;

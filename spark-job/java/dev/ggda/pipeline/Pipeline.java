@@ -61,11 +61,11 @@ public final class Pipeline {
   /** Loads and validates train and target data (no heavy work before this passes). */
   public void load() {
     info.stage("load", () -> {
-      train = DataLoader.load(spark, config.data().train(), config.data().classes(), "train");
+      train = cached(DataLoader.load(spark, config.data().train(), config.data().classes(), "train"));
       info.count("train_rows", train.count()).count("features", train.dim()).count("classes", train.classes());
       console.info("load: train %,d rows x %d features, %d classes", train.count(), train.dim(), train.classes());
       if (config.data().targets() != null) {
-        targets = DataLoader.load(spark, config.data().targets(), train.classes(), "targets");
+        targets = cached(DataLoader.load(spark, config.data().targets(), train.classes(), "targets"));
         if (targets.dim() != train.dim()) {
           throw new InputException(
               "data.targets: examples have " + targets.dim() + " features but data.train has " + train.dim()
@@ -75,6 +75,12 @@ public final class Pipeline {
         console.info("load: targets %,d rows", targets.count());
       }
     });
+  }
+
+  /** Every later stage makes several passes over the examples: read and decode them once. */
+  private static LoadedData cached(LoadedData d) {
+    return new LoadedData(d.examples().persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK()), d.dim(), d.classes(),
+        d.count());
   }
 
   /** Trains the model (or loads model.load) and records its accuracy on train and targets. */

@@ -187,4 +187,36 @@ class AttributionCorrectnessTest {
     }
     assertTrue(one.values().stream().anyMatch(v -> Math.abs(v) > 1e-6), "scores are not all zero");
   }
+
+  @Test
+  void topKKeepsExactlyTheKHighestScoresPerTarget() {
+    var cfg = AttributionFixture.config(AttributionMethod.GRADDOT, ProjectionKind.RADEMACHER, 8, KernelMode.EXACT,
+        HessianMode.CG, 0);
+    Map<String, Double> all = lr.pipelineScores(cfg, 3);
+    Map<String, Double> top = lr.pipelineScores(cfg, 3, 3);
+    assertEquals(5 * 3, top.size());
+    for (int t = 0; t < 5; t++) {
+      long target = 1_000_000L + t;
+      List<Map.Entry<String, Double>> expected = all.entrySet().stream()
+          .filter(e -> e.getKey().startsWith(target + "/"))
+          .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
+          .limit(3).toList();
+      for (Map.Entry<String, Double> e : expected) {
+        assertEquals(e.getValue(), top.get(e.getKey()), 0.0, "top-3 of target " + t + " holds " + e.getKey());
+      }
+    }
+  }
+
+  @Test
+  void factoredProjectionWithFullWidthFactorsGivesTheUnprojectedScores() {
+    var none = AttributionFixture.config(AttributionMethod.TRACIN, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, 0);
+    var factored = AttributionFixture.config(AttributionMethod.TRACIN, ProjectionKind.FACTORED, (int) mlpArch.paramCount(), KernelMode.EXACT,
+        HessianMode.CG, 0);
+    Map<String, Double> a = mlp.pipelineScores(none, 2);
+    Map<String, Double> b = mlp.pipelineScores(factored, 2);
+    assertEquals(a.keySet(), b.keySet());
+    for (String k : a.keySet()) {
+      assertRelClose(a.get(k), b.get(k), 1e-4, "factored " + k);
+    }
+  }
 }

@@ -130,10 +130,15 @@ final class AttributionFixture {
 
   /** (target id, group id) -> score from the pipeline, all pairs. */
   Map<String, Double> pipelineScores(AttributeConfig cfg, int partitions) {
+    return pipelineScores(cfg, partitions, null);
+  }
+
+  /** The same with output.top_k (null keeps all pairs). */
+  Map<String, Double> pipelineScores(AttributeConfig cfg, int partitions, Integer topK) {
     AttributionStage stage = new AttributionStage(cfg, line -> { });
     AttributionStage.Prepared p = stage.prepare(trainData(partitions), groupAssignment(partitions), targetData(partitions),
         model, n, partitions);
-    ScoreStage.Tables t = ScoreStage.score(SparkTestSession.get(), p.blocks, p.operator, null);
+    ScoreStage.Tables t = ScoreStage.score(SparkTestSession.get(), p.blocks, p.operator, topK);
     Map<String, Double> out = new HashMap<>();
     for (Row r : t.scores.collectAsList()) {
       out.put(key(r.getLong(0), r.getLong(1)), r.getDouble(2));

@@ -1,0 +1,58 @@
+package dev.ggda.math;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * How gradients become k-dimensional features. A dense sketch sums group gradients in parameter
+ * space and projects once per block ({@link Projection}); a factored sketch projects each dense
+ * layer's factors directly ({@link FactoredProjection}), never forming a p-dimensional gradient.
+ */
+public interface GradientSketch {
+  /** k: the feature width. */
+  int dim();
+
+  /** Width of the rows {@link #groupRows} returns: p for a dense sketch, k for a factored one. */
+  long rowWidth();
+
+  /** Per-group rows of a batch (group j = rows [starts[j], starts[j+1])), summed, at {@link #rowWidth}. */
+  INDArray groupRows(BatchGradient g, int[] starts);
+
+  /** Turns accumulated group rows into features (projects them, or nothing when already projected). */
+  INDArray finish(INDArray rows);
+
+  /** Features of every example of a batch (n x k): the batched per-example path. */
+  INDArray perExample(BatchGradient g);
+
+  static GradientSketch of(Architecture arch, Projection.Kind kind, int dim, long seed, int member, int checkpoint) {
+    if (kind == Projection.Kind.FACTORED) {
+      return new FactoredProjection(arch, dim, seed, member, checkpoint);
+    }
+    Projection p = new Projection(kind, arch.paramCount(), dim, seed, member, checkpoint);
+    return new GradientSketch() {
+      @Override
+      public int dim() {
+        return p.dim();
+      }
+
+      @Override
+      public long rowWidth() {
+        return arch.paramCount();
+      }
+
+      @Override
+      public INDArray groupRows(BatchGradient g, int[] starts) {
+        return GroupGradients.sums(arch, g, starts);
+      }
+
+      @Override
+      public INDArray finish(INDArray rows) {
+        return p.project(rows);
+      }
+
+      @Override
+      public INDArray perExample(BatchGradient g) {
+        return p.project(g.perExample(arch));
+      }
+    };
+  }
+}
