@@ -6,7 +6,7 @@ import dev.ggda.math.Architecture;
 import dev.ggda.math.ConjugateGradient;
 import dev.ggda.math.GaussNewton;
 import dev.ggda.math.Network;
-import dev.ggda.spark.RowArrays;
+import dev.ggda.spark.ExampleBatch;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -30,7 +30,6 @@ import org.nd4j.linalg.factory.Nd4j;
 final class ConjugateGradientInfluence {
   static final double TOLERANCE = 1e-8;
   static final int MAX_ITERATIONS = 500;
-  static final int BATCH = 512;
 
   private ConjugateGradientInfluence() {}
 
@@ -38,7 +37,7 @@ final class ConjugateGradientInfluence {
   static ConjugateGradient.LinearOperator operator(
       Dataset<Row> examples, Architecture arch, float[] params, long n, double lambda, double delta) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(examples.sparkSession().sparkContext());
-    JavaRDD<Row> rows = examples.select(Columns.LABEL, Columns.FEATURES).javaRDD();
+    JavaRDD<Row> rows = examples.select(Columns.EXAMPLE_ID, Columns.LABEL, Columns.FEATURES).javaRDD();
     int p = Math.toIntExact(arch.paramCount());
     int dim = arch.inputDim();
     return columns -> {
@@ -55,24 +54,9 @@ final class ConjugateGradientInfluence {
         }
         INDArray v = Nd4j.create(flat, new long[] {p, r}, 'c');
         INDArray acc = Nd4j.zeros(DataType.DOUBLE, p, r);
-        List<Row> batch = new ArrayList<>(BATCH);
-        float[] row = new float[dim];
-        while (it.hasNext()) {
-          batch.add(it.next());
-          if (batch.size() == BATCH || !it.hasNext()) {
-            int b = batch.size();
-            double[] x = new double[b * dim];
-            int[] y = new int[b];
-            for (int i = 0; i < b; i++) {
-              y[i] = batch.get(i).getInt(0);
-              RowArrays.copyFloats(batch.get(i), 1, row, 0, dim);
-              for (int j = 0; j < dim; j++) {
-                x[i * dim + j] = row[j];
-              }
-            }
-            acc.addi(GaussNewton.productSum(net, Nd4j.create(x, new long[] {b, dim}, 'c'), y, v));
-            batch.clear();
-          }
+        ExampleBatch batch = new ExampleBatch(dim);
+        while (batch.fill(it)) {
+          acc.addi(GaussNewton.productSum(net, batch.features(DataType.DOUBLE), batch.labels(), v));
         }
         return List.of(dev.ggda.math.Flat.doubles(acc)).iterator();
       }).treeAggregate(new double[p * r], ConjugateGradientInfluence::add, ConjugateGradientInfluence::add);

@@ -4,8 +4,7 @@ import dev.ggda.data.Columns;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.GaussNewton;
 import dev.ggda.math.Network;
-import dev.ggda.spark.RowArrays;
-import java.util.ArrayList;
+import dev.ggda.spark.ExampleBatch;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -13,7 +12,6 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The dense Gauss-Newton Hessian sum_i J_i^T Lambda_i J_i over the training data (IF, hessian
@@ -21,8 +19,6 @@ import org.nd4j.linalg.factory.Nd4j;
  * Only for p up to ~20k parameters (the caller checks).
  */
 final class HessianStage {
-  static final int BATCH = 256;
-
   private HessianStage() {}
 
   static double[] exact(Dataset<Row> examples, Architecture arch, float[] params, int partitions) {
@@ -30,29 +26,14 @@ final class HessianStage {
     Broadcast<float[]> bParams = jsc.broadcast(params);
     int p = Math.toIntExact(arch.paramCount());
     int dim = arch.inputDim();
-    double[] h = examples.select(Columns.LABEL, Columns.FEATURES).javaRDD()
+    double[] h = examples.select(Columns.EXAMPLE_ID, Columns.LABEL, Columns.FEATURES).javaRDD()
         .mapPartitions((Iterator<Row> it) -> {
           Network net = Network.fromFloats(arch, bParams.value());
           Network dnet = new Network(arch, net.params().castTo(DataType.DOUBLE));
           double[] acc = new double[p * p];
-          List<Row> batch = new ArrayList<>(BATCH);
-          while (it.hasNext()) {
-            batch.add(it.next());
-            if (batch.size() == BATCH || !it.hasNext()) {
-              int n = batch.size();
-              double[] x = new double[n * dim];
-              float[] row = new float[dim];
-              int[] y = new int[n];
-              for (int i = 0; i < n; i++) {
-                y[i] = batch.get(i).getInt(0);
-                RowArrays.copyFloats(batch.get(i), 1, row, 0, dim);
-                for (int j = 0; j < dim; j++) {
-                  x[i * dim + j] = row[j];
-                }
-              }
-              GaussNewton.accumulateHessian(dnet, Nd4j.create(x, new long[] {n, dim}, 'c'), y, acc);
-              batch.clear();
-            }
+          ExampleBatch batch = new ExampleBatch(dim);
+          while (batch.fill(it)) {
+            GaussNewton.accumulateHessian(dnet, batch.features(DataType.DOUBLE), batch.labels(), acc);
           }
           return List.of(acc).iterator();
         })

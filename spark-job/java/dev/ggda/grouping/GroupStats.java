@@ -1,5 +1,7 @@
 package dev.ggda.grouping;
 
+import dev.ggda.spark.ExampleBatch;
+
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.collect_list;
 import static org.apache.spark.sql.functions.count;

@@ -1,5 +1,7 @@
 package dev.ggda.grouping;
 
+import dev.ggda.spark.ExampleBatch;
+
 import dev.ggda.data.Columns;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Losses;

@@ -2,7 +2,7 @@ package dev.ggda.math;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * Result of one batched backward pass.
@@ -19,25 +19,56 @@ public record BatchGradient(INDArray sum, INDArray[] layerInputs, INDArray[] out
   }
 
   /**
-   * Materialises the per-example gradients (batch x params) from A_l and D_l as outer products: for
-   * tests and small baselines only; it is the very matrix the group path avoids.
+   * Materialises the per-example gradients (batch x params) from A_l and D_l as outer products: the
+   * batched per-example path (its rows then go through one projection GEMM). Filled by plain array
+   * loops, which the JIT vectorises: ND4J's broadcast ops on (batch, in, out) views were 2x slower
+   * than the projection GEMM itself. Zero activations (ReLU) are skipped.
    */
   public INDArray perExample(Architecture arch) {
     int n = batchSize();
-    INDArray out = Nd4j.create(sum.dataType(), n, arch.paramCount());
+    long p = arch.paramCount();
+    if ((long) n * p > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("per-example gradients of " + n + " x " + p + " do not fit one array; use smaller batches");
+    }
+    boolean dbl = sum.dataType() == DataType.DOUBLE;
+    float[] outF = dbl ? null : new float[(int) (n * p)];
+    double[] outD = dbl ? new double[(int) (n * p)] : null;
     for (int l = 0; l < arch.layers(); l++) {
-      INDArray a = layerInputs[l];
-      INDArray d = outputGrads[l];
       int in = arch.layerIn(l);
       int o = arch.layerOut(l);
-      long wOff = arch.weightOffset(l);
-      long bOff = arch.biasOffset(l);
-      // Row i of the (n x in*o) block is vec(a_i^T d_i): broadcast a_i over o columns times d_i tiled.
-      INDArray aRep = a.reshape(n, in, 1).broadcast(n, in, o);
-      INDArray dRep = d.reshape(n, 1, o).broadcast(n, in, o);
-      out.get(NDArrayIndex.all(), NDArrayIndex.interval(wOff, bOff)).assign(aRep.mul(dRep).reshape(n, (long) in * o));
-      out.get(NDArrayIndex.all(), NDArrayIndex.interval(bOff, bOff + o)).assign(d);
+      int wOff = (int) arch.weightOffset(l);
+      int bOff = (int) arch.biasOffset(l);
+      double[] a = Flat.doubles(layerInputs[l]);
+      double[] d = Flat.doubles(outputGrads[l]);
+      for (int i = 0; i < n; i++) {
+        int row = (int) (i * p);
+        int dOff = i * o;
+        for (int j = 0; j < in; j++) {
+          double aij = a[i * in + j];
+          if (aij == 0) {
+            continue;
+          }
+          int off = row + wOff + j * o;
+          if (dbl) {
+            for (int c = 0; c < o; c++) {
+              outD[off + c] = aij * d[dOff + c];
+            }
+          } else {
+            float af = (float) aij;
+            for (int c = 0; c < o; c++) {
+              outF[off + c] = af * (float) d[dOff + c];
+            }
+          }
+        }
+        for (int c = 0; c < o; c++) {
+          if (dbl) {
+            outD[row + bOff + c] = d[dOff + c];
+          } else {
+            outF[row + bOff + c] = (float) d[dOff + c];
+          }
+        }
+      }
     }
-    return out;
+    return dbl ? Nd4j.create(outD, new long[] {n, p}, 'c') : Nd4j.create(outF, new long[] {n, p}, 'c');
   }
 }

@@ -95,9 +95,9 @@ public final class Pipeline {
     info.count("parameters", model.architecture().paramCount());
     info.stage("evaluate_model", () -> {
       float[] p = model.finalCheckpoint(0).params();
-      record("train", ModelMetrics.evaluate(train.examples(), model.architecture(), p, 1024));
+      record("train", ModelMetrics.evaluate(train.examples(), model.architecture(), p));
       if (targets != null) {
-        record("targets", ModelMetrics.evaluate(targets.examples(), model.architecture(), p, 1024));
+        record("targets", ModelMetrics.evaluate(targets.examples(), model.architecture(), p));
       }
     });
   }

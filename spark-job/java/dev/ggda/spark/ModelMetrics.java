@@ -4,7 +4,6 @@ import dev.ggda.math.Architecture;
 import dev.ggda.math.Losses;
 import dev.ggda.math.Network;
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -13,7 +12,6 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /** Accuracy and mean loss of a model over a dataset, computed batch-wise on the executors. */
 public final class ModelMetrics implements Serializable {
@@ -40,45 +38,35 @@ public final class ModelMetrics implements Serializable {
   }
 
   /** Evaluates {@code params} on a canonical examples Dataset (example_id, label, features). */
-  public static ModelMetrics evaluate(Dataset<Row> examples, Architecture arch, float[] params, int batchSize) {
+  public static ModelMetrics evaluate(Dataset<Row> examples, Architecture arch, float[] params) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(examples.sparkSession().sparkContext());
     Broadcast<float[]> bParams = jsc.broadcast(params);
-    JavaRDD<Row> rows = examples.select("label", "features").javaRDD();
+    JavaRDD<Row> rows = examples.select("example_id", "label", "features").javaRDD();
     return rows.mapPartitions(
             (Iterator<Row> it) -> {
               Network net = Network.fromFloats(arch, bParams.value());
               ModelMetrics acc = new ModelMetrics(0, 0, 0);
-              List<Row> batch = new ArrayList<>(batchSize);
-              while (it.hasNext()) {
-                batch.add(it.next());
-                if (batch.size() == batchSize || !it.hasNext()) {
-                  acc = acc.plus(evaluateBatch(net, arch.inputDim(), batch));
-                  batch.clear();
-                }
+              ExampleBatch batch = new ExampleBatch(arch.inputDim());
+              while (batch.fill(it)) {
+                acc = acc.plus(evaluateBatch(net, batch));
               }
               return List.of(acc).iterator();
             })
         .reduce(ModelMetrics::plus);
   }
 
-  private static ModelMetrics evaluateBatch(Network net, int dim, List<Row> batch) {
-    int n = batch.size();
-    float[] x = new float[n * dim];
-    int[] y = new int[n];
-    for (int i = 0; i < n; i++) {
-      Row r = batch.get(i);
-      y[i] = r.getInt(0);
-      RowArrays.copyFloats(r, 1, x, i * dim, dim);
-    }
-    INDArray logits = net.logits(Nd4j.create(x, new long[] {n, dim}, 'c'));
+  private static ModelMetrics evaluateBatch(Network net, ExampleBatch batch) {
+    int[] y = batch.labels();
+    INDArray logits = net.logits(batch.features());
     int[] predicted = logits.argMax(1).toIntVector();
     long correct = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < y.length; i++) {
       if (predicted[i] == y[i]) {
         correct++;
       }
     }
     double loss = Losses.crossEntropy(logits, y).sumNumber().doubleValue();
-    return new ModelMetrics(n, correct, loss);
+    return new ModelMetrics(y.length, correct, loss);
   }
+
 }

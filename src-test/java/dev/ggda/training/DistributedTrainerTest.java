@@ -40,7 +40,7 @@ class DistributedTrainerTest {
     }
     // Checkpoint learning rates follow the linear schedule over rounds: mean of 0.1 * (1 - r/4), r = 0, 1.
     assertEquals(0.1 * (1 - 0.5 / 4), a.members().get(0).get(0).learningRate(), 1e-12);
-    ModelMetrics m = ModelMetrics.evaluate(synthetic(2).examples(), arch, a.finalCheckpoint(0).params(), 256);
+    ModelMetrics m = ModelMetrics.evaluate(synthetic(2).examples(), arch, a.finalCheckpoint(0).params());
     assertTrue(m.accuracy() > 0.9, "accuracy " + m.accuracy());
   }
 }

@@ -1,6 +1,5 @@
-package dev.ggda.grouping;
+package dev.ggda.spark;
 
-import dev.ggda.spark.RowArrays;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -13,22 +12,22 @@ import org.nd4j.linalg.factory.Nd4j;
  * A reusable buffer of up to {@link #CAPACITY} canonical rows (example_id, label, features, in
  * that column order), so executors run one ND4J pass per batch rather than one per example.
  */
-final class ExampleBatch {
-  static final int CAPACITY = 1024;
+public final class ExampleBatch {
+  public static final int CAPACITY = 1024;
 
-  final long[] ids = new long[CAPACITY];
+  public final long[] ids = new long[CAPACITY];
   private final int[] labels = new int[CAPACITY];
   private final float[] x;
   private final int dim;
-  int size;
+  public int size;
 
-  ExampleBatch(int dim) {
+  public ExampleBatch(int dim) {
     this.dim = dim;
     this.x = new float[CAPACITY * dim];
   }
 
   /** Refills the batch from {@code rows}; false when there was nothing left. */
-  boolean fill(Iterator<Row> rows) {
+  public boolean fill(Iterator<Row> rows) {
     size = 0;
     while (size < CAPACITY && rows.hasNext()) {
       Row r = rows.next();
@@ -41,12 +40,17 @@ final class ExampleBatch {
   }
 
   /** The batch's inputs, size x dim (float). */
-  INDArray features() {
+  public INDArray features() {
     float[] data = size == CAPACITY ? x : Arrays.copyOf(x, size * dim);
     return Nd4j.create(data, new long[] {size, dim}, 'c');
   }
 
-  int[] labels() {
+  /** The batch's inputs in another data type (float64 for Hessian work). */
+  public INDArray features(org.nd4j.linalg.api.buffer.DataType dtype) {
+    return features().castTo(dtype);
+  }
+
+  public int[] labels() {
     return Arrays.copyOf(labels, size);
   }
 
@@ -54,7 +58,7 @@ final class ExampleBatch {
    * Lazily maps a partition batch by batch: {@code f} turns a filled batch into its output rows.
    * Only one batch's input and output are in memory at a time.
    */
-  static Iterator<Row> map(Iterator<Row> rows, int dim, Function<ExampleBatch, Row[]> f) {
+  public static Iterator<Row> map(Iterator<Row> rows, int dim, Function<ExampleBatch, Row[]> f) {
     ExampleBatch batch = new ExampleBatch(dim);
     return new Iterator<>() {
       private Row[] out = new Row[0];
