@@ -52,9 +52,13 @@ final class TrainingStage {
     }
     LocalData rows = LocalData.collect(data);
     TrainingData td = new TrainingData(rows.features(), rows.labels(), rows.dim());
-    long t0 = System.nanoTime();
+    long[] memberStart = {System.nanoTime()};
     return new LocalTrainer(arch, config.train(), config.model().l2()).train(td, (member, members, epoch, epochs, done, loss) -> {
-      double secs = (System.nanoTime() - t0) / 1e9;
+      // done counts this member's rows, so the rate is measured from this member's start.
+      double secs = (System.nanoTime() - memberStart[0]) / 1e9;
+      if (epoch == epochs) {
+        memberStart[0] = System.nanoTime();
+      }
       console.info("train: member %d/%d epoch %d/%d, %,d rows, %.0f rows/s, mean loss %.4f",
           member + 1, members, epoch, epochs, done, done / Math.max(secs, 1e-9), loss);
     });

@@ -1,5 +1,6 @@
 package dev.ggda.training;
 
+import dev.ggda.math.Seeds;
 import dev.ggda.config.TrainConfig;
 import dev.ggda.data.LoadedData;
 import dev.ggda.math.Architecture;
@@ -63,7 +64,7 @@ public final class DistributedTrainer {
     int dim = data.dim();
     JavaRDD<Shard> shardRdd =
         data.examples().select("example_id", "label", "features").javaRDD()
-            .mapToPair(r -> new Tuple2<>((int) Math.floorMod(MemberSubsets.mix(seed, r.getLong(0)), (long) shards), r))
+            .mapToPair(r -> new Tuple2<>((int) Math.floorMod(Seeds.mix(seed, r.getLong(0)), (long) shards), r))
             .partitionBy(new HashPartitioner(shards))
             .mapPartitionsWithIndex((idx, it) -> List.of(Shard.of(idx, it, dim)).iterator(), true)
             .persist(StorageLevel.MEMORY_AND_DISK());
@@ -83,7 +84,7 @@ public final class DistributedTrainer {
     int epochs = config.epochs();
     // Rounds play the role of steps: the schedule decays per round, checkpoints fall on rounds.
     SgdSchedule plan = SgdSchedule.of(epochs, config.learningRate(), config.schedule(), config.checkpoints());
-    float[] theta = Network.initialise(arch, MemberSubsets.mix(config.seed(), member), DataType.FLOAT).paramsAsFloats();
+    float[] theta = Network.initialise(arch, Seeds.mix(config.seed(), member), DataType.FLOAT).paramsAsFloats();
     List<Checkpoint> checkpoints = new ArrayList<>();
     TrainConfig cfg = config;
     Architecture a = arch;
@@ -210,7 +211,7 @@ public final class DistributedTrainer {
         return all;
       }
       return java.util.stream.IntStream.range(0, ids.length)
-          .filter(i -> dev.ggda.math.Seeds.unit(MemberSubsets.mix(MemberSubsets.mix(seed, 1000 + member), ids[i])) < fraction)
+          .filter(i -> Seeds.unit(Seeds.mix(Seeds.mix(seed, 1000 + member), ids[i])) < fraction)
           .toArray();
     }
 
@@ -221,7 +222,7 @@ public final class DistributedTrainer {
       }
       Network net = Network.fromFloats(arch, start);
       SplittableRandom shuffle = new SplittableRandom(
-          MemberSubsets.mix(MemberSubsets.mix(cfg.seed(), 1_000_000L * (member + 1) + round), index));
+          Seeds.mix(Seeds.mix(cfg.seed(), 1_000_000L * (member + 1) + round), index));
       double loss = SgdEpoch.run(net, new TrainingData(x, y, dim), rows, cfg.batchSize(), l2, s -> rate, 0, shuffle, null);
       return new ShardResult(index, rows.length, loss, net.paramsAsFloats());
     }

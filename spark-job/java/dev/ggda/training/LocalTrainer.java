@@ -1,5 +1,6 @@
 package dev.ggda.training;
 
+import dev.ggda.math.Seeds;
 import dev.ggda.config.TrainConfig;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Network;
@@ -44,14 +45,14 @@ public final class LocalTrainer {
 
   /** Trains member {@code member} from its seeded initialisation on {@code rows} of {@code data}. */
   public List<Checkpoint> trainMember(TrainingData data, int[] rows, int member, Progress progress) {
-    Network net = Network.initialise(arch, MemberSubsets.mix(config.seed(), member), DataType.FLOAT);
+    Network net = Network.initialise(arch, Seeds.mix(config.seed(), member), DataType.FLOAT);
     long stepsPerEpoch = SgdEpoch.steps(rows.length, config.batchSize());
     SgdSchedule plan = SgdSchedule.of(
         stepsPerEpoch * config.epochs(), config.learningRate(), config.schedule(), config.checkpoints());
     List<Checkpoint> checkpoints = new ArrayList<>();
     long[] at = plan.checkpointSteps();
     for (int epoch = 0; epoch < config.epochs(); epoch++) {
-      SplittableRandom shuffle = new SplittableRandom(MemberSubsets.mix(config.seed(), 1_000_000L * (member + 1) + epoch));
+      SplittableRandom shuffle = new SplittableRandom(Seeds.mix(config.seed(), 1_000_000L * (member + 1) + epoch));
       double loss = SgdEpoch.run(net, data, rows, config.batchSize(), l2, plan::rateAt, epoch * stepsPerEpoch, shuffle,
           step -> {
             int next = checkpoints.size();

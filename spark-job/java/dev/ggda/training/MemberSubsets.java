@@ -7,11 +7,6 @@ import java.util.SplittableRandom;
 public final class MemberSubsets {
   private MemberSubsets() {}
 
-  /** See {@link Seeds#mix}. */
-  public static long mix(long seed, long salt) {
-    return Seeds.mix(seed, salt);
-  }
-
   /**
    * Rows (indices into 0..n-1, ascending) that member m trains on: all rows when there is one
    * member, otherwise a seeded sample of round(fraction * n) rows without replacement.
@@ -25,7 +20,7 @@ public final class MemberSubsets {
       return all;
     }
     int k = Math.max(1, (int) Math.round(fraction * n));
-    int[] perm = permutation(n, new SplittableRandom(mix(seed, 1000 + member)));
+    int[] perm = permutation(n, new SplittableRandom(Seeds.mix(seed, 1000 + member)));
     int[] chosen = java.util.Arrays.copyOf(perm, k);
     java.util.Arrays.sort(chosen);
     return chosen;

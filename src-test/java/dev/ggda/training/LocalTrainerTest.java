@@ -1,5 +1,6 @@
 package dev.ggda.training;
 
+import dev.ggda.math.Seeds;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -98,7 +99,7 @@ class LocalTrainerTest {
     double l2 = 0.05;
     TrainConfig one = new TrainConfig(1, 16, 0.3, LrSchedule.CONSTANT, 1, 1, 1.0, 9, TrainMode.LOCAL);
     float[] trained = new LocalTrainer(arch, one, l2).train(data, null).finalCheckpoint(0).params();
-    Network start = Network.initialise(arch, MemberSubsets.mix(9, 0), org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+    Network start = Network.initialise(arch, Seeds.mix(9, 0), org.nd4j.linalg.api.buffer.DataType.DOUBLE);
     double[] theta0 = start.paramsAsDoubles();
     double[] g = start.lossGradient(Nd4j.create(toDouble(data.x()), new long[] {16, 5}, 'c'), data.y()).gradient().sum().toDoubleVector();
     for (int i = 0; i < theta0.length; i++) {
