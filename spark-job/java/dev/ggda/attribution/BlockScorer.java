@@ -18,16 +18,16 @@ final class BlockScorer {
     INDArray self = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.DOUBLE, m, 1);
     INDArray sq = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.DOUBLE, m, 1);
     for (int s = 0; s < op.slots(); s++) {
-      INDArray f = Nd4j.create(b.loss[s], new long[] {m, op.k}, 'c');
-      INDArray v = Nd4j.create(op.v[s], new long[] {op.k, t}, 'c');
+      INDArray f = Flat.matrix(b.loss[s], m, op.k);
+      INDArray v = Flat.matrix(op.v[s], op.k, t);
       scores.addi(f.mmul(v).castTo(scores.dataType()));
       INDArray fd = f.castTo(scores.dataType());
       sq.addi(fd.mul(fd).sum(1).reshape(-1, 1));
       if (op.selfInfluence) {
-        INDArray left = op.selfLeftMargin ? Nd4j.create(b.margin[s], new long[] {m, op.k}, 'c').castTo(fd.dataType()) : fd;
+        INDArray left = op.selfLeftMargin ? Flat.matrix(b.margin[s], m, op.k).castTo(fd.dataType()) : fd;
         INDArray right = op.selfMatrix == null || op.selfMatrix[s] == null
             ? fd
-            : fd.mmul(Nd4j.create(op.selfMatrix[s], new long[] {op.k, op.k}, 'c').castTo(fd.dataType()));
+            : fd.mmul(Flat.matrix(op.selfMatrix[s], op.k, op.k).castTo(fd.dataType()));
         self.addi(left.mul(right).sum(1).reshape(-1, 1).muli(op.selfWeight[s]));
       }
     }

@@ -14,13 +14,14 @@ import org.apache.spark.sql.Row;
  * gradients (and margin gradients for TRAK). Targets are featurized on the executors exactly like
  * groups of one example (the batched per-example path); only T x k floats per slot come back.
  */
-final class TargetFeatures {
+public final class TargetFeatures {
   final long[] ids;
   final float[][] loss;
   final float[][] margin;
   final int k;
 
-  static final int TARGETS_PER_BLOCK = 128;
+  /** Targets per featurize block: big blocks amortise BLAS's packing of P (see AttributionStage). */
+  static final int TARGETS_PER_BLOCK = 512;
 
   private TargetFeatures(long[] ids, float[][] loss, float[][] margin, int k) {
     this.ids = ids;
@@ -29,7 +30,7 @@ final class TargetFeatures {
     this.k = k;
   }
 
-  int targets() {
+  public int targets() {
     return ids.length;
   }
 

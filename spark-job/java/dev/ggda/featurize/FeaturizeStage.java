@@ -3,7 +3,7 @@ package dev.ggda.featurize;
 import dev.ggda.data.Columns;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Featurizer;
-import dev.ggda.spark.RowArrays;
+import dev.ggda.spark.ExampleRecord;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -92,11 +92,9 @@ public final class FeaturizeStage {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(examples.sparkSession().sparkContext());
     Broadcast<Slots> bSlots = jsc.broadcast(slots);
     int dim = arch.inputDim();
-    JavaPairRDD<BlockKey, Row> keyed =
-        examples.join(groups, Columns.EXAMPLE_ID)
-            .select(Columns.EXAMPLE_ID, Columns.LABEL, Columns.FEATURES, "group_id")
-            .javaRDD()
-            .mapToPair(r -> new Tuple2<>(new BlockKey(r.getLong(3) / groupsPerBlock, r.getLong(3), r.getLong(0)), r));
+    JavaPairRDD<BlockKey, ExampleRecord> keyed =
+        ExampleRecord.withGroup(examples.join(groups, Columns.EXAMPLE_ID), "group_id")
+            .mapToPair(r -> new Tuple2<>(new BlockKey(r.group / groupsPerBlock, r.group, r.id), r));
     int s = slots.size();
     // One pass computes both the block features and, as the last element of each partition, the
     // partition's kernel sum; the kernels are reduced, then only the block features stay cached.
@@ -117,10 +115,10 @@ public final class FeaturizeStage {
 
   /** Streams the sorted rows block by block; after the last block, the partition's kernel sum. */
   private static Iterator<Object> featurizeSorted(
-      Iterator<Tuple2<BlockKey, Row>> it, Architecture arch, List<Featurizer.Slot> slots, Featurizer.Spec spec, int dim,
+      Iterator<Tuple2<BlockKey, ExampleRecord>> it, Architecture arch, List<Featurizer.Slot> slots, Featurizer.Spec spec, int dim,
       int slotCount) {
     return new Iterator<>() {
-      Tuple2<BlockKey, Row> pending = it.hasNext() ? it.next() : null;
+      Tuple2<BlockKey, ExampleRecord> pending = it.hasNext() ? it.next() : null;
       final KernelSum kernel = new KernelSum(slotCount);
       boolean kernelSent;
 
@@ -136,12 +134,18 @@ public final class FeaturizeStage {
           return kernel;
         }
         long block = pending._1().block;
-        List<Tuple2<BlockKey, Row>> rows = new ArrayList<>();
+        List<Tuple2<BlockKey, ExampleRecord>> rows = new ArrayList<>();
         while (pending != null && pending._1().block == block) {
           rows.add(pending);
           pending = it.hasNext() ? it.next() : null;
         }
-        BlockFeatures features = new BlockFeatures((int) block, Featurizer.featurize(arch, slots, spec, toRows(rows, dim)));
+        long t0 = System.nanoTime();
+        Featurizer.Rows blockRows = toRows(rows, dim);
+        long t1 = System.nanoTime();
+        BlockFeatures features = new BlockFeatures((int) block, Featurizer.featurize(arch, slots, spec, blockRows));
+        org.slf4j.LoggerFactory.getLogger(FeaturizeStage.class).debug(String.format(
+            "block %d: %d rows, %d groups: rows %.2f s, featurize %.2f s", block, blockRows.rows(), blockRows.groups(),
+            (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9));
         if (features.kernel != null) {
           kernel.add(KernelSum.of(features));
           features.kernel = null;
@@ -151,7 +155,7 @@ public final class FeaturizeStage {
     };
   }
 
-  static Featurizer.Rows toRows(List<Tuple2<BlockKey, Row>> rows, int dim) {
+  static Featurizer.Rows toRows(List<Tuple2<BlockKey, ExampleRecord>> rows, int dim) {
     int n = rows.size();
     float[] x = new float[n * dim];
     int[] y = new int[n];
@@ -160,14 +164,17 @@ public final class FeaturizeStage {
     List<Integer> starts = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       BlockKey key = rows.get(i)._1();
-      Row r = rows.get(i)._2();
+      ExampleRecord r = rows.get(i)._2();
       if (groupIds.isEmpty() || groupIds.get(groupIds.size() - 1) != key.group) {
         groupIds.add(key.group);
         starts.add(i);
       }
       ids[i] = key.example;
-      y[i] = r.getInt(1);
-      RowArrays.copyFloats(r, 2, x, i * dim, dim);
+      y[i] = r.label;
+      if (r.features.length != dim) {
+        throw new IllegalArgumentException("example " + r.id + " has " + r.features.length + " features, expected " + dim);
+      }
+      System.arraycopy(r.features, 0, x, i * dim, dim);
     }
     starts.add(n);
     return new Featurizer.Rows(

@@ -14,6 +14,24 @@ import org.nd4j.linalg.api.buffer.DataType;
  */
 public record BatchGradient(INDArray sum, INDArray[] layerInputs, INDArray[] outputGrads) {
 
+  /** The data type of the pass. */
+  public DataType dataType() {
+    return layerInputs[0].dataType();
+  }
+
+  /**
+   * The same pass with every example's output gradients scaled by {@code perExample[i]} (a column):
+   * backpropagation is linear in each example's output gradient, so this is the backward pass of
+   * the scaled outputs. No summed gradient.
+   */
+  public BatchGradient scaled(INDArray perExample) {
+    INDArray[] d = new INDArray[outputGrads.length];
+    for (int l = 0; l < d.length; l++) {
+      d[l] = outputGrads[l].mulColumnVector(perExample);
+    }
+    return new BatchGradient(null, layerInputs, d);
+  }
+
   public int batchSize() {
     return (int) layerInputs[0].rows();
   }
@@ -30,9 +48,39 @@ public record BatchGradient(INDArray sum, INDArray[] layerInputs, INDArray[] out
     if ((long) n * p > Integer.MAX_VALUE - 8) {
       throw new IllegalArgumentException("per-example gradients of " + n + " x " + p + " do not fit one array; use smaller batches");
     }
-    boolean dbl = sum.dataType() == DataType.DOUBLE;
-    float[] outF = dbl ? null : new float[(int) (n * p)];
-    double[] outD = dbl ? new double[(int) (n * p)] : null;
+    if (dataType() == DataType.DOUBLE) {
+      return perExampleDouble(arch, n, p);
+    }
+    float[] out = new float[(int) (n * p)];
+    for (int l = 0; l < arch.layers(); l++) {
+      int in = arch.layerIn(l);
+      int o = arch.layerOut(l);
+      int wOff = (int) arch.weightOffset(l);
+      int bOff = (int) arch.biasOffset(l);
+      float[] a = Flat.floats(layerInputs[l]);
+      float[] d = Flat.floats(outputGrads[l]);
+      for (int i = 0; i < n; i++) {
+        int row = (int) (i * p);
+        int dOff = i * o;
+        for (int j = 0; j < in; j++) {
+          float aij = a[i * in + j];
+          if (aij == 0f) {
+            continue;
+          }
+          int off = row + wOff + j * o;
+          for (int c = 0; c < o; c++) {
+            out[off + c] = aij * d[dOff + c];
+          }
+        }
+        System.arraycopy(d, dOff, out, row + bOff, o);
+      }
+    }
+    return Flat.matrix(out, n, p);
+  }
+
+  /** The same in float64 (used by the exact Hessian and the float64 test paths). */
+  private INDArray perExampleDouble(Architecture arch, int n, long p) {
+    double[] out = new double[(int) (n * p)];
     for (int l = 0; l < arch.layers(); l++) {
       int in = arch.layerIn(l);
       int o = arch.layerOut(l);
@@ -49,26 +97,13 @@ public record BatchGradient(INDArray sum, INDArray[] layerInputs, INDArray[] out
             continue;
           }
           int off = row + wOff + j * o;
-          if (dbl) {
-            for (int c = 0; c < o; c++) {
-              outD[off + c] = aij * d[dOff + c];
-            }
-          } else {
-            float af = (float) aij;
-            for (int c = 0; c < o; c++) {
-              outF[off + c] = af * (float) d[dOff + c];
-            }
+          for (int c = 0; c < o; c++) {
+            out[off + c] = aij * d[dOff + c];
           }
         }
-        for (int c = 0; c < o; c++) {
-          if (dbl) {
-            outD[row + bOff + c] = d[dOff + c];
-          } else {
-            outF[row + bOff + c] = (float) d[dOff + c];
-          }
-        }
+        System.arraycopy(d, dOff, out, row + bOff, o);
       }
     }
-    return dbl ? Nd4j.create(outD, new long[] {n, p}, 'c') : Nd4j.create(outF, new long[] {n, p}, 'c');
+    return Flat.matrix(out, n, p);
   }
 }

@@ -78,7 +78,7 @@ public final class FactoredProjection implements GradientSketch {
   @Override
   public INDArray perExample(BatchGradient g) {
     int n = g.batchSize();
-    INDArray features = Nd4j.create(g.sum().dataType(), n, dim);
+    INDArray features = Nd4j.create(g.dataType(), n, dim);
     long off = 0;
     for (int l = 0; l < arch.layers(); l++) {
       INDArray a = g.layerInputs()[l];

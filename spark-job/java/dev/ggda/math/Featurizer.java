@@ -132,7 +132,7 @@ public final class Featurizer {
       int[] y = java.util.Arrays.copyOfRange(rows.y(), r0, r1);
       Network.ForwardPass fp = net.forward(batch(rows, r0, r1));
       INDArray logits = fp.logits();
-      INDArray phi = proj.perExample(net.backward(fp, Losses.marginGradient(logits, y)));
+      INDArray phi = proj.perExample(net.backward(fp, Losses.marginGradient(logits, y), false));
       INDArray q = Losses.oneMinusTrueProbability(logits, y).reshape(-1, 1);
       INDArray psi = phi.mulColumnVector(q).negi();
       copyRows(psi, loss, r0, k);
@@ -158,7 +158,7 @@ public final class Featurizer {
     int k = proj.dim();
     long p = proj.rowWidth();
     boolean withMargin = spec.marginSums() || spec.kernel() == KernelKind.BATCHED;
-    // Stacked [loss sums; margin sums] (m or 2m x p), projected in one pass over P's blocks.
+    // Stacked [loss sums; margin sums] (m or 2m x p), projected by one GEMM at the end.
     INDArray stacked = Nd4j.zeros(DataType.FLOAT, withMargin ? 2L * m : m, p);
     INDArray kernel = spec.kernel() == KernelKind.NONE ? null : Nd4j.zeros(DataType.DOUBLE, k, k);
     long kernelRows = 0;
@@ -173,16 +173,28 @@ public final class Featurizer {
       for (int j = s0; j <= s1; j++) {
         local[j - s0] = seg.start[j] - r0;
       }
+      int[] lossRow = new int[s1 - s0];
+      int[] marginRow = new int[s1 - s0];
+      for (int j = s0; j < s1; j++) {
+        lossRow[j - s0] = seg.group[j];
+        marginRow[j - s0] = m + seg.group[j];
+      }
       Network.ForwardPass fp = net.forward(batch(rows, r0, r1));
       INDArray logits = fp.logits();
-      addRows(stacked, 0, seg, s0, proj.groupRows(net.backward(fp, Losses.crossEntropyGradient(logits, y)), local));
       if (spec.kernel() == KernelKind.GAUSS_NEWTON) {
         kernelRows += gaussNewton(net, proj, fp, y, kernel);
       }
-      if (withMargin || spec.kernel() == KernelKind.EXACT || spec.kernel() == KernelKind.SAMPLED) {
-        BatchGradient mg = net.backward(fp, Losses.marginGradient(logits, y));
+      boolean needMargin = withMargin || spec.kernel() == KernelKind.EXACT || spec.kernel() == KernelKind.SAMPLED;
+      if (!needMargin) {
+        proj.addGroupRows(net.backward(fp, Losses.crossEntropyGradient(logits, y), false), local, stacked, lossRow);
+      } else {
+        // One backward pass serves both sums: the loss is a function of the margin alone
+        // (l = softplus(-f)), so each example's loss gradient is -Q_i times its margin gradient.
+        BatchGradient mg = net.backward(fp, Losses.marginGradient(logits, y), false);
+        INDArray negQ = Losses.oneMinusTrueProbability(logits, y).reshape(-1, 1).negi();
+        proj.addGroupRows(mg.scaled(negQ), local, stacked, lossRow);
         if (withMargin) {
-          addRows(stacked, m, seg, s0, proj.groupRows(mg, local));
+          proj.addGroupRows(mg, local, stacked, marginRow);
         }
         if (spec.kernel() == KernelKind.EXACT || spec.kernel() == KernelKind.SAMPLED) {
           INDArray phi = proj.perExample(mg);
@@ -224,7 +236,7 @@ public final class Featurizer {
       INDArray e = Nd4j.zeros(p.dataType(), p.rows(), classes);
       e.getColumn(c).assign(1.0);
       INDArray dLogits = e.subi(p).muliColumnVector(org.nd4j.linalg.ops.transforms.Transforms.sqrt(p.getColumn(c).dup().reshape(-1, 1), false));
-      INDArray v = proj.perExample(net.backward(fp, dLogits));
+      INDArray v = proj.perExample(net.backward(fp, dLogits, false));
       kernel.addi(v.transpose().mmul(v).castTo(DataType.DOUBLE));
     }
     return y.length;
@@ -242,13 +254,6 @@ public final class Featurizer {
       return null;
     }
     return phi.getRows(keep.stream().mapToInt(Integer::intValue).toArray());
-  }
-
-  /** Adds segment rows of {@code sums} into the rows of their groups (offset by {@code base}). */
-  private static void addRows(INDArray stacked, int base, Segments seg, int s0, INDArray sums) {
-    for (int j = 0; j < sums.rows(); j++) {
-      stacked.getRow(base + seg.group[s0 + j]).addi(sums.getRow(j));
-    }
   }
 
   /**
@@ -300,8 +305,7 @@ public final class Featurizer {
 
   private static INDArray batch(Rows rows, int r0, int r1) {
     int d = rows.dim();
-    float[] x = java.util.Arrays.copyOfRange(rows.x(), r0 * d, r1 * d);
-    return Nd4j.create(x, new long[] {r1 - r0, d}, 'c');
+    return Flat.matrix(rows.x(), r0 * d, r1 - r0, d);
   }
 
   private static void copyRows(INDArray src, float[] dst, int rowOffset, int k) {

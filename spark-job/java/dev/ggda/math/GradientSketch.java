@@ -20,6 +20,17 @@ public interface GradientSketch {
   /** Turns accumulated group rows into features (projects them, or nothing when already projected). */
   INDArray finish(INDArray rows);
 
+  /**
+   * Adds the summed row of batch group j (at {@link #rowWidth}) into row {@code rowOf[j]} of
+   * {@code stacked} (row-major, float).
+   */
+  default void addGroupRows(BatchGradient g, int[] starts, INDArray stacked, int[] rowOf) {
+    INDArray rows = groupRows(g, starts);
+    for (int j = 0; j < rowOf.length; j++) {
+      stacked.getRow(rowOf[j]).addi(rows.getRow(j));
+    }
+  }
+
   /** Features of every example of a batch (n x k): the batched per-example path. */
   INDArray perExample(BatchGradient g);
 
@@ -42,6 +53,11 @@ public interface GradientSketch {
       @Override
       public INDArray groupRows(BatchGradient g, int[] starts) {
         return GroupGradients.sums(arch, g, starts);
+      }
+
+      @Override
+      public void addGroupRows(BatchGradient g, int[] starts, INDArray stacked, int[] rowOf) {
+        GroupGradients.addSums(arch, g, starts, stacked, rowOf);
       }
 
       @Override

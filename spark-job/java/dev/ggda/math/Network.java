@@ -132,8 +132,16 @@ public final class Network {
    * Returns the gradient of the summed output and the per-layer A_l, D_l.
    */
   public BatchGradient backward(ForwardPass pass, INDArray dLogits) {
+    return backward(pass, dLogits, true);
+  }
+
+  /**
+   * @param withSum also assemble the summed gradient; featurize needs only A_l and D_l (its group
+   *     sums come from them), so it skips this p-sized GEMM per layer
+   */
+  public BatchGradient backward(ForwardPass pass, INDArray dLogits, boolean withSum) {
     int layers = arch.layers();
-    INDArray grad = Nd4j.create(params.dataType(), params.length());
+    INDArray grad = withSum ? Nd4j.create(params.dataType(), params.length()) : null;
     INDArray[] outputGrads = new INDArray[layers];
     INDArray d = dLogits;
     for (int l = layers - 1; l >= 0; l--) {
@@ -142,8 +150,10 @@ public final class Network {
       long wOff = arch.weightOffset(l);
       long bOff = arch.biasOffset(l);
       int out = arch.layerOut(l);
-      grad.get(NDArrayIndex.interval(wOff, bOff)).assign(a.transpose().mmul(d).reshape(-1));
-      grad.get(NDArrayIndex.interval(bOff, bOff + out)).assign(d.sum(0));
+      if (withSum) {
+        grad.get(NDArrayIndex.interval(wOff, bOff)).assign(a.transpose().mmul(d).reshape(-1));
+        grad.get(NDArrayIndex.interval(bOff, bOff + out)).assign(d.sum(0));
+      }
       if (l > 0) {
         // a is the activation output of layer l-1: its derivative is a function of a itself.
         d = d.mmul(weights[l].transpose()).muli(activationDerivative(a));

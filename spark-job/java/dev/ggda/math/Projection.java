@@ -93,11 +93,14 @@ public final class Projection {
         cachedBytes -= eldest.getValue().length() * 4;
         CACHE.remove(eldest.getKey());
       }
-      INDArray p = Nd4j.create(DataType.FLOAT, rows, dim);
-      for (int b = 0; b < blocks(); b++) {
-        long r0 = (long) b * BLOCK_ROWS;
-        p.get(NDArrayIndex.interval(r0, Math.min(rows, r0 + BLOCK_ROWS)), NDArrayIndex.all()).assign(block(b));
-      }
+      INDArray p = Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, dim}, 'c');
+      java.nio.FloatBuffer storage = Flat.floatView(p);
+      // Blocks are independent streams: generate them on all cores (once per JVM).
+      java.util.stream.IntStream.range(0, blocks()).parallel().forEach(b -> {
+        float[] v = blockValues(b);
+        storage.duplicate().position(b * BLOCK_ROWS * dim).put(v);
+      });
+      java.lang.ref.Reference.reachabilityFence(p);
       CACHE.put(key, p);
       cachedBytes += bytes;
       return p;
@@ -110,18 +113,26 @@ public final class Projection {
 
   /** Rows [b * BLOCK_ROWS, ...) of P as a (rowsInBlock x k) float matrix. */
   public INDArray block(int b) {
+    float[] v = blockValues(b);
+    return Flat.matrix(v, v.length / dim, dim);
+  }
+
+  /** The entries of {@link #block}, row-major. */
+  float[] blockValues(int b) {
     long r0 = (long) b * BLOCK_ROWS;
     int n = (int) Math.min(BLOCK_ROWS, rows - r0);
     float[] v = new float[n * dim];
     SplittableRandom rnd = new SplittableRandom(Seeds.mix(key, b));
     switch (kind) {
       case RADEMACHER -> {
-        float s = (float) (1.0 / Math.sqrt(dim));
+        // Bit j of each random long is the sign of one entry: OR it into the float's sign bit
+        // (branch-free; the same values as choosing s or -s).
+        int sBits = Float.floatToRawIntBits((float) (1.0 / Math.sqrt(dim)));
         for (int i = 0; i < v.length; i += 64) {
           long bits = rnd.nextLong();
           int end = Math.min(v.length, i + 64);
           for (int j = i; j < end; j++, bits >>>= 1) {
-            v[j] = (bits & 1L) == 0 ? s : -s;
+            v[j] = Float.intBitsToFloat(sBits | ((int) bits << 31));
           }
         }
       }
@@ -144,7 +155,7 @@ public final class Projection {
         }
       }
     }
-    return Nd4j.create(v, new long[] {n, dim}, 'c');
+    return v;
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.ggda.spark;
 
+import dev.ggda.math.Flat;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -41,8 +42,7 @@ public final class ExampleBatch {
 
   /** The batch's inputs, size x dim (float). */
   public INDArray features() {
-    float[] data = size == CAPACITY ? x : Arrays.copyOf(x, size * dim);
-    return Nd4j.create(data, new long[] {size, dim}, 'c');
+    return Flat.matrix(x, 0, size, dim);
   }
 
   /** The batch's inputs in another data type (float64 for Hessian work). */

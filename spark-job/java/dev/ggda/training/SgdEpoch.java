@@ -1,5 +1,6 @@
 package dev.ggda.training;
 
+import dev.ggda.math.Flat;
 import dev.ggda.math.Network;
 import java.util.SplittableRandom;
 import java.util.function.LongToDoubleFunction;
@@ -48,7 +49,7 @@ final class SgdEpoch {
         System.arraycopy(data.x(), r * dim, xs, i * dim, dim);
         ys[i] = data.y()[r];
       }
-      Network.LossGradient lg = net.lossGradient(Nd4j.create(xs, new long[] {size, dim}, 'c'), ys);
+      Network.LossGradient lg = net.lossGradient(Flat.matrix(xs, 0, size, dim), ys);
       lossSum += lg.lossSum();
       INDArray update = lg.gradient().sum().divi(size);
       if (l2 > 0) {
