@@ -114,7 +114,8 @@ class StandaloneClusterIT {
     int uiPort = StandaloneCluster.freePort();
     Path out = tmp.resolve("cluster-killed");
     Process driver = submit("submit-killed", out, "--conf", "spark.ui.port=" + uiPort);
-    String stage = awaitActiveStage(driver, uiPort, "FeaturizeStage", Duration.ofMinutes(4));
+    // The stage that featurizes (the reduce side of the block shuffle), not the shuffle's map side.
+    String stage = awaitActiveStage(driver, uiPort, "treeAggregate at FeaturizeStage", Duration.ofMinutes(4));
     cluster.killWorker(1);
     System.out.println("StandaloneClusterIT: killed worker 1 and its executor while running stage '" + stage + "'");
     awaitSuccess(driver, "submit-killed");
@@ -192,8 +193,7 @@ class StandaloneClusterIT {
       try {
         for (JsonNode app : StandaloneCluster.getJson(api)) {
           for (JsonNode stage : StandaloneCluster.getJson(api + "/" + app.path("id").asText() + "/stages?status=active")) {
-            String text = stage.path("name").asText() + " " + stage.path("details").asText();
-            if (text.contains(marker) && stage.path("numActiveTasks").asInt() > 0) {
+            if (stage.path("name").asText().contains(marker) && stage.path("numActiveTasks").asInt() > 0) {
               return stage.path("name").asText();
             }
           }
