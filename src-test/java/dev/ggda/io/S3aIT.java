@@ -101,7 +101,8 @@ class S3aIT {
   @AfterAll
   static void stopS3Server() throws Exception {
     if (server != null) {
-      FileSystem.closeAll(); // cached S3A clients point at this server
+      // The cached S3A client points at this server: drop it (only it; the session keeps the others).
+      FileSystem.get(URI.create("s3a://" + BUCKET + "/"), SparkTestSession.get().sparkContext().hadoopConfiguration()).close();
       server.descendants().forEach(ProcessHandle::destroyForcibly);
       server.destroyForcibly();
       server.waitFor(30, TimeUnit.SECONDS);
