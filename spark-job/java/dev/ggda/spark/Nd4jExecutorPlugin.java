@@ -138,7 +138,8 @@ public final class Nd4jExecutorPlugin implements SparkPlugin {
     String origin = "in effect in executor JVM";
     return new OffHeapBudget(b.role(), b.heapBytes(), b.overheadBytes(), b.overheadOrigin(), b.containerBytes(),
         maxBytes, "-D" + OffHeapBudget.MAX_BYTES + " " + origin,
-        maxPhysicalBytes, "-D" + OffHeapBudget.MAX_PHYSICAL + " " + origin, b.reserveBytes());
+        maxPhysicalBytes, "-D" + OffHeapBudget.MAX_PHYSICAL + " " + origin, b.reserveBytes(),
+        Long.getLong(OffHeapBudget.PROJECTION_CACHE, OffHeapBudget.DEFAULT_PROJECTION_CACHE_MB) << 20);
   }
 
   private static void failOn(OffHeapBudget budget) {

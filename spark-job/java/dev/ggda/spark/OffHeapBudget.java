@@ -27,6 +27,8 @@ import org.bytedeco.javacpp.Pointer;
  * @param maxPhysicalOrigin the JVM option it came from, or JavaCPP's default
  * @param reserveBytes overhead kept free for the JVM's own native memory (metaspace, threads,
  *     code cache, Netty)
+ * @param projectionCacheBytes ggda's per-JVM cache of projection matrices ({@code
+ *     -Dggda.projection.cache.mb}, default 1024), which lives in ND4J's off-heap memory
  */
 public record OffHeapBudget(
     String role,
@@ -38,7 +40,8 @@ public record OffHeapBudget(
     String maxBytesOrigin,
     long maxPhysicalBytes,
     String maxPhysicalOrigin,
-    long reserveBytes) {
+    long reserveBytes,
+    long projectionCacheBytes) {
 
   /** Spark setting: overhead left to the JVM's own native memory; ND4J may use the rest. */
   public static final String RESERVE_KEY = "spark.ggda.nd4j.nativeReserve";
@@ -46,6 +49,8 @@ public record OffHeapBudget(
   public static final String DEFAULT_RESERVE = "512m";
   static final String MAX_BYTES = "org.bytedeco.javacpp.maxbytes";
   static final String MAX_PHYSICAL = "org.bytedeco.javacpp.maxphysicalbytes";
+  static final String PROJECTION_CACHE = "ggda.projection.cache.mb";
+  static final long DEFAULT_PROJECTION_CACHE_MB = 1024;
 
   private static final long MIB = 1L << 20;
 
@@ -99,11 +104,18 @@ public record OffHeapBudget(
         ? (maxBytes > 0 ? maxBytes + 3 * heap : 0)
         : javacppBytes(physicalText, heap, optionsKey, MAX_PHYSICAL);
     long reserve = bytes(settings, RESERVE_KEY, DEFAULT_RESERVE);
+    String cacheText = lastOption(javaOptions, PROJECTION_CACHE);
+    long cacheMb;
+    try {
+      cacheMb = cacheText == null ? DEFAULT_PROJECTION_CACHE_MB : Long.parseLong(cacheText);
+    } catch (NumberFormatException e) {
+      throw new NumberFormatException(optionsKey + ": -D" + PROJECTION_CACHE + "=" + cacheText + " is not a whole number of MB");
+    }
     return new OffHeapBudget(
         role, heap, overheadMb * MIB, overheadOrigin, container,
         maxBytes, maxBytesText == null ? "JavaCPP's default (the heap)" : "-D" + MAX_BYTES + "=" + maxBytesText,
         maxPhysical, physicalText == null ? "JavaCPP's default (maxbytes + 3 x heap)" : "-D" + MAX_PHYSICAL + "=" + physicalText,
-        reserve);
+        reserve, cacheMb * MIB);
   }
 
   /** The largest maxbytes this overhead allows: the overhead less the JVM's native reserve. */
@@ -139,6 +151,13 @@ public record OffHeapBudget(
           maxPhysicalBytes <= 0 ? "does not bound" : "exceeds", mib(containerBytes), role, overheadKey,
           MAX_PHYSICAL, mib(containerBytes), options));
     }
+    if (projectionCacheBytes > maxBytes / 2) {
+      return Optional.of(String.format(Locale.ROOT,
+          "ggda's projection cache (-D%s=%d) would take more than half of ND4J's off-heap cap %s (%s),"
+              + " leaving too little for the tasks' arrays: lower -D%s to %d or raise the cap, both in %s",
+          PROJECTION_CACHE, projectionCacheBytes / MIB, mib(maxBytes), maxBytesOrigin, PROJECTION_CACHE,
+          maxBytes / 2 / MIB, options));
+    }
     return Optional.empty();
   }
 
@@ -158,15 +177,19 @@ public record OffHeapBudget(
     return -Math.floorDiv(-bytes, MIB) + "m";
   }
 
-  private static final Pattern JAVACPP_OPTION =
-      Pattern.compile("-Dorg\\.bytedeco\\.javacpp\\.(maxbytes|maxphysicalbytes)=(\\S+)", Pattern.CASE_INSENSITIVE);
+  private static final Pattern SYSTEM_PROPERTY = Pattern.compile("-D([\\w.]+)=(\\S+)");
 
   /** The value of the last -Dorg.bytedeco.javacpp.NAME=... in a JVM option string (JavaCPP accepts either case). */
   static String lastSystemProperty(String javaOptions, String name) {
+    return lastOption(javaOptions, "org.bytedeco.javacpp." + name);
+  }
+
+  /** The value of the last -DPROPERTY=... in a JVM option string, the property's case ignored. */
+  static String lastOption(String javaOptions, String property) {
     String value = null;
-    Matcher m = JAVACPP_OPTION.matcher(javaOptions);
+    Matcher m = SYSTEM_PROPERTY.matcher(javaOptions);
     while (m.find()) {
-      if (m.group(1).equalsIgnoreCase(name)) {
+      if (m.group(1).equalsIgnoreCase(property)) {
         value = m.group(2).replaceAll("^[\"']|[\"']$", "");
       }
     }

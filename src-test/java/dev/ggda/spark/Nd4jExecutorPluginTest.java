@@ -66,8 +66,8 @@ class Nd4jExecutorPluginTest {
 
   @Test
   void driverAcceptsFittingLimitsAndSkipsLocalModeAndOptOut() {
-    String fits = "-Dorg.bytedeco.javacpp.maxbytes=1536m -Dorg.bytedeco.javacpp.maxphysicalbytes=18g";
-    assertDoesNotThrow(() -> new Nd4jExecutorPlugin().driverPlugin().init(null, new Context(yarn("16g", "2g", fits), Map.of())));
+    String fits = "-Dorg.bytedeco.javacpp.maxbytes=3584m -Dorg.bytedeco.javacpp.maxphysicalbytes=20g";
+    assertDoesNotThrow(() -> new Nd4jExecutorPlugin().driverPlugin().init(null, new Context(yarn("16g", "4g", fits), Map.of())));
     String tooBig = "-Dorg.bytedeco.javacpp.maxbytes=8g";
     SparkConf local = yarn("16g", "2g", tooBig).set("spark.master", "local[2]");
     assertDoesNotThrow(() -> new Nd4jExecutorPlugin().driverPlugin().init(null, new Context(local, Map.of())));
@@ -77,7 +77,7 @@ class Nd4jExecutorPluginTest {
 
   @Test
   void clusterModeDriverIsCheckedToo() {
-    SparkConf conf = yarn("16g", "2g", "-Dorg.bytedeco.javacpp.maxbytes=1536m -Dorg.bytedeco.javacpp.maxphysicalbytes=18g")
+    SparkConf conf = yarn("16g", "4g", "-Dorg.bytedeco.javacpp.maxbytes=3584m -Dorg.bytedeco.javacpp.maxphysicalbytes=20g")
         .set("spark.submit.deployMode", "cluster").set("spark.driver.memory", "8g");
     // Driver: no JavaCPP options, so maxbytes defaults to its 8g heap against a 819m overhead.
     InputException e = assertThrows(InputException.class,

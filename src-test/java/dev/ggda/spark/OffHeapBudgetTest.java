@@ -171,4 +171,18 @@ class OffHeapBudgetTest {
         () -> OffHeapBudget.fromSparkSettings("executor", executor("4g", "2g", "-Dorg.bytedeco.javacpp.maxbytes=1.5g")));
     assertTrue(option.getMessage().contains("spark.executor.extraJavaOptions"), option.getMessage());
   }
+
+  @Test
+  void projectionCacheMayTakeAtMostHalfOfTheCap() {
+    String caps = "-Dorg.bytedeco.javacpp.maxbytes=1536m -Dorg.bytedeco.javacpp.maxphysicalbytes=10g";
+    // Default cache 1024 MB > 1536m / 2.
+    String problem = OffHeapBudget.fromSparkSettings("executor", executor("8g", "2g", caps)).problem().orElseThrow();
+    Matcher fix = Pattern.compile("lower -Dggda\\.projection\\.cache\\.mb to (\\d+)").matcher(problem);
+    assertTrue(fix.find(), problem);
+    assertEquals(768, Integer.parseInt(fix.group(1)));
+    OffHeapBudget smaller = OffHeapBudget.fromSparkSettings("executor",
+        executor("8g", "2g", caps + " -Dggda.projection.cache.mb=" + fix.group(1)));
+    assertEquals(768 * MIB, smaller.projectionCacheBytes());
+    assertTrue(smaller.problem().isEmpty(), () -> smaller.problem().get());
+  }
 }
