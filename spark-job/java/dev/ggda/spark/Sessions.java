@@ -20,6 +20,8 @@ public final class Sessions {
     }
     conf.setIfMissing("spark.app.name", appName);
     conf.setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
+    // Per-stage progress in the driver log; spark.ggda.progress.enabled=false turns it off.
+    ProgressListener.register(conf);
     return SparkSession.builder().config(conf).getOrCreate();
   }
 }
