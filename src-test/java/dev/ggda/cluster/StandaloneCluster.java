@@ -120,8 +120,30 @@ final class StandaloneCluster implements AutoCloseable {
     // The worker's launcher needs the Scala version to build the executor command without a Spark build tree.
     env.put("SPARK_SCALA_VERSION", "2.13");
     env.put("OMP_NUM_THREADS", "1");
+    pinOpenBlasCoreType(env);
     env.remove("SPARK_DIST_CLASSPATH");
     env.remove("HADOOP_CONF_DIR");
+  }
+
+  /**
+   * Every process of a comparison must run the same OpenBLAS kernels (float sums differ between
+   * them): the core type deploy/ggda would pick (Haswell on AVX2 machines) unless one is set.
+   */
+  static void pinOpenBlasCoreType(Map<String, String> env) {
+    String set = System.getenv("OPENBLAS_CORETYPE");
+    if (set != null && !set.isEmpty()) {
+      env.put("OPENBLAS_CORETYPE", set);
+      return;
+    }
+    try {
+      String flags = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")).stream()
+          .filter(l -> l.startsWith("flags")).findFirst().orElse("");
+      if ((flags + " ").contains(" avx2 ")) {
+        env.put("OPENBLAS_CORETYPE", "Haswell");
+      }
+    } catch (IOException e) {
+      // no /proc/cpuinfo: leave OpenBLAS to detect the core, as the launcher does
+    }
   }
 
   private Process start(String name, String mainClass, String heap, List<String> args) throws IOException {

@@ -138,6 +138,7 @@ class StandaloneClusterIT {
     pb.environment().put("GGDA_OFFHEAP", "2g");
     pb.environment().put("GGDA_MAX_PHYSICAL", "6g");
     pb.environment().put("OMP_NUM_THREADS", "1");
+    StandaloneCluster.pinOpenBlasCoreType(pb.environment());
     pb.environment().remove("SPARK_HOME");
     Process p = pb.start();
     try {
