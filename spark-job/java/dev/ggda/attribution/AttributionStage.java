@@ -29,8 +29,8 @@ import org.apache.spark.sql.Row;
  * score(G, t) = sum_s F_s[G] . v_s[:, t]; only the driver-side operator v differs.
  */
 public final class AttributionStage {
-  /** Stacked gradient values a featurize block may hold (float32): ~256 MB. */
-  static final long BLOCK_VALUES = 64L << 20;
+  /** Stacked gradient values a featurize block may hold (float32, off-heap): 512 MB. */
+  static final long BLOCK_VALUES = 128L << 20;
 
   private final AttributeConfig config;
   private final Consumer<String> log;

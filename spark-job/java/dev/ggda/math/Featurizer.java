@@ -68,6 +68,9 @@ public final class Featurizer {
    */
   public record Output(long[] groupIds, int[] sizes, float[][] loss, float[][] margin, double[][] kernel, long[] kernelRows) {}
 
+  /** Rows per forward/backward pass of the grouped path when no per-example rows are formed. */
+  static final int GROUPED_PASS_ROWS = 2048;
+
   private Featurizer() {}
 
   /** k: the feature width a spec gives for an architecture (p without projection; the factored
@@ -162,8 +165,13 @@ public final class Featurizer {
     INDArray stacked = Nd4j.zeros(DataType.FLOAT, withMargin ? 2L * m : m, p);
     INDArray kernel = spec.kernel() == KernelKind.NONE ? null : Nd4j.zeros(DataType.DOUBLE, k, k);
     long kernelRows = 0;
-    Segments seg = Segments.of(rows.starts(), spec.passRows());
-    for (int[] pass : seg.passes(spec.passRows())) {
+    // Without per-example rows (exact, sampled or Gauss-Newton kernels materialise them) a pass holds
+    // only activations, so it can be much longer than the per-example pass: fewer, bigger ops.
+    boolean perExampleRows = spec.kernel() == KernelKind.EXACT || spec.kernel() == KernelKind.SAMPLED
+        || spec.kernel() == KernelKind.GAUSS_NEWTON;
+    int passRows = perExampleRows ? spec.passRows() : Math.max(spec.passRows(), GROUPED_PASS_ROWS);
+    Segments seg = Segments.of(rows.starts(), passRows);
+    for (int[] pass : seg.passes(passRows)) {
       int s0 = pass[0];
       int s1 = pass[1];
       int r0 = seg.start[s0];
