@@ -6,6 +6,7 @@ import dev.ggda.config.AttributionMethod;
 import dev.ggda.config.HessianMode;
 import dev.ggda.config.TargetMode;
 import dev.ggda.data.LoadedData;
+import dev.ggda.featurize.FeatureCheckpoint;
 import dev.ggda.featurize.FeaturizeStage;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.CholeskySolver;
@@ -50,6 +51,8 @@ public final class AttributionStage {
     /** Wall time of the training-set featurize (with its kernel reduction) and of the driver-side solve. */
     public double featurizeSeconds;
     public double operatorSeconds;
+    /** Groups featurized by this run: 0 when a resumed run read them from its checkpoint. */
+    public long groupsFeaturized;
 
     Prepared(JavaRDD<BlockFeatures> blocks, ScoreOperator operator, int k, double dampingUsed, String selfNote) {
       this.blocks = blocks;
@@ -176,6 +179,15 @@ public final class AttributionStage {
 
   public Prepared prepare(
       LoadedData train, Dataset<Row> groups, TargetFeatures tf, TrainedModel model, long trainRows, int partitions) {
+    return prepare(train, groups, tf, model, trainRows, partitions, null);
+  }
+
+  /**
+   * @param checkpointDir where the featurized groups are saved (and read back when a checkpoint is
+   *     already complete there: output.mode resume), or null
+   */
+  public Prepared prepare(LoadedData train, Dataset<Row> groups, TargetFeatures tf, TrainedModel model, long trainRows,
+      int partitions, String checkpointDir) {
     Architecture arch = model.architecture();
     long p = arch.paramCount();
     Projection.Kind kind = projectionKind();
@@ -187,8 +199,21 @@ public final class AttributionStage {
     log.accept(String.format("featurize: %s, %d slot(s), projection %s k=%d, kernel %s", config.method(), slots.size(),
         kind, k, kernel));
     long t0 = System.nanoTime();
-    FeaturizeStage.Result features = FeaturizeStage.run(train.examples(), groups, arch, slots, spec,
-        groupsPerBlock(kind == Projection.Kind.FACTORED ? k : p, trak, groupIdBound(groups)), partitions);
+    org.apache.spark.sql.SparkSession spark = train.examples().sparkSession();
+    FeaturizeStage.Result features;
+    long featurized;
+    if (checkpointDir != null && FeatureCheckpoint.exists(checkpointDir, spark.sparkContext().hadoopConfiguration())) {
+      features = FeatureCheckpoint.load(spark, checkpointDir, partitions);
+      featurized = 0;
+      log.accept(String.format("featurize: resumed %,d featurized groups from %s", features.groups, checkpointDir));
+    } else {
+      features = FeaturizeStage.run(train.examples(), groups, arch, slots, spec,
+          groupsPerBlock(kind == Projection.Kind.FACTORED ? k : p, trak, groupIdBound(groups)), partitions);
+      featurized = features.groups;
+      if (checkpointDir != null) {
+        FeatureCheckpoint.save(spark, features, slots.size(), k, checkpointDir);
+      }
+    }
     double featurizeSecs = (System.nanoTime() - t0) / 1e9;
     log.accept(String.format("featurize: %,d groups in %.1f s", features.groups, featurizeSecs));
     long t1 = System.nanoTime();
@@ -204,6 +229,7 @@ public final class AttributionStage {
       out = new Prepared(features.blocks, op, k, ob.dampingUsed(), ob.selfNote());
     }
     out.featurizeSeconds = featurizeSecs;
+    out.groupsFeaturized = featurized;
     out.operatorSeconds = (System.nanoTime() - t1) / 1e9;
     log.accept(String.format("attribute: kernel/solve in %.1f s", out.operatorSeconds));
     return out;

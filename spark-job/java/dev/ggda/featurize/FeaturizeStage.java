@@ -35,7 +35,7 @@ public final class FeaturizeStage {
     public final long[] kernelRows;
     public final long groups;
 
-    Result(JavaRDD<BlockFeatures> blocks, double[][] kernel, long[] kernelRows, long groups) {
+    public Result(JavaRDD<BlockFeatures> blocks, double[][] kernel, long[] kernelRows, long groups) {
       this.blocks = blocks;
       this.kernel = kernel;
       this.kernelRows = kernelRows;

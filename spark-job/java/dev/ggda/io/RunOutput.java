@@ -20,27 +20,37 @@ import org.apache.hadoop.fs.Path;
 public final class RunOutput {
   public static final String SUCCESS = "_SUCCESS";
 
+  /** Completed-stage markers live under this folder of the staging area (removed at commit). */
+  public static final String STAGES = "_stages";
+
   private final FileSystem fs;
   private final Path finalPath;
   private final Path staging;
+  private final OutputMode mode;
+  private final boolean resumed;
   private boolean committed;
 
-  private RunOutput(FileSystem fs, Path finalPath, Path staging) {
+  private RunOutput(FileSystem fs, Path finalPath, Path staging, OutputMode mode, boolean resumed) {
     this.fs = fs;
     this.finalPath = finalPath;
     this.staging = staging;
+    this.mode = mode;
+    this.resumed = resumed;
+  }
+
+  /** A fresh staging folder (no resume). */
+  public static RunOutput open(String path, OutputMode mode, Configuration conf) {
+    return open(path, mode, conf, UUID.randomUUID().toString());
   }
 
   /**
-   * Checks the final path against the output mode and creates a fresh staging folder. With mode
-   * error an existing non-empty output is refused before any work is done.
+   * Checks the final path against the output mode and prepares the staging folder, named by
+   * {@code fingerprint} (a hash of the resolved config): with mode resume an existing staging folder
+   * of the same config is reused, so a rerun after a crash skips the stages it completed; other modes
+   * start from an empty one. With mode error an existing non-empty output is refused before any work.
    */
-  public static RunOutput open(String path, OutputMode mode, Configuration conf) {
+  public static RunOutput open(String path, OutputMode mode, Configuration conf, String fingerprint) {
     try {
-      if (mode == OutputMode.RESUME) {
-        throw new InputException(
-            "output.mode: resume is not available in this version (reuse of completed stages is planned); use error or overwrite");
-      }
       Path p = new Path(path);
       FileSystem fs = p.getFileSystem(conf);
       Path qualified = fs.makeQualified(p);
@@ -50,9 +60,17 @@ public final class RunOutput {
             "output.path " + path + " " + what + "; set output.mode: overwrite (or --set output.mode=overwrite), or choose another output.path");
       }
       Path parent = qualified.getParent();
-      Path staging = new Path(parent, "." + qualified.getName() + ".staging-" + UUID.randomUUID());
+      Path staging = new Path(parent, "." + qualified.getName() + ".staging-" + fingerprint);
+      boolean resumed = false;
+      if (fs.exists(staging)) {
+        if (mode == OutputMode.RESUME) {
+          resumed = true;
+        } else {
+          fs.delete(staging, true);
+        }
+      }
       fs.mkdirs(staging);
-      return new RunOutput(fs, qualified, staging);
+      return new RunOutput(fs, qualified, staging, mode, resumed);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare output.path " + path + ": " + e.getMessage(), e);
     }
@@ -62,9 +80,37 @@ public final class RunOutput {
     return fs.getFileStatus(p).isDirectory() && fs.listStatus(p).length == 0;
   }
 
+  /** Whether this run continues the staging folder of an earlier, unfinished run of the same config. */
+  public boolean resumed() {
+    return resumed;
+  }
+
+  /** Whether an earlier attempt of this run completed {@code stage} (its outputs are in staging). */
+  public boolean stageDone(String stage) {
+    try {
+      return fs.exists(new Path(staging, STAGES + "/" + stage + "/_DONE"));
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Records that {@code stage}'s outputs are complete in staging (written after them). */
+  public void markStage(String stage) {
+    writeText(STAGES + "/" + stage + "/_DONE", "");
+    // Test-only: simulate a driver that dies right after a stage (resume tests).
+    if (stage.equals(System.getProperty("ggda.test.failAfterStage"))) {
+      throw new IllegalStateException("test: stopping after stage " + stage + " (ggda.test.failAfterStage)");
+    }
+  }
+
   /** The final output path, fully qualified. */
   public String finalPath() {
     return finalPath.toString();
+  }
+
+  /** The staging folder itself. */
+  public String stagingPath() {
+    return staging.toString();
   }
 
   /** Path of {@code relative} inside the staging folder (where everything is written). */
@@ -87,6 +133,7 @@ public final class RunOutput {
   /** Marks the run complete and moves it into place, replacing a previous output if there is one. */
   public void commit() {
     try {
+      fs.delete(new Path(staging, STAGES), true);
       writeText(SUCCESS, "");
       Path old = null;
       if (fs.exists(finalPath)) {
@@ -110,9 +157,12 @@ public final class RunOutput {
     }
   }
 
-  /** Removes the staging folder of a run that did not complete; the final path is left as it was. */
+  /**
+   * Removes the staging folder of a run that did not complete (kept with mode resume, for the rerun);
+   * the final path is left as it was.
+   */
   public void abort() {
-    if (committed) {
+    if (committed || mode == OutputMode.RESUME) {
       return;
     }
     try {

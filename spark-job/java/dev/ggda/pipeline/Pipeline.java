@@ -34,6 +34,9 @@ public final class Pipeline {
   private LoadedData targets;
   private TrainedModel model;
   private Groups groups;
+  private boolean modelWritten;
+  /** What a resumed run reused (run.json "resume"): stages read back and groups featurized anew. */
+  private final Map<String, Object> resume = new LinkedHashMap<>();
 
   public Pipeline(SparkSession spark, GgdaConfig config, String command, Console console) {
     this.spark = spark;
@@ -85,11 +88,30 @@ public final class Pipeline {
 
   /** Trains the model (or loads model.load) and records its accuracy on train and targets. */
   public void obtainModel() {
-    if (config.model().load() != null) {
+    obtainModel(null);
+  }
+
+  /**
+   * The same, saving the model into the run's staging folder at once (a resumed run reads it back
+   * instead of training again).
+   */
+  public void obtainModel(RunOutput out) {
+    if (out != null && out.stageDone("model")) {
+      model = info.stage("model_resume", () -> ModelStore.load(out.path("model"), spark.sparkContext().hadoopConfiguration()));
+      reused("model");
+      console.info("model: resumed %s from the unfinished run's staging folder", model.architecture());
+    } else if (config.model().load() != null) {
       model = info.stage("model_load", () -> ModelLoading.load(spark, config.model().load(), train));
       console.info("model: loaded %s from %s", model.architecture(), config.model().load());
     } else {
       model = info.stage("train", () -> new TrainingStage(spark, config, console).train(train));
+    }
+    if (out != null && !out.stageDone("model")) {
+      info.stage("write_model", () -> ModelStore.save(model, out.path("model"), spark.sparkContext().hadoopConfiguration()));
+      modelWritten = true;
+      out.markStage("model");
+    } else if (out != null) {
+      modelWritten = true;
     }
     info.count("members", model.memberCount()).count("checkpoints_per_member", model.members().get(0).size());
     info.count("parameters", model.architecture().paramCount());
@@ -113,11 +135,22 @@ public final class Pipeline {
 
   /** Assigns every training example to a group; writes groups/ and group_stats/. */
   public void group(RunOutput out) {
-    groups = info.stage("group", () -> GroupingStage.assign(spark, config, train, model));
-    info.stage("write_groups", () -> {
-      Tables.write(groups.assignment(), out.path("groups"), config.output().format());
-      Tables.write(groups.stats(), out.path("group_stats"), config.output().format());
-    });
+    if (out.stageDone("group")) {
+      groups = info.stage("group_resume", () -> {
+        var assignment = Tables.read(spark, out.path("groups"), config.output().format())
+            .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+        var stats = Tables.read(spark, out.path("group_stats"), config.output().format());
+        return new Groups(assignment, stats, stats.count());
+      });
+      reused("group");
+    } else {
+      groups = info.stage("group", () -> GroupingStage.assign(spark, config, train, model));
+      info.stage("write_groups", () -> {
+        Tables.write(groups.assignment(), out.path("groups"), config.output().format());
+        Tables.write(groups.stats(), out.path("group_stats"), config.output().format());
+      });
+      out.markStage("group");
+    }
     info.count("groups", groups.count());
     console.info("group: %,d groups (%s, mean size %.1f)", groups.count(), GroupingStage.describe(config.group()),
         (double) train.count() / groups.count());
@@ -131,7 +164,16 @@ public final class Pipeline {
     int partitions = Math.max(2, spark.sparkContext().defaultParallelism());
     AttributionStage stage = new AttributionStage(config.attribute(), line -> console.info("%s", line));
     AttributionStage.Prepared prepared = info.stage("featurize_and_solve",
-        () -> stage.prepare(train, groups.assignment(), targets, model, train.count(), partitions));
+        () -> stage.prepare(train, groups.assignment(), stage.featurizeTargets(targets, model, train.count(), partitions),
+            model, train.count(), partitions, out.path(RunOutput.STAGES + "/featurized-groups")));
+    // The checkpoint's own _DONE decides reuse (a run can die between it and the stage marker).
+    if (prepared.groupsFeaturized == 0) {
+      reused("featurize");
+    }
+    if (!out.stageDone("featurize")) {
+      out.markStage("featurize");
+    }
+    resume.put("groups_featurized", prepared.groupsFeaturized);
     info.count("projection_dim", prepared.k);
     info.put("damping_used", prepared.dampingUsed);
     if (!prepared.selfInfluenceNote.isEmpty()) {
@@ -151,9 +193,20 @@ public final class Pipeline {
         groups.count(), prepared.operator.targetCount());
   }
 
+  private void reused(String stage) {
+    @SuppressWarnings("unchecked")
+    java.util.List<String> list = (java.util.List<String>) resume.computeIfAbsent("reused_stages", x -> new java.util.ArrayList<String>());
+    list.add(stage);
+  }
+
   /** Writes model/ and run.json to staging and commits the output folder. */
   public String write(RunOutput out) {
-    info.stage("write_model", () -> ModelStore.save(model, out.path("model"), spark.sparkContext().hadoopConfiguration()));
+    if (!modelWritten) {
+      info.stage("write_model", () -> ModelStore.save(model, out.path("model"), spark.sparkContext().hadoopConfiguration()));
+    }
+    resume.put("resumed", out.resumed());
+    resume.putIfAbsent("reused_stages", new java.util.ArrayList<String>());
+    info.put("resume", resume);
     out.writeText("run.json", info.toJson());
     out.commit();
     return out.finalPath();
