@@ -70,6 +70,7 @@ public final class ScoreStage {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<ScoreOperator> bOp = jsc.broadcast(op);
     JavaRDD<ScoredBlock> scored = blocks.map(b -> {
+      dev.ggda.spark.FaultInjection.maybeFail("score");
       double[][] r = BlockScorer.score(b, bOp.value());
       return new ScoredBlock(b.groupIds, b.sizes, r[0], r[1]);
     }).persist(StorageLevel.MEMORY_AND_DISK());

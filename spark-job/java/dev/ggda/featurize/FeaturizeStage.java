@@ -100,7 +100,10 @@ public final class FeaturizeStage {
     // partition's kernel sum; the kernels are reduced, then only the block features stay cached.
     JavaRDD<Object> both =
         keyed.repartitionAndSortWithinPartitions(new BlockPartitioner(partitions))
-            .mapPartitions(it -> featurizeSorted(it, arch, bSlots.value().toList(), spec, dim, s))
+            .mapPartitions(it -> {
+              dev.ggda.spark.FaultInjection.maybeFail("featurize");
+              return featurizeSorted(it, arch, bSlots.value().toList(), spec, dim, s);
+            })
             .persist(StorageLevel.MEMORY_AND_DISK());
     KernelSum sum = both.filter(o -> o instanceof KernelSum).map(o -> (KernelSum) o)
         .treeAggregate(new KernelSum(s), KernelSum::add, KernelSum::add);

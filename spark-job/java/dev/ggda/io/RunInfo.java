@@ -26,7 +26,7 @@ public final class RunInfo {
     root.put("started", Instant.now().toString());
     root.put("versions", Versions.all());
     try {
-      root.put("config", JSON.readTree(resolvedConfigJson));
+      root.put("config", Redaction.redact(JSON.readTree(resolvedConfigJson)));
     } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("resolved config is not JSON: " + e.getMessage(), e);
     }
@@ -79,7 +79,7 @@ public final class RunInfo {
   public String toJson() {
     root.put("finished", Instant.now().toString());
     try {
-      return JSON.writeValueAsString(root);
+      return JSON.writeValueAsString(Redaction.redact(JSON.valueToTree(root)));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("run.json is not serialisable: " + e.getMessage(), e);
     }
