@@ -38,6 +38,9 @@ final class DataValidator {
 
   private DataValidator() {}
 
+  /** Largest feature magnitude accepted: squares and products of gradients stay inside float32. */
+  static final double MAX_ABS_FEATURE = 1e15;
+
   static Result validate(Working w, Integer classes, Source src) {
     Column id = col(Columns.EXAMPLE_ID);
     Column f = col(Columns.FEATURES);
@@ -45,10 +48,11 @@ final class DataValidator {
     Column file = col(TableReader.FILE);
     Column len = size(f);
 
-    // 1-based index of the first null or non-finite feature, 0 if none. NaN sorts above every
-    // number in Spark, so one range test rejects NaN and +-Inf, and coalesce rejects null.
+    // 1-based index of the first null, non-finite or too large feature, 0 if none. NaN sorts above
+    // every number in Spark, so one range test rejects NaN, +-Inf and values whose gradients and
+    // kernel sums would overflow float32; coalesce rejects null.
     Column badAtExpr = array_position(transform(f, x -> not(coalesce(
-        x.geq(lit(-Float.MAX_VALUE)).and(x.leq(lit(Float.MAX_VALUE))), lit(false)))), true).cast("int");
+        x.geq(lit(-MAX_ABS_FEATURE)).and(x.leq(lit(MAX_ABS_FEATURE))), lit(false)))), true).cast("int");
     Column badAt = col(BAD_AT);
     // Without a configured class count, any label that fits an int is accepted (classes = max + 1).
     double cap = classes == null ? Integer.MAX_VALUE : classes;
@@ -101,7 +105,8 @@ final class DataValidator {
       int index = bad.getInt(1) - 1;
       String value = bad.isNullAt(2) ? "missing (null or not a number)" : String.valueOf(bad.getFloat(2));
       throw src.error(featureName(w, index) + " is " + value + " " + where(bad.getLong(0), bad.getString(3), w)
-          + "; features must be finite numbers: fix or drop that row");
+          + "; features must be finite numbers of magnitude at most " + (float) MAX_ABS_FEATURE
+          + " (larger ones overflow float32 gradients): fix or drop that row, or scale the features");
     }
     if (!r.isNullAt(8)) {
       Row bad = r.getStruct(8);
