@@ -59,18 +59,7 @@ class ResumeTest {
   }
 
   static Map<String, String> hashes(Path dir) throws IOException {
-    Map<String, String> h = new TreeMap<>();
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path f : files.filter(Files::isRegularFile).toList()) {
-        try {
-          h.put(dir.relativize(f).toString(),
-              HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f))));
-        } catch (java.security.NoSuchAlgorithmException e) {
-          throw new IllegalStateException(e);
-        }
-      }
-    }
-    return h;
+    return ResumeTestHashes.of(dir);
   }
 
   static List<Path> stagingFolders(Path out) throws IOException {
