@@ -14,6 +14,7 @@ import dev.ggda.io.Tables;
 import dev.ggda.io.RunOutput;
 import dev.ggda.model.ModelStore;
 import dev.ggda.model.TrainedModel;
+import dev.ggda.report.ReportWriter;
 import dev.ggda.spark.ModelMetrics;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -151,10 +152,11 @@ public final class Pipeline {
         groups.count(), prepared.operator.targetCount());
   }
 
-  /** Writes model/ and run.json to staging and commits the output folder. */
+  /** Writes model/, run.json and report.html to staging and commits the output folder. */
   public String write(RunOutput out) {
     info.stage("write_model", () -> ModelStore.save(model, out.path("model"), spark.sparkContext().hadoopConfiguration()));
     out.writeText("run.json", info.toJson());
+    ReportWriter.writeOrWarn(spark, out, train);
     out.commit();
     return out.finalPath();
   }
