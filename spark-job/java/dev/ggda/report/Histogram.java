@@ -13,9 +13,9 @@ import java.util.Locale;
  * @param lo left edge of bin 0
  * @param width bin width (> 0)
  * @param counts values per bin
- * @param integral whether the data are integers (labels then print as integers)
+ * @param integerBins whether each bin holds exactly one integer, lo + i (labels then print it)
  */
-public record Histogram(double lo, double width, long[] counts, boolean integral) {
+public record Histogram(double lo, double width, long[] counts, boolean integerBins) {
   public Histogram {
     counts = counts.clone();
   }
@@ -29,8 +29,8 @@ public record Histogram(double lo, double width, long[] counts, boolean integral
     return Arrays.stream(counts).sum();
   }
 
-  /** The bin layout for finite data in [min, max]: lo, width and bin count. */
-  public record Layout(double lo, double width, int bins, boolean integral) {
+  /** The bin layout for finite data in [min, max]: lo, width, bin count and whether bins are single integers. */
+  public record Layout(double lo, double width, int bins, boolean integerBins) {
     /** Bin of a value in [min, max]; the top edge goes into the last bin. */
     public int binOf(double x) {
       int b = (int) Math.floor((x - lo) / width);
@@ -47,9 +47,9 @@ public record Histogram(double lo, double width, long[] counts, boolean integral
       return new Layout(min, 1.0, (int) (max - min + 1), true);
     }
     if (max == min) {
-      return new Layout(min, 1.0, 1, integral);
+      return new Layout(min, 1.0, 1, false);
     }
-    return new Layout(min, (max - min) / maxBins, maxBins, integral);
+    return new Layout(min, (max - min) / maxBins, maxBins, false);
   }
 
   /** Histogram of the finite values (NaN and infinities are left out). */
@@ -63,7 +63,7 @@ public record Histogram(double lo, double width, long[] counts, boolean integral
       }
     }
     if (min > max) {
-      return new Histogram(0, 1, new long[0], integral);
+      return new Histogram(0, 1, new long[0], false);
     }
     Layout l = layout(min, max, integral, maxBins);
     long[] counts = new long[l.bins()];
@@ -72,7 +72,7 @@ public record Histogram(double lo, double width, long[] counts, boolean integral
         counts[l.binOf(v)]++;
       }
     }
-    return new Histogram(l.lo(), l.width(), counts, integral);
+    return new Histogram(l.lo(), l.width(), counts, l.integerBins());
   }
 
   /** Bin labels: the value for unit integer bins, "[a, b)" otherwise. */
@@ -80,7 +80,7 @@ public record Histogram(double lo, double width, long[] counts, boolean integral
     List<String> labels = new ArrayList<>(counts.length);
     for (int i = 0; i < counts.length; i++) {
       double a = lo + i * width;
-      if (integral && width == 1.0) {
+      if (integerBins) {
         labels.add(String.valueOf((long) a));
       } else {
         labels.add("[" + number(a) + ", " + number(a + width) + (i == counts.length - 1 ? "]" : ")"));

@@ -7,7 +7,7 @@ import java.util.regex.Pattern;
 /** Escaping for the two contexts the report puts user-supplied strings in: HTML text and JSON in a script. */
 public final class Html {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern SCRIPT_CLOSE = Pattern.compile("</(?i:script)");
+  private static final Pattern SCRIPT_CLOSE = Pattern.compile("</(?=(?i:script))");
 
   private Html() {}
 
@@ -53,6 +53,6 @@ public final class Html {
    * the element early; inside a JavaScript string {@code <\/script} means the same.
    */
   static String inlineScript(String js) {
-    return SCRIPT_CLOSE.matcher(js).replaceAll("<\\\\/script");
+    return SCRIPT_CLOSE.matcher(js).replaceAll("<\\\\/");
   }
 }

@@ -33,6 +33,10 @@ public final class ReportPage {
   /** Where the webjar puts the ECharts bundle (org.webjars.npm:echarts). */
   public static final String ECHARTS_RESOURCE = "/META-INF/resources/webjars/echarts/5.3.1/dist/echarts.min.js";
 
+  /** ECharts' default palette, named here so a band and its line share a colour. */
+  private static final String[] PALETTE =
+      {"#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4", "#ea7ccc"};
+
   /** Element ids of the charts, for tests and for anyone styling the page. */
   public static final String CHART_STAGES = "chart-stages";
   public static final String CHART_GROUP_SIZES = "chart-group-sizes";
@@ -92,9 +96,28 @@ public final class ReportPage {
     return page.toString();
   }
 
-  /** Draws every chart; each in its own try so one failure does not hide the others. */
+  /**
+   * Draws every chart, each in its own try so one failure does not hide the others. A series of type
+   * "band" ([x, low, high] points) becomes a filled polygon between low and high (error bands).
+   */
   private static final String DRAW = """
       (function () {
+        function band(s) {
+          var pts = s.data.filter(function (p) { return p[1] !== null && p[2] !== null; });
+          return {
+            type: 'custom', name: s.name, silent: true, z: 1, data: pts, encode: {x: 0, y: [1, 2]},
+            tooltip: {show: false},
+            renderItem: function (params, api) {
+              if (params.dataIndex !== 0) { return null; }
+              var upper = [], lower = [];
+              pts.forEach(function (p) {
+                upper.push(api.coord([p[0], p[2]]));
+                lower.unshift(api.coord([p[0], p[1]]));
+              });
+              return {type: 'polygon', shape: {points: upper.concat(lower)}, style: {fill: s.color, opacity: 0.2}};
+            }
+          };
+        }
         var errors = [];
         var specs = {};
         try {
@@ -104,8 +127,10 @@ public final class ReportPage {
         ids.forEach(function (id) {
           try {
             if (typeof echarts === 'undefined') { throw new Error('the chart library did not load'); }
+            var spec = specs[id];
+            spec.series = spec.series.map(function (s) { return s.type === 'band' ? band(s) : s; });
             var chart = echarts.init(document.getElementById(id), null, {renderer: 'svg'});
-            chart.setOption(specs[id]);
+            chart.setOption(spec);
             window.addEventListener('resize', function () { chart.resize(); });
           } catch (e) { errors.push(id + ': ' + e.message); }
         });
@@ -146,8 +171,9 @@ public final class ReportPage {
           "animation", false,
           "tooltip", obj("trigger", "axis"),
           "grid", obj("containLabel", true, "left", 10, "right", 30),
-          "xAxis", obj("type", "value", "name", "seconds"),
-          "yAxis", obj("type", "category", "inverse", true, "data", List.copyOf(run.stageSeconds().keySet())),
+          "xAxis", obj("type", "value", "name", "seconds", "nameLocation", "middle", "nameGap", 28),
+          "yAxis", obj("type", "category", "inverse", true, "data", List.copyOf(run.stageSeconds().keySet()),
+              "axisLabel", obj("width", 240, "overflow", "truncate")),
           "series", List.of(obj("type", "bar", "name", "seconds", "data", seconds))));
     }
   }
@@ -194,9 +220,10 @@ public final class ReportPage {
     }
     b.append("<h2 id=\"top-groups\">Top proponent and opponent groups</h2>\n");
     for (TargetGroups t : targets) {
-      b.append("<h3>target ").append(t.targetId()).append("</h3>\n");
+      b.append("<h3>target ").append(t.targetId()).append("</h3>\n<div class=\"facts\">\n");
       groupScoreTable(b, "proponents", t.proponents());
       groupScoreTable(b, "opponents", t.opponents());
+      b.append("</div>\n");
     }
   }
 
@@ -245,8 +272,10 @@ public final class ReportPage {
     }
     b.append("<h2 id=\"group-values\">Group values</h2>\n")
         .append("<p class=\"note\">value: the group's score summed over all targets</p>\n");
+    b.append("<div class=\"facts\">\n");
     groupValueTable(b, "highest", top);
     groupValueTable(b, "lowest", bottom);
+    b.append("</div>\n");
   }
 
   private static void groupValueTable(StringBuilder b, String kind, List<GroupValue> rows) {
@@ -279,9 +308,9 @@ public final class ReportPage {
     charts.put(CHART_EFFICIENCY, obj(
         "animation", false,
         "tooltip", obj("trigger", "item"),
-        "legend", obj("top", 0),
+        "legend", obj("top", 0, "type", "scroll", "textStyle", obj("width", 260, "overflow", "truncate")),
         "grid", obj("containLabel", true, "left", 10, "right", 40, "top", 40),
-        "xAxis", obj("type", "value", "name", "speedup", "scale", true),
+        "xAxis", obj("type", "value", "name", "speedup", "scale", true, "nameLocation", "middle", "nameGap", 28),
         "yAxis", obj("type", "value", "name", "LDS", "scale", true),
         "series", series));
     b.append("<table id=\"efficiency-table\"><tr><th>method</th><th>grouping</th><th>group size</th><th>groups</th>")
@@ -320,33 +349,30 @@ public final class ReportPage {
     Map<String, List<PrunePoint>> byStrategy = bySeries(rows, PrunePoint::strategy);
     List<Object> series = new ArrayList<>();
     List<String> legend = new ArrayList<>();
-    byStrategy.forEach((strategy, points) -> {
+    int colour = 0;
+    for (Map.Entry<String, List<PrunePoint>> e : byStrategy.entrySet()) {
+      String strategy = e.getKey();
+      List<PrunePoint> points = e.getValue();
       points.sort(Comparator.comparingDouble(PrunePoint::fraction));
-      List<Object> lower = new ArrayList<>();
-      List<Object> spread = new ArrayList<>();
+      List<Object> band = new ArrayList<>();
       List<Object> mean = new ArrayList<>();
       for (PrunePoint p : points) {
         double sd = Double.isFinite(p.accuracyStd()) ? p.accuracyStd() : 0.0;
-        lower.add(Arrays.asList(p.fraction(), number(p.accuracyMean() - sd)));
-        spread.add(Arrays.asList(p.fraction(), number(2 * sd)));
+        band.add(Arrays.asList(p.fraction(), number(p.accuracyMean() - sd), number(p.accuracyMean() + sd)));
         mean.add(Arrays.asList(p.fraction(), number(p.accuracyMean())));
       }
-      // The band: an invisible line at mean - sd with a filled 2 sd stacked on top of it.
-      String stack = "band " + strategy;
-      series.add(obj("type", "line", "name", strategy + " band", "stack", stack, "data", lower, "symbol", "none",
-          "lineStyle", obj("opacity", 0), "silent", true, "tooltip", obj("show", false)));
-      series.add(obj("type", "line", "name", strategy + " band", "stack", stack, "data", spread, "symbol", "none",
-          "lineStyle", obj("opacity", 0), "areaStyle", obj("opacity", 0.2), "silent", true,
-          "tooltip", obj("show", false)));
-      series.add(obj("type", "line", "name", strategy, "data", mean, "symbolSize", 6));
+      String c = PALETTE[colour++ % PALETTE.length];
+      // ECharts has no band series: the draw script turns this into a custom polygon series.
+      series.add(obj("type", "band", "name", strategy + " \u00b1 sd", "color", c, "data", band));
+      series.add(obj("type", "line", "name", strategy, "data", mean, "symbolSize", 6, "color", c));
       legend.add(strategy);
-    });
+    }
     charts.put(CHART_PRUNE, obj(
         "animation", false,
         "tooltip", obj("trigger", "item"),
-        "legend", obj("top", 0, "data", legend),
+        "legend", obj("top", 0, "type", "scroll", "textStyle", obj("width", 260, "overflow", "truncate"), "data", legend),
         "grid", obj("containLabel", true, "left", 10, "right", 40, "top", 40),
-        "xAxis", obj("type", "value", "name", "fraction removed"),
+        "xAxis", obj("type", "value", "name", "fraction removed", "nameLocation", "middle", "nameGap", 28),
         "yAxis", obj("type", "value", "name", "accuracy", "scale", true),
         "series", series));
     b.append("<table id=\"prune-table\"><tr><th>strategy</th><th>fraction</th><th>accuracy mean</th><th>accuracy sd</th>")
@@ -379,9 +405,9 @@ public final class ReportPage {
       charts.put(CHART_NOISE, obj(
           "animation", false,
           "tooltip", obj("trigger", "axis"),
-          "legend", obj("top", 0),
+          "legend", obj("top", 0, "type", "scroll", "textStyle", obj("width", 260, "overflow", "truncate")),
           "grid", obj("containLabel", true, "left", 10, "right", 40, "top", 40),
-          "xAxis", obj("type", "value", "name", "inspected fraction", "min", 0, "max", 1),
+          "xAxis", obj("type", "value", "name", "inspected fraction", "min", 0, "max", 1, "nameLocation", "middle", "nameGap", 28),
           "yAxis", obj("type", "value", "name", "recall", "min", 0, "max", 1),
           "series", series));
     }

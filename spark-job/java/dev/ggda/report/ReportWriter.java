@@ -205,7 +205,7 @@ public final class ReportWriter {
     Row range = table.agg(count(lit(1)), min(finite), max(finite)).first();
     long rows = range.getLong(0);
     if (range.isNullAt(1)) {
-      return new HistogramAndCount(new Histogram(0, 1, new long[0], integral), rows);
+      return new HistogramAndCount(new Histogram(0, 1, new long[0], false), rows);
     }
     Histogram.Layout l = Histogram.layout(range.getDouble(1), range.getDouble(2), integral, BINS);
     Column bin = greatest(lit(0L), least(lit((long) l.bins() - 1), floor(finite.minus(l.lo()).divide(l.width()))));
@@ -213,7 +213,7 @@ public final class ReportWriter {
     for (Row r : table.select(bin.as("bin")).where(col("bin").isNotNull()).groupBy("bin").count().collectAsList()) {
       counts[(int) r.getLong(0)] = r.getLong(1);
     }
-    return new HistogramAndCount(new Histogram(l.lo(), l.width(), counts, integral), rows);
+    return new HistogramAndCount(new Histogram(l.lo(), l.width(), counts, l.integerBins()), rows);
   }
 
   // ---- top groups per target
