@@ -14,6 +14,7 @@ import dev.ggda.io.Tables;
 import dev.ggda.io.RunOutput;
 import dev.ggda.model.ModelStore;
 import dev.ggda.model.TrainedModel;
+import dev.ggda.report.ReportWriter;
 import dev.ggda.spark.ModelMetrics;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -199,7 +200,7 @@ public final class Pipeline {
     list.add(stage);
   }
 
-  /** Writes model/ and run.json to staging and commits the output folder. */
+  /** Writes model/, run.json and report.html to staging and commits the output folder. */
   public String write(RunOutput out) {
     if (!modelWritten) {
       info.stage("write_model", () -> ModelStore.save(model, out.path("model"), spark.sparkContext().hadoopConfiguration()));
@@ -208,6 +209,7 @@ public final class Pipeline {
     resume.putIfAbsent("reused_stages", new java.util.ArrayList<String>());
     info.put("resume", resume);
     out.writeText("run.json", info.toJson());
+    ReportWriter.writeOrWarn(spark, out, train);
     out.commit();
     return out.finalPath();
   }
