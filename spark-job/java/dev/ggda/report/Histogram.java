@@ -7,13 +7,13 @@ import java.util.Locale;
 
 /**
  * Equal-width histogram: bin i covers [lo + i*width, lo + (i+1)*width), the last bin closed. For
- * integral data whose range fits in {@code maxBins} the bins are single values (width 1, labelled by
- * the value), so a group-size histogram shows every size exactly.
+ * integral data (group sizes) the bins are integer ranges of integer width, single values when the
+ * range fits in {@code maxBins}, so every bar is a whole set of sizes.
  *
  * @param lo left edge of bin 0
  * @param width bin width (> 0)
  * @param counts values per bin
- * @param integerBins whether each bin holds exactly one integer, lo + i (labels then print it)
+ * @param integerBins whether bin i holds exactly the integers lo + i*width .. lo + (i+1)*width - 1
  */
 public record Histogram(double lo, double width, long[] counts, boolean integerBins) {
   public Histogram {
@@ -42,9 +42,11 @@ public record Histogram(double lo, double width, long[] counts, boolean integerB
     if (maxBins < 1) {
       throw new IllegalArgumentException("maxBins must be >= 1, got " + maxBins);
     }
-    if (integral && max - min + 1 <= maxBins) {
-      // One bin per integer value: bin i holds exactly min + i.
-      return new Layout(min, 1.0, (int) (max - min + 1), true);
+    if (integral) {
+      // Integer-aligned bins of integer width: width 1 when every value gets its own bin.
+      double values = max - min + 1;
+      double width = Math.ceil(values / maxBins);
+      return new Layout(min, width, (int) Math.ceil(values / width), true);
     }
     if (max == min) {
       return new Layout(min, 1.0, 1, false);
@@ -75,13 +77,15 @@ public record Histogram(double lo, double width, long[] counts, boolean integerB
     return new Histogram(l.lo(), l.width(), counts, l.integerBins());
   }
 
-  /** Bin labels: the value for unit integer bins, "[a, b)" otherwise. */
+  /** Bin labels: the value for single-integer bins, "a-b" for integer ranges, "[a, b)" otherwise. */
   public List<String> labels() {
     List<String> labels = new ArrayList<>(counts.length);
     for (int i = 0; i < counts.length; i++) {
       double a = lo + i * width;
-      if (integerBins) {
+      if (integerBins && width == 1.0) {
         labels.add(String.valueOf((long) a));
+      } else if (integerBins) {
+        labels.add((long) a + "\u2013" + (long) (a + width - 1));
       } else {
         labels.add("[" + number(a) + ", " + number(a + width) + (i == counts.length - 1 ? "]" : ")"));
       }

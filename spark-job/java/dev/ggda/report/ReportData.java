@@ -122,8 +122,14 @@ public record ReportData(
     }
   }
 
-  /** Proponents highest score first, opponents lowest first. */
-  public record TargetGroups(long targetId, List<GroupScore> proponents, List<GroupScore> opponents) {
+  /**
+   * Proponents highest score first, opponents lowest first.
+   *
+   * @param opponentsKnown false when scores/ keeps only the top k per target (output.top_k), so the
+   *     lowest scores are unknown and no opponents are shown
+   */
+  public record TargetGroups(long targetId, List<GroupScore> proponents, List<GroupScore> opponents,
+      boolean opponentsKnown) {
     public TargetGroups {
       proponents = List.copyOf(proponents);
       opponents = List.copyOf(opponents);

@@ -222,7 +222,11 @@ public final class ReportPage {
     for (TargetGroups t : targets) {
       b.append("<h3>target ").append(t.targetId()).append("</h3>\n<div class=\"facts\">\n");
       groupScoreTable(b, "proponents", t.proponents());
-      groupScoreTable(b, "opponents", t.opponents());
+      if (t.opponentsKnown()) {
+        groupScoreTable(b, "opponents", t.opponents());
+      } else {
+        b.append("<p class=\"note\">opponents unknown: scores/ keeps only the highest scores per target (output.top_k)</p>\n");
+      }
       b.append("</div>\n");
     }
   }
@@ -234,7 +238,7 @@ public final class ReportPage {
         .append("<th>label counts</th>").append(thumbs ? "<th>members</th>" : "").append("</tr>\n");
     for (GroupScore g : rows) {
       b.append("<tr><td class=\"n\">").append(g.groupId()).append("</td><td class=\"n\">").append(fmt(g.score()))
-          .append("</td><td class=\"n\">").append(g.size()).append("</td><td class=\"n\">")
+          .append("</td><td class=\"n\">").append(g.size() < 0 ? "" : String.valueOf(g.size())).append("</td><td class=\"n\">")
           .append(g.majorityLabel() < 0 ? "" : String.valueOf(g.majorityLabel())).append("</td><td>")
           .append(labelCounts(g.labelCounts())).append("</td>");
       if (thumbs) {

@@ -159,7 +159,8 @@ public final class ReportWriter {
       boolean images = train != null && Thumbnails.isImage(config.path("data").path("train").path("format").asText(),
           train.dim());
       Optional<Dataset<Row>> groups = images ? tables.get("groups") : Optional.empty();
-      List<TargetGroups> top = topGroups(scores.get(), stats.orElse(null), groups.orElse(null), train);
+      boolean topK = config.path("output").path("top_k").isNumber();
+      List<TargetGroups> top = topGroups(scores.get(), stats.orElse(null), groups.orElse(null), train, !topK);
       data = data.withScores(h.histogram, h.rows, top);
     }
     Optional<Dataset<Row>> values = tables.get("group_values");
@@ -218,7 +219,8 @@ public final class ReportWriter {
 
   // ---- top groups per target
 
-  private static List<TargetGroups> topGroups(Dataset<Row> scores, Dataset<Row> stats, Dataset<Row> groups, LoadedData train) {
+  private static List<TargetGroups> topGroups(Dataset<Row> scores, Dataset<Row> stats, Dataset<Row> groups,
+      LoadedData train, boolean allPairs) {
     List<Long> targets = scores.select(col("target_id").cast("long")).distinct().orderBy("target_id").limit(TARGETS)
         .collectAsList().stream().map(r -> r.getLong(0)).toList();
     if (targets.isEmpty()) {
@@ -231,7 +233,7 @@ public final class ReportWriter {
         .where(col("target_id").isin(targets.toArray()))
         .withColumn("pro", row_number().over(byTarget.orderBy(col("score").desc(), col("group_id"))))
         .withColumn("con", row_number().over(byTarget.orderBy(col("score").asc(), col("group_id"))))
-        .where(col("pro").leq(PER_SIDE).or(col("con").leq(PER_SIDE)));
+        .where(col("pro").leq(PER_SIDE).or(col("con").leq(allPairs ? PER_SIDE : 0)));
     boolean labels = stats != null && Arrays.asList(stats.columns()).contains("label_counts")
         && stats.schema().apply("label_counts").dataType() instanceof org.apache.spark.sql.types.ArrayType;
     boolean majority = stats != null && Arrays.asList(stats.columns()).contains("majority_label");
@@ -272,7 +274,7 @@ public final class ReportWriter {
           con[c - 1] = g;
         }
       }
-      out.add(new TargetGroups(t, compact(pro), compact(con)));
+      out.add(new TargetGroups(t, compact(pro), allPairs ? compact(con) : List.of(), allPairs));
     }
     return out;
   }

@@ -60,7 +60,7 @@ class ReportPageTest {
     GroupScore h = new GroupScore(9, -0.5, 32, 1, new long[] {0, 32, 0, 0, 0}, List.of());
     return ReportData.of(hostile, run(hostile))
         .withGroups(Histogram.of(new double[] {3, 4, 4, 7}, true, 40), 4)
-        .withScores(Histogram.of(new double[] {-1, 0.5, 2}, false, 4), 3, List.of(new TargetGroups(42, List.of(g), List.of(h))))
+        .withScores(Histogram.of(new double[] {-1, 0.5, 2}, false, 4), 3, List.of(new TargetGroups(42, List.of(g), List.of(h), true)))
         .withGroupValues(List.of(new GroupValue(7, 64, 2.5, 2.5 / 64, 1)), List.of(new GroupValue(9, 32, -1, -1 / 32.0, 2)))
         .withEfficiency(eff)
         .withPrune(prune)
@@ -190,6 +190,13 @@ class ReportPageTest {
     assertTrue(top.contains("<td>3: 60, 1: 2, 4: 2</td>"), "label counts, most frequent first");
     assertEquals(1, occurrences(top, "<img class=\"thumb\""));
     assertTrue(top.indexOf("proponents") < top.indexOf("group 7\"") && top.indexOf("group 7\"") < top.indexOf("opponents"));
+
+    // With output.top_k the lowest scores are not in scores/: no opponent table, a note instead.
+    GroupScore g = full("m").topGroups().get(0).proponents().get(0);
+    String topK = ReportPage.render(ReportData.of("o", run("x")).withScores(Histogram.of(new double[] {1}, false, 4), 1,
+        List.of(new TargetGroups(3, List.of(g), List.of(), false))), LIBRARY);
+    assertFalse(topK.contains("<table class=\"opponents\""));
+    assertTrue(topK.contains("opponents unknown"));
   }
 
   @Test
@@ -225,9 +232,9 @@ class ReportPageTest {
     }
     assertEquals(List.of("2", "3", "4"), Histogram.of(new double[] {2, 4, 4, 3}, true, 3).labels());
     assertArrayEquals(new long[] {1, 1, 2}, Histogram.of(new double[] {2, 4, 4, 3}, true, 3).counts());
-    Histogram wide = Histogram.of(new double[] {2, 4, 4, 3}, true, 2);
-    assertArrayEquals(new long[] {1, 3}, wide.counts(), "a range wider than maxBins: equal-width bins");
-    assertEquals(List.of("[2.000, 3.000)", "[3.000, 4.000]"), wide.labels());
+    Histogram wide = Histogram.of(new double[] {2, 4, 4, 3, 9}, true, 3);
+    assertArrayEquals(new long[] {4, 0, 1}, wide.counts(), "8 sizes in 3 bins: integer ranges of width 3");
+    assertEquals(List.of("2\u20134", "5\u20137", "8\u201310"), wide.labels());
   }
 
   @Test

@@ -172,6 +172,31 @@ class ReportWriterTest {
   }
 
   @Test
+  void withTopKScoresNoOpponentsAreClaimed() throws Exception {
+    Path dir = tmp.resolve("topk");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("run.json"), "{\"command\":\"run\",\"config\":{\"output\":{\"top_k\":2}}}");
+    List<org.apache.spark.sql.Row> rows = new ArrayList<>();
+    List<Integer> expected = new ArrayList<>();
+    for (int g = 0; g < ReportFixture.GROUPS; g++) {
+      if (fixture.score[0][g] > 0.1) {
+        rows.add(org.apache.spark.sql.RowFactory.create(0L, (long) g, fixture.score[0][g]));
+        expected.add(g);
+      }
+    }
+    spark.createDataFrame(rows, org.apache.spark.sql.types.StructType.fromDDL("target_id long, group_id long, score double"))
+        .write().parquet(dir.resolve("scores").toString());
+    org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(dir.toUri());
+    FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
+    TargetGroups t = ReportWriter.read(spark, fs, fs.makeQualified(p), "x", null).topGroups().get(0);
+    assertFalse(t.opponentsKnown());
+    assertEquals(List.of(), t.opponents());
+    expected.sort(Comparator.comparingDouble(g -> -fixture.score[0][g]));
+    assertEquals(expected.stream().map(Long::valueOf).toList(), t.proponents().stream().map(GroupScore::groupId).toList());
+    assertEquals(-1, t.proponents().get(0).size(), "no group_stats: size unknown");
+  }
+
+  @Test
   void aMissingRunJsonIsAnInputErrorAndOnlyAWarningForARun() throws Exception {
     Path empty = tmp.resolve("empty");
     Files.createDirectories(empty);
