@@ -180,6 +180,8 @@ public final class ConfigLoader {
     }
     String key = set.substring(0, eq).trim();
     String raw = set.substring(eq + 1);
+    // Messages echo the --set; never its value when the key names a credential (fs.s3a.secret.key=...).
+    String shown = dev.ggda.io.Redaction.isSecretKey(key) ? key + "=***" : set;
     String[] parts = key.split("\\.", -1);
     Class<?> section = GgdaConfig.class;
     ObjectNode node = overlay;
@@ -187,12 +189,12 @@ public final class ConfigLoader {
     for (int i = 0; i < parts.length; i++) {
       RecordComponent c = ConfigSchema.keys(section).get(parts[i]);
       if (c == null) {
-        throw unknownKey(section, prefix, parts[i], " in --set " + set);
+        throw unknownKey(section, prefix, parts[i], " in --set " + shown);
       }
       if (i == parts.length - 1) {
         node.set(parts[i], parseSetValue(raw, c.getType()));
       } else if (!ConfigSchema.isSection(c.getType())) {
-        throw new InputException("config: unknown key '" + key + "' in --set " + set + "; " + prefix + parts[i] + " is a value, not a section");
+        throw new InputException("config: unknown key '" + key + "' in --set " + shown + "; " + prefix + parts[i] + " is a value, not a section");
       } else {
         JsonNode child = node.get(parts[i]);
         node = child instanceof ObjectNode o ? o : node.putObject(parts[i]);

@@ -58,6 +58,15 @@ class SecurityTest {
   }
 
   @Test
+  void aSecretPassedWithSetIsNotEchoedInTheError() {
+    String secret = "SECRETcanary77";
+    RuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
+        () -> ConfigLoader.fromYaml("data: {}", List.of("fs.s3a.secret.key=" + secret)));
+    assertTrue(e.getMessage().contains("fs.s3a.secret.key"), e.getMessage());
+    assertFalse(e.getMessage().contains(secret), e.getMessage());
+  }
+
+  @Test
   void credentialsNeverReachRunJson() throws Exception {
     String secret = "SECRETcanary42";
     String config = "{\"data\": {\"train\": {\"path\": \"s3a://AKIAEXAMPLE:" + secret + "@bucket/train\"}},"
