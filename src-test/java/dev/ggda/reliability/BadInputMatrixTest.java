@@ -76,28 +76,9 @@ class BadInputMatrixTest {
   }
 
   static int run(List<String> extra, StringBuilder console) {
-    List<String> a = new ArrayList<>(List.of("run"));
-    for (String s : base()) {
-      a.add("--set");
-      a.add(s);
-    }
-    for (String s : extra) {
-      a.add("--set");
-      a.add(s);
-    }
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    PrintStream capture = new PrintStream(buf, true, StandardCharsets.UTF_8);
-    System.setOut(capture);
-    System.setErr(capture);
-    try {
-      return Main.execute(a.toArray(new String[0]));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-      console.append(buf.toString(StandardCharsets.UTF_8));
-    }
+    List<String> sets = new ArrayList<>(base());
+    sets.addAll(extra);
+    return CliCapture.run("run", sets, console);
   }
 
   static Path write(String name, String text) {
@@ -122,7 +103,7 @@ class BadInputMatrixTest {
     out = dir.resolve("out");
     StringBuilder console = new StringBuilder();
     assertEquals(0, run(List.of(), console), console.toString());
-    goodHashes = ResumeTestAccess.hashes(out);
+    goodHashes = dev.ggda.pipeline.ResumeTestHashes.of(out);
 
     // Inputs for the data and model cases.
     write("empty.csv", "id,label,x1,x2,x3\n");
@@ -200,7 +181,7 @@ class BadInputMatrixTest {
     }
     // The fix: after a "; " (e.g. "; set ... to ..."), or the constraint the value must meet.
     assertTrue(line.contains("; ") || line.contains(" must ") || line.contains("expected "), "no fix in: " + line);
-    assertEquals(goodHashes, ResumeTestAccess.hashes(out), "the earlier good output changed");
+    assertEquals(goodHashes, dev.ggda.pipeline.ResumeTestHashes.of(out), "the earlier good output changed");
     assertEquals(successBefore, successFiles(), "a _SUCCESS appeared");
     assertFalse(Arrays.stream(dir.toFile().list()).anyMatch(n -> n.startsWith(".out.staging-")), "staging left behind");
   }

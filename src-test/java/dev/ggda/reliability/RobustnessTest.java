@@ -52,26 +52,11 @@ class RobustnessTest {
     return sb.toString();
   }
 
-  int run(Path train, Path targets, Path out, ByteArrayOutputStream console) {
-    List<String> a = new ArrayList<>(List.of("run"));
-    for (String s : List.of("data.train.path=" + train, "data.train.format=csv", "data.train.group_col=source",
+  int run(Path train, Path targets, Path out, StringBuilder console) {
+    return CliCapture.run("run", List.of("data.train.path=" + train, "data.train.format=csv", "data.train.group_col=source",
         "data.targets.path=" + targets, "data.targets.format=csv", "data.classes=3", "model.kind=mlp", "model.hidden=[8]",
         "train.epochs=2", "group.method=column", "attribute.method=trak", "attribute.projection.dim=32",
-        "attribute.kernel=batched", "output.mode=overwrite", "output.path=" + out)) {
-      a.add("--set");
-      a.add(s);
-    }
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    PrintStream capture = new PrintStream(console, true, StandardCharsets.UTF_8);
-    System.setOut(capture);
-    System.setErr(capture);
-    try {
-      return Main.execute(a.toArray(new String[0]));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+        "attribute.kernel=batched", "output.mode=overwrite", "output.path=" + out), console);
   }
 
   Path targets() throws IOException {
@@ -83,9 +68,9 @@ class RobustnessTest {
     SparkTestSession.get();
     Path train = Files.writeString(dir.resolve("train.csv"), trainCsv(1.0));
     Path out = dir.resolve("out");
-    ByteArrayOutputStream console = new ByteArrayOutputStream();
-    assertEquals(0, run(train, targets(), out, console), console.toString(StandardCharsets.UTF_8));
-    String text = console.toString(StandardCharsets.UTF_8);
+    StringBuilder console = new StringBuilder();
+    assertEquals(0, run(train, targets(), out, console), console.toString());
+    String text = console.toString();
     assertTrue(text.contains("singular or ill-conditioned; damped with"), text);
     List<Row> scores = SparkTestSession.get().read().parquet(out.resolve("scores").toString()).collectAsList();
     assertEquals(3 * 12, scores.size());
@@ -114,9 +99,9 @@ class RobustnessTest {
     SparkTestSession.get();
     Path train = Files.writeString(dir.resolve("huge.csv"), trainCsv(1e30));
     Path out = dir.resolve("huge-out");
-    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    StringBuilder console = new StringBuilder();
     int code = run(train, targets(), out, console);
-    String text = console.toString(StandardCharsets.UTF_8);
+    String text = console.toString();
     assertEquals(2, code, text);
     List<String> errors = text.lines().filter(l -> l.startsWith("ggda: error")).toList();
     assertEquals(1, errors.size(), text);
