@@ -390,6 +390,10 @@ public final class ConfigLoader {
     ModelConfig m = c.model();
     List<Integer> hidden = m.hidden() == null ? List.of() : List.copyOf(m.hidden());
     return new GgdaConfig(c.data(), new ModelConfig(m.kind(), hidden, m.activation(), m.l2(), m.load()),
-        c.train(), c.group(), c.attribute(), c.output());
+        c.train(), c.group(), c.attribute(), c.output(),
+        c.prune() == null ? null : new PruneConfig(c.prune().fraction(), c.prune().threshold(), c.prune().rankBy(),
+            c.prune().validateFractions() == null ? List.of() : List.copyOf(c.prune().validateFractions()),
+            c.prune().validateSeeds(), c.prune().testFraction()),
+        c.noise());
   }
 }

@@ -47,6 +47,44 @@ public final class ConfigValidator {
     if (present("output", c.output())) {
       output(c.output());
     }
+    if (present("prune", c.prune())) {
+      prune(c.prune());
+    }
+    if (present("noise", c.noise())) {
+      noise(c.noise());
+    }
+  }
+
+  private void prune(PruneConfig p) {
+    openUnit("prune.fraction", p.fraction(), "e.g. 0.2 to drop a fifth of the examples");
+    if (p.threshold() != null && !Double.isFinite(p.threshold())) {
+      problems.add("prune.threshold must be a finite number or null, got " + p.threshold());
+    }
+    oneOf("prune.rank_by", p.rankBy(), PruneRankBy.class);
+    List<Double> fractions = p.validateFractions() == null ? List.of() : p.validateFractions();
+    if (fractions.isEmpty()) {
+      problems.add("prune.validate_fractions must list at least one fraction in (0, 1), e.g. [0.1, 0.2, 0.3, 0.4, 0.5]");
+    }
+    for (int i = 0; i < fractions.size(); i++) {
+      Double f = fractions.get(i);
+      if (f == null || !(f > 0 && f < 1)) {
+        problems.add("prune.validate_fractions[" + i + "] must be a number in (0, 1), got " + f);
+      }
+    }
+    atLeast("prune.validate_seeds", p.validateSeeds(), 1);
+    openUnit("prune.test_fraction", p.testFraction(), "e.g. 0.5 to score retrained models on half of the targets");
+  }
+
+  private void noise(NoiseConfig n) {
+    oneOf("noise.signal", n.signal(), NoiseSignal.class);
+    oneOf("noise.example_signal", n.exampleSignal(), ExampleSignal.class);
+    openUnit("noise.inject_fraction", n.injectFraction(), "e.g. 0.1 to flip a tenth of the labels");
+  }
+
+  private void openUnit(String key, double value, String hint) {
+    if (!(value > 0 && value < 1)) {
+      problems.add(key + " must be a number in (0, 1), got " + value + "; " + hint);
+    }
   }
 
   private void data(DataConfig d) {

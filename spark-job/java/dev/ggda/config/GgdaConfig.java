@@ -10,4 +10,6 @@ public record GgdaConfig(
     TrainConfig train,
     GroupConfig group,
     AttributeConfig attribute,
-    OutputConfig output) {}
+    OutputConfig output,
+    PruneConfig prune,
+    NoiseConfig noise) {}

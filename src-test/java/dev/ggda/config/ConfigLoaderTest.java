@@ -72,7 +72,9 @@ class ConfigLoaderTest {
             HessianMode.CG,
             0.0,
             TargetMode.PER_EXAMPLE),
-        new OutputConfig("out/run", OutputFormat.PARQUET, null, OutputMode.ERROR));
+        new OutputConfig("out/run", OutputFormat.PARQUET, null, OutputMode.ERROR),
+        new PruneConfig(0.2, null, PruneRankBy.VALUE_PER_EXAMPLE, List.of(0.1, 0.2, 0.3, 0.4, 0.5), 3, 0.5),
+        new NoiseConfig(NoiseSignal.SELF_INFLUENCE, ExampleSignal.LOSS, 0.1, 0));
   }
 
   // ---- defaults
@@ -477,7 +479,7 @@ class ConfigLoaderTest {
         new GgdaConfig(d.data(),
             new ModelConfig(null, List.of(8), ActivationKind.RELU, Double.POSITIVE_INFINITY, null),
             new TrainConfig(1, 1, Double.NaN, LrSchedule.LINEAR, 1, 1, 0.5, 0, TrainMode.LOCAL),
-            d.group(), null, d.output());
+            d.group(), null, d.output(), d.prune(), d.noise());
     InputException e = assertThrows(InputException.class, () -> ConfigValidator.validate(bad));
     assertOneLine(e.getMessage());
     assertContains(e.getMessage(), "model.kind must be one of logistic, mlp, got null");
@@ -485,5 +487,23 @@ class ConfigLoaderTest {
     assertContains(e.getMessage(), "train.learning_rate must be a finite number > 0, got NaN");
     assertContains(e.getMessage(), "attribute section is missing");
     ConfigValidator.validate(d); // and the design defaults pass
+  }
+
+  @Test
+  void pruneAndNoiseSectionsAreChecked() {
+    String m = rejected(null, "prune.fraction=1.0", "prune.validate_fractions=[0.1, 0]", "prune.validate_seeds=0",
+        "noise.inject_fraction=0", "prune.test_fraction=-0.5");
+    assertContains(m, "prune.fraction must be a number in (0, 1), got 1.0");
+    assertContains(m, "prune.validate_fractions[1] must be a number in (0, 1), got 0.0");
+    assertContains(m, "prune.validate_seeds must be an integer >= 1, got 0");
+    assertContains(m, "noise.inject_fraction must be a number in (0, 1), got 0.0");
+    assertContains(m, "prune.test_fraction must be a number in (0, 1), got -0.5");
+    assertContains(rejected(null, "noise.signal=gradient"), "noise.signal must be one of self-influence, validation, got 'gradient'");
+    assertContains(rejected(null, "prune.rank_by=size"), "prune.rank_by must be one of value-per-example, value");
+    assertContains(rejected("prune:\n  fracton: 0.3\n"), "unknown key 'prune.fracton'");
+    GgdaConfig ok = synthetic(null, "prune.threshold=-0.5", "noise.signal=VALIDATION", "noise.example_signal=margin");
+    assertEquals(-0.5, ok.prune().threshold());
+    assertEquals(NoiseSignal.VALIDATION, ok.noise().signal());
+    assertEquals(ExampleSignal.MARGIN, ok.noise().exampleSignal());
   }
 }
