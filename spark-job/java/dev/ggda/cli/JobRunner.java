@@ -23,6 +23,16 @@ interface JobRunner {
 
   void demo(String configPathOrNull, List<String> sets, String outDir);
 
+  /** `ggda prune [--validate]`. */
+  default void prune(GgdaConfig config, boolean validate) {
+    dev.ggda.apps.PruneJob.run(config, validate);
+  }
+
+  /** `ggda detect-noise [--inject-noise]`. */
+  default void detectNoise(GgdaConfig config, boolean injectNoise) {
+    dev.ggda.apps.NoiseJob.run(config, injectNoise);
+  }
+
   JobRunner PIPELINE =
       new JobRunner() {
         @Override

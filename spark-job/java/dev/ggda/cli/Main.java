@@ -60,6 +60,8 @@ public final class Main implements Callable<Integer> {
     cl.addSubcommand(new Group(jobs));
     cl.addSubcommand(new Attribute(jobs));
     cl.addSubcommand(new BenchmarkCommand(jobs));
+    cl.addSubcommand(new Prune(jobs));
+    cl.addSubcommand(new DetectNoise(jobs));
     cl.addSubcommand(new Validate(jobs));
     // Set after adding subcommands: picocli copies these settings to the subcommands present now.
     cl.setParameterExceptionHandler(Main::onUsageError);
@@ -69,7 +71,7 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "missing subcommand: demo, run, train, group, attribute, validate or benchmark");
+    throw new ParameterException(spec.commandLine(), "missing subcommand: demo, run, train, group, attribute, validate, benchmark, prune or detect-noise");
   }
 
   private static int onUsageError(ParameterException ex, String[] args) {
@@ -271,6 +273,53 @@ public final class Main implements Callable<Integer> {
         }
       }
       jobs.benchmark(config, List.copyOf(groupSizes));
+    }
+  }
+
+  @Command(
+      name = "prune",
+      mixinStandardHelpOptions = true,
+      versionProvider = VersionInfo.class,
+      description = "Attribute on the targets (the validation set), drop the lowest-valued groups until prune.fraction of the"
+          + " examples is gone, and write the pruned training set (input format), manifest and summary under output.path/prune.")
+  static final class Prune extends StageCommand {
+    @Option(
+        names = "--validate",
+        description = "Also retrain on attribution-pruned, randomly pruned and full data (prune.validate_fractions,"
+            + " prune.validate_seeds) and write test accuracy mean and std to prune/validation.")
+    boolean validate;
+
+    Prune(JobRunner jobs) {
+      super(jobs);
+    }
+
+    @Override
+    void start(JobRunner jobs, GgdaConfig config) {
+      jobs.prune(config, validate);
+    }
+  }
+
+  @Command(
+      name = "detect-noise",
+      mixinStandardHelpOptions = true,
+      versionProvider = VersionInfo.class,
+      description = "Rank training groups, and the examples inside them, as likely mislabeled (noise.signal, noise.example_signal);"
+          + " writes noise/ranked_groups and noise/ranked_examples.")
+  static final class DetectNoise extends StageCommand {
+    @Option(
+        names = "--inject-noise",
+        description = "Evaluation mode: flip noise.inject_fraction of the training labels (seed noise.seed) first, and write"
+            + " the recall of the flipped labels against the fraction inspected (noise/curve, noise/summary) for group and"
+            + " per-example attribution, the loss ranking and random order.")
+    boolean inject;
+
+    DetectNoise(JobRunner jobs) {
+      super(jobs);
+    }
+
+    @Override
+    void start(JobRunner jobs, GgdaConfig config) {
+      jobs.detectNoise(config, inject);
     }
   }
 }

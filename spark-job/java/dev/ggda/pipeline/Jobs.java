@@ -118,7 +118,7 @@ public final class Jobs {
    * Names the staging folder: a hash of the command and the resolved config without output.mode, so
    * a rerun of the same job with mode resume finds the folder its crashed predecessor left.
    */
-  static String fingerprint(GgdaConfig config, String command) {
+  public static String fingerprint(GgdaConfig config, String command) {
     try {
       var tree = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
           .readTree(dev.ggda.config.ConfigLoader.toJson(config));

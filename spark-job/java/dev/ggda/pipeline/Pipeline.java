@@ -62,6 +62,32 @@ public final class Pipeline {
     return targets;
   }
 
+  public Groups groups() {
+    return groups;
+  }
+
+  public Console console() {
+    return console;
+  }
+
+  /**
+   * Replaces the training set after {@link #load()} (e.g. with injected label noise), before the
+   * model is obtained. The replacement is persisted like a loaded one.
+   */
+  public void replaceTrain(LoadedData replacement) {
+    train.examples().unpersist(false);
+    train = cached(replacement);
+  }
+
+  /** Replaces the targets after {@link #load()} (e.g. a validation split of them); null is not allowed. */
+  public void replaceTargets(LoadedData replacement) {
+    if (targets != null) {
+      targets.examples().unpersist(false);
+    }
+    targets = cached(replacement);
+    info.count("target_rows", targets.count());
+  }
+
   /** Loads and validates train and target data (no heavy work before this passes). */
   public void load() {
     info.stage("load", () -> {

@@ -1,0 +1,60 @@
+package dev.ggda.apps;
+
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.udf;
+
+import dev.ggda.data.Columns;
+import dev.ggda.data.LoadedData;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.types.DataTypes;
+
+/** Applies {@link LabelFlips} to a loaded training set: the noisy set and the sorted ids of the flipped examples. */
+public final class NoiseInjection {
+  /**
+   * @param noisy the training set with the flipped labels (same ids, features and schema)
+   * @param flippedIds ascending ids of the flipped examples
+   */
+  public record Result(LoadedData noisy, long[] flippedIds) {}
+
+  private NoiseInjection() {}
+
+  public static Result apply(SparkSession spark, LoadedData train, double fraction, long seed) {
+    long m = LabelFlips.count(train.count(), fraction);
+    if (m > Integer.MAX_VALUE - 8) {
+      throw new IllegalStateException(m + " flips do not fit one array on the driver");
+    }
+    var key = udf((UDF1<Long, Long>) id -> LabelFlips.key(seed, id), DataTypes.LongType);
+    List<Row> chosen = train.examples().select(col(Columns.EXAMPLE_ID))
+        .withColumn("_key", key.apply(col(Columns.EXAMPLE_ID)))
+        .orderBy(col("_key"), col(Columns.EXAMPLE_ID))
+        .limit((int) m)
+        .collectAsList();
+    long[] ids = new long[chosen.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = chosen.get(i).getLong(0);
+    }
+    Arrays.sort(ids);
+    Broadcast<long[]> bIds = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(ids);
+    int classes = train.classes();
+    var relabel = udf((UDF2<Long, Integer, Integer>) (id, label) ->
+        Arrays.binarySearch(bIds.value(), id) >= 0 ? LabelFlips.flip(seed, id, label, classes) : label, DataTypes.IntegerType);
+    Dataset<Row> ex = train.examples();
+    Column[] cols = Arrays.stream(ex.columns())
+        .map(c -> c.equals(Columns.LABEL)
+            ? coalesce(relabel.apply(col(Columns.EXAMPLE_ID), col(Columns.LABEL)), lit(0)).as(Columns.LABEL)
+            : col(c))
+        .toArray(Column[]::new);
+    return new Result(new LoadedData(ex.select(cols), train.dim(), train.classes(), train.count()), ids);
+  }
+}

@@ -1,0 +1,301 @@
+package dev.ggda.apps;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import dev.ggda.InputException;
+import dev.ggda.attribution.AttributionStage;
+import dev.ggda.attribution.ScoreStage;
+import dev.ggda.config.AttributionMethod;
+import dev.ggda.config.ConfigLoader;
+import dev.ggda.config.ExampleSignal;
+import dev.ggda.config.GgdaConfig;
+import dev.ggda.config.GroupConfig;
+import dev.ggda.config.NoiseConfig;
+import dev.ggda.config.NoiseSignal;
+import dev.ggda.config.OutputFormat;
+import dev.ggda.config.ProjectionKind;
+import dev.ggda.data.LoadedData;
+import dev.ggda.grouping.Groups;
+import dev.ggda.grouping.GroupingStage;
+import dev.ggda.io.RunOutput;
+import dev.ggda.io.Tables;
+import dev.ggda.pipeline.Console;
+import dev.ggda.pipeline.Jobs;
+import dev.ggda.pipeline.Pipeline;
+import dev.ggda.spark.Sessions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * `ggda detect-noise`: the attribution pipeline, then training groups ranked as likely mislabeled
+ * and, inside each group, its examples by a cheap per-example signal, so a reviewer reads examples.
+ *
+ * <p>Group score (higher = more suspicious): with noise.signal self-influence, the group's
+ * self-influence divided by its size; with validation, minus value_per_example on the (clean)
+ * targets, i.e. harm per example. Writes {@code noise/ranked_groups/} (rank, group_id, size, score,
+ * value, value_per_example, self_influence) and {@code noise/ranked_examples/} (rank, example_id,
+ * group_id, label, score, example_signal, loss, margin).
+ *
+ * <p>With --inject-noise (evaluation mode) noise.inject_fraction of the training labels are first
+ * flipped ({@link LabelFlips}); ranked_examples and ranked_groups gain flipped, and
+ * {@code noise/curve/} (method, inspected_fraction, recall) and {@code noise/summary/} (method,
+ * auc, recall_at_20) compare group attribution, per-example attribution (group size 1, same method
+ * and signal), the loss ranking alone and a random order.
+ */
+public final class NoiseJob {
+  public static final String GROUP = "group-attribution";
+  public static final String PER_EXAMPLE = "per-example-attribution";
+  public static final String LOSS = "loss";
+  public static final String RANDOM = "random";
+  static final int STAND_IN_TARGETS = 64;
+  private static final long RANDOM_SALT = 0x72616e6b4cL;
+
+  public static final StructType CURVE = new StructType()
+      .add("method", DataTypes.StringType, false)
+      .add("inspected_fraction", DataTypes.DoubleType, false)
+      .add("recall", DataTypes.DoubleType, false);
+  public static final StructType SUMMARY = new StructType()
+      .add("method", DataTypes.StringType, false)
+      .add("auc", DataTypes.DoubleType, false)
+      .add("recall_at_20", DataTypes.DoubleType, false);
+
+  private NoiseJob() {}
+
+  /** Problems found from the config alone, before Spark starts. */
+  static void precheck(GgdaConfig config) {
+    NoiseConfig nc = config.noise();
+    if (nc.signal() == NoiseSignal.VALIDATION && config.data().targets() == null) {
+      throw new InputException("data.targets: noise.signal validation scores harm to a clean validation set; set"
+          + " data.targets.path, or use noise.signal: self-influence");
+    }
+    var a = config.attribute();
+    boolean projected = a.projection().kind() != ProjectionKind.NONE;
+    if (nc.signal() == NoiseSignal.SELF_INFLUENCE && projected && a.projection().dim() > 4096
+        && (a.method() == AttributionMethod.TRAK || a.method() == AttributionMethod.IF)) {
+      throw new InputException("noise.signal: self-influence needs attribute.projection.dim <= 4096 for " + ConfigLoader.yamlName(
+          a.method()) + " (got " + a.projection().dim() + "); lower the dim or use noise.signal: validation");
+    }
+  }
+
+  public static String run(GgdaConfig config, boolean inject) {
+    precheck(config);
+    Console console = Console.stdout();
+    SparkSession spark = Sessions.getOrCreate("ggda detect-noise");
+    String command = inject ? "detect-noise --inject-noise" : "detect-noise";
+    RunOutput out = RunOutput.open(config.output().path(), config.output().mode(), spark.sparkContext().hadoopConfiguration(),
+        Jobs.fingerprint(config, command));
+    try {
+      NoiseConfig nc = config.noise();
+      OutputFormat format = config.output().format();
+      Pipeline p = new Pipeline(spark, config, command, console);
+      p.load();
+      Map<String, Object> summary = new LinkedHashMap<>();
+      long[] flipped = null;
+      if (inject) {
+        NoiseInjection.Result r = p.info().stage("inject_noise",
+            () -> NoiseInjection.apply(spark, p.trainData(), nc.injectFraction(), nc.seed()));
+        p.replaceTrain(r.noisy());
+        flipped = r.flippedIds();
+        summary.put("injected_flips", flipped.length);
+        summary.put("inject_fraction", nc.injectFraction());
+        console.info("detect-noise: flipped %,d of %,d training labels (seed %d)", flipped.length, p.trainData().count(), nc.seed());
+      }
+      if (p.targetData() == null) {
+        // Self-influence needs no targets, but the attribution stage scores some: a few training rows stand in.
+        Dataset<Row> first = p.trainData().examples().orderBy(col("example_id")).limit(STAND_IN_TARGETS);
+        p.replaceTargets(new LoadedData(first, p.trainData().dim(), p.trainData().classes(),
+            Math.min(STAND_IN_TARGETS, p.trainData().count())));
+        summary.put("targets", "none given: the first " + STAND_IN_TARGETS + " training examples stand in (only self-influence is used)");
+      }
+      p.obtainModel(out);
+      p.group(out);
+      p.attribute(out);
+
+      long t0 = System.nanoTime();
+      Dataset<Row> groupScores = groupScores(spark, out, format, nc.signal(), p.info());
+      Dataset<Row> rankedGroups = Ranking.rank(spark, groupScores, Ranking.nanLast("score").desc(), col("group_id").asc());
+      double groupRankSeconds = (System.nanoTime() - t0) / 1e9;
+
+      long ts = System.nanoTime();
+      Dataset<Row> signals = ExampleSignals.compute(spark, p.trainData().examples(), p.model().architecture(),
+          p.model().finalCheckpoint(0).params()).persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+      signals.count();
+      double signalSeconds = (System.nanoTime() - ts) / 1e9;
+
+      long te = System.nanoTime();
+      String signalCol = nc.exampleSignal() == ExampleSignal.LOSS ? "loss" : "margin";
+      Column within = nc.exampleSignal() == ExampleSignal.LOSS ? Ranking.nanLast("loss").desc() : col("margin").asc();
+      Dataset<Row> examples = Tables.read(spark, out.path("groups"), format).select(col("example_id").cast("long"),
+              col("group_id").cast("long"))
+          .join(groupScores.select("group_id", "score"), "group_id")
+          .join(signals, "example_id")
+          .withColumn("example_signal", col(signalCol));
+      Broadcast<long[]> bFlipped = null;
+      if (inject) {
+        bFlipped = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(flipped);
+        Broadcast<long[]> bf = bFlipped;
+        var isFlipped = org.apache.spark.sql.functions.udf((UDF1<Long, Boolean>) id -> Arrays.binarySearch(bf.value(), id) >= 0,
+            DataTypes.BooleanType);
+        examples = examples.withColumn("flipped", isFlipped.apply(col("example_id")));
+      }
+      List<String> columns = new ArrayList<>(List.of("example_id", "group_id", "label", "score", "example_signal", "loss", "margin"));
+      if (inject) {
+        columns.add("flipped");
+      }
+      Dataset<Row> rankedExamples = Ranking.rank(spark, examples.select(columns.stream().map(c -> col(c)).toArray(Column[]::new)),
+          Ranking.nanLast("score").desc(), col("group_id").asc(), within, col("example_id").asc())
+          .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+      if (inject) {
+        Dataset<Row> flippedPerGroup = rankedExamples.groupBy("group_id")
+            .agg(org.apache.spark.sql.functions.sum(col("flipped").cast("long")).as("flipped"));
+        rankedGroups = rankedGroups.join(flippedPerGroup, "group_id").orderBy("rank");
+        rankedGroups = rankedGroups.select(prepend("rank", rankedGroups.columns()));
+      }
+      Tables.write(rankedGroups.coalesce(1), out.path("noise/ranked_groups"), format);
+      Tables.write(rankedExamples, out.path("noise/ranked_examples"), format);
+      double exampleRankSeconds = (System.nanoTime() - te) / 1e9;
+      Map<String, Object> seconds = new LinkedHashMap<>();
+      seconds.put(GROUP, p.info().stageSeconds("group") + p.info().stageSeconds("featurize_and_solve")
+          + p.info().stageSeconds("score_and_write") + groupRankSeconds + signalSeconds + exampleRankSeconds);
+      console.info("detect-noise: ranked %,d groups (%s) and their examples (%s inside each group)",
+          p.groups().count(), ConfigLoader.yamlName(nc.signal()), signalCol);
+
+      if (inject) {
+        long n = p.trainData().count();
+        Map<String, RecallCurve> curves = new LinkedHashMap<>();
+        curves.put(GROUP, new RecallCurve(Ranking.ranksWhere(rankedExamples, "flipped"), n));
+
+        long tp = System.nanoTime();
+        Dataset<Row> perExample = perExampleScores(spark, config, p, console);
+        Dataset<Row> flags = rankedExamples.select("example_id", "flipped", "loss");
+        Dataset<Row> perRanked = Ranking.rank(spark, perExample.join(flags, "example_id"), Ranking.nanLast("score").desc(),
+            col("example_id").asc());
+        curves.put(PER_EXAMPLE, new RecallCurve(Ranking.ranksWhere(perRanked, "flipped"), n));
+        seconds.put(PER_EXAMPLE, (System.nanoTime() - tp) / 1e9);
+
+        long tl = System.nanoTime();
+        Dataset<Row> lossRanked = Ranking.rank(spark, flags, Ranking.nanLast("loss").desc(), col("example_id").asc());
+        curves.put(LOSS, new RecallCurve(Ranking.ranksWhere(lossRanked, "flipped"), n));
+        seconds.put(LOSS, signalSeconds + (System.nanoTime() - tl) / 1e9);
+
+        long tr = System.nanoTime();
+        long seed = nc.seed() ^ RANDOM_SALT;
+        var key = org.apache.spark.sql.functions.udf((UDF1<Long, Long>) id -> LabelFlips.key(seed, id), DataTypes.LongType);
+        Dataset<Row> randomRanked = Ranking.rank(spark, flags.withColumn("key", key.apply(col("example_id"))), col("key").asc(),
+            col("example_id").asc());
+        curves.put(RANDOM, new RecallCurve(Ranking.ranksWhere(randomRanked, "flipped"), n));
+        seconds.put(RANDOM, (System.nanoTime() - tr) / 1e9);
+
+        List<Row> curveRows = new ArrayList<>();
+        List<Row> summaryRows = new ArrayList<>();
+        Map<String, Object> results = new LinkedHashMap<>();
+        for (Map.Entry<String, RecallCurve> e : curves.entrySet()) {
+          RecallCurve c = e.getValue();
+          curveRows.addAll(Ranking.curveRows(e.getKey(), c));
+          summaryRows.add(RowFactory.create(e.getKey(), c.auc(), c.recallAt(0.2)));
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("auc", c.auc());
+          m.put("recall_at_10", c.recallAt(0.1));
+          m.put("recall_at_20", c.recallAt(0.2));
+          m.put("recall_at_30", c.recallAt(0.3));
+          m.put("seconds", seconds.get(e.getKey()));
+          results.put(e.getKey(), m);
+          console.info("detect-noise: %-24s AUC %.4f, recall at 10%% %.3f, at 20%% %.3f (%.1f s)", e.getKey(), c.auc(),
+              c.recallAt(0.1), c.recallAt(0.2), (Double) seconds.get(e.getKey()));
+        }
+        Tables.write(spark.createDataFrame(curveRows, CURVE).coalesce(1), out.path("noise/curve"), format);
+        Tables.write(spark.createDataFrame(summaryRows, SUMMARY).coalesce(1), out.path("noise/summary"), format);
+        summary.put("methods", results);
+        perExample.unpersist(false);
+      }
+      summary.put("signal", ConfigLoader.yamlName(nc.signal()));
+      summary.put("example_signal", ConfigLoader.yamlName(nc.exampleSignal()));
+      summary.put("groups", p.groups().count());
+      summary.put("seconds", seconds);
+      AppSupport.writeJson(out, "noise/summary.json", summary);
+      p.info().put("noise", summary);
+      rankedExamples.unpersist(false);
+      signals.unpersist(false);
+      String where = p.write(out);
+      console.info("%s: wrote %s", command, where);
+      return where;
+    } finally {
+      out.abort();
+    }
+  }
+
+  private static Column[] prepend(String first, String[] columns) {
+    List<Column> c = new ArrayList<>(List.of(col(first)));
+    for (String s : columns) {
+      if (!s.equals(first)) {
+        c.add(col(s));
+      }
+    }
+    return c.toArray(Column[]::new);
+  }
+
+  /** group_id, size, score, value, value_per_example, self_influence (null when not computed). */
+  static Dataset<Row> groupScores(SparkSession spark, RunOutput out, OutputFormat format, NoiseSignal signal,
+      dev.ggda.io.RunInfo info) {
+    Dataset<Row> values = Tables.read(spark, out.path("group_values"), format)
+        .select(col("group_id").cast("long"), col("size").cast("long"), col("value").cast("double"),
+            col("value_per_example").cast("double"));
+    boolean haveSelf = dev.ggda.io.HadoopFiles.exists(spark, out.path("self_influence"));
+    if (signal == NoiseSignal.SELF_INFLUENCE && !haveSelf) {
+      throw new InputException("noise.signal: self-influence was not computed for this attribution setting"
+          + " (see self_influence_note in run.json); use noise.signal: validation or change attribute.method");
+    }
+    Dataset<Row> self = haveSelf
+        ? Tables.read(spark, out.path("self_influence"), format).select(col("group_id").cast("long"),
+            col("self_influence").cast("double"))
+        : values.select(col("group_id"), lit(null).cast("double").as("self_influence"));
+    Dataset<Row> joined = values.join(self, "group_id");
+    Column score = signal == NoiseSignal.SELF_INFLUENCE ? col("self_influence").divide(col("size"))
+        : col("value_per_example").multiply(-1.0);
+    return joined.withColumn("score", score).select("group_id", "size", "score", "value", "value_per_example", "self_influence");
+  }
+
+  /** example_id, score: the same method and signal with every example its own group (size 1). */
+  static Dataset<Row> perExampleScores(SparkSession spark, GgdaConfig config, Pipeline p, Console console) {
+    GroupConfig g = new GroupConfig(config.group().method(), 1, null, config.group().seed());
+    GgdaConfig c1 = new GgdaConfig(config.data(), config.model(), config.train(), g, config.attribute(), config.output(),
+        config.prune(), config.noise());
+    LoadedData train = p.trainData();
+    int partitions = Math.max(2, spark.sparkContext().defaultParallelism());
+    Groups groups = GroupingStage.assign(spark, c1, train, p.model());
+    AttributionStage stage = new AttributionStage(config.attribute(), line -> console.info("per-example %s", line));
+    AttributionStage.Prepared prepared = stage.prepare(train, groups.assignment(),
+        stage.featurizeTargets(p.targetData(), p.model(), train.count(), partitions), p.model(), train.count(), partitions);
+    ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, 1);
+    Dataset<Row> scores;
+    if (config.noise().signal() == NoiseSignal.SELF_INFLUENCE) {
+      if (tables.selfInfluence == null) {
+        throw new InputException("noise.signal: self-influence was not computed for this attribution setting; use noise.signal: validation");
+      }
+      scores = tables.selfInfluence.select(col("group_id"), col("self_influence").as("score"));
+    } else {
+      scores = tables.groupValues.select(col("group_id"), col("value_per_example").multiply(-1.0).as("score"));
+    }
+    Dataset<Row> perExample = groups.assignment().join(scores, "group_id").select("example_id", "score")
+        .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+    perExample.count();
+    tables.release();
+    prepared.blocks.unpersist(false);
+    groups.assignment().unpersist(false);
+    return perExample;
+  }
+}

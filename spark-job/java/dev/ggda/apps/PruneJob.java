@@ -1,0 +1,265 @@
+package dev.ggda.apps;
+
+import static org.apache.spark.sql.functions.col;
+
+import dev.ggda.InputException;
+import dev.ggda.config.ConfigLoader;
+import dev.ggda.config.GgdaConfig;
+import dev.ggda.config.OutputFormat;
+import dev.ggda.config.PruneConfig;
+import dev.ggda.data.LoadedData;
+import dev.ggda.data.LocalData;
+import dev.ggda.io.RunOutput;
+import dev.ggda.io.Tables;
+import dev.ggda.math.Seeds;
+import dev.ggda.pipeline.Console;
+import dev.ggda.pipeline.Jobs;
+import dev.ggda.pipeline.Pipeline;
+import dev.ggda.spark.Sessions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * `ggda prune`: the whole attribution pipeline with the targets as the validation set, then the
+ * groups ranked by value (lowest, i.e. most harmful, first) and dropped until prune.fraction of the
+ * examples is gone; writes under output.path, beside the usual tables:
+ *
+ * <ul>
+ *   <li>{@code prune/kept_groups/}, {@code prune/dropped_groups/}: group_id, size, value,
+ *       value_per_example, position (1-based, in the ranking: 1 = lowest value);
+ *   <li>{@code prune/data/}: the pruned training set in the input's format ({@link PrunedData});
+ *   <li>{@code prune/manifest.json}: counts, the ranking used, the config, kept and dropped group ids;
+ *   <li>{@code prune/summary.json}: counts, fractions, value ranges and label counts before and after;
+ *   <li>with --validate, {@code prune/validation/}: fraction, strategy (attribution | random | full),
+ *       accuracy_mean, accuracy_std, seeds, from models retrained on each pruned set.
+ * </ul>
+ */
+public final class PruneJob {
+  static final long TEST_SPLIT_SALT = 0x74657374L;
+
+  public static final StructType GROUP_TABLE = new StructType()
+      .add("group_id", DataTypes.LongType, false)
+      .add("size", DataTypes.LongType, false)
+      .add("value", DataTypes.DoubleType, false)
+      .add("value_per_example", DataTypes.DoubleType, false)
+      .add("position", DataTypes.LongType, false);
+
+  public static final StructType VALIDATION_TABLE = new StructType()
+      .add("fraction", DataTypes.DoubleType, false)
+      .add("strategy", DataTypes.StringType, false)
+      .add("accuracy_mean", DataTypes.DoubleType, false)
+      .add("accuracy_std", DataTypes.DoubleType, false)
+      .add("seeds", DataTypes.IntegerType, false);
+
+  private PruneJob() {}
+
+  public static String run(GgdaConfig config, boolean validate) {
+    if (config.data().targets() == null) {
+      throw new InputException("data.targets: prune ranks groups by their value on a validation set; set data.targets.path"
+          + " (e.g. a held-out validation split)");
+    }
+    Console console = Console.stdout();
+    SparkSession spark = Sessions.getOrCreate("ggda prune");
+    String command = validate ? "prune --validate" : "prune";
+    RunOutput out = RunOutput.open(config.output().path(), config.output().mode(), spark.sparkContext().hadoopConfiguration(),
+        Jobs.fingerprint(config, command));
+    try {
+      Pipeline p = new Pipeline(spark, config, command, console);
+      p.load();
+      PruneConfig pc = config.prune();
+      OutputFormat format = config.output().format();
+      LoadedData test = null;
+      if (validate) {
+        LoadedData[] parts = AppSupport.split(p.targetData(), pc.testFraction(), Seeds.mix(TEST_SPLIT_SALT, config.train().seed()));
+        if (parts[0].count() == 0 || parts[1].count() == 0) {
+          throw new InputException("prune.test_fraction: " + pc.testFraction() + " of " + p.targetData().count()
+              + " targets leaves " + parts[0].count() + " for ranking and " + parts[1].count()
+              + " for testing; both need at least one, give more targets or change the fraction");
+        }
+        test = parts[1];
+        p.replaceTargets(parts[0]);
+        p.info().count("validation_targets", parts[0].count()).count("test_targets", parts[1].count());
+        console.info("prune: %,d targets rank the groups, %,d are held out to test the retrained models", parts[0].count(),
+            parts[1].count());
+      }
+      p.obtainModel(out);
+      p.group(out);
+      p.attribute(out);
+
+      long t0 = System.nanoTime();
+      List<GroupValue> values = AppSupport.groupValues(AppSupport.read(spark, out, "group_values", format));
+      PrunePlan plan = PrunePlan.plan(values, pc.rankBy(), pc.fraction(), pc.threshold());
+      Tables.write(groupTable(spark, plan.keptGroups(), plan.positions(false)), out.path("prune/kept_groups"), format);
+      Tables.write(groupTable(spark, plan.droppedGroups(), plan.positions(true)), out.path("prune/dropped_groups"), format);
+      long[] droppedIds = droppedIds(spark, out, format, plan);
+      Map<String, Object> data = PrunedData.write(spark, config.data().train(), p.trainData(), droppedIds, out.path("prune/data"));
+      double pruneSeconds = (System.nanoTime() - t0) / 1e9;
+
+      Map<String, Object> summary = summary(spark, config, plan, p.trainData(), droppedIds);
+      summary.put("prune_seconds", pruneSeconds);
+      console.info("prune: dropped %,d of %,d groups = %,d of %,d examples (%.1f%%, asked %.1f%%), ranked by %s; wrote prune/data as %s",
+          plan.dropCount(), plan.order().size(), plan.droppedExamples(), plan.totalExamples(), 100 * plan.droppedFraction(),
+          100 * pc.fraction(), ConfigLoader.yamlName(pc.rankBy()), data.get("format"));
+
+      if (validate) {
+        long tv = System.nanoTime();
+        List<PruneValidation.Point> points = validate(spark, config, p, out, values, test, console);
+        List<Row> rows = new ArrayList<>();
+        for (PruneValidation.Point pt : points) {
+          rows.add(RowFactory.create(pt.fraction(), pt.strategy(), pt.accuracyMean(), pt.accuracyStd(), pt.seeds()));
+        }
+        Tables.write(spark.createDataFrame(rows, VALIDATION_TABLE).coalesce(1), out.path("prune/validation"), format);
+        summary.put("validation", points);
+        summary.put("validation_seconds", (System.nanoTime() - tv) / 1e9);
+      }
+      AppSupport.writeJson(out, "prune/summary.json", summary);
+      AppSupport.writeJson(out, "prune/manifest.json", manifest(config, command, plan, data));
+      p.info().put("prune", summary);
+      String where = p.write(out);
+      console.info("%s: wrote %s", command, where);
+      return where;
+    } finally {
+      out.abort();
+    }
+  }
+
+  static Dataset<Row> groupTable(SparkSession spark, List<GroupValue> groups, List<Long> positions) {
+    List<Row> rows = new ArrayList<>(groups.size());
+    for (int i = 0; i < groups.size(); i++) {
+      GroupValue g = groups.get(i);
+      rows.add(RowFactory.create(g.groupId(), g.size(), g.value(), g.valuePerExample(), positions.get(i)));
+    }
+    return spark.createDataFrame(rows, GROUP_TABLE).coalesce(1);
+  }
+
+  /** Ids of the examples in dropped groups, ascending (at most fraction x n longs on the driver). */
+  static long[] droppedIds(SparkSession spark, RunOutput out, OutputFormat format, PrunePlan plan) {
+    List<Row> ids = new ArrayList<>();
+    for (GroupValue g : plan.droppedGroups()) {
+      ids.add(RowFactory.create(g.groupId()));
+    }
+    Dataset<Row> dropped = spark.createDataFrame(ids, new StructType().add("group_id", DataTypes.LongType, false));
+    List<Row> rows = AppSupport.read(spark, out, "groups", format)
+        .join(org.apache.spark.sql.functions.broadcast(dropped), "group_id")
+        .select(col("example_id").cast(DataTypes.LongType))
+        .collectAsList();
+    long[] out2 = new long[rows.size()];
+    for (int i = 0; i < out2.length; i++) {
+      out2[i] = rows.get(i).getLong(0);
+    }
+    Arrays.sort(out2);
+    if (out2.length != plan.droppedExamples()) {
+      throw new IllegalStateException("groups/ holds " + out2.length + " examples of the dropped groups, group_values says "
+          + plan.droppedExamples());
+    }
+    return out2;
+  }
+
+  static Map<String, Object> summary(SparkSession spark, GgdaConfig config, PrunePlan plan, LoadedData train, long[] droppedIds) {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("rank_by", ConfigLoader.yamlName(plan.rankBy()));
+    s.put("fraction_requested", config.prune().fraction());
+    s.put("threshold", config.prune().threshold());
+    s.put("fraction_dropped", plan.droppedFraction());
+    s.put("examples_total", plan.totalExamples());
+    s.put("examples_dropped", plan.droppedExamples());
+    s.put("examples_kept", plan.keptExamples());
+    s.put("groups_total", plan.order().size());
+    s.put("groups_dropped", plan.dropCount());
+    s.put("groups_kept", plan.order().size() - plan.dropCount());
+    s.put("dropped_value_range", range(plan.droppedGroups(), plan));
+    s.put("kept_value_range", range(plan.keptGroups(), plan));
+    // Label counts before and after (classes x 2 numbers).
+    var broadcast = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(droppedIds);
+    var isDropped = org.apache.spark.sql.functions.udf(
+        (org.apache.spark.sql.api.java.UDF1<Long, Boolean>) id -> Arrays.binarySearch(broadcast.value(), id) >= 0,
+        DataTypes.BooleanType);
+    Map<Integer, long[]> labels = new TreeMap<>();
+    for (Row r : train.examples().groupBy(col("label"), isDropped.apply(col("example_id")).as("d")).count().collectAsList()) {
+      labels.computeIfAbsent(r.getInt(0), k -> new long[2])[r.getBoolean(1) ? 1 : 0] += r.getLong(2);
+    }
+    Map<String, Object> before = new LinkedHashMap<>();
+    Map<String, Object> after = new LinkedHashMap<>();
+    labels.forEach((label, c) -> {
+      before.put(String.valueOf(label), c[0] + c[1]);
+      after.put(String.valueOf(label), c[0]);
+    });
+    s.put("label_counts_before", before);
+    s.put("label_counts_after", after);
+    return s;
+  }
+
+  private static Map<String, Object> range(List<GroupValue> groups, PrunePlan plan) {
+    Map<String, Object> r = new LinkedHashMap<>();
+    if (groups.isEmpty()) {
+      return r;
+    }
+    r.put("min", PrunePlan.rankValue(groups.get(0), plan.rankBy()));
+    r.put("max", PrunePlan.rankValue(groups.get(groups.size() - 1), plan.rankBy()));
+    return r;
+  }
+
+  static Map<String, Object> manifest(GgdaConfig config, String command, PrunePlan plan, Map<String, Object> data) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("command", command);
+    Map<String, Object> ranking = new LinkedHashMap<>();
+    ranking.put("table", "group_values");
+    ranking.put("rank_by", ConfigLoader.yamlName(plan.rankBy()));
+    ranking.put("order", "ascending (most harmful first), ties by group_id; walked in this order, a group is dropped when it"
+        + " fits the remaining budget of round(fraction x n) examples" + (config.prune().threshold() == null ? ""
+        : " and its value is below the threshold") + ", otherwise kept");
+    ranking.put("targets", "data.targets (the validation set)");
+    ranking.put("attribution", ConfigLoader.yamlName(config.attribute().method()));
+    m.put("ranking", ranking);
+    Map<String, Object> counts = new LinkedHashMap<>();
+    counts.put("examples_total", plan.totalExamples());
+    counts.put("examples_target", plan.targetExamples());
+    counts.put("examples_dropped", plan.droppedExamples());
+    counts.put("examples_kept", plan.keptExamples());
+    counts.put("groups_total", plan.order().size());
+    counts.put("groups_dropped", plan.dropCount());
+    counts.put("groups_kept", plan.order().size() - plan.dropCount());
+    m.put("counts", counts);
+    m.put("data", data);
+    m.put("dropped_group_ids", plan.droppedGroups().stream().map(GroupValue::groupId).toList());
+    m.put("kept_group_ids", plan.keptGroups().stream().map(GroupValue::groupId).sorted().toList());
+    try {
+      m.put("config", AppSupport.JSON.readTree(ConfigLoader.toJson(config)));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    return m;
+  }
+
+  private static List<PruneValidation.Point> validate(SparkSession spark, GgdaConfig config, Pipeline p, RunOutput out,
+      List<GroupValue> values, LoadedData test, Console console) {
+    LocalData train = LocalData.collect(p.trainData());
+    LocalData testLocal = LocalData.collect(test);
+    // Group of every training row, in the id order of LocalData (n longs).
+    Map<Long, Long> groupOf = new java.util.HashMap<>();
+    for (Row r : AppSupport.read(spark, out, "groups", config.output().format()).select("example_id", "group_id").collectAsList()) {
+      groupOf.put(r.getLong(0), r.getLong(1));
+    }
+    long[] groups = new long[train.size()];
+    for (int i = 0; i < groups.length; i++) {
+      groups[i] = groupOf.get(train.ids()[i]);
+    }
+    List<PruneValidation.Run> runs = PruneValidation.runs(train.ids(), groups, values, config.prune().rankBy(),
+        config.prune().validateFractions(), config.prune().validateSeeds(), config.train().seed());
+    console.info("prune --validate: %d retrainings (%d fractions x attribution, random; full data) x %d seeds, scored on %,d test targets",
+        runs.size(), config.prune().validateFractions().size(), config.prune().validateSeeds(), testLocal.size());
+    double[] acc = Retraining.accuracies(train, testLocal, p.model().architecture(), config.train(), p.model().l2(), runs,
+        line -> console.info("%s", line));
+    return PruneValidation.summarise(runs, acc, config.prune().validateFractions());
+  }
+}
