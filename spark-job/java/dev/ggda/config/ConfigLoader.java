@@ -389,7 +389,14 @@ public final class ConfigLoader {
   private static GgdaConfig normalize(GgdaConfig c) {
     ModelConfig m = c.model();
     List<Integer> hidden = m.hidden() == null ? List.of() : List.copyOf(m.hidden());
-    return new GgdaConfig(c.data(), new ModelConfig(m.kind(), hidden, m.activation(), m.l2(), m.load()),
-        c.train(), c.group(), c.attribute(), c.output());
+    GgdaConfig out = c.withModel(new ModelConfig(m.kind(), hidden, m.activation(), m.l2(), m.load()));
+    EvaluateConfig e = c.evaluate();
+    if (e != null) {
+      out = new GgdaConfig(out.data(), out.model(), out.train(), out.group(), out.attribute(), out.output(),
+          new EvaluateConfig(e.metrics() == null ? List.of() : List.copyOf(e.metrics()), e.subsets(), e.fraction(),
+              e.seeds(), e.groupSubsets(), e.removalFractions() == null ? List.of() : List.copyOf(e.removalFractions()),
+              e.removalSeeds(), e.looGroups(), e.seed()));
+    }
+    return out;
   }
 }

@@ -10,4 +10,22 @@ public record GgdaConfig(
     TrainConfig train,
     GroupConfig group,
     AttributeConfig attribute,
-    OutputConfig output) {}
+    OutputConfig output,
+    EvaluateConfig evaluate) {
+
+  public GgdaConfig withGroup(GroupConfig g) {
+    return new GgdaConfig(data, model, train, g, attribute, output, evaluate);
+  }
+
+  public GgdaConfig withAttribute(AttributeConfig a) {
+    return new GgdaConfig(data, model, train, group, a, output, evaluate);
+  }
+
+  public GgdaConfig withModel(ModelConfig m) {
+    return new GgdaConfig(data, m, train, group, attribute, output, evaluate);
+  }
+
+  public GgdaConfig withOutput(OutputConfig o) {
+    return new GgdaConfig(data, model, train, group, attribute, o, evaluate);
+  }
+}
