@@ -70,49 +70,66 @@ public final class FidelityGrid {
       List<Map<String, Object>> json = new ArrayList<>();
       List<Integer> ordered = new ArrayList<>(sizes);
       ordered.sort(null);
+      // Target features depend on the method only; groupings on the model only: each is computed once.
+      Map<AttributionMethod, AttributionStage> stages = new LinkedHashMap<>();
+      Map<AttributionMethod, TargetFeatures> targets = new LinkedHashMap<>();
+      Map<AttributionMethod, Double> targetSeconds = new LinkedHashMap<>();
+      Map<AttributionMethod, Double> baseline = new LinkedHashMap<>();
       for (AttributionMethod method : methods) {
         AttributeConfig ac = config.attribute();
         ac = new AttributeConfig(method, ac.projection(), ac.kernel(), ac.hessian(), ac.damping(), ac.target());
         AttributionStage stage = new AttributionStage(ac, line -> console.info("%s", line));
         long t0 = System.nanoTime();
-        TargetFeatures tf = stage.featurizeTargets(p.targetData(), p.model(), n, partitions);
-        double targetSecs = secs(t0);
-        double baseline = Double.NaN;
-        for (int size : ordered) {
-          List<GroupMethod> cells = size == 1 ? List.of(GroupMethod.RANDOM) : groupings;
-          for (GroupMethod grouping : cells) {
-            String groupingName = size == 1 ? "per-example" : name(grouping);
-            GgdaConfig c = config.withGroup(new GroupConfig(grouping, size, null, config.group().seed())).withAttribute(ac);
-            long g0 = System.nanoTime();
-            Groups groups = GroupingStage.assign(spark, c, p.trainData(), p.model());
-            groups.assignment().cache().count();
-            double groupSecs = secs(g0);
+        targets.put(method, stage.featurizeTargets(p.targetData(), p.model(), n, partitions));
+        targetSeconds.put(method, secs(t0));
+        stages.put(method, stage);
+      }
+      Map<String, List<Row>> byMethod = new LinkedHashMap<>();
+      for (int size : ordered) {
+        List<GroupMethod> cells = size == 1 ? List.of(GroupMethod.RANDOM) : groupings;
+        for (GroupMethod grouping : cells) {
+          String groupingName = size == 1 ? "per-example" : name(grouping);
+          GgdaConfig c = config.withGroup(new GroupConfig(grouping, size, null, config.group().seed()));
+          long g0 = System.nanoTime();
+          Groups groups = GroupingStage.assign(spark, c, p.trainData(), p.model());
+          groups.assignment().cache().count();
+          double groupSecs = secs(g0);
+          for (AttributionMethod method : methods) {
             long a0 = System.nanoTime();
-            AttributionStage.Prepared prepared = stage.prepare(p.trainData(), groups.assignment(), tf, p.model(), n, partitions);
+            AttributionStage.Prepared prepared = stages.get(method).prepare(p.trainData(), groups.assignment(), targets.get(method),
+                p.model(), n, partitions);
             ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, null);
             long groupCount = tables.groupValues.count();
             double attributionSecs = secs(a0);
             if (size == 1) {
-              baseline = attributionSecs;
+              baseline.put(method, attributionSecs);
             }
             String tag = name(method) + "-" + groupingName + "-" + size;
-            console.info("evaluate: %s: %,d groups, attribution %.1f s (grouping %.1f s)", tag, groupCount, attributionSecs, groupSecs);
+            console.info("evaluate: %s: %,d groups, attribution %.1f s (grouping %.1f s)", tag, groupCount, attributionSecs,
+                groupSecs);
             EvaluationStage.Result r = evaluation.evaluate(
                 new EvaluationStage.Attribution(tag, groups.assignment(), tables.scores, tables.groupValues));
             tables.release();
             prepared.blocks.unpersist(false);
-            groups.assignment().unpersist();
-            double speedup = baseline / attributionSecs;
-            rows.add(RowFactory.create(name(method), groupingName, size, groupCount, attributionSecs, nullIfNaN(speedup),
+            double speedup = baseline.getOrDefault(method, Double.NaN) / attributionSecs;
+            Row row = RowFactory.create(name(method), groupingName, size, groupCount, attributionSecs, nullIfNaN(speedup),
                 nullIfNaN(r.lds), nullIfNaN(r.groupLds), nullIfNaN(r.removalEffect), nullIfNaN(r.randomRemovalEffect),
-                nullIfNaN(r.looPearson), groupSecs, targetSecs));
-            Map<String, Object> m = new LinkedHashMap<>();
-            for (int i = 0; i < TABLE.fields().length; i++) {
-              m.put(TABLE.fields()[i].name(), rows.get(rows.size() - 1).get(i));
-            }
-            json.add(m);
+                nullIfNaN(r.looPearson), groupSecs, targetSeconds.get(method));
+            byMethod.computeIfAbsent(name(method), x -> new ArrayList<>()).add(row);
+            print(List.of(row));
           }
+          groups.assignment().unpersist();
         }
+      }
+      for (List<Row> list : byMethod.values()) {
+        rows.addAll(list);
+      }
+      for (Row row : rows) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < TABLE.fields().length; i++) {
+          m.put(TABLE.fields()[i].name(), row.get(i));
+        }
+        json.add(m);
       }
       p.info().stage("write_evaluation", () -> Tables.write(spark.createDataFrame(rows, TABLE).coalesce(1),
           out.path("evaluation/efficiency_fidelity"), config.output().format()));
