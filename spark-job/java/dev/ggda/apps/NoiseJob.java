@@ -272,8 +272,7 @@ public final class NoiseJob {
   /** example_id, score: the same method and signal with every example its own group (size 1). */
   static Dataset<Row> perExampleScores(SparkSession spark, GgdaConfig config, Pipeline p, Console console) {
     GroupConfig g = new GroupConfig(config.group().method(), 1, null, config.group().seed());
-    GgdaConfig c1 = new GgdaConfig(config.data(), config.model(), config.train(), g, config.attribute(), config.output(),
-        config.prune(), config.noise());
+    GgdaConfig c1 = config.withGroup(g);
     LoadedData train = p.trainData();
     int partitions = Math.max(2, spark.sparkContext().defaultParallelism());
     Groups groups = GroupingStage.assign(spark, c1, train, p.model());

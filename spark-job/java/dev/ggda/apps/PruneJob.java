@@ -258,8 +258,8 @@ public final class PruneJob {
         config.prune().validateFractions(), config.prune().validateSeeds(), config.train().seed());
     console.info("prune --validate: %d retrainings (%d fractions x attribution, random; full data) x %d seeds, scored on %,d test targets",
         runs.size(), config.prune().validateFractions().size(), config.prune().validateSeeds(), testLocal.size());
-    double[] acc = Retraining.accuracies(train, testLocal, p.model().architecture(), config.train(), p.model().l2(), runs,
-        line -> console.info("%s", line));
+    double[] acc = Retraining.accuracies(spark, train, testLocal, p.model().architecture(), config.train(), p.model().l2(), runs,
+        out.path(RunOutput.STAGES + "/prune-retrain"), line -> console.info("%s", line));
     return PruneValidation.summarise(runs, acc, config.prune().validateFractions());
   }
 }

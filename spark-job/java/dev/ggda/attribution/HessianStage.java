@@ -5,6 +5,8 @@ import dev.ggda.math.Architecture;
 import dev.ggda.math.GaussNewton;
 import dev.ggda.math.Network;
 import dev.ggda.spark.ExampleBatch;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -12,6 +14,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.nd4j.linalg.api.buffer.DataType;
+import scala.Tuple2;
 
 /**
  * The dense Gauss-Newton Hessian sum_i J_i^T Lambda_i J_i over the training data (IF, hessian
@@ -19,15 +22,27 @@ import org.nd4j.linalg.api.buffer.DataType;
  * Only for p up to ~20k parameters (the caller checks).
  */
 final class HessianStage {
+  /** Doubles per shipped chunk of the Hessian (32 MiB). */
+  static final int CHUNK = 4 << 20;
+
   private HessianStage() {}
 
   static double[] exact(Dataset<Row> examples, Architecture arch, float[] params, int partitions) {
+    return exactChunked(examples, arch, params, CHUNK);
+  }
+
+  /** As above with an explicit chunk size (tests exercise the many-chunk path on small models). */
+  static double[] exactChunked(Dataset<Row> examples, Architecture arch, float[] params, int chunk) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(examples.sparkSession().sparkContext());
     Broadcast<float[]> bParams = jsc.broadcast(params);
     int p = Math.toIntExact(arch.paramCount());
     int dim = arch.inputDim();
-    double[] h = examples.select(Columns.EXAMPLE_ID, Columns.LABEL, Columns.FEATURES).javaRDD()
-        .mapPartitions((Iterator<Row> it) -> {
+    long total = (long) p * p;
+    int chunks = (int) ((total + chunk - 1) / chunk);
+    // The p x p sum travels in chunks of at most CHUNK doubles, one per reduce partition: Kryo's
+    // buffer (spark.kryoserializer.buffer.max, 64 MiB by default) holds one task result at a time.
+    List<Tuple2<Integer, double[]>> parts = examples.select(Columns.EXAMPLE_ID, Columns.LABEL, Columns.FEATURES).javaRDD()
+        .mapPartitionsToPair((Iterator<Row> it) -> {
           Network net = Network.fromFloats(arch, bParams.value());
           Network dnet = new Network(arch, net.params().castTo(DataType.DOUBLE));
           double[] acc = new double[p * p];
@@ -35,9 +50,19 @@ final class HessianStage {
           while (batch.fill(it)) {
             GaussNewton.accumulateHessian(dnet, batch.features(DataType.DOUBLE), batch.labels(), acc);
           }
-          return List.of(acc).iterator();
+          List<Tuple2<Integer, double[]>> out = new ArrayList<>(chunks);
+          for (int c = 0; c < chunks; c++) {
+            int from = c * chunk;
+            out.add(new Tuple2<>(c, Arrays.copyOfRange(acc, from, (int) Math.min(total, (long) from + chunk))));
+          }
+          return out.iterator();
         })
-        .treeAggregate(new double[p * p], HessianStage::add, HessianStage::add);
+        .reduceByKey(new org.apache.spark.HashPartitioner(chunks), HessianStage::add)
+        .collect();
+    double[] h = new double[p * p];
+    for (Tuple2<Integer, double[]> part : parts) {
+      System.arraycopy(part._2(), 0, h, part._1() * chunk, part._2().length);
+    }
     bParams.destroy();
     return h;
   }

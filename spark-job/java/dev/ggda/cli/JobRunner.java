@@ -21,6 +21,11 @@ interface JobRunner {
 
   void benchmark(GgdaConfig config, List<Integer> groupSizes);
 
+  void evaluate(GgdaConfig config);
+
+  void evaluateGrid(GgdaConfig config, List<dev.ggda.config.AttributionMethod> methods,
+      List<dev.ggda.config.GroupMethod> groupings, List<Integer> groupSizes);
+
   void demo(String configPathOrNull, List<String> sets, String outDir);
 
   /** `ggda prune [--validate]`. */
@@ -63,6 +68,17 @@ interface JobRunner {
         @Override
         public void benchmark(GgdaConfig config, List<Integer> groupSizes) {
           dev.ggda.pipeline.Benchmark.run(config, groupSizes);
+        }
+
+        @Override
+        public void evaluate(GgdaConfig config) {
+          Jobs.evaluate(config);
+        }
+
+        @Override
+        public void evaluateGrid(GgdaConfig config, List<dev.ggda.config.AttributionMethod> methods,
+            List<dev.ggda.config.GroupMethod> groupings, List<Integer> groupSizes) {
+          dev.ggda.pipeline.FidelityGrid.run(config, methods, groupings, groupSizes);
         }
 
         @Override

@@ -1,7 +1,9 @@
 package dev.ggda.cli;
 
 import dev.ggda.InputException;
+import dev.ggda.config.AttributionMethod;
 import dev.ggda.config.GgdaConfig;
+import dev.ggda.config.GroupMethod;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -59,6 +61,7 @@ public final class Main implements Callable<Integer> {
     cl.addSubcommand(new Train(jobs));
     cl.addSubcommand(new Group(jobs));
     cl.addSubcommand(new Attribute(jobs));
+    cl.addSubcommand(new Evaluate(jobs));
     cl.addSubcommand(new BenchmarkCommand(jobs));
     cl.addSubcommand(new Prune(jobs));
     cl.addSubcommand(new DetectNoise(jobs));
@@ -71,7 +74,7 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "missing subcommand: demo, run, train, group, attribute, validate, benchmark, prune or detect-noise");
+    throw new ParameterException(spec.commandLine(), "missing subcommand: demo, run, train, group, attribute, evaluate, validate, benchmark, prune or detect-noise");
   }
 
   private static int onUsageError(ParameterException ex, String[] args) {
@@ -244,6 +247,74 @@ public final class Main implements Callable<Integer> {
     @Override
     void start(JobRunner jobs, GgdaConfig config) {
       jobs.validate(config);
+    }
+  }
+
+  @Command(
+      name = "evaluate",
+      mixinStandardHelpOptions = true,
+      versionProvider = VersionInfo.class,
+      description = {
+          "Fidelity by retraining: everything `run` does, then LDS, group LDS, counterfactual removal and/or"
+              + " leave-one-group-out (evaluate.metrics) against models retrained with train.* on subsets; writes evaluation/.",
+          "With --methods, --groupings or --group-sizes: the efficiency-fidelity table instead, one row per method x"
+              + " grouping x group size (evaluation/efficiency_fidelity/)."})
+  static final class Evaluate extends StageCommand {
+    @Option(names = "--methods", split = ",", paramLabel = "METHOD",
+        description = "Attribution methods of the table (trak, tracin, if, graddot); default: attribute.method.")
+    List<String> methods;
+
+    @Option(names = "--groupings", split = ",", paramLabel = "GROUPING",
+        description = "Group methods of the table (random, label, kmeans-input, kmeans-repr, kmeans-grad); default: group.method.")
+    List<String> groupings;
+
+    @Option(names = "--group-sizes", split = ",", paramLabel = "SIZE",
+        description = "Group sizes of the table; 1 (per-example, the speedup baseline) is always included; default: 1 and group.size.")
+    List<Integer> groupSizes;
+
+    Evaluate(JobRunner jobs) {
+      super(jobs);
+    }
+
+    @Override
+    void start(JobRunner jobs, GgdaConfig config) {
+      if (methods == null && groupings == null && groupSizes == null) {
+        jobs.evaluate(config);
+        return;
+      }
+      List<AttributionMethod> m = methods == null ? List.of(config.attribute().method())
+          : parse("--methods", methods, AttributionMethod.class);
+      if (m.contains(AttributionMethod.GRADCOS)) {
+        throw new InputException("--methods: gradcos scores are not additive over examples, so LDS is undefined for them; drop gradcos");
+      }
+      List<GroupMethod> g = groupings == null ? List.of(config.group().method()) : parse("--groupings", groupings, GroupMethod.class);
+      java.util.TreeSet<Integer> sizes = new java.util.TreeSet<>(groupSizes == null ? List.of(config.group().size()) : groupSizes);
+      for (int size : sizes) {
+        if (size < 1) {
+          throw new InputException("--group-sizes: sizes must be >= 1, got " + size);
+        }
+      }
+      sizes.add(1);
+      jobs.evaluateGrid(config, m, g, List.copyOf(sizes));
+    }
+
+    private static <E extends Enum<E>> List<E> parse(String option, List<String> words, Class<E> type) {
+      List<E> out = new java.util.ArrayList<>();
+      for (String w : words) {
+        try {
+          E e = Enum.valueOf(type, w.strip().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+          if (!out.contains(e)) {
+            out.add(e);
+          }
+        } catch (IllegalArgumentException ex) {
+          List<String> names = new java.util.ArrayList<>();
+          for (E c : type.getEnumConstants()) {
+            names.add(c.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+          }
+          throw new InputException(option + ": unknown value '" + w + "'; use one of " + String.join(", ", names));
+        }
+      }
+      return out;
     }
   }
 

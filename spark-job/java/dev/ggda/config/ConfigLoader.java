@@ -389,11 +389,21 @@ public final class ConfigLoader {
   private static GgdaConfig normalize(GgdaConfig c) {
     ModelConfig m = c.model();
     List<Integer> hidden = m.hidden() == null ? List.of() : List.copyOf(m.hidden());
-    return new GgdaConfig(c.data(), new ModelConfig(m.kind(), hidden, m.activation(), m.l2(), m.load()),
-        c.train(), c.group(), c.attribute(), c.output(),
-        c.prune() == null ? null : new PruneConfig(c.prune().fraction(), c.prune().threshold(), c.prune().rankBy(),
-            c.prune().validateFractions() == null ? List.of() : List.copyOf(c.prune().validateFractions()),
-            c.prune().validateSeeds(), c.prune().testFraction()),
-        c.noise());
+    GgdaConfig out = c.withModel(new ModelConfig(m.kind(), hidden, m.activation(), m.l2(), m.load()));
+    EvaluateConfig e = c.evaluate();
+    if (e != null) {
+      out = new GgdaConfig(out.data(), out.model(), out.train(), out.group(), out.attribute(), out.output(),
+          new EvaluateConfig(e.metrics() == null ? List.of() : List.copyOf(e.metrics()), e.subsets(), e.fraction(),
+              e.seeds(), e.groupSubsets(), e.removalFractions() == null ? List.of() : List.copyOf(e.removalFractions()),
+              e.removalSeeds(), e.looGroups(), e.seed()), out.prune(), out.noise());
+    }
+    PruneConfig p = out.prune();
+    if (p != null) {
+      out = new GgdaConfig(out.data(), out.model(), out.train(), out.group(), out.attribute(), out.output(), out.evaluate(),
+          new PruneConfig(p.fraction(), p.threshold(), p.rankBy(),
+              p.validateFractions() == null ? List.of() : List.copyOf(p.validateFractions()), p.validateSeeds(), p.testFraction()),
+          out.noise());
+    }
+    return out;
   }
 }

@@ -47,6 +47,9 @@ public final class ConfigValidator {
     if (present("output", c.output())) {
       output(c.output());
     }
+    if (present("evaluate", c.evaluate())) {
+      evaluate(c.evaluate());
+    }
     if (present("prune", c.prune())) {
       prune(c.prune());
     }
@@ -85,6 +88,33 @@ public final class ConfigValidator {
     if (!(value > 0 && value < 1)) {
       problems.add(key + " must be a number in (0, 1), got " + value + "; " + hint);
     }
+  }
+
+  private void evaluate(EvaluateConfig e) {
+    List<EvalMetric> metrics = e.metrics() == null ? List.of() : e.metrics();
+    for (int i = 0; i < metrics.size(); i++) {
+      if (metrics.get(i) == null) {
+        problems.add("evaluate.metrics[" + i + "] must be one of " + String.join(", ", ConfigMapper.names(EvalMetric.class))
+            + ", got null");
+      }
+    }
+    atLeast("evaluate.subsets", e.subsets(), 2);
+    if (!(e.fraction() > 0 && e.fraction() < 1)) {
+      problems.add("evaluate.fraction must be a number in (0, 1), got " + e.fraction());
+    }
+    atLeast("evaluate.seeds", e.seeds(), 1);
+    if (e.groupSubsets() != null) {
+      atLeast("evaluate.group_subsets", e.groupSubsets(), 2);
+    }
+    List<Double> fractions = e.removalFractions() == null ? List.of() : e.removalFractions();
+    for (int i = 0; i < fractions.size(); i++) {
+      Double f = fractions.get(i);
+      if (f == null || !(f > 0 && f < 1)) {
+        problems.add("evaluate.removal_fractions[" + i + "] must be a number in (0, 1), got " + f);
+      }
+    }
+    atLeast("evaluate.removal_seeds", e.removalSeeds(), 1);
+    atLeast("evaluate.loo_groups", e.looGroups(), 3);
   }
 
   private void data(DataConfig d) {

@@ -11,5 +11,23 @@ public record GgdaConfig(
     GroupConfig group,
     AttributeConfig attribute,
     OutputConfig output,
+    EvaluateConfig evaluate,
     PruneConfig prune,
-    NoiseConfig noise) {}
+    NoiseConfig noise) {
+
+  public GgdaConfig withGroup(GroupConfig g) {
+    return new GgdaConfig(data, model, train, g, attribute, output, evaluate, prune, noise);
+  }
+
+  public GgdaConfig withAttribute(AttributeConfig a) {
+    return new GgdaConfig(data, model, train, group, a, output, evaluate, prune, noise);
+  }
+
+  public GgdaConfig withModel(ModelConfig m) {
+    return new GgdaConfig(data, m, train, group, attribute, output, evaluate, prune, noise);
+  }
+
+  public GgdaConfig withOutput(OutputConfig o) {
+    return new GgdaConfig(data, model, train, group, attribute, o, evaluate, prune, noise);
+  }
+}

@@ -58,8 +58,7 @@ public final class Benchmark {
     double baseline = Double.NaN;
     for (int size : groupSizes) {
       GroupConfig gc = new GroupConfig(config.group().method(), size, null, config.group().seed());
-      GgdaConfig c = new GgdaConfig(config.data(), config.model(), config.train(), gc, config.attribute(), config.output(),
-          config.prune(), config.noise());
+      GgdaConfig c = config.withGroup(gc);
       long t0 = System.nanoTime();
       Groups groups = GroupingStage.assign(spark, c, train, model);
       groups.assignment().cache().count();

@@ -25,7 +25,14 @@ public final class Jobs {
   enum Until {
     TRAIN,
     GROUP,
-    ATTRIBUTE
+    ATTRIBUTE,
+    EVALUATE
+  }
+
+  /** Every stage of run, then fidelity by retraining: writes evaluation/ besides the run's tables. */
+  public static void evaluate(GgdaConfig config) {
+    Pipeline.requireAllPairs(config);
+    execute(config, "evaluate", Until.EVALUATE);
   }
 
   /** Every stage: load, train (or load the model), group, featurize, attribute, write. */
@@ -103,8 +110,11 @@ public final class Jobs {
       if (until != Until.TRAIN) {
         p.group(out);
       }
-      if (until == Until.ATTRIBUTE) {
+      if (until == Until.ATTRIBUTE || until == Until.EVALUATE) {
         p.attribute(out);
+      }
+      if (until == Until.EVALUATE) {
+        p.evaluate(out);
       }
       String where = p.write(out);
       console.info("%s: wrote %s", command, where);

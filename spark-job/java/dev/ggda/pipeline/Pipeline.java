@@ -9,6 +9,8 @@ import dev.ggda.attribution.AttributionStage;
 import dev.ggda.attribution.ScoreStage;
 import dev.ggda.grouping.Groups;
 import dev.ggda.grouping.GroupingStage;
+import dev.ggda.data.LocalData;
+import dev.ggda.evaluation.EvaluationStage;
 import dev.ggda.io.RunInfo;
 import dev.ggda.io.Tables;
 import dev.ggda.io.RunOutput;
@@ -218,6 +220,48 @@ public final class Pipeline {
     prepared.blocks.unpersist(false);
     console.info("attribute: %s scores of %,d groups for %,d target(s) written", config.attribute().method(),
         groups.count(), prepared.operator.targetCount());
+  }
+
+  /**
+   * Fidelity by retraining (`ggda evaluate`): reads back this run's groups/, scores/ and
+   * group_values/ and writes evaluation/ (summary, lds, removal, loo) and run.json "evaluation".
+   */
+  public void evaluate(RunOutput out) {
+    requireAllPairs(config);
+    EvaluationStage stage = evaluationStage(out);
+    var format = config.output().format();
+    String tag = config.attribute().method().name().toLowerCase(java.util.Locale.ROOT) + "-"
+        + GroupingStage.describe(config.group()).replaceAll("[^A-Za-z0-9.]+", "_");
+    EvaluationStage.Result r = info.stage("evaluate", () -> stage.evaluate(new EvaluationStage.Attribution(tag,
+        Tables.read(spark, out.path("groups"), format), Tables.read(spark, out.path("scores"), format),
+        Tables.read(spark, out.path("group_values"), format))));
+    info.stage("write_evaluation", () -> EvaluationTables.write(spark, r, out, format));
+    Map<String, Object> e = new LinkedHashMap<>(r.summary());
+    e.put("targets", r.targetIds.length);
+    e.put("subsets", config.evaluate().subsets());
+    e.put("group_subsets", config.evaluate().groupSubsetCount());
+    e.put("fraction", config.evaluate().fraction());
+    e.put("seeds", config.evaluate().seeds());
+    e.put("removal_seeds", config.evaluate().removalSeeds());
+    info.put("evaluation", e);
+  }
+
+  /** The evaluation stage over this run's data, storing retrainings in the staging folder (reused on resume). */
+  public EvaluationStage evaluationStage(RunOutput out) {
+    LocalData tr = info.stage("collect_for_retraining", () -> LocalData.collect(train));
+    LocalData tg = LocalData.collect(targets);
+    return new EvaluationStage(spark, config.evaluate(),
+        new EvaluationStage.Inputs(tr, tg, model.architecture(), config.train(), model.l2()),
+        out.path(RunOutput.STAGES + "/retrain"), line -> console.info("%s", line));
+  }
+
+  static void requireAllPairs(GgdaConfig config) {
+    if (config.output().topK() != null) {
+      throw new InputException("output.top_k: evaluation needs every target x group score; set output.top_k: null for ggda evaluate");
+    }
+    if (config.data().targets() == null) {
+      throw new InputException("data.targets: evaluation needs targets; set data.targets.path (e.g. a test set)");
+    }
   }
 
   private void reused(String stage) {

@@ -104,6 +104,17 @@ class CliTest {
     }
 
     @Override
+    public void evaluate(GgdaConfig c) {
+      record("evaluate", c);
+    }
+
+    @Override
+    public void evaluateGrid(GgdaConfig c, List<dev.ggda.config.AttributionMethod> methods,
+        List<dev.ggda.config.GroupMethod> groupings, List<Integer> sizes) {
+      record("grid" + methods + groupings + sizes, c);
+    }
+
+    @Override
     public void demo(String configPathOrNull, List<String> sets, String outDir) {
       demoConfig = configPathOrNull;
       demoSets = sets;
@@ -117,7 +128,7 @@ class CliTest {
   @Test
   void helpExitsZeroAndListsTheSubcommands() {
     assertEquals(0, Main.execute("--help"));
-    for (String sub : List.of("demo", "run", "train", "group", "attribute", "validate")) {
+    for (String sub : List.of("demo", "run", "train", "group", "attribute", "evaluate", "validate")) {
       assertContains(stdout(), "  " + sub + " ");
     }
     assertEquals("", stderr());
@@ -190,6 +201,27 @@ class CliTest {
     assertEquals(2, Main.execute(new FakeJobs(), "validate", "--config", file.toString()));
     assertContains(stderr(), "ggda: error: config: unknown key 'train.epoch' (did you mean 'train.epochs'?)");
     assertFalse(stderr().contains("\tat "), stderr());
+  }
+
+  @Test
+  void evaluateStartsTheGridWhenItsOptionsAreGivenAndAlwaysIncludesSizeOne() {
+    FakeJobs jobs = new FakeJobs();
+    assertEquals(0, Main.execute(jobs, "evaluate", "--set", "data.train.format=synthetic", "--methods", "trak,IF",
+        "--groupings", "kmeans-grad,random", "--group-sizes", "16,4"));
+    assertEquals(List.of("grid[TRAK, IF][KMEANS_GRAD, RANDOM][1, 4, 16]"), jobs.calls);
+    FakeJobs plain = new FakeJobs();
+    assertEquals(0, Main.execute(plain, "evaluate", "--set", "data.train.format=synthetic"));
+    assertEquals(List.of("evaluate"), plain.calls);
+  }
+
+  @Test
+  void evaluateRejectsUnknownGridValuesWithOneLine() {
+    FakeJobs jobs = new FakeJobs();
+    assertEquals(2, Main.execute(jobs, "evaluate", "--set", "data.train.format=synthetic", "--groupings", "kmeans"));
+    assertContains(stderr(), "ggda: error: --groupings: unknown value 'kmeans'; use one of random, label, column,");
+    assertEquals(2, Main.execute(jobs, "evaluate", "--set", "data.train.format=synthetic", "--methods", "gradcos"));
+    assertContains(stderr(), "--methods: gradcos scores are not additive");
+    assertEquals(List.of(), jobs.calls);
   }
 
   @Test

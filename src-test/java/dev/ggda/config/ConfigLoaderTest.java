@@ -73,6 +73,8 @@ class ConfigLoaderTest {
             0.0,
             TargetMode.PER_EXAMPLE),
         new OutputConfig("out/run", OutputFormat.PARQUET, null, OutputMode.ERROR),
+        new EvaluateConfig(List.of(EvalMetric.LDS, EvalMetric.GROUP_LDS, EvalMetric.REMOVAL), 100, 0.5, 1, null,
+            List.of(0.01, 0.05, 0.10, 0.20), 3, 30, 0),
         new PruneConfig(0.2, null, PruneRankBy.VALUE_PER_EXAMPLE, List.of(0.1, 0.2, 0.3, 0.4, 0.5), 3, 0.5),
         new NoiseConfig(NoiseSignal.SELF_INFLUENCE, ExampleSignal.LOSS, 0.1, 0));
   }
@@ -479,7 +481,7 @@ class ConfigLoaderTest {
         new GgdaConfig(d.data(),
             new ModelConfig(null, List.of(8), ActivationKind.RELU, Double.POSITIVE_INFINITY, null),
             new TrainConfig(1, 1, Double.NaN, LrSchedule.LINEAR, 1, 1, 0.5, 0, TrainMode.LOCAL),
-            d.group(), null, d.output(), d.prune(), d.noise());
+            d.group(), null, d.output(), d.evaluate(), d.prune(), d.noise());
     InputException e = assertThrows(InputException.class, () -> ConfigValidator.validate(bad));
     assertOneLine(e.getMessage());
     assertContains(e.getMessage(), "model.kind must be one of logistic, mlp, got null");

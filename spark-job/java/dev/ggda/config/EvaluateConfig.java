@@ -1,0 +1,32 @@
+package dev.ggda.config;
+
+import java.util.List;
+
+/**
+ * Settings of `ggda evaluate`: which fidelity checks to run and how many retrainings each costs.
+ *
+ * @param metrics lds | group-lds | removal | loo
+ * @param subsets m, the random training subsets of LDS (each retrained {@code seeds} times)
+ * @param fraction alpha, the fraction of examples (LDS) or groups (group LDS) each subset keeps
+ * @param seeds retraining seeds per subset; the ground truth is the mean margin over them
+ * @param groupSubsets subsets of group LDS; null uses {@code subsets}
+ * @param removalFractions fractions of the training examples removed by counterfactual removal
+ * @param removalSeeds retraining seeds per removal (and for the full-data and random baselines)
+ * @param looGroups groups left out one at a time (chosen at random, seeded) by the loo check
+ * @param seed seeds subsets, random removal and the leave-out choice
+ */
+public record EvaluateConfig(
+    List<EvalMetric> metrics,
+    int subsets,
+    double fraction,
+    int seeds,
+    Integer groupSubsets,
+    List<Double> removalFractions,
+    int removalSeeds,
+    int looGroups,
+    long seed) {
+
+  public int groupSubsetCount() {
+    return groupSubsets == null ? subsets : groupSubsets;
+  }
+}

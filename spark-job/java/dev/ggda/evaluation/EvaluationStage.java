@@ -1,0 +1,375 @@
+package dev.ggda.evaluation;
+
+import dev.ggda.config.EvalMetric;
+import dev.ggda.config.EvaluateConfig;
+import dev.ggda.config.TrainConfig;
+import dev.ggda.data.LocalData;
+import dev.ggda.math.Architecture;
+import dev.ggda.math.Seeds;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Fidelity of one attribution result by retraining (issue 4): LDS over example subsets, group LDS
+ * over subsets of whole groups, counterfactual removal of the top-valued groups against random
+ * removal and no removal, and leave-one-group-out. Retrainings of the same rows and seed are shared
+ * between calls (the {@link Retrainer}'s store), so several attribution results of one model (an
+ * efficiency-fidelity grid) pay for the example-level subsets and the baselines once.
+ */
+public final class EvaluationStage {
+  private final SparkSession spark;
+  private final EvaluateConfig config;
+  private final Retrainer retrainer;
+  private final String retrainDir;
+  private final Consumer<String> log;
+
+  /** The training set and targets on the driver (both ordered by example_id), and the model recipe. */
+  public record Inputs(LocalData train, LocalData targets, Architecture arch, TrainConfig trainConfig, double l2) {}
+
+  /** What one attribution result is evaluated on: its groups and its score tables. */
+  public record Attribution(String tag, Dataset<Row> groups, Dataset<Row> scores, Dataset<Row> groupValues) {}
+
+  private final Inputs in;
+
+  public EvaluationStage(SparkSession spark, EvaluateConfig config, Inputs in, String retrainDir, Consumer<String> log) {
+    this.spark = spark;
+    this.config = config;
+    this.in = in;
+    this.retrainDir = retrainDir;
+    this.log = log;
+    this.retrainer = new Retrainer(spark, in.arch(), in.trainConfig(), in.l2()).log(log);
+  }
+
+  /** One removal: fraction, strategy (attributed | random | none), examples removed, outputs over seeds. */
+  public record RemovalRow(double fraction, String strategy, long examplesRemoved, int seeds, double targetLossMean,
+      double targetLossStd, double targetAccuracyMean, double targetAccuracyStd) {}
+
+  /** Leave one group out: the group, its size, the predicted and the actual change of the summed target loss. */
+  public record LooRow(long groupId, long size, double predicted, double actual) {}
+
+  /** Everything measured for one attribution result; NaN / empty for metrics not run. */
+  public static final class Result {
+    public double lds = Double.NaN;
+    public double[] ldsPerTarget = new double[0];
+    public double groupLds = Double.NaN;
+    public double[] groupLdsPerTarget = new double[0];
+    public final List<RemovalRow> removal = new ArrayList<>();
+    /** Mean over fractions of (target loss after removing the top-valued groups - target loss on full data). */
+    public double removalEffect = Double.NaN;
+    /** The same for random removal of as many examples. */
+    public double randomRemovalEffect = Double.NaN;
+    public final List<LooRow> loo = new ArrayList<>();
+    public double looPearson = Double.NaN;
+    public double looSpearman = Double.NaN;
+    public long[] targetIds = new long[0];
+
+    public Map<String, Object> summary() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("lds", lds);
+      m.put("group_lds", groupLds);
+      m.put("removal_effect", removalEffect);
+      m.put("random_removal_effect", randomRemovalEffect);
+      m.put("loo_pearson", looPearson);
+      m.put("loo_spearman", looSpearman);
+      return m;
+    }
+  }
+
+  /** Groups of the training set: index per example position, ids and sizes per group. */
+  private static final class GroupIndex {
+    final long[] groupIds;
+    final int[] sizes;
+    final int[] groupOf; // per example position
+    final int[][] members; // positions per group, ascending
+
+    GroupIndex(long[] exampleIds, Dataset<Row> groups) {
+      List<Row> rows = groups.select("example_id", "group_id").collectAsList();
+      if (rows.size() != exampleIds.length) {
+        throw new IllegalStateException("groups/ has " + rows.size() + " rows for " + exampleIds.length + " training examples");
+      }
+      groupIds = rows.stream().mapToLong(r -> r.getLong(1)).distinct().sorted().toArray();
+      sizes = new int[groupIds.length];
+      groupOf = new int[exampleIds.length];
+      for (Row r : rows) {
+        int pos = Arrays.binarySearch(exampleIds, r.getLong(0));
+        int g = Arrays.binarySearch(groupIds, r.getLong(1));
+        if (pos < 0) {
+          throw new IllegalStateException("groups/ names example " + r.getLong(0) + " that is not in the training set");
+        }
+        groupOf[pos] = g;
+        sizes[g]++;
+      }
+      members = new int[groupIds.length][];
+      int[] fill = new int[groupIds.length];
+      for (int g = 0; g < groupIds.length; g++) {
+        members[g] = new int[sizes[g]];
+      }
+      for (int i = 0; i < groupOf.length; i++) {
+        members[groupOf[i]][fill[groupOf[i]]++] = i;
+      }
+    }
+
+    int count() {
+      return groupIds.length;
+    }
+
+    /** Sorted positions of the examples of the given groups. */
+    int[] rowsOf(int[] groups) {
+      int total = 0;
+      for (int g : groups) {
+        total += sizes[g];
+      }
+      int[] out = new int[total];
+      int k = 0;
+      for (int g : groups) {
+        System.arraycopy(members[g], 0, out, k, sizes[g]);
+        k += sizes[g];
+      }
+      Arrays.sort(out);
+      return out;
+    }
+  }
+
+  public Result evaluate(Attribution a) {
+    Result result = new Result();
+    int n = in.train().size();
+    GroupIndex gi = new GroupIndex(in.train().ids(), a.groups());
+    long[] targetIds = targetIds(a.scores());
+    result.targetIds = targetIds;
+    List<EvalMetric> metrics = config.metrics();
+    if (metrics.contains(EvalMetric.LDS)) {
+      int m = config.subsets();
+      int size = (int) Math.round(config.fraction() * n);
+      int[][] subsets = new int[m][];
+      float[] weights = new float[gi.count() * m];
+      for (int j = 0; j < m; j++) {
+        subsets[j] = Subsets.sample(n, size, Seeds.mix(config.seed(), 1), j);
+        for (int i : subsets[j]) {
+          int g = gi.groupOf[i];
+          weights[g * m + j] += 1f / gi.sizes[g];
+        }
+      }
+      double[][] predicted = SubsetScoreSums.predict(spark, a.scores(), targetIds, gi.groupIds, weights, m);
+      double[][] actual = outputs("lds", subsets, targetIds.length);
+      result.ldsPerTarget = Lds.perTarget(predicted, actual);
+      result.lds = Correlation.nanMean(result.ldsPerTarget);
+      log.accept(String.format("evaluate: %s LDS %.4f (%d subsets of %d examples, %d targets)", a.tag(), result.lds, m, size,
+          targetIds.length));
+    }
+    if (metrics.contains(EvalMetric.GROUP_LDS)) {
+      int m = config.groupSubsetCount();
+      int keep = Math.max(1, (int) Math.round(config.fraction() * gi.count()));
+      int[][] subsets = new int[m][];
+      float[] weights = new float[gi.count() * m];
+      for (int j = 0; j < m; j++) {
+        int[] groups = Subsets.sample(gi.count(), keep, Seeds.mix(config.seed(), 2), j);
+        for (int g : groups) {
+          weights[g * m + j] = 1f;
+        }
+        subsets[j] = gi.rowsOf(groups);
+      }
+      double[][] predicted = SubsetScoreSums.predict(spark, a.scores(), targetIds, gi.groupIds, weights, m);
+      double[][] actual = outputs("glds-" + a.tag(), subsets, targetIds.length);
+      result.groupLdsPerTarget = Lds.perTarget(predicted, actual);
+      result.groupLds = Correlation.nanMean(result.groupLdsPerTarget);
+      log.accept(String.format("evaluate: %s group LDS %.4f (%d subsets of %d of %d groups)", a.tag(), result.groupLds, m, keep,
+          gi.count()));
+    }
+    if (metrics.contains(EvalMetric.REMOVAL) || metrics.contains(EvalMetric.LOO)) {
+      List<Row> values = a.groupValues().select("group_id", "value", "value_per_example").collectAsList();
+      if (metrics.contains(EvalMetric.REMOVAL)) {
+        removal(a, gi, values, result);
+      }
+      if (metrics.contains(EvalMetric.LOO)) {
+        loo(a, gi, values, result);
+      }
+    }
+    return result;
+  }
+
+  /** Target ids in ascending order (the eval rows are the targets in example_id order; -1 is the aggregate). */
+  private long[] targetIds(Dataset<Row> scores) {
+    long[] ids = scores.select("target_id").distinct().collectAsList().stream().mapToLong(r -> r.getLong(0)).sorted().toArray();
+    if (ids.length == 1 && ids[0] == -1L) {
+      return ids;
+    }
+    if (!Arrays.equals(ids, in.targets().ids())) {
+      throw new dev.ggda.InputException("evaluate: scores/ covers " + ids.length + " targets but data.targets has "
+          + in.targets().size() + "; evaluation needs every target x group pair: set output.top_k: null");
+    }
+    return ids;
+  }
+
+  private long retrainSeed(int s) {
+    return Seeds.mix(config.seed(), 100 + s);
+  }
+
+  /** Mean over seeds of the retrained models' outputs on the targets, per subset: the margin, or minus the summed loss for the aggregate target. */
+  private double[][] outputs(String prefix, int[][] subsets, int targets) {
+    List<RetrainSpec> specs = new ArrayList<>();
+    for (int j = 0; j < subsets.length; j++) {
+      for (int s = 0; s < config.seeds(); s++) {
+        specs.add(new RetrainSpec(prefix + "-j" + j + "-s" + s, subsets[j], retrainSeed(s)));
+      }
+    }
+    List<RetrainResult> results = retrain(specs);
+    boolean aggregate = targets == 1 && in.targets().size() != 1;
+    double[][] out = new double[subsets.length][targets];
+    for (int k = 0; k < results.size(); k++) {
+      RetrainResult r = results.get(k);
+      double[] row = out[k / config.seeds()];
+      if (aggregate) {
+        double sum = 0;
+        for (float l : r.losses()) {
+          sum += l;
+        }
+        row[0] -= sum / config.seeds();
+      } else {
+        for (int t = 0; t < targets; t++) {
+          row[t] += r.margins()[t] / (double) config.seeds();
+        }
+      }
+    }
+    return out;
+  }
+
+  private List<RetrainResult> retrain(List<RetrainSpec> specs) {
+    return retrainer.run(in.train(), in.targets(), specs, retrainDir);
+  }
+
+  /** Groups by value per example, highest first (ties by group id). */
+  private static List<Row> ranked(List<Row> values) {
+    List<Row> sorted = new ArrayList<>(values);
+    sorted.sort(Comparator.<Row>comparingDouble(r -> -r.getDouble(2)).thenComparingLong(r -> r.getLong(0)));
+    return sorted;
+  }
+
+  private void removal(Attribution a, GroupIndex gi, List<Row> values, Result result) {
+    int n = in.train().size();
+    int seeds = config.removalSeeds();
+    List<RetrainSpec> specs = new ArrayList<>();
+    for (int s = 0; s < seeds; s++) {
+      specs.add(new RetrainSpec("full-s" + s, Subsets.all(n), retrainSeed(s)));
+    }
+    List<Row> order = ranked(values);
+    List<Double> fractions = config.removalFractions();
+    long[] removedCounts = new long[fractions.size()];
+    for (int f = 0; f < fractions.size(); f++) {
+      // Whole groups, best first, until the fraction of examples is gone (the last group may overshoot).
+      long budget = (long) Math.ceil(fractions.get(f) * n);
+      List<Integer> chosen = new ArrayList<>();
+      long removed = 0;
+      for (Row r : order) {
+        if (removed >= budget) {
+          break;
+        }
+        int g = Arrays.binarySearch(gi.groupIds, r.getLong(0));
+        chosen.add(g);
+        removed += gi.sizes[g];
+      }
+      removedCounts[f] = removed;
+      int[] gone = gi.rowsOf(chosen.stream().mapToInt(Integer::intValue).toArray());
+      int[] kept = Subsets.complement(n, gone);
+      int[] randomKept = Subsets.complement(n, Subsets.sample(n, (int) removed, Seeds.mix(config.seed(), 3), removed));
+      for (int s = 0; s < seeds; s++) {
+        specs.add(new RetrainSpec("rm-" + a.tag() + "-f" + f + "-s" + s, kept, retrainSeed(s)));
+        specs.add(new RetrainSpec("rmrand-n" + removed + "-s" + s, randomKept, retrainSeed(s)));
+      }
+    }
+    List<RetrainResult> r = retrain(specs);
+    double[] fullLoss = new double[seeds];
+    double[] fullAcc = new double[seeds];
+    for (int s = 0; s < seeds; s++) {
+      fullLoss[s] = r.get(s).meanLoss();
+      fullAcc[s] = r.get(s).accuracy();
+    }
+    result.removal.add(row(0, "none", 0, fullLoss, fullAcc));
+    double effect = 0;
+    double randomEffect = 0;
+    for (int f = 0; f < fractions.size(); f++) {
+      double[] al = new double[seeds];
+      double[] aa = new double[seeds];
+      double[] rl = new double[seeds];
+      double[] ra = new double[seeds];
+      for (int s = 0; s < seeds; s++) {
+        RetrainResult attributed = r.get(seeds + f * 2 * seeds + 2 * s);
+        RetrainResult random = r.get(seeds + f * 2 * seeds + 2 * s + 1);
+        al[s] = attributed.meanLoss();
+        aa[s] = attributed.accuracy();
+        rl[s] = random.meanLoss();
+        ra[s] = random.accuracy();
+      }
+      result.removal.add(row(fractions.get(f), "attributed", removedCounts[f], al, aa));
+      result.removal.add(row(fractions.get(f), "random", removedCounts[f], rl, ra));
+      effect += (Correlation.mean(al) - Correlation.mean(fullLoss)) / fractions.size();
+      randomEffect += (Correlation.mean(rl) - Correlation.mean(fullLoss)) / fractions.size();
+    }
+    result.removalEffect = effect;
+    result.randomRemovalEffect = randomEffect;
+    log.accept(String.format("evaluate: %s removal effect %+.4f target loss (random removal %+.4f; mean over %d fractions, %d seeds)",
+        a.tag(), effect, randomEffect, fractions.size(), seeds));
+  }
+
+  private static RemovalRow row(double fraction, String strategy, long removed, double[] loss, double[] acc) {
+    return new RemovalRow(fraction, strategy, removed, loss.length, Correlation.mean(loss), Correlation.std(loss),
+        Correlation.mean(acc), Correlation.std(acc));
+  }
+
+  private void loo(Attribution a, GroupIndex gi, List<Row> values, Result result) {
+    int n = in.train().size();
+    int seeds = config.removalSeeds();
+    int count = Math.min(config.looGroups(), gi.count());
+    int[] chosen = Subsets.sample(gi.count(), count, Seeds.mix(config.seed(), 4), 0);
+    List<RetrainSpec> specs = new ArrayList<>();
+    for (int s = 0; s < seeds; s++) {
+      specs.add(new RetrainSpec("full-s" + s, Subsets.all(n), retrainSeed(s)));
+    }
+    for (int g : chosen) {
+      int[] kept = Subsets.complement(n, gi.rowsOf(new int[] {g}));
+      for (int s = 0; s < seeds; s++) {
+        specs.add(new RetrainSpec("loo-" + a.tag() + "-g" + gi.groupIds[g] + "-s" + s, kept, retrainSeed(s)));
+      }
+    }
+    List<RetrainResult> r = retrain(specs);
+    double full = 0;
+    for (int s = 0; s < seeds; s++) {
+      full += sum(r.get(s).losses()) / seeds;
+    }
+    Map<Long, Double> value = new java.util.HashMap<>();
+    for (Row v : values) {
+      value.put(v.getLong(0), v.getDouble(1));
+    }
+    double[] predicted = new double[count];
+    double[] actual = new double[count];
+    for (int k = 0; k < count; k++) {
+      double without = 0;
+      for (int s = 0; s < seeds; s++) {
+        without += sum(r.get(seeds + k * seeds + s).losses()) / seeds;
+      }
+      long id = gi.groupIds[chosen[k]];
+      predicted[k] = value.get(id);
+      actual[k] = without - full;
+      result.loo.add(new LooRow(id, gi.sizes[chosen[k]], predicted[k], actual[k]));
+    }
+    result.looPearson = Correlation.pearson(predicted, actual);
+    result.looSpearman = Correlation.spearman(predicted, actual);
+    log.accept(String.format("evaluate: %s leave-one-group-out over %d groups: Pearson %.4f, Spearman %.4f", a.tag(), count,
+        result.looPearson, result.looSpearman));
+  }
+
+  private static double sum(float[] v) {
+    double s = 0;
+    for (float x : v) {
+      s += x;
+    }
+    return s;
+  }
+}

@@ -1,0 +1,181 @@
+package dev.ggda.pipeline;
+
+import dev.ggda.attribution.AttributionStage;
+import dev.ggda.attribution.ScoreStage;
+import dev.ggda.attribution.TargetFeatures;
+import dev.ggda.config.AttributeConfig;
+import dev.ggda.config.AttributionMethod;
+import dev.ggda.config.GgdaConfig;
+import dev.ggda.config.GroupConfig;
+import dev.ggda.config.GroupMethod;
+import dev.ggda.evaluation.EvaluationStage;
+import dev.ggda.grouping.Groups;
+import dev.ggda.grouping.GroupingStage;
+import dev.ggda.io.RunOutput;
+import dev.ggda.io.Tables;
+import dev.ggda.spark.Sessions;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * `ggda evaluate --methods ... --groupings ... --group-sizes ...`: the efficiency-fidelity table.
+ * One model; for each method, target features once (timed apart), then for each group size and
+ * grouping: group, featurize + kernel + score (the attribution time), and the configured fidelity
+ * checks. Group size 1 is per-example attribution whatever the grouping, so it is run once per
+ * method (grouping "per-example") and is the baseline of that method's speedups. Retrainings that
+ * do not depend on the attribution (LDS subsets, full-data and random-removal baselines) are shared
+ * by all cells.
+ */
+public final class FidelityGrid {
+  static final StructType TABLE = new StructType()
+      .add("method", DataTypes.StringType, false)
+      .add("grouping", DataTypes.StringType, false)
+      .add("group_size", DataTypes.IntegerType, false)
+      .add("groups", DataTypes.LongType, false)
+      .add("attribution_seconds", DataTypes.DoubleType, false)
+      .add("speedup", DataTypes.DoubleType, true)
+      .add("lds", DataTypes.DoubleType, true)
+      .add("group_lds", DataTypes.DoubleType, true)
+      .add("removal_effect", DataTypes.DoubleType, true)
+      .add("random_removal_effect", DataTypes.DoubleType, true)
+      .add("loo_pearson", DataTypes.DoubleType, true)
+      .add("grouping_seconds", DataTypes.DoubleType, false)
+      .add("target_seconds", DataTypes.DoubleType, false);
+
+  private FidelityGrid() {}
+
+  public static void run(GgdaConfig config, List<AttributionMethod> methods, List<GroupMethod> groupings, List<Integer> sizes) {
+    Pipeline.requireAllPairs(config);
+    Console console = Console.stdout();
+    SparkSession spark = Sessions.getOrCreate("ggda evaluate");
+    String command = "evaluate " + methods + " " + groupings + " " + sizes;
+    RunOutput out = RunOutput.open(config.output().path(), config.output().mode(), spark.sparkContext().hadoopConfiguration(),
+        Jobs.fingerprint(config, command));
+    try {
+      Pipeline p = new Pipeline(spark, config, "evaluate", console);
+      p.load();
+      p.obtainModel(out);
+      EvaluationStage evaluation = p.evaluationStage(out);
+      int partitions = Math.max(2, spark.sparkContext().defaultParallelism());
+      long n = p.trainData().count();
+      List<Row> rows = new ArrayList<>();
+      List<Map<String, Object>> json = new ArrayList<>();
+      List<Integer> ordered = new ArrayList<>(sizes);
+      ordered.sort(null);
+      // Target features depend on the method only; groupings on the model only: each is computed once.
+      Map<AttributionMethod, AttributionStage> stages = new LinkedHashMap<>();
+      Map<AttributionMethod, TargetFeatures> targets = new LinkedHashMap<>();
+      Map<AttributionMethod, Double> targetSeconds = new LinkedHashMap<>();
+      Map<AttributionMethod, Double> baseline = new LinkedHashMap<>();
+      for (AttributionMethod method : methods) {
+        AttributeConfig ac = config.attribute();
+        ac = new AttributeConfig(method, ac.projection(), ac.kernel(), ac.hessian(), ac.damping(), ac.target());
+        AttributionStage stage = new AttributionStage(ac, line -> console.info("%s", line));
+        long t0 = System.nanoTime();
+        targets.put(method, stage.featurizeTargets(p.targetData(), p.model(), n, partitions));
+        targetSeconds.put(method, secs(t0));
+        stages.put(method, stage);
+      }
+      Map<String, List<Row>> byMethod = new LinkedHashMap<>();
+      for (int size : ordered) {
+        List<GroupMethod> cells = size == 1 ? List.of(GroupMethod.RANDOM) : groupings;
+        for (GroupMethod grouping : cells) {
+          String groupingName = size == 1 ? "per-example" : name(grouping);
+          GgdaConfig c = config.withGroup(new GroupConfig(grouping, size, null, config.group().seed()));
+          long g0 = System.nanoTime();
+          Groups groups = GroupingStage.assign(spark, c, p.trainData(), p.model());
+          groups.assignment().cache().count();
+          double groupSecs = secs(g0);
+          for (AttributionMethod method : methods) {
+            long a0 = System.nanoTime();
+            AttributionStage.Prepared prepared = stages.get(method).prepare(p.trainData(), groups.assignment(), targets.get(method),
+                p.model(), n, partitions);
+            ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, null);
+            long groupCount = tables.groupValues.count();
+            double attributionSecs = secs(a0);
+            if (size == 1) {
+              baseline.put(method, attributionSecs);
+            }
+            String tag = name(method) + "-" + groupingName + "-" + size;
+            console.info("evaluate: %s: %,d groups, attribution %.1f s (grouping %.1f s)", tag, groupCount, attributionSecs,
+                groupSecs);
+            EvaluationStage.Result r = evaluation.evaluate(
+                new EvaluationStage.Attribution(tag, groups.assignment(), tables.scores, tables.groupValues));
+            tables.release();
+            prepared.blocks.unpersist(false);
+            double speedup = baseline.getOrDefault(method, Double.NaN) / attributionSecs;
+            Row row = RowFactory.create(name(method), groupingName, size, groupCount, attributionSecs, nullIfNaN(speedup),
+                nullIfNaN(r.lds), nullIfNaN(r.groupLds), nullIfNaN(r.removalEffect), nullIfNaN(r.randomRemovalEffect),
+                nullIfNaN(r.looPearson), groupSecs, targetSeconds.get(method));
+            byMethod.computeIfAbsent(name(method), x -> new ArrayList<>()).add(row);
+            print(List.of(row));
+          }
+          groups.assignment().unpersist();
+        }
+      }
+      for (List<Row> list : byMethod.values()) {
+        rows.addAll(list);
+      }
+      for (Row row : rows) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < TABLE.fields().length; i++) {
+          m.put(TABLE.fields()[i].name(), row.get(i));
+        }
+        json.add(m);
+      }
+      p.info().stage("write_evaluation", () -> Tables.write(spark.createDataFrame(rows, TABLE).coalesce(1),
+          out.path("evaluation/efficiency_fidelity"), config.output().format()));
+      Map<String, Object> settings = new LinkedHashMap<>();
+      settings.put("train_rows", n);
+      settings.put("targets", p.targetData().count());
+      settings.put("subsets", config.evaluate().subsets());
+      settings.put("group_subsets", config.evaluate().groupSubsetCount());
+      settings.put("fraction", config.evaluate().fraction());
+      settings.put("seeds", config.evaluate().seeds());
+      settings.put("removal_fractions", config.evaluate().removalFractions());
+      settings.put("removal_seeds", config.evaluate().removalSeeds());
+      settings.put("rows", json);
+      p.info().put("efficiency_fidelity", settings);
+      print(rows);
+      String where = p.write(out);
+      console.info("evaluate: wrote %s", where);
+    } finally {
+      out.abort();
+    }
+  }
+
+  static void print(List<Row> rows) {
+    System.out.println();
+    System.out.printf("%-7s %-13s %5s %7s %9s %8s %7s %9s %10s %10s%n", "method", "grouping", "size", "groups", "attr s",
+        "speedup", "LDS", "group LDS", "removal", "random rm");
+    for (Row r : rows) {
+      System.out.printf("%-7s %-13s %5d %7d %9.1f %8s %7s %9s %10s %10s%n", r.getString(0), r.getString(1), r.getInt(2),
+          r.getLong(3), r.getDouble(4), fmt(r.get(5), "%.1fx"), fmt(r.get(6), "%.3f"), fmt(r.get(7), "%.3f"),
+          fmt(r.get(8), "%+.4f"), fmt(r.get(9), "%+.4f"));
+    }
+  }
+
+  private static String fmt(Object v, String format) {
+    return v == null ? "-" : String.format(format, v);
+  }
+
+  private static Double nullIfNaN(double v) {
+    return Double.isNaN(v) ? null : v;
+  }
+
+  static String name(Enum<?> e) {
+    return e.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  private static double secs(long t0) {
+    return (System.nanoTime() - t0) / 1e9;
+  }
+}

@@ -1,0 +1,152 @@
+package dev.ggda.evaluation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ggda.cli.Main;
+import dev.ggda.testing.SparkTestSession;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * `ggda evaluate` end to end on a small synthetic problem (softmax regression, exact influence
+ * functions): the tables and run.json block exist and agree, exact IF has a high LDS and removes
+ * what matters (its top-valued groups raise the target loss more than random removal), and the
+ * same pipeline with the scores replaced by noise has an LDS near zero, so the metric can fail.
+ */
+class EvaluateCommandTest {
+  @TempDir Path tmp;
+
+  static List<String> sets(String out, int groupSize, String metrics) {
+    return List.of("group.size=" + groupSize, "evaluate.metrics=" + metrics,
+        "data.train.format=synthetic", "data.train.synthetic.n=400", "data.train.synthetic.dim=6",
+        "data.train.synthetic.classes=3", "data.train.synthetic.separation=2.0", "data.train.synthetic.seed=3",
+        "data.targets.format=synthetic", "data.targets.synthetic.n=16", "data.targets.synthetic.dim=6",
+        "data.targets.synthetic.classes=3", "data.targets.synthetic.separation=2.0", "data.targets.synthetic.seed=3",
+        "model.kind=logistic", "model.l2=0.01",
+        "train.epochs=6", "train.batch_size=32", "train.learning_rate=0.2", "train.checkpoints=1",
+        "group.method=random",
+        "attribute.method=if", "attribute.hessian=exact", "attribute.projection.kind=none", "attribute.damping=0.0",
+        "evaluate.subsets=16", "evaluate.fraction=0.5",
+        "evaluate.removal_fractions=[0.1, 0.2]", "evaluate.removal_seeds=2", "evaluate.loo_groups=12",
+        "output.path=" + out);
+  }
+
+  static int run(String command, List<String> sets, StringBuilder console) {
+    List<String> a = new ArrayList<>(List.of(command));
+    for (String s : sets) {
+      a.add("--set");
+      a.add(s);
+    }
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    PrintStream capture = new PrintStream(buf, true, StandardCharsets.UTF_8);
+    System.setOut(capture);
+    System.setErr(capture);
+    try {
+      return Main.execute(a.toArray(new String[0]));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+      console.append(buf.toString(StandardCharsets.UTF_8));
+    }
+  }
+
+  static Map<String, Double> summary(SparkSession spark, Path out) {
+    Map<String, Double> summary = new HashMap<>();
+    for (Row r : spark.read().parquet(out.resolve("evaluation/summary").toString()).collectAsList()) {
+      summary.put(r.getString(0), r.isNullAt(1) ? Double.NaN : r.getDouble(1));
+    }
+    return summary;
+  }
+
+  /** Per-example IF: LDS, counterfactual removal, the tables and run.json, and LDS of noise scores. */
+  @Test
+  void perExampleInfluenceHasHighLdsAndRemovesWhatMatters() throws Exception {
+    SparkSession spark = SparkTestSession.get();
+    Path out = tmp.resolve("eval");
+    StringBuilder console = new StringBuilder();
+    assertEquals(0, run("evaluate", sets(out.toString(), 1, "[lds, removal]"), console), console::toString);
+    assertTrue(Files.exists(out.resolve("_SUCCESS")));
+    assertFalse(Files.exists(out.resolve("_stages")), "retrainings are staging state, not output");
+    Map<String, Double> summary = summary(spark, out);
+    System.out.println("evaluate summary, group size 1: " + summary);
+    JsonNode runJson = new ObjectMapper().readTree(out.resolve("run.json").toFile());
+    assertEquals(summary.get("lds"), runJson.path("evaluation").path("lds").asDouble(), 1e-12, runJson::toPrettyString);
+    assertEquals(16, runJson.path("evaluation").path("targets").asInt());
+
+    // LDS is the mean of the per-target rows of evaluation/lds.
+    List<Row> perTarget = spark.read().parquet(out.resolve("evaluation/lds").toString()).where("metric = 'lds'").collectAsList();
+    assertEquals(16, perTarget.size());
+    double mean = perTarget.stream().filter(r -> !r.isNullAt(2)).mapToDouble(r -> r.getDouble(2)).average().orElseThrow();
+    assertEquals(mean, summary.get("lds"), 1e-12);
+    assertTrue(summary.get("lds") > 0.5, "exact IF on softmax regression should predict subset retraining: " + summary);
+
+    // Removal: none + attributed/random per fraction, removing the same number of examples.
+    List<Row> removal = spark.read().parquet(out.resolve("evaluation/removal").toString()).collectAsList();
+    assertEquals(5, removal.size());
+    for (Row r : removal) {
+      if (!r.getString(1).equals("none")) {
+        assertEquals((long) Math.ceil(r.getDouble(0) * 400), r.getLong(2), r.toString());
+      }
+    }
+    assertTrue(summary.get("removal_effect") > summary.get("random_removal_effect") + 0.01,
+        "removing the top-valued examples must hurt the targets more than random removal: " + summary);
+
+    // The same LDS of pure-noise scores collapses, so the high LDS above is earned.
+    var config = dev.ggda.config.ConfigLoader.fromYaml("", sets(tmp.resolve("unused").toString(), 1, "[lds]"));
+    var pipeline = new dev.ggda.pipeline.Pipeline(spark, config, "test", new dev.ggda.pipeline.Console(System.out));
+    pipeline.load();
+    var inputs = new EvaluationStage.Inputs(dev.ggda.data.LocalData.collect(pipeline.trainData()),
+        dev.ggda.data.LocalData.collect(pipeline.targetData()), dev.ggda.math.Architecture.logistic(6, 3), config.train(),
+        config.model().l2());
+    var groups = spark.read().parquet(out.resolve("groups").toString());
+    var noise = spark.read().parquet(out.resolve("scores").toString())
+        .withColumn("score", org.apache.spark.sql.functions.randn(11));
+    var values = spark.read().parquet(out.resolve("group_values").toString());
+    EvaluationStage.Result r = new EvaluationStage(spark, config.evaluate(), inputs, tmp.resolve("retrain").toString(), line -> { })
+        .evaluate(new EvaluationStage.Attribution("noise", groups, noise, values));
+    System.out.println("LDS of noise scores: " + r.lds);
+    assertTrue(Math.abs(r.lds) < 0.25, "noise scores must not have a real LDS: " + r.lds);
+  }
+
+  /** Groups of 4: group LDS and leave-one-group-out. */
+  @Test
+  void groupInfluencePredictsGroupSubsetsAndLeaveOneGroupOut() {
+    SparkSession spark = SparkTestSession.get();
+    Path out = tmp.resolve("groups4");
+    StringBuilder console = new StringBuilder();
+    assertEquals(0, run("evaluate", sets(out.toString(), 4, "[group-lds, loo]"), console), console::toString);
+    Map<String, Double> summary = summary(spark, out);
+    System.out.println("evaluate summary, group size 4: " + summary);
+    assertTrue(summary.get("group_lds") > 0.5, summary::toString);
+    assertTrue(summary.get("loo_pearson") > 0.5, summary::toString);
+    assertEquals(12, spark.read().parquet(out.resolve("evaluation/loo").toString()).count());
+    assertTrue(Double.isNaN(summary.get("lds")), "lds was not asked for");
+  }
+
+  @Test
+  void topKIsRefusedBeforeAnyWork() {
+    StringBuilder console = new StringBuilder();
+    List<String> s = new ArrayList<>(sets(tmp.resolve("topk").toString(), 4, "[lds]"));
+    s.add("output.top_k=3");
+    assertEquals(2, run("evaluate", s, console));
+    assertTrue(console.toString().contains("ggda: error: output.top_k: evaluation needs every target x group score"), console::toString);
+    assertFalse(Files.exists(tmp.resolve("topk")));
+  }
+}

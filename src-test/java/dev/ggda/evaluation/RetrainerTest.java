@@ -1,0 +1,132 @@
+package dev.ggda.evaluation;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ggda.config.LrSchedule;
+import dev.ggda.config.TrainConfig;
+import dev.ggda.config.TrainMode;
+import dev.ggda.data.LocalData;
+import dev.ggda.math.Architecture;
+import dev.ggda.testing.SparkTestSession;
+import dev.ggda.training.LocalTrainer;
+import dev.ggda.training.TrainingData;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The retraining engine: each result is exactly the model SGD trains on the spec's rows with the
+ * spec's seed (checked against the trainer called directly, and its margins and losses against a
+ * float64 evaluation written out here), results come back in spec order whatever order the parallel
+ * tasks finish in, and stored results are reused only for the same rows and seed.
+ */
+class RetrainerTest {
+  static final Architecture ARCH = Architecture.logistic(5, 3);
+  static final TrainConfig RECIPE = new TrainConfig(3, 16, 0.2, LrSchedule.LINEAR, 2, 1, 1.0, 0, TrainMode.LOCAL);
+
+  static LocalData data(int n, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    long[] ids = new long[n];
+    int[] y = new int[n];
+    float[] x = new float[n * 5];
+    for (int i = 0; i < n; i++) {
+      ids[i] = 10L * i + 3;
+      y[i] = r.nextInt(3);
+      for (int d = 0; d < 5; d++) {
+        x[i * 5 + d] = (float) (r.nextGaussian() + (d == y[i] ? 1.5 : 0));
+      }
+    }
+    return new LocalData(ids, y, x, 5);
+  }
+
+  @Test
+  void resultsEqualDirectTrainingAndAFloat64Evaluation(@TempDir Path dir) throws Exception {
+    LocalData train = data(120, 1);
+    LocalData eval = data(15, 2);
+    List<RetrainSpec> specs = new ArrayList<>();
+    for (int j = 0; j < 5; j++) {
+      specs.add(new RetrainSpec("s" + j, Subsets.sample(120, 60, 9, j), 100 + j));
+    }
+    List<String> log = new ArrayList<>();
+    Retrainer retrainer = new Retrainer(SparkTestSession.get(), ARCH, RECIPE, 1e-3).log(log::add);
+    List<RetrainResult> results = retrainer.run(train, eval, specs, dir.toString());
+    assertEquals(5, results.size());
+    for (int j = 0; j < 5; j++) {
+      RetrainSpec spec = specs.get(j);
+      assertEquals(spec.id(), results.get(j).id());
+      TrainConfig seeded = new TrainConfig(3, 16, 0.2, LrSchedule.LINEAR, 2, 1, 1.0, spec.seed(), TrainMode.LOCAL);
+      var cps = new LocalTrainer(ARCH, seeded, 1e-3)
+          .trainMember(new TrainingData(train.features(), train.labels(), 5), spec.rows(), 0, null);
+      float[] theta = cps.get(cps.size() - 1).params();
+      double lossSum = 0;
+      int correct = 0;
+      for (int i = 0; i < eval.size(); i++) {
+        double[] z = logits(theta, eval.row(i));
+        int y = eval.labels()[i];
+        double lseOthers = lse(z, y);
+        double lseAll = lse(z, -1);
+        assertEquals(z[y] - lseOthers, results.get(j).margins()[i], 2e-4, "margin of eval row " + i);
+        assertEquals(lseAll - z[y], results.get(j).losses()[i], 2e-4, "loss of eval row " + i);
+        lossSum += lseAll - z[y];
+        int arg = 0;
+        for (int c = 1; c < 3; c++) {
+          arg = z[c] > z[arg] ? c : arg;
+        }
+        correct += arg == y ? 1 : 0;
+      }
+      assertEquals(lossSum / eval.size(), results.get(j).meanLoss(), 1e-4);
+      assertEquals((double) correct / eval.size(), results.get(j).accuracy(), 0);
+    }
+    assertNotEquals(results.get(0).meanLoss(), results.get(1).meanLoss());
+    try (var files = Files.list(dir)) {
+      assertEquals(5, files.filter(f -> f.getFileName().toString().endsWith(".bin")).count());
+    }
+
+    // A second call reuses every stored result; a spec with other rows under a stored id is retrained.
+    log.clear();
+    List<RetrainSpec> again = new ArrayList<>(specs);
+    again.set(4, new RetrainSpec("s4", Subsets.sample(120, 60, 9, 77), 104));
+    List<RetrainResult> second = retrainer.run(train, eval, again, dir.toString());
+    assertTrue(log.get(0).contains("4 of 5 retrainings reused"), log.toString());
+    for (int j = 0; j < 4; j++) {
+      assertArrayEquals(results.get(j).margins(), second.get(j).margins(), 0);
+    }
+    assertTrue(!java.util.Arrays.equals(results.get(4).margins(), second.get(4).margins()));
+  }
+
+  /** theta layout: W (in x out, row-major) then b, as Network stores a dense layer. */
+  private static double[] logits(float[] theta, float[] x) {
+    double[] z = new double[3];
+    for (int c = 0; c < 3; c++) {
+      double s = theta[5 * 3 + c];
+      for (int d = 0; d < 5; d++) {
+        s += (double) x[d] * theta[d * 3 + c];
+      }
+      z[c] = s;
+    }
+    return z;
+  }
+
+  private static double lse(double[] z, int skip) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int c = 0; c < z.length; c++) {
+      if (c != skip) {
+        max = Math.max(max, z[c]);
+      }
+    }
+    double s = 0;
+    for (int c = 0; c < z.length; c++) {
+      if (c != skip) {
+        s += Math.exp(z[c] - max);
+      }
+    }
+    return max + Math.log(s);
+  }
+}
