@@ -102,7 +102,9 @@ public final class PruneJob {
       Tables.write(groupTable(spark, plan.keptGroups(), plan.positions(false)), out.path("prune/kept_groups"), format);
       Tables.write(groupTable(spark, plan.droppedGroups(), plan.positions(true)), out.path("prune/dropped_groups"), format);
       long[] droppedIds = droppedIds(spark, out, format, plan);
-      Map<String, Object> data = PrunedData.write(spark, config.data().train(), p.trainData(), droppedIds, out.path("prune/data"));
+      Map<String, Object> data = new LinkedHashMap<>();
+      data.put("path", out.finalPath() + "/prune/data");
+      data.putAll(PrunedData.write(spark, config.data().train(), p.trainData(), droppedIds, out.path("prune/data")));
       double pruneSeconds = (System.nanoTime() - t0) / 1e9;
 
       Map<String, Object> summary = summary(spark, config, plan, p.trainData(), droppedIds);
@@ -119,7 +121,17 @@ public final class PruneJob {
           rows.add(RowFactory.create(pt.fraction(), pt.strategy(), pt.accuracyMean(), pt.accuracyStd(), pt.seeds()));
         }
         Tables.write(spark.createDataFrame(rows, VALIDATION_TABLE).coalesce(1), out.path("prune/validation"), format);
-        summary.put("validation", points);
+        List<Map<String, Object>> table = new ArrayList<>();
+        for (PruneValidation.Point pt : points) {
+          Map<String, Object> row = new LinkedHashMap<>();
+          row.put("fraction", pt.fraction());
+          row.put("strategy", pt.strategy());
+          row.put("accuracy_mean", pt.accuracyMean());
+          row.put("accuracy_std", pt.accuracyStd());
+          row.put("seeds", pt.seeds());
+          table.add(row);
+        }
+        summary.put("validation", table);
         summary.put("validation_seconds", (System.nanoTime() - tv) / 1e9);
       }
       AppSupport.writeJson(out, "prune/summary.json", summary);

@@ -54,7 +54,6 @@ public final class PrunedData {
     Broadcast<long[]> dropped = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(droppedIdsSorted);
     var keep = udf((UDF1<Long, Boolean>) id -> id != null && Arrays.binarySearch(dropped.value(), id) < 0, DataTypes.BooleanType);
     Map<String, Object> info = new LinkedHashMap<>();
-    info.put("path", dir);
     DataFormat format = spec.format();
     if ((format == DataFormat.PARQUET || format == DataFormat.CSV) && spec.idCol() != null) {
       Dataset<Row> raw = format == DataFormat.PARQUET ? spark.read().parquet(spec.path())
@@ -109,7 +108,7 @@ public final class PrunedData {
         writeIdx(spark, new LoadedData(kept, train.dim(), train.classes(), train.count() - droppedIdsSorted.length), dir);
         info.put("format", "idx");
         info.put("rows", "train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz of the kept examples in example_id order;"
-            + " re-read ids are positions, see kept_example_ids order");
+            + " read back, example ids are positions 0..kept-1 in the order of the original example ids");
       }
       default -> throw new IllegalStateException("unknown format " + format);
     }

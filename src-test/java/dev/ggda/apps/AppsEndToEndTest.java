@@ -197,6 +197,14 @@ class AppsEndToEndTest {
     // Synthetic input has no file form: the pruned set is canonical Parquet that the loader reads back.
     JsonNode manifest = new ObjectMapper().readTree(out.resolve("prune/manifest.json").toFile());
     assertEquals("parquet", manifest.at("/data/format").asText());
+    assertTrue(manifest.at("/data/path").asText().endsWith("prune-validate/prune/data"), manifest.at("/data/path").asText());
+    JsonNode summary = new ObjectMapper().readTree(out.resolve("prune/summary.json").toFile());
+    assertEquals(6, summary.get("validation").size());
+    for (JsonNode v : summary.get("validation")) {
+      Row match = rows.stream().filter(r -> r.getDouble(0) == v.get("fraction").asDouble() && r.getString(1).equals(
+          v.get("strategy").asText())).findFirst().orElseThrow();
+      assertEquals(match.getDouble(2), v.get("accuracy_mean").asDouble(), 0);
+    }
     LoadedData back = DataLoader.load(spark, new DataSource(out.resolve("prune/data").toString(), DataFormat.PARQUET, "id", "label",
         "features", null, null, null, null), 4, "train");
     Set<Long> droppedGroups = new HashSet<>();
