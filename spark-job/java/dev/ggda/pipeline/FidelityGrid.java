@@ -68,8 +68,7 @@ public final class FidelityGrid {
       long n = p.trainData().count();
       List<Row> rows = new ArrayList<>();
       List<Map<String, Object>> json = new ArrayList<>();
-      List<Integer> ordered = new ArrayList<>(sizes);
-      ordered.sort(null);
+      List<Integer> ordered = new ArrayList<>(sizes); // size 1 first: the speedup baseline
       // Target features depend on the method only; groupings on the model only: each is computed once.
       Map<AttributionMethod, AttributionStage> stages = new LinkedHashMap<>();
       Map<AttributionMethod, TargetFeatures> targets = new LinkedHashMap<>();
