@@ -56,7 +56,9 @@ public final class FidelityGrid {
     Pipeline.requireAllPairs(config);
     Console console = Console.stdout();
     SparkSession spark = Sessions.getOrCreate("ggda evaluate");
-    String command = "evaluate " + methods + " " + groupings + " " + sizes;
+    // Not keyed by the grid's lists: a resumed run with another grid still reuses the model and the
+    // stored retrainings (each is keyed by its own rows and seed).
+    String command = "evaluate-grid";
     RunOutput out = RunOutput.open(config.output().path(), config.output().mode(), spark.sparkContext().hadoopConfiguration(),
         Jobs.fingerprint(config, command));
     try {
