@@ -63,6 +63,11 @@ public final class AttributionStage {
     }
   }
 
+  /** How many model slots (members or checkpoints) the method featurizes against. */
+  public static int modelSlots(AttributionMethod method, TrainedModel model) {
+    return slots(method, model).size();
+  }
+
   /** The model slots a method reads: TRAK all members' final models, TracIn all checkpoints. */
   static FeaturizeStage.Slots slots(AttributionMethod method, TrainedModel model) {
     List<Checkpoint> chosen = new ArrayList<>();

@@ -288,13 +288,14 @@ public final class Main implements Callable<Integer> {
         throw new InputException("--methods: gradcos scores are not additive over examples, so LDS is undefined for them; drop gradcos");
       }
       List<GroupMethod> g = groupings == null ? List.of(config.group().method()) : parse("--groupings", groupings, GroupMethod.class);
-      java.util.TreeSet<Integer> sizes = new java.util.TreeSet<>(groupSizes == null ? List.of(config.group().size()) : groupSizes);
-      for (int size : sizes) {
+      // Size 1 first (every speedup is measured against it), then in the order given.
+      java.util.LinkedHashSet<Integer> sizes = new java.util.LinkedHashSet<>(List.of(1));
+      for (int size : groupSizes == null ? List.of(config.group().size()) : groupSizes) {
         if (size < 1) {
           throw new InputException("--group-sizes: sizes must be >= 1, got " + size);
         }
+        sizes.add(size);
       }
-      sizes.add(1);
       jobs.evaluateGrid(config, m, g, List.copyOf(sizes));
     }
 

@@ -31,8 +31,21 @@ public final class EvaluationStage {
   private final String retrainDir;
   private final Consumer<String> log;
 
-  /** The training set and targets on the driver (both ordered by example_id), and the model recipe. */
-  public record Inputs(LocalData train, LocalData targets, Architecture arch, TrainConfig trainConfig, double l2) {}
+  /**
+   * The training set and targets on the driver (both ordered by example_id), and the model recipe.
+   * A training set too large for one executor comes as {@code distributed} with only its sorted ids
+   * on the driver ({@code train} null): each retraining is then a distributed training.
+   */
+  public record Inputs(LocalData train, LocalData targets, Architecture arch, TrainConfig trainConfig, double l2,
+      dev.ggda.data.LoadedData distributed, long[] trainIds) {
+    public Inputs(LocalData train, LocalData targets, Architecture arch, TrainConfig trainConfig, double l2) {
+      this(train, targets, arch, trainConfig, l2, null, train.ids());
+    }
+
+    int trainSize() {
+      return trainIds.length;
+    }
+  }
 
   /** What one attribution result is evaluated on: its groups and its score tables. */
   public record Attribution(String tag, Dataset<Row> groups, Dataset<Row> scores, Dataset<Row> groupValues) {}
@@ -140,8 +153,8 @@ public final class EvaluationStage {
 
   public Result evaluate(Attribution a) {
     Result result = new Result();
-    int n = in.train().size();
-    GroupIndex gi = new GroupIndex(in.train().ids(), a.groups());
+    int n = in.trainSize();
+    GroupIndex gi = new GroupIndex(in.trainIds(), a.groups());
     long[] targetIds = targetIds(a.scores());
     result.targetIds = targetIds;
     List<EvalMetric> metrics = config.metrics();
@@ -242,7 +255,8 @@ public final class EvaluationStage {
   }
 
   private List<RetrainResult> retrain(List<RetrainSpec> specs) {
-    return retrainer.run(in.train(), in.targets(), specs, retrainDir);
+    return in.train() != null ? retrainer.run(in.train(), in.targets(), specs, retrainDir)
+        : retrainer.runDistributed(in.distributed(), in.trainIds(), in.targets(), specs, retrainDir);
   }
 
   /** Groups by value per example, highest first (ties by group id). */
@@ -253,7 +267,7 @@ public final class EvaluationStage {
   }
 
   private void removal(Attribution a, GroupIndex gi, List<Row> values, Result result) {
-    int n = in.train().size();
+    int n = in.trainSize();
     int seeds = config.removalSeeds();
     List<RetrainSpec> specs = new ArrayList<>();
     for (int s = 0; s < seeds; s++) {
@@ -324,7 +338,7 @@ public final class EvaluationStage {
   }
 
   private void loo(Attribution a, GroupIndex gi, List<Row> values, Result result) {
-    int n = in.train().size();
+    int n = in.trainSize();
     int seeds = config.removalSeeds();
     int count = Math.min(config.looGroups(), gi.count());
     int[] chosen = Subsets.sample(gi.count(), count, Seeds.mix(config.seed(), 4), 0);

@@ -54,6 +54,19 @@ public final class Benchmark {
     long tt = System.nanoTime();
     TargetFeatures targetFeatures = stage.featurizeTargets(targets, model, train.count(), partitions);
     double targetSecs = secs(tt);
+    // The yardstick: this machine's sgemm rate on a featurize-shaped product, one BLAS thread (as
+    // each featurize task uses), times the task slots.
+    long p0 = model.architecture().paramCount();
+    int k = config.attribute().projection().dim();
+    int threadsBefore = dev.ggda.spark.Nd4jThreads.opThreads();
+    dev.ggda.spark.Nd4jThreads.set(1);
+    double gemmPerThread = dev.ggda.math.GemmProbe.gflops(1024, (int) Math.min(p0, 16384), k, 3);
+    dev.ggda.spark.Nd4jThreads.set(threadsBefore);
+    int slots = taskSlots(spark);
+    double gemmMachine = gemmPerThread * slots;
+    console.info("benchmark: sgemm 1024 x %d x %d: %.1f GFLOP/s per thread, %.1f GFLOP/s on %d task slots",
+        Math.min(p0, 16384), k, gemmPerThread, gemmMachine, slots);
+    dev.ggda.spark.MemoryPeaks.resetHeapPeaks();
     List<Map<String, Object>> rows = new ArrayList<>();
     double baseline = Double.NaN;
     for (int size : groupSizes) {
@@ -92,12 +105,37 @@ public final class Benchmark {
       r.put("speedup_vs_size_1", baseline / total);
       r.put("attribution_with_targets_seconds", withTargets);
       r.put("speedup_with_targets_vs_size_1", baselineWithTargets / withTargets);
+      // The dominant work of featurize: the projection GEMM, one row per example at size 1, one per
+      // group and member (two for TRAK's batched kernel: psi_G and chi_G) otherwise.
+      int slotsPerGroup = config.attribute().method() == dev.ggda.config.AttributionMethod.TRAK
+          && config.attribute().kernel() == dev.ggda.config.KernelMode.BATCHED && size > 1 ? 2 : 1;
+      double rowsProjected = (size == 1 ? (double) train.count() : (double) scored * slotsPerGroup)
+          * AttributionStage.modelSlots(config.attribute().method(), model);
+      double gflop = 2.0 * rowsProjected * p0 * prepared.k / 1e9;
+      double rate = gflop / Math.max(prepared.featurizeSeconds, 1e-9);
+      r.put("projection_gflop", gflop);
+      r.put("featurize_gflops", rate);
+      r.put("featurize_fraction_of_sgemm", rate / gemmMachine);
+      r.put("examples_per_second", train.count() / total);
+      r.put("groups_per_second", scored / total);
       rows.add(r);
       console.info("benchmark: group size %d: %,d groups, featurize %.1f s, kernel/solve %.1f s, score %.1f s, total %.1f s%s",
           size, scored, prepared.featurizeSeconds, prepared.operatorSeconds, scoreSecs, total,
           Double.isNaN(baseline) ? "" : String.format(", %.1fx vs size 1", baseline / total));
     }
+    long heapPeak = dev.ggda.spark.MemoryPeaks.heapPeakBytes();
+    long rssPeak = dev.ggda.spark.MemoryPeaks.residentPeakBytes();
     System.out.println();
+    System.out.printf("sgemm yardstick: %.1f GFLOP/s per thread, %.1f GFLOP/s on %d task slots;"
+        + " peak heap %.2f GB, peak resident set %.2f GB (driver and executors: one JVM in local mode)%n",
+        gemmPerThread, gemmMachine, slots, heapPeak / 1e9, rssPeak / 1e9);
+    System.out.printf("%-10s %12s %14s %12s %12s %10s%n", "group size", "proj GFLOP", "featurize GF/s", "% of sgemm",
+        "examples/s", "groups/s");
+    for (Map<String, Object> r : rows) {
+      System.out.printf("%-10d %12.0f %14.1f %11.0f%% %12.0f %10.0f%n", r.get("group_size"), r.get("projection_gflop"),
+          r.get("featurize_gflops"), 100 * (Double) r.get("featurize_fraction_of_sgemm"), r.get("examples_per_second"),
+          r.get("groups_per_second"));
+    }
     System.out.printf("targets featurized once: %.1f s (%,d targets)%n", targetSecs, targetFeatures.targets());
     System.out.printf("%-10s %8s %10s %11s %9s %8s %8s %9s %13s %10s%n", "group size", "groups", "grouping s", "featurize s",
         "kernel s", "score s", "total s", "speedup", "+targets s", "speedup");
@@ -119,6 +157,11 @@ public final class Benchmark {
     out.put("target_featurize_seconds", targetSecs);
     out.put("openblas_coretype", System.getenv().getOrDefault("OPENBLAS_CORETYPE", "auto"));
     out.put("omp_num_threads", System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"));
+    out.put("sgemm_gflops_per_thread", gemmPerThread);
+    out.put("sgemm_gflops_machine", gemmMachine);
+    out.put("task_slots", slots);
+    out.put("peak_heap_bytes", heapPeak);
+    out.put("peak_resident_bytes", rssPeak);
     out.put("results", rows);
     try {
       Path dir = Path.of(config.output().path());
@@ -129,6 +172,20 @@ public final class Benchmark {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Concurrent tasks: N of local[N] (all cores for local[*]), else executors x spark.executor.cores. */
+  static int taskSlots(SparkSession spark) {
+    String master = spark.sparkContext().master();
+    var m = java.util.regex.Pattern.compile("local\\[(\\*|\\d+)(,\\d+)?\\]").matcher(master);
+    if (m.matches()) {
+      return m.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(m.group(1));
+    }
+    if (master.equals("local")) {
+      return 1;
+    }
+    int executors = Math.max(1, spark.sparkContext().statusTracker().getExecutorInfos().length - 1);
+    return executors * spark.sparkContext().getConf().getInt("spark.executor.cores", 1);
   }
 
   private static String ratio(double r) {

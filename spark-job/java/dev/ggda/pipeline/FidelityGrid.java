@@ -56,7 +56,9 @@ public final class FidelityGrid {
     Pipeline.requireAllPairs(config);
     Console console = Console.stdout();
     SparkSession spark = Sessions.getOrCreate("ggda evaluate");
-    String command = "evaluate " + methods + " " + groupings + " " + sizes;
+    // Not keyed by the grid's lists: a resumed run with another grid still reuses the model and the
+    // stored retrainings (each is keyed by its own rows and seed).
+    String command = "evaluate-grid";
     RunOutput out = RunOutput.open(config.output().path(), config.output().mode(), spark.sparkContext().hadoopConfiguration(),
         Jobs.fingerprint(config, command));
     try {
@@ -68,8 +70,7 @@ public final class FidelityGrid {
       long n = p.trainData().count();
       List<Row> rows = new ArrayList<>();
       List<Map<String, Object>> json = new ArrayList<>();
-      List<Integer> ordered = new ArrayList<>(sizes);
-      ordered.sort(null);
+      List<Integer> ordered = new ArrayList<>(sizes); // size 1 first: the speedup baseline
       // Target features depend on the method only; groupings on the model only: each is computed once.
       Map<AttributionMethod, AttributionStage> stages = new LinkedHashMap<>();
       Map<AttributionMethod, TargetFeatures> targets = new LinkedHashMap<>();

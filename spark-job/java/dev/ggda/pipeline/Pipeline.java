@@ -248,11 +248,20 @@ public final class Pipeline {
 
   /** The evaluation stage over this run's data, storing retrainings in the staging folder (reused on resume). */
   public EvaluationStage evaluationStage(RunOutput out) {
-    LocalData tr = info.stage("collect_for_retraining", () -> LocalData.collect(train));
     LocalData tg = LocalData.collect(targets);
-    return new EvaluationStage(spark, config.evaluate(),
-        new EvaluationStage.Inputs(tr, tg, model.architecture(), config.train(), model.l2()),
-        out.path(RunOutput.STAGES + "/retrain"), line -> console.info("%s", line));
+    EvaluationStage.Inputs inputs;
+    if (TrainingStage.trainsLocally(config, train)) {
+      LocalData tr = info.stage("collect_for_retraining", () -> LocalData.collect(train));
+      inputs = new EvaluationStage.Inputs(tr, tg, model.architecture(), config.train(), model.l2());
+    } else {
+      // Too large for one executor (or train.mode distributed): one distributed retraining after another.
+      long[] ids = train.examples().select("example_id").javaRDD().map(r -> r.getLong(0)).collect().stream()
+          .mapToLong(Long::longValue).sorted().toArray();
+      inputs = new EvaluationStage.Inputs(null, tg, model.architecture(), config.train(), model.l2(), train, ids);
+      console.info("evaluate: retraining with the distributed trainer, one retraining at a time");
+    }
+    return new EvaluationStage(spark, config.evaluate(), inputs, out.path(RunOutput.STAGES + "/retrain"),
+        line -> console.info("%s", line));
   }
 
   static void requireAllPairs(GgdaConfig config) {

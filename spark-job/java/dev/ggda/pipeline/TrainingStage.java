@@ -39,11 +39,15 @@ final class TrainingStage {
     return new Architecture(dim, hidden, classes, Activation.valueOf(m.activation().name()));
   }
 
+  /** Whether training (and each evaluation retraining) runs on one JVM rather than across executors. */
+  static boolean trainsLocally(GgdaConfig config, LoadedData data) {
+    TrainMode mode = config.train().mode();
+    return mode == TrainMode.LOCAL || (mode == TrainMode.AUTO && data.count() * data.dim() <= LOCAL_LIMIT_VALUES);
+  }
+
   TrainedModel train(LoadedData data) {
     Architecture arch = architecture(config.model(), data.dim(), data.classes());
-    TrainMode mode = config.train().mode();
-    boolean local = mode == TrainMode.LOCAL
-        || (mode == TrainMode.AUTO && data.count() * data.dim() <= LOCAL_LIMIT_VALUES);
+    boolean local = trainsLocally(config, data);
     console.info("train: %s, %,d parameters, %d member(s), %d epochs, %s on %s",
         arch, arch.paramCount(), config.train().members(), config.train().epochs(),
         local ? "mini-batch SGD" : "sharded SGD with parameter averaging", local ? "the driver" : "the executors");

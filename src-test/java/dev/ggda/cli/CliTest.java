@@ -208,7 +208,7 @@ class CliTest {
     FakeJobs jobs = new FakeJobs();
     assertEquals(0, Main.execute(jobs, "evaluate", "--set", "data.train.format=synthetic", "--methods", "trak,IF",
         "--groupings", "kmeans-grad,random", "--group-sizes", "16,4"));
-    assertEquals(List.of("grid[TRAK, IF][KMEANS_GRAD, RANDOM][1, 4, 16]"), jobs.calls);
+    assertEquals(List.of("grid[TRAK, IF][KMEANS_GRAD, RANDOM][1, 16, 4]"), jobs.calls);
     FakeJobs plain = new FakeJobs();
     assertEquals(0, Main.execute(plain, "evaluate", "--set", "data.train.format=synthetic"));
     assertEquals(List.of("evaluate"), plain.calls);

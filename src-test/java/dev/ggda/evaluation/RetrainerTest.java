@@ -101,6 +101,45 @@ class RetrainerTest {
     assertTrue(!java.util.Arrays.equals(results.get(4).margins(), second.get(4).margins()));
   }
 
+  /**
+   * The distributed path: each retraining is the distributed trainer run on exactly the spec's rows
+   * (checked against the trainer on a table holding only those rows), and stored results are reused.
+   */
+  @Test
+  void distributedRetrainingTrainsOnExactlyTheSpecRows(@TempDir Path dir) {
+    LocalData train = data(90, 3);
+    LocalData eval = data(10, 4);
+    TrainConfig recipe = new TrainConfig(2, 16, 0.2, LrSchedule.CONSTANT, 1, 1, 1.0, 0, TrainMode.DISTRIBUTED);
+    RetrainSpec spec = new RetrainSpec("d0", Subsets.sample(90, 40, 5, 0), 42);
+    Retrainer retrainer = new Retrainer(SparkTestSession.get(), ARCH, recipe, 1e-3);
+    RetrainResult r = retrainer.runDistributed(loaded(train, 3), train.ids(), eval, List.of(spec), dir.toString()).get(0);
+
+    TrainConfig seeded = new TrainConfig(2, 16, 0.2, LrSchedule.CONSTANT, 1, 1, 1.0, 42, TrainMode.DISTRIBUTED);
+    var model = new dev.ggda.training.DistributedTrainer(ARCH, seeded, 1e-3).train(loaded(train.select(spec.rows()), 2), (f, a) -> { });
+    RetrainResult direct = Retrainer.evaluate(spec, dev.ggda.math.Network.fromFloats(ARCH, model.finalCheckpoint(0).params()),
+        eval.features(), eval.labels(), 5);
+    assertArrayEquals(direct.margins(), r.margins(), 1e-5f);
+    assertEquals(direct.accuracy(), r.accuracy(), 0);
+
+    List<String> log = new ArrayList<>();
+    RetrainResult again = retrainer.log(log::add).runDistributed(loaded(train, 2), train.ids(), eval, List.of(spec), dir.toString()).get(0);
+    assertArrayEquals(r.margins(), again.margins(), 0);
+    assertTrue(log.get(0).contains("1 of 1 retrainings reused"), log.toString());
+  }
+
+  private static dev.ggda.data.LoadedData loaded(LocalData d, int partitions) {
+    List<org.apache.spark.sql.Row> rows = new ArrayList<>();
+    for (int i = 0; i < d.size(); i++) {
+      Float[] boxed = new Float[d.dim()];
+      for (int k = 0; k < d.dim(); k++) {
+        boxed[k] = d.features()[i * d.dim() + k];
+      }
+      rows.add(org.apache.spark.sql.RowFactory.create(d.ids()[i], d.labels()[i], boxed));
+    }
+    var df = SparkTestSession.get().createDataFrame(rows, dev.ggda.data.Columns.schema(false)).repartition(partitions);
+    return new dev.ggda.data.LoadedData(df, d.dim(), 3, d.size());
+  }
+
   /** theta layout: W (in x out, row-major) then b, as Network stores a dense layer. */
   private static double[] logits(float[] theta, float[] x) {
     double[] z = new double[3];

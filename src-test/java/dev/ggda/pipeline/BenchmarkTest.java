@@ -1,0 +1,43 @@
+package dev.ggda.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ggda.config.ConfigLoader;
+import dev.ggda.config.GgdaConfig;
+import dev.ggda.testing.SparkTestSession;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The benchmark harness on a tiny problem: its JSON holds the FLOP, throughput and memory figures, consistently. */
+class BenchmarkTest {
+  @Test
+  void benchmarkJsonHasConsistentFigures(@TempDir Path dir) throws Exception {
+    SparkTestSession.get();
+    GgdaConfig config = ConfigLoader.fromYaml("", List.of(
+        "data.train.format=synthetic", "data.train.synthetic.n=600", "data.train.synthetic.dim=8",
+        "data.train.synthetic.classes=3", "data.targets.format=synthetic", "data.targets.synthetic.n=20",
+        "data.targets.synthetic.dim=8", "data.targets.synthetic.classes=3",
+        "model.kind=mlp", "model.hidden=[6]", "train.epochs=1", "train.checkpoints=1",
+        "group.method=random", "attribute.method=trak", "attribute.projection.dim=32",
+        "output.path=" + dir.resolve("bench")));
+    Benchmark.run(config, List.of(1, 10));
+    JsonNode json = new ObjectMapper().readTree(dir.resolve("bench/benchmark.json").toFile());
+    long p = json.path("parameters").asLong();
+    assertEquals(8 * 6 + 6 + 6 * 3 + 3, p);
+    assertTrue(json.path("sgemm_gflops_per_thread").asDouble() > 0.1, json::toPrettyString);
+    assertTrue(json.path("peak_heap_bytes").asLong() > 0 && json.path("peak_resident_bytes").asLong() > 0, json::toPrettyString);
+    JsonNode one = json.path("results").get(0);
+    JsonNode ten = json.path("results").get(1);
+    // Size 1 projects one row per example; TRAK's batched kernel two rows per group above size 1.
+    assertEquals(2.0 * 600 * p * 32 / 1e9, one.path("projection_gflop").asDouble(), 1e-12);
+    assertEquals(2.0 * 2 * ten.path("groups").asLong() * p * 32 / 1e9, ten.path("projection_gflop").asDouble(), 1e-12);
+    assertEquals(one.path("projection_gflop").asDouble() / one.path("featurize_seconds").asDouble(),
+        one.path("featurize_gflops").asDouble(), 1e-9);
+    assertEquals(600 / ten.path("attribution_seconds").asDouble(), ten.path("examples_per_second").asDouble(), 1e-6);
+  }
+}
