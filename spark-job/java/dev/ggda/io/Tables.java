@@ -10,6 +10,16 @@ public final class Tables {
   private Tables() {}
 
   public static void write(Dataset<Row> table, String path, OutputFormat format) {
+    if (format == OutputFormat.CSV) {
+      // CSV has no array or struct type: such columns (group_stats' label_counts) are written as JSON text.
+      for (var field : table.schema().fields()) {
+        if (field.dataType() instanceof org.apache.spark.sql.types.ArrayType
+            || field.dataType() instanceof org.apache.spark.sql.types.StructType
+            || field.dataType() instanceof org.apache.spark.sql.types.MapType) {
+          table = table.withColumn(field.name(), org.apache.spark.sql.functions.to_json(org.apache.spark.sql.functions.col(field.name())));
+        }
+      }
+    }
     var writer = table.write().mode(SaveMode.Overwrite);
     switch (format) {
       case PARQUET -> writer.parquet(path);
