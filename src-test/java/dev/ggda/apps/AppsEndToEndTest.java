@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ggda.cli.Main;
 import dev.ggda.config.DataFormat;
 import dev.ggda.config.DataSource;
 import dev.ggda.config.PruneRankBy;
@@ -16,9 +15,6 @@ import dev.ggda.data.DataLoader;
 import dev.ggda.data.LoadedData;
 import dev.ggda.data.LocalData;
 import dev.ggda.testing.SparkTestSession;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,26 +50,9 @@ class AppsEndToEndTest {
   }
 
   static int cli(String command, List<String> sets, StringBuilder console, String... flags) {
-    List<String> a = new ArrayList<>(List.of(command));
-    a.addAll(List.of(flags));
-    for (String s : sets) {
-      a.add("--set");
-      a.add(s);
-    }
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    PrintStream capture = new PrintStream(buf, true, StandardCharsets.UTF_8);
-    System.setOut(capture);
-    System.setErr(capture);
-    try {
-      return Main.execute(a.toArray(new String[0]));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-      console.append(buf.toString(StandardCharsets.UTF_8));
-    }
+    return dev.ggda.testing.CliCapture.run(command, sets, console, flags);
   }
+
 
   static SyntheticSpec trainSpec() {
     return new SyntheticSpec(N, 10, 4, 0.0, 3.0, 0);

@@ -6,11 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.ggda.cli.Main;
 import dev.ggda.testing.SparkTestSession;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,24 +43,7 @@ class EvaluateCommandTest {
   }
 
   static int run(String command, List<String> sets, StringBuilder console) {
-    List<String> a = new ArrayList<>(List.of(command));
-    for (String s : sets) {
-      a.add("--set");
-      a.add(s);
-    }
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    PrintStream capture = new PrintStream(buf, true, StandardCharsets.UTF_8);
-    System.setOut(capture);
-    System.setErr(capture);
-    try {
-      return Main.execute(a.toArray(new String[0]));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-      console.append(buf.toString(StandardCharsets.UTF_8));
-    }
+    return dev.ggda.testing.CliCapture.run(command, sets, console);
   }
 
   static Map<String, Double> summary(SparkSession spark, Path out) {

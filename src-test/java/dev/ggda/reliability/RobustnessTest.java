@@ -1,5 +1,7 @@
 package dev.ggda.reliability;
 
+import dev.ggda.testing.CliCapture;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

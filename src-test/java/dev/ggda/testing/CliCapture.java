@@ -1,4 +1,4 @@
-package dev.ggda.reliability;
+package dev.ggda.testing;
 
 import dev.ggda.cli.Main;
 import java.io.ByteArrayOutputStream;
@@ -8,11 +8,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Runs the CLI in-process with `--set` overrides, capturing stdout and stderr together. */
-final class CliCapture {
+public final class CliCapture {
   private CliCapture() {}
 
-  static int run(String command, List<String> sets, StringBuilder console) {
+  public static int run(String command, List<String> sets, StringBuilder console, String... flags) {
     List<String> a = new ArrayList<>(List.of(command));
+    a.addAll(List.of(flags));
     for (String s : sets) {
       a.add("--set");
       a.add(s);
