@@ -68,7 +68,7 @@ class ConfigLoaderTest {
         new AttributeConfig(
             AttributionMethod.TRAK,
             new ProjectionConfig(ProjectionKind.RADEMACHER, 2048, 0),
-            KernelMode.BATCHED,
+            KernelMode.SAMPLED,
             HessianMode.CG,
             0.0,
             TargetMode.PER_EXAMPLE),
