@@ -280,7 +280,7 @@ public final class AttributionStage {
   }
 
   /** Examples in the TRAK `sampled` kernel. */
-  static final int SAMPLED_KERNEL_ROWS = 10_000;
+  public static final int SAMPLED_KERNEL_ROWS = 10_000;
 
   static double[] solveColumns(CholeskySolver solver, float[] rowsTk, int t, int k) {
     // rowsTk is (T x k) row-major, i.e. the (k x T) right-hand side in column-major.

@@ -109,7 +109,11 @@ public final class Benchmark {
       // group and member (two for TRAK's batched kernel: psi_G and chi_G) otherwise.
       int slotsPerGroup = config.attribute().method() == dev.ggda.config.AttributionMethod.TRAK
           && config.attribute().kernel() == dev.ggda.config.KernelMode.BATCHED && size > 1 ? 2 : 1;
-      double rowsProjected = (size == 1 ? (double) train.count() : (double) scored * slotsPerGroup)
+      // TRAK's sampled kernel also projects its (about) min(n, 10,000) per-example rows.
+      double sampledRows = config.attribute().method() == dev.ggda.config.AttributionMethod.TRAK
+          && config.attribute().kernel() == dev.ggda.config.KernelMode.SAMPLED && size > 1
+          ? Math.min(train.count(), AttributionStage.SAMPLED_KERNEL_ROWS) : 0;
+      double rowsProjected = (size == 1 ? (double) train.count() : (double) scored * slotsPerGroup + sampledRows)
           * AttributionStage.modelSlots(config.attribute().method(), model);
       double gflop = 2.0 * rowsProjected * p0 * prepared.k / 1e9;
       double rate = gflop / Math.max(prepared.featurizeSeconds, 1e-9);

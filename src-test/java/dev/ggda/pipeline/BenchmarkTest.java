@@ -23,7 +23,7 @@ class BenchmarkTest {
         "data.train.synthetic.classes=3", "data.targets.format=synthetic", "data.targets.synthetic.n=20",
         "data.targets.synthetic.dim=8", "data.targets.synthetic.classes=3",
         "model.kind=mlp", "model.hidden=[6]", "train.epochs=1", "train.checkpoints=1",
-        "group.method=random", "attribute.method=trak", "attribute.projection.dim=32",
+        "group.method=random", "attribute.method=trak", "attribute.kernel=batched", "attribute.projection.dim=32",
         "output.path=" + dir.resolve("bench")));
     Benchmark.run(config, List.of(1, 10));
     JsonNode json = new ObjectMapper().readTree(dir.resolve("bench/benchmark.json").toFile());
