@@ -57,14 +57,14 @@ public final class Retrainer {
   }
 
   /** The training and evaluation rows, shipped once per call as one broadcast of plain arrays. */
-  static final class Arrays2 implements Serializable {
+  static final class SharedArrays implements Serializable {
     final float[] x;
     final int[] y;
     final int dim;
     final float[] evalX;
     final int[] evalY;
 
-    Arrays2(float[] x, int[] y, int dim, float[] evalX, int[] evalY) {
+    SharedArrays(float[] x, int[] y, int dim, float[] evalX, int[] evalY) {
       this.x = x;
       this.y = y;
       this.dim = dim;
@@ -108,8 +108,8 @@ public final class Retrainer {
     List<Integer> todo = reuse(specs, store, results);
     if (!todo.isEmpty()) {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-      Broadcast<Arrays2> data = jsc.broadcast(
-          new Arrays2(trainData.features(), trainData.labels(), trainData.dim(), eval.features(), eval.labels()));
+      Broadcast<SharedArrays> data = jsc.broadcast(
+          new SharedArrays(trainData.features(), trainData.labels(), trainData.dim(), eval.features(), eval.labels()));
       Architecture a = arch;
       TrainConfig cfg = oneMember(train);
       double lambda = l2;
@@ -227,7 +227,7 @@ public final class Retrainer {
   }
 
   /** One retraining inside a task: SGD on the spec's rows, then the outputs on the evaluation rows. */
-  static RetrainResult trainLocally(RetrainSpec spec, Arrays2 d, Architecture arch, TrainConfig cfg, double l2) {
+  static RetrainResult trainLocally(RetrainSpec spec, SharedArrays d, Architecture arch, TrainConfig cfg, double l2) {
     TrainingData td = new TrainingData(d.x, d.y, d.dim);
     var checkpoints = new LocalTrainer(arch, withSeed(cfg, spec.seed()), l2).trainMember(td, spec.rows(), 0, null);
     float[] theta = checkpoints.get(checkpoints.size() - 1).params();

@@ -10,6 +10,7 @@ import dev.ggda.config.TrainConfig;
 import dev.ggda.config.TrainMode;
 import dev.ggda.data.LocalData;
 import dev.ggda.math.Architecture;
+import dev.ggda.testing.Reference;
 import dev.ggda.testing.SparkTestSession;
 import dev.ggda.training.LocalTrainer;
 import dev.ggda.training.TrainingData;
@@ -70,8 +71,8 @@ class RetrainerTest {
       for (int i = 0; i < eval.size(); i++) {
         double[] z = logits(theta, eval.row(i));
         int y = eval.labels()[i];
-        double lseOthers = lse(z, y);
-        double lseAll = lse(z, -1);
+        double lseOthers = Reference.logSumExp(z, y);
+        double lseAll = Reference.logSumExp(z, -1);
         assertEquals(z[y] - lseOthers, results.get(j).margins()[i], 2e-4, "margin of eval row " + i);
         assertEquals(lseAll - z[y], results.get(j).losses()[i], 2e-4, "loss of eval row " + i);
         lossSum += lseAll - z[y];
@@ -151,21 +152,5 @@ class RetrainerTest {
       z[c] = s;
     }
     return z;
-  }
-
-  private static double lse(double[] z, int skip) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (int c = 0; c < z.length; c++) {
-      if (c != skip) {
-        max = Math.max(max, z[c]);
-      }
-    }
-    double s = 0;
-    for (int c = 0; c < z.length; c++) {
-      if (c != skip) {
-        s += Math.exp(z[c] - max);
-      }
-    }
-    return max + Math.log(s);
   }
 }

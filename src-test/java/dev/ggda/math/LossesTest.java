@@ -1,5 +1,7 @@
 package dev.ggda.math;
 
+import dev.ggda.testing.Reference;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,33 +16,16 @@ class LossesTest {
 
   // ------------------------------------------------------------------ plain-Java references
 
-  /** log sum_{c in mask} exp(z_c), max-shifted. */
-  private static double refLogSumExp(double[] z, int skip) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (int c = 0; c < z.length; c++) {
-      if (c != skip) {
-        max = Math.max(max, z[c]);
-      }
-    }
-    double s = 0;
-    for (int c = 0; c < z.length; c++) {
-      if (c != skip) {
-        s += Math.exp(z[c] - max);
-      }
-    }
-    return max + Math.log(s);
-  }
-
   private static double refSoftmax(double[] z, int c) {
-    return Math.exp(z[c] - refLogSumExp(z, -1));
+    return Math.exp(z[c] - Reference.logSumExp(z, -1));
   }
 
   private static double refCrossEntropy(double[] z, int y) {
-    return refLogSumExp(z, -1) - z[y];
+    return Reference.logSumExp(z, -1) - z[y];
   }
 
   private static double refMargin(double[] z, int y) {
-    return z[y] - refLogSumExp(z, y);
+    return z[y] - Reference.logSumExp(z, y);
   }
 
   private static double[][] randomLogits(int n, int classes, double scale, long seed) {
@@ -193,7 +178,7 @@ class LossesTest {
     INDArray dce = Losses.crossEntropyGradient(logits, y);
     INDArray rhs = Losses.marginGradient(logits, y).mulColumnVector(q.reshape(-1, 1)).negi();
     for (int i = 0; i < z.length; i++) {
-      double refQ = Math.exp(refLogSumExp(z[i], y[i]) - refLogSumExp(z[i], -1)); // sum of the others' p
+      double refQ = Math.exp(Reference.logSumExp(z[i], y[i]) - Reference.logSumExp(z[i], -1)); // sum of the others' p
       assertEquals(refQ, q.getDouble(i), 1e-5 * refQ, "Q row " + i);
       double rowSum = 0;
       for (int c = 0; c < 3; c++) {
