@@ -48,6 +48,69 @@ class GroupingLocalKMeansTest {
     assertEquals(100, java.util.Arrays.stream(singletons).distinct().count());
   }
 
+  /** Lloyd at convergence: every point is nearest (brute-force distance) to its own cluster mean. */
+  @Test
+  void convergedAssignmentIsNearestCentroidByBruteForce() {
+    int n = 600;
+    int d = 7;
+    SplittableRandom rnd = new SplittableRandom(11);
+    double[] x = new double[n * d];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = rnd.nextGaussian() * (1 + (i / d) % 4);
+    }
+    int k = 23;
+    int[] a = LocalKMeans.cluster(x, n, d, k, 3, 500);
+    double[][] mean = new double[k][d];
+    int[] count = new int[k];
+    for (int i = 0; i < n; i++) {
+      count[a[i]]++;
+      for (int j = 0; j < d; j++) {
+        mean[a[i]][j] += x[i * d + j];
+      }
+    }
+    for (int c = 0; c < k; c++) {
+      for (int j = 0; j < d && count[c] > 0; j++) {
+        mean[c][j] /= count[c];
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      double own = 0;
+      for (int j = 0; j < d; j++) {
+        own += Math.pow(x[i * d + j] - mean[a[i]][j], 2);
+      }
+      for (int c = 0; c < k; c++) {
+        if (count[c] == 0) {
+          continue;
+        }
+        double other = 0;
+        for (int j = 0; j < d; j++) {
+          other += Math.pow(x[i * d + j] - mean[c][j], 2);
+        }
+        assertTrue(own <= other + 1e-9, "point " + i + " is closer to centre " + c + " than to its own " + a[i]);
+      }
+    }
+  }
+
+  @Test
+  void hierarchicalUsesExactlyKIdsAndIsDeterministic() {
+    int n = 5000;
+    int d = 4;
+    SplittableRandom rnd = new SplittableRandom(5);
+    double[] x = new double[n * d];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = rnd.nextGaussian();
+    }
+    int k = 700;
+    int[] a = LocalKMeans.hierarchical(x, n, d, k, 9, 20);
+    assertArrayEquals(a, LocalKMeans.hierarchical(x, n, d, k, 9, 20));
+    assertTrue(java.util.Arrays.stream(a).allMatch(c -> c >= 0 && c < k));
+    // Every one of the k shares is used: the parts get exactly their apportioned cluster counts.
+    assertTrue(java.util.Arrays.stream(a).distinct().count() > 0.95 * k, "clusters used");
+    // Up to FLAT_UP_TO clusters it is plain Lloyd.
+    assertArrayEquals(
+        LocalKMeans.cluster(x, n, d, 50, 9, 20), LocalKMeans.hierarchical(x, n, d, 50, 9, 20));
+  }
+
   @Test
   void allocationIsProportionalExactAndBounded() {
     long[] k = Allocation.proportional(new long[] {500, 0, 300, 1, 199}, 100);
