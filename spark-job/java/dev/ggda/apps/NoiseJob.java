@@ -271,7 +271,7 @@ public final class NoiseJob {
 
   /** example_id, score: the same method and signal with every example its own group (size 1). */
   static Dataset<Row> perExampleScores(SparkSession spark, GgdaConfig config, Pipeline p, Console console) {
-    GroupConfig g = new GroupConfig(config.group().method(), 1, null, config.group().seed());
+    GroupConfig g = config.group().with(config.group().method(), 1, null);
     GgdaConfig c1 = config.withGroup(g);
     LoadedData train = p.trainData();
     int partitions = Math.max(2, spark.sparkContext().defaultParallelism());

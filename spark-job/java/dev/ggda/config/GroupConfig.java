@@ -5,5 +5,12 @@ package dev.ggda.config;
  * @param size mean group size (1 = per-example attribution)
  * @param count number of groups instead of a size; null uses size
  * @param seed seeds random assignment and k-means
+ * @param normalize k-means methods: scale each example's clustering vector to unit length first
+ *     (cosine k-means), so clusters follow directions rather than magnitudes
  */
-public record GroupConfig(GroupMethod method, int size, Integer count, long seed) {}
+public record GroupConfig(GroupMethod method, int size, Integer count, long seed, boolean normalize) {
+  /** The same grouping with another method, size and count. */
+  public GroupConfig with(GroupMethod method, int size, Integer count) {
+    return new GroupConfig(method, size, count, seed, normalize);
+  }
+}

@@ -158,7 +158,7 @@ public final class GroupingStage {
   private static DenseIds.Dense kmeans(
       SparkSession spark, LoadedData train, GroupConfig g, long m, Broadcast<ModelSpec> spec, List<Dataset<Row>> scratch) {
     Dataset<Row> features =
-        KMeansGrouping.features(g.method(), g.seed(), train, spec).persist(StorageLevel.MEMORY_AND_DISK());
+        KMeansGrouping.features(g.method(), g.seed(), g.normalize(), train, spec).persist(StorageLevel.MEMORY_AND_DISK());
     scratch.add(features);
     KMeansGrouping.Keyed keyed = KMeansGrouping.cluster(features, m, g.seed());
     // Densifying reads the cluster keys twice (distinct keys, then the join): cache them rather

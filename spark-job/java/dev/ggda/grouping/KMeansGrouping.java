@@ -11,6 +11,7 @@ import java.util.List;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.clustering.KMeans;
 import org.apache.spark.ml.clustering.KMeansModel;
+import org.apache.spark.ml.feature.Normalizer;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -33,6 +34,14 @@ final class KMeansGrouping {
   static final int TWO_LEVEL_ABOVE = 256;
 
   static final String CLUSTER = "cluster";
+
+  private static final String UNIT = "unit_vec";
+
+  /**
+   * Lloyd iterations of the coarse level (MLlib's default is 20): it only has to cut the space
+   * into regions for the fine level, and each iteration is a full pass over the features.
+   */
+  private static final int COARSE_ITERATIONS = 10;
 
   /** Target rows per feature partition; the partition count is a function of n only. */
   private static final long ROWS_PER_PARTITION = 50_000;
@@ -57,7 +66,23 @@ final class KMeansGrouping {
    * The clustering features (example_id, vec) of every example, in a fixed partitioning and order
    * (see the class comment). Lazy and not persisted: the caller persists it before clustering.
    */
-  static Dataset<Row> features(GroupMethod method, long seed, LoadedData train, Broadcast<ModelSpec> model) {
+  static Dataset<Row> features(
+      GroupMethod method, long seed, boolean normalize, LoadedData train, Broadcast<ModelSpec> model) {
+    Dataset<Row> raw = rawFeatures(method, seed, train, model);
+    if (!normalize) {
+      return raw;
+    }
+    // Unit length (zero vectors stay zero): clusters then follow gradient directions, not the
+    // magnitudes that otherwise pile every well-fit example into one cluster near the origin.
+    return new Normalizer()
+        .setP(2.0)
+        .setInputCol(ModelFeatures.VEC)
+        .setOutputCol(UNIT)
+        .transform(raw)
+        .select(col(Columns.EXAMPLE_ID), col(UNIT).as(ModelFeatures.VEC));
+  }
+
+  private static Dataset<Row> rawFeatures(GroupMethod method, long seed, LoadedData train, Broadcast<ModelSpec> model) {
     // Batches for the model features are formed after the sort too, so even float rounding in
     // the batched matrix products is the same on every run.
     Dataset<Row> ordered =
@@ -94,7 +119,7 @@ final class KMeansGrouping {
       return new Keyed(model.transform(features).select(Columns.EXAMPLE_ID, CLUSTER), new String[] {CLUSTER});
     }
     int coarseK = (int) Math.ceil(Math.sqrt(groups));
-    KMeansModel coarse = kmeans(coarseK, seed, LocalClusters.COARSE).fit(features);
+    KMeansModel coarse = kmeans(coarseK, seed, LocalClusters.COARSE).setMaxIter(COARSE_ITERATIONS).fit(features);
     Dataset<Row> withCoarse =
         coarse.transform(features).select(Columns.EXAMPLE_ID, LocalClusters.COARSE, ModelFeatures.VEC);
     // k-means|| may return fewer centres than asked (few distinct points): size by what it gave.

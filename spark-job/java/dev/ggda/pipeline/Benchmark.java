@@ -70,7 +70,7 @@ public final class Benchmark {
     List<Map<String, Object>> rows = new ArrayList<>();
     double baseline = Double.NaN;
     for (int size : groupSizes) {
-      GroupConfig gc = new GroupConfig(config.group().method(), size, null, config.group().seed());
+      GroupConfig gc = config.group().with(config.group().method(), size, null);
       GgdaConfig c = config.withGroup(gc);
       long t0 = System.nanoTime();
       Groups groups = GroupingStage.assign(spark, c, train, model);

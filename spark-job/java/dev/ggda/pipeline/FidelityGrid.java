@@ -90,7 +90,7 @@ public final class FidelityGrid {
         List<GroupMethod> cells = size == 1 ? List.of(GroupMethod.RANDOM) : groupings;
         for (GroupMethod grouping : cells) {
           String groupingName = size == 1 ? "per-example" : name(grouping);
-          GgdaConfig c = config.withGroup(new GroupConfig(grouping, size, null, config.group().seed()));
+          GgdaConfig c = config.withGroup(config.group().with(grouping, size, null));
           long g0 = System.nanoTime();
           Groups groups = GroupingStage.assign(spark, c, p.trainData(), p.model());
           groups.assignment().cache().count();

@@ -64,7 +64,7 @@ class ConfigLoaderTest {
             null),
         new ModelConfig(ModelKind.MLP, List.of(128), ActivationKind.RELU, 1.0e-4, null),
         new TrainConfig(10, 256, 0.1, LrSchedule.CONSTANT, 5, 1, 0.5, 0, TrainMode.AUTO),
-        new GroupConfig(GroupMethod.KMEANS_GRAD, 64, null, 0),
+        new GroupConfig(GroupMethod.KMEANS_GRAD, 64, null, 0, true),
         new AttributeConfig(
             AttributionMethod.TRAK,
             new ProjectionConfig(ProjectionKind.RADEMACHER, 2048, 0),

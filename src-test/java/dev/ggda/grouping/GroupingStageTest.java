@@ -176,7 +176,7 @@ class GroupingStageTest {
     long seed = 21;
     var spec = spark().sparkContext().broadcast(ModelSpec.of(model), scala.reflect.ClassTag$.MODULE$.apply(ModelSpec.class));
     List<Row> features =
-        KMeansGrouping.features(GroupMethod.KMEANS_GRAD, seed, data(rows, dim, 3, 2), spec).collectAsList();
+        KMeansGrouping.features(GroupMethod.KMEANS_GRAD, seed, false, data(rows, dim, 3, 2), spec).collectAsList();
 
     Network net = model.finalNetwork();
     int p = ModelFeatures.penultimateWidth(arch);
@@ -193,6 +193,19 @@ class GroupingStageTest {
       assertEquals(expected.length, actual.length);
       for (int j = 0; j < expected.length; j++) {
         assertEquals(expected[j], actual[j], 1e-5 + 1e-4 * Math.abs(expected[j]), "example " + f.getLong(0) + " entry " + j);
+      }
+    }
+
+    // group.normalize: the same vectors scaled to unit length (cosine k-means).
+    List<Row> unit = KMeansGrouping.features(GroupMethod.KMEANS_GRAD, seed, true, data(rows, dim, 3, 2), spec).collectAsList();
+    assertEquals(rows.size(), unit.size());
+    for (Row f : unit) {
+      Row example = byId.get(f.getLong(0));
+      double[] expected = bruteForceGradientFeature(net, pin, (float[]) example.get(2), example.getInt(1));
+      double norm = Math.sqrt(java.util.Arrays.stream(expected).map(v -> v * v).sum());
+      double[] actual = ((Vector) f.get(1)).toArray();
+      for (int j = 0; j < expected.length; j++) {
+        assertEquals(expected[j] / norm, actual[j], 1e-4, "unit vector of example " + f.getLong(0) + " entry " + j);
       }
     }
   }
@@ -275,10 +288,10 @@ class GroupingStageTest {
 
   @Test
   void describeNamesMethodAndSizeOrCount() {
-    assertEquals("kmeans-grad, size 64", GroupingStage.describe(new GroupConfig(GroupMethod.KMEANS_GRAD, 64, null, 0)));
-    assertEquals("random, 100 groups", GroupingStage.describe(new GroupConfig(GroupMethod.RANDOM, 64, 100, 0)));
-    assertEquals("per-example (size 1)", GroupingStage.describe(new GroupConfig(GroupMethod.LABEL, 1, null, 0)));
-    assertEquals("column", GroupingStage.describe(new GroupConfig(GroupMethod.COLUMN, 64, null, 0)));
+    assertEquals("kmeans-grad, size 64", GroupingStage.describe(new GroupConfig(GroupMethod.KMEANS_GRAD, 64, null, 0, false)));
+    assertEquals("random, 100 groups", GroupingStage.describe(new GroupConfig(GroupMethod.RANDOM, 64, 100, 0, false)));
+    assertEquals("per-example (size 1)", GroupingStage.describe(new GroupConfig(GroupMethod.LABEL, 1, null, 0, false)));
+    assertEquals("column", GroupingStage.describe(new GroupConfig(GroupMethod.COLUMN, 64, null, 0, false)));
   }
 
   // ---- helpers
