@@ -48,7 +48,11 @@ public record PrunePlan(List<GroupValue> order, boolean[] dropped, long droppedE
 
   /** The value a group is ranked by; NaN sorts as +infinity (never dropped first). */
   public static double rankValue(GroupValue g, PruneRankBy rankBy) {
-    double v = rankBy == PruneRankBy.VALUE ? g.value() : g.valuePerExample();
+    double v = switch (rankBy) {
+      case VALUE -> g.value();
+      case VALUE_PER_EXAMPLE -> g.valuePerExample();
+      case ABS_VALUE_PER_EXAMPLE -> Math.abs(g.valuePerExample());
+    };
     return Double.isNaN(v) ? Double.POSITIVE_INFINITY : v;
   }
 

@@ -1,7 +1,12 @@
 package dev.ggda.config;
 
-/** What `ggda prune` ranks groups by: value / size (default, does not favour big groups) or the summed value. */
+/**
+ * What `ggda prune` ranks groups by, lowest dropped first: value / size (default, harmful first, does
+ * not favour big groups), the summed value, or |value| / size (the groups whose removal changes the
+ * validation loss least: useless first, harmful and helpful alike kept).
+ */
 public enum PruneRankBy {
   VALUE_PER_EXAMPLE,
-  VALUE
+  VALUE,
+  ABS_VALUE_PER_EXAMPLE
 }

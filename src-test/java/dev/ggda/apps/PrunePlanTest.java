@@ -44,6 +44,19 @@ class PrunePlanTest {
     PrunePlan r = PrunePlan.plan(g, PruneRankBy.VALUE, 0.9, -0.5);
     assertEquals(List.of(1L, 3L), ids(r.droppedGroups()));
     assertEquals(List.of(4L, 2L), ids(r.keptGroups()));
+    // By |value| per example the order is g4 (0), g3 (0.5), g1 (1), g2 (2): the least influential go
+    // first; budget 5 takes g4 and g3 (3 examples), then g1 (4) and g2 (3) would overshoot.
+    PrunePlan a = PrunePlan.plan(g, PruneRankBy.ABS_VALUE_PER_EXAMPLE, 0.5, null);
+    assertEquals(List.of(4L, 3L), ids(a.droppedGroups()));
+    assertEquals(3, a.droppedExamples());
+  }
+
+  /** The brute force's own ranking key, written out per rule. */
+  private static double key(PruneRankBy by, GroupValue g) {
+    if (by == PruneRankBy.VALUE) {
+      return g.value();
+    }
+    return by == PruneRankBy.ABS_VALUE_PER_EXAMPLE ? Math.abs(g.value() / g.size()) : g.valuePerExample();
   }
 
   @Test
@@ -60,8 +73,8 @@ class PrunePlanTest {
         // Brute force: every subset-sum check done from scratch for each group in value order.
         List<GroupValue> sorted = new ArrayList<>(groups);
         sorted.sort((a, b) -> {
-          double va = by == PruneRankBy.VALUE ? a.value() : a.valuePerExample();
-          double vb = by == PruneRankBy.VALUE ? b.value() : b.valuePerExample();
+          double va = key(by, a);
+          double vb = key(by, b);
           return va != vb ? Double.compare(va, vb) : Long.compare(a.groupId(), b.groupId());
         });
         Set<Long> expected = new HashSet<>();
@@ -71,7 +84,7 @@ class PrunePlanTest {
           for (int j = 0; j < i; j++) {
             if (expected.contains(sorted.get(j).groupId())) before += sorted.get(j).size();
           }
-          double v = by == PruneRankBy.VALUE ? g.value() : g.valuePerExample();
+          double v = key(by, g);
           if (before < target && before + g.size() <= target && (threshold == null || v < threshold)) {
             expected.add(g.groupId());
           }
