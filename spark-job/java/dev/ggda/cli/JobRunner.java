@@ -21,6 +21,8 @@ interface JobRunner {
 
   void benchmark(GgdaConfig config, List<Integer> groupSizes);
 
+  void benchmarkRows(GgdaConfig config, List<Long> rows);
+
   void evaluate(GgdaConfig config);
 
   void evaluateGrid(GgdaConfig config, List<dev.ggda.config.AttributionMethod> methods,
@@ -68,6 +70,11 @@ interface JobRunner {
         @Override
         public void benchmark(GgdaConfig config, List<Integer> groupSizes) {
           dev.ggda.pipeline.Benchmark.run(config, groupSizes);
+        }
+
+        @Override
+        public void benchmarkRows(GgdaConfig config, List<Long> rows) {
+          dev.ggda.pipeline.ScalingBenchmark.run(config, rows);
         }
 
         @Override

@@ -329,9 +329,17 @@ public final class Main implements Callable<Integer> {
     @Option(
         names = "--group-sizes",
         split = ",",
-        defaultValue = "1,16,64,256",
-        description = "Group sizes to time, comma-separated (default: ${DEFAULT-VALUE}); 1 is the per-example baseline.")
+        description = "Group sizes to time, comma-separated (default: 1,16,64,256; with --rows: group.size); 1 is the"
+            + " per-example baseline.")
     List<Integer> groupSizes;
+
+    @Option(
+        names = "--rows",
+        split = ",",
+        description = "Scaling mode: run the whole pipeline on the synthetic training set (data.train.format: synthetic)"
+            + " at each of these sizes, e.g. 1000000,3000000,10000000, at the one group size of --group-sizes or"
+            + " group.size; prints cost per row and peak heap per size and writes output.path/scaling.json.")
+    List<Long> rows;
 
     BenchmarkCommand(JobRunner jobs) {
       super(jobs);
@@ -339,12 +347,27 @@ public final class Main implements Callable<Integer> {
 
     @Override
     void start(JobRunner jobs, GgdaConfig config) {
-      for (int size : groupSizes) {
+      List<Integer> sizes =
+          groupSizes != null ? groupSizes : rows != null ? List.of(config.group().size()) : List.of(1, 16, 64, 256);
+      for (int size : sizes) {
         if (size < 1) {
           throw new InputException("--group-sizes: sizes must be >= 1, got " + size);
         }
       }
-      jobs.benchmark(config, List.copyOf(groupSizes));
+      if (rows != null) {
+        for (long n : rows) {
+          if (n < 2) {
+            throw new InputException("--rows: sizes must be >= 2, got " + n);
+          }
+        }
+        if (sizes.size() != 1) {
+          throw new InputException("--rows: give at most one group size with it (--group-sizes 100), got " + sizes);
+        }
+        jobs.benchmarkRows(config.withGroup(config.group().with(config.group().method(), sizes.get(0), null)),
+            List.copyOf(rows));
+        return;
+      }
+      jobs.benchmark(config, List.copyOf(sizes));
     }
   }
 

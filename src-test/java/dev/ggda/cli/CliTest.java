@@ -104,6 +104,11 @@ class CliTest {
     }
 
     @Override
+    public void benchmarkRows(GgdaConfig c, List<Long> rows) {
+      record("rows" + rows + " size " + c.group().size(), c);
+    }
+
+    @Override
     public void evaluate(GgdaConfig c) {
       record("evaluate", c);
     }
@@ -212,6 +217,20 @@ class CliTest {
     FakeJobs plain = new FakeJobs();
     assertEquals(0, Main.execute(plain, "evaluate", "--set", "data.train.format=synthetic"));
     assertEquals(List.of("evaluate"), plain.calls);
+  }
+
+  @Test
+  void benchmarkRowsRunsTheScalingModeWithOneGroupSize() {
+    FakeJobs jobs = new FakeJobs();
+    assertEquals(0, Main.execute(jobs, "benchmark", "--set", "data.train.format=synthetic", "--set", "group.size=100",
+        "--rows", "1000000,3000000"));
+    assertEquals(0, Main.execute(jobs, "benchmark", "--set", "data.train.format=synthetic", "--rows", "500",
+        "--group-sizes", "10"));
+    assertEquals(0, Main.execute(jobs, "benchmark", "--set", "data.train.format=synthetic"));
+    assertEquals(List.of("rows[1000000, 3000000] size 100", "rows[500] size 10", "benchmark[1, 16, 64, 256]"), jobs.calls);
+    assertEquals(2, Main.execute(jobs, "benchmark", "--set", "data.train.format=synthetic", "--rows", "500",
+        "--group-sizes", "1,16"));
+    assertContains(stderr(), "ggda: error: --rows: give at most one group size with it");
   }
 
   @Test

@@ -1,0 +1,163 @@
+package dev.ggda.pipeline;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.ggda.InputException;
+import dev.ggda.attribution.AttributionStage;
+import dev.ggda.attribution.ScoreStage;
+import dev.ggda.attribution.TargetFeatures;
+import dev.ggda.config.DataConfig;
+import dev.ggda.config.DataFormat;
+import dev.ggda.config.DataSource;
+import dev.ggda.config.GgdaConfig;
+import dev.ggda.config.SyntheticSpec;
+import dev.ggda.grouping.Groups;
+import dev.ggda.grouping.GroupingStage;
+import dev.ggda.io.Versions;
+import dev.ggda.spark.MemoryPeaks;
+import dev.ggda.spark.Sessions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * `ggda benchmark --rows n1,n2,...`: the whole pipeline (generate, train, group, featurize,
+ * kernel, score) on the synthetic training set at several sizes n, one after another in one
+ * session, with the configured group size (so the group count grows with n) and the per-n peak
+ * heap. Shows whether cost per row stays flat as n grows, and gives the per-row figures the
+ * README's cluster sizing guide extrapolates from. Writes output.path/scaling.json.
+ */
+public final class ScalingBenchmark {
+  private ScalingBenchmark() {}
+
+  public static void run(GgdaConfig config, List<Long> rows) {
+    DataSource train = config.data().train();
+    if (train.format() != DataFormat.SYNTHETIC || train.synthetic() == null) {
+      throw new InputException("--rows: scaling runs generate the training set; set data.train.format: synthetic"
+          + " (see conf/scaling-synthetic.yaml) or drop --rows");
+    }
+    Console console = Console.stdout();
+    SparkSession spark = Sessions.getOrCreate("ggda benchmark --rows");
+    int partitionsFloor = Math.max(2, spark.sparkContext().defaultParallelism());
+    List<Map<String, Object>> results = new ArrayList<>();
+    for (long n : rows) {
+      GgdaConfig c = withTrainRows(config, n);
+      Pipeline p = new Pipeline(spark, c, "benchmark-rows", console);
+      System.gc();
+      MemoryPeaks.resetHeapPeaks();
+      long t0 = System.nanoTime();
+      p.load();
+      p.obtainModel();
+      double loadSecs = p.info().stageSeconds("load");
+      double trainSecs = secs(t0) - loadSecs;
+      // Partitions grow with n like a cluster job's input splits would.
+      int partitions = (int) Math.max(partitionsFloor, Math.min(2_000, n / 250_000));
+      AttributionStage stage = new AttributionStage(c.attribute(), line -> console.info("%s", line));
+      long t1 = System.nanoTime();
+      TargetFeatures targetFeatures = stage.featurizeTargets(p.targetData(), p.model(), n, partitionsFloor);
+      double targetSecs = secs(t1);
+      long t2 = System.nanoTime();
+      Groups groups = GroupingStage.assign(spark, c, p.trainData(), p.model());
+      groups.assignment().cache().count();
+      double groupSecs = secs(t2);
+      AttributionStage.Prepared prepared =
+          stage.prepare(p.trainData(), groups.assignment(), targetFeatures, p.model(), n, partitions);
+      long t3 = System.nanoTime();
+      ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, c.output().topK());
+      long groupCount = tables.groupValues.count();
+      long scoreRows = tables.scores.count();
+      double scoreSecs = secs(t3);
+      long heapPeak = MemoryPeaks.heapPeakBytes();
+      tables.release();
+      prepared.blocks.unpersist(false);
+      groups.assignment().unpersist();
+      p.trainData().examples().unpersist(false);
+      p.targetData().examples().unpersist(false);
+
+      Map<String, Object> r = new LinkedHashMap<>();
+      double total = loadSecs + trainSecs + targetSecs + groupSecs + prepared.featurizeSeconds + prepared.operatorSeconds
+          + scoreSecs;
+      r.put("rows", n);
+      r.put("groups", groupCount);
+      r.put("score_rows", scoreRows);
+      r.put("load_seconds", loadSecs);
+      r.put("train_seconds", trainSecs);
+      r.put("target_featurize_seconds", targetSecs);
+      r.put("grouping_seconds", groupSecs);
+      r.put("featurize_seconds", prepared.featurizeSeconds);
+      r.put("kernel_solve_seconds", prepared.operatorSeconds);
+      r.put("score_seconds", scoreSecs);
+      r.put("total_seconds", total);
+      r.put("attribution_microseconds_per_row",
+          1e6 * (groupSecs + prepared.featurizeSeconds + prepared.operatorSeconds + scoreSecs) / n);
+      r.put("total_microseconds_per_row", 1e6 * total / n);
+      r.put("peak_heap_bytes", heapPeak);
+      r.put("heap_max_bytes", Runtime.getRuntime().maxMemory());
+      r.put("peak_resident_bytes", MemoryPeaks.residentPeakBytes());
+      results.add(r);
+      console.info("benchmark --rows: n=%,d: %,d groups, load %.1f s, train %.1f s, group %.1f s, featurize %.1f s,"
+              + " kernel %.1f s, score %.1f s, total %.1f s (%.2f us/row), peak heap %.2f GB",
+          n, groupCount, loadSecs, trainSecs, groupSecs, prepared.featurizeSeconds, prepared.operatorSeconds, scoreSecs,
+          total, 1e6 * total / n, heapPeak / 1e9);
+    }
+    print(results);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("versions", Versions.all());
+    out.put("method", config.attribute().method().toString());
+    out.put("projection_dim", config.attribute().projection().dim());
+    out.put("grouping", config.group().method().toString());
+    out.put("group_size", config.group().size());
+    out.put("cores", Runtime.getRuntime().availableProcessors());
+    out.put("openblas_coretype", System.getenv().getOrDefault("OPENBLAS_CORETYPE", "auto"));
+    out.put("results", results);
+    try {
+      Path dir = Path.of(config.output().path());
+      Files.createDirectories(dir);
+      Path file = dir.resolve("scaling.json");
+      Files.writeString(file, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
+      console.info("benchmark --rows: wrote %s", file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The config with the synthetic training set resized to n rows. */
+  static GgdaConfig withTrainRows(GgdaConfig config, long n) {
+    DataSource t = config.data().train();
+    SyntheticSpec s = t.synthetic();
+    SyntheticSpec resized = new SyntheticSpec(n, s.dim(), s.classes(), s.labelNoise(), s.separation(), s.seed());
+    DataSource train = new DataSource(t.path(), t.format(), t.idCol(), t.labelCol(), t.featuresCol(), t.groupCol(),
+        t.labelsPath(), t.limit(), resized);
+    DataConfig data = new DataConfig(train, config.data().targets(), config.data().classes());
+    return new GgdaConfig(data, config.model(), config.train(), config.group(), config.attribute(), config.output(),
+        config.evaluate(), config.prune(), config.noise());
+  }
+
+  private static void print(List<Map<String, Object>> results) {
+    System.out.println();
+    System.out.printf("%12s %8s %7s %8s %8s %10s %8s %8s %8s %9s %11s %9s %10s%n", "rows", "groups", "load s", "train s",
+        "group s", "featurize s", "kernel s", "score s", "total s", "us/row", "attr us/row", "vs first", "peak heap");
+    double first = Double.NaN;
+    for (Map<String, Object> r : results) {
+      double perRow = (Double) r.get("total_microseconds_per_row");
+      if (Double.isNaN(first)) {
+        first = perRow;
+      }
+      System.out.printf("%,12d %,8d %7.1f %8.1f %8.1f %10.1f %8.1f %8.1f %8.1f %9.2f %11.2f %8.2fx %8.2f GB%n",
+          r.get("rows"), r.get("groups"), r.get("load_seconds"), r.get("train_seconds"), r.get("grouping_seconds"),
+          r.get("featurize_seconds"), r.get("kernel_solve_seconds"), r.get("score_seconds"), r.get("total_seconds"),
+          perRow, r.get("attribution_microseconds_per_row"), perRow / first, (Long) r.get("peak_heap_bytes") / 1e9);
+    }
+    System.out.println("us/row constant across n (\"vs first\" near 1.0x) means time grows linearly in n.");
+  }
+
+  private static double secs(long t0) {
+    return (System.nanoTime() - t0) / 1e9;
+  }
+}
