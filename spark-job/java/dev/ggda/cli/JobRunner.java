@@ -26,7 +26,8 @@ interface JobRunner {
   void evaluate(GgdaConfig config);
 
   void evaluateGrid(GgdaConfig config, List<dev.ggda.config.AttributionMethod> methods,
-      List<dev.ggda.config.GroupMethod> groupings, List<Integer> groupSizes);
+      List<dev.ggda.config.ProjectionConfig> projections, List<dev.ggda.config.GroupMethod> groupings,
+      List<Integer> groupSizes);
 
   void demo(String configPathOrNull, List<String> sets, String outDir);
 
@@ -84,8 +85,9 @@ interface JobRunner {
 
         @Override
         public void evaluateGrid(GgdaConfig config, List<dev.ggda.config.AttributionMethod> methods,
-            List<dev.ggda.config.GroupMethod> groupings, List<Integer> groupSizes) {
-          dev.ggda.pipeline.FidelityGrid.run(config, methods, groupings, groupSizes);
+            List<dev.ggda.config.ProjectionConfig> projections, List<dev.ggda.config.GroupMethod> groupings,
+            List<Integer> groupSizes) {
+          dev.ggda.pipeline.FidelityGrid.run(config, methods, projections, groupings, groupSizes);
         }
 
         @Override

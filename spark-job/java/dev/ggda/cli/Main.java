@@ -4,6 +4,8 @@ import dev.ggda.InputException;
 import dev.ggda.config.AttributionMethod;
 import dev.ggda.config.GgdaConfig;
 import dev.ggda.config.GroupMethod;
+import dev.ggda.config.ProjectionConfig;
+import dev.ggda.config.ProjectionKind;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -272,13 +274,18 @@ public final class Main implements Callable<Integer> {
         description = "Group sizes of the table; 1 (per-example, the speedup baseline) is always included; default: 1 and group.size.")
     List<Integer> groupSizes;
 
+    @Option(names = "--projections", split = ",", paramLabel = "KIND:DIM",
+        description = "Projections of the table, e.g. rademacher:512,rademacher:2048,factored:2048; each method runs with"
+            + " each (own per-example baseline); default: attribute.projection.")
+    List<String> projections;
+
     Evaluate(JobRunner jobs) {
       super(jobs);
     }
 
     @Override
     void start(JobRunner jobs, GgdaConfig config) {
-      if (methods == null && groupings == null && groupSizes == null) {
+      if (methods == null && groupings == null && groupSizes == null && projections == null) {
         jobs.evaluate(config);
         return;
       }
@@ -296,7 +303,34 @@ public final class Main implements Callable<Integer> {
         }
         sizes.add(size);
       }
-      jobs.evaluateGrid(config, m, g, List.copyOf(sizes));
+      jobs.evaluateGrid(config, m, projections(config, projections), g, List.copyOf(sizes));
+    }
+
+    /** kind:dim pairs (seed from attribute.projection), or the configured projection alone. */
+    private static List<ProjectionConfig> projections(GgdaConfig config, List<String> specs) {
+      ProjectionConfig base = config.attribute().projection();
+      if (specs == null) {
+        return List.of(base);
+      }
+      List<ProjectionConfig> out = new java.util.ArrayList<>();
+      for (String spec : specs) {
+        String[] parts = spec.strip().split(":");
+        int dim;
+        try {
+          dim = parts.length == 2 ? Integer.parseInt(parts[1].strip()) : -1;
+        } catch (NumberFormatException e) {
+          dim = -1;
+        }
+        if (dim < 1) {
+          throw new InputException("--projections: '" + spec + "' is not KIND:DIM; write e.g. rademacher:2048 (dim >= 1)");
+        }
+        ProjectionKind kind = parse("--projections", List.of(parts[0]), ProjectionKind.class).get(0);
+        ProjectionConfig p = new ProjectionConfig(kind, dim, base.seed());
+        if (!out.contains(p)) {
+          out.add(p);
+        }
+      }
+      return out;
     }
 
     private static <E extends Enum<E>> List<E> parse(String option, List<String> words, Class<E> type) {

@@ -8,6 +8,7 @@ import dev.ggda.config.AttributionMethod;
 import dev.ggda.config.GgdaConfig;
 import dev.ggda.config.GroupConfig;
 import dev.ggda.config.GroupMethod;
+import dev.ggda.config.ProjectionConfig;
 import dev.ggda.evaluation.EvaluationStage;
 import dev.ggda.grouping.Groups;
 import dev.ggda.grouping.GroupingStage;
@@ -32,11 +33,13 @@ import org.apache.spark.sql.types.StructType;
  * checks. Group size 1 is per-example attribution whatever the grouping, so it is run once per
  * method (grouping "per-example") and is the baseline of that method's speedups. Retrainings that
  * do not depend on the attribution (LDS subsets, full-data and random-removal baselines) are shared
- * by all cells.
+ * by all cells. With several projections (kind:dim) each method runs once per projection, with
+ * its own target features and per-example baseline.
  */
 public final class FidelityGrid {
   static final StructType TABLE = new StructType()
       .add("method", DataTypes.StringType, false)
+      .add("projection", DataTypes.StringType, false)
       .add("grouping", DataTypes.StringType, false)
       .add("group_size", DataTypes.IntegerType, false)
       .add("groups", DataTypes.LongType, false)
@@ -52,7 +55,15 @@ public final class FidelityGrid {
 
   private FidelityGrid() {}
 
-  public static void run(GgdaConfig config, List<AttributionMethod> methods, List<GroupMethod> groupings, List<Integer> sizes) {
+  /** One attribution setting of the table: a method with a projection. */
+  private record Variant(AttributionMethod method, ProjectionConfig projection) {
+    String projectionName() {
+      return name(projection.kind()) + ":" + projection.dim();
+    }
+  }
+
+  public static void run(GgdaConfig config, List<AttributionMethod> methods, List<ProjectionConfig> projections,
+      List<GroupMethod> groupings, List<Integer> sizes) {
     Pipeline.requireAllPairs(config);
     Console console = Console.stdout();
     SparkSession spark = Sessions.getOrCreate("ggda evaluate");
@@ -72,18 +83,24 @@ public final class FidelityGrid {
       List<Map<String, Object>> json = new ArrayList<>();
       List<Integer> ordered = new ArrayList<>(sizes); // size 1 first: the speedup baseline
       // Target features depend on the method only; groupings on the model only: each is computed once.
-      Map<AttributionMethod, AttributionStage> stages = new LinkedHashMap<>();
-      Map<AttributionMethod, TargetFeatures> targets = new LinkedHashMap<>();
-      Map<AttributionMethod, Double> targetSeconds = new LinkedHashMap<>();
-      Map<AttributionMethod, Double> baseline = new LinkedHashMap<>();
+      List<Variant> variants = new ArrayList<>();
       for (AttributionMethod method : methods) {
+        for (ProjectionConfig projection : projections) {
+          variants.add(new Variant(method, projection));
+        }
+      }
+      Map<Variant, AttributionStage> stages = new LinkedHashMap<>();
+      Map<Variant, TargetFeatures> targets = new LinkedHashMap<>();
+      Map<Variant, Double> targetSeconds = new LinkedHashMap<>();
+      Map<Variant, Double> baseline = new LinkedHashMap<>();
+      for (Variant v : variants) {
         AttributeConfig ac = config.attribute();
-        ac = new AttributeConfig(method, ac.projection(), ac.kernel(), ac.hessian(), ac.damping(), ac.target());
+        ac = new AttributeConfig(v.method(), v.projection(), ac.kernel(), ac.hessian(), ac.damping(), ac.target());
         AttributionStage stage = new AttributionStage(ac, line -> console.info("%s", line));
         long t0 = System.nanoTime();
-        targets.put(method, stage.featurizeTargets(p.targetData(), p.model(), n, partitions));
-        targetSeconds.put(method, secs(t0));
-        stages.put(method, stage);
+        targets.put(v, stage.featurizeTargets(p.targetData(), p.model(), n, partitions));
+        targetSeconds.put(v, secs(t0));
+        stages.put(v, stage);
       }
       Map<String, List<Row>> byMethod = new LinkedHashMap<>();
       for (int size : ordered) {
@@ -95,28 +112,30 @@ public final class FidelityGrid {
           Groups groups = GroupingStage.assign(spark, c, p.trainData(), p.model());
           groups.assignment().cache().count();
           double groupSecs = secs(g0);
-          for (AttributionMethod method : methods) {
+          for (Variant v : variants) {
             long a0 = System.nanoTime();
-            AttributionStage.Prepared prepared = stages.get(method).prepare(p.trainData(), groups.assignment(), targets.get(method),
+            AttributionStage.Prepared prepared = stages.get(v).prepare(p.trainData(), groups.assignment(), targets.get(v),
                 p.model(), n, partitions);
             ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, null);
             long groupCount = tables.groupValues.count();
             double attributionSecs = secs(a0);
             if (size == 1) {
-              baseline.put(method, attributionSecs);
+              baseline.put(v, attributionSecs);
             }
-            String tag = name(method) + "-" + groupingName + "-" + size;
+            String tag = name(v.method()) + (projections.size() > 1 ? "-" + name(v.projection().kind()) + v.projection().dim() : "")
+                + "-" + groupingName + "-" + size;
             console.info("evaluate: %s: %,d groups, attribution %.1f s (grouping %.1f s)", tag, groupCount, attributionSecs,
                 groupSecs);
             EvaluationStage.Result r = evaluation.evaluate(
                 new EvaluationStage.Attribution(tag, groups.assignment(), tables.scores, tables.groupValues));
             tables.release();
             prepared.blocks.unpersist(false);
-            double speedup = baseline.getOrDefault(method, Double.NaN) / attributionSecs;
-            Row row = RowFactory.create(name(method), groupingName, size, groupCount, attributionSecs, nullIfNaN(speedup),
+            double speedup = baseline.getOrDefault(v, Double.NaN) / attributionSecs;
+            Row row = RowFactory.create(name(v.method()), v.projectionName(), groupingName, size, groupCount, attributionSecs,
+                nullIfNaN(speedup),
                 nullIfNaN(r.lds), nullIfNaN(r.groupLds), nullIfNaN(r.removalEffect), nullIfNaN(r.randomRemovalEffect),
-                nullIfNaN(r.looPearson), groupSecs, targetSeconds.get(method));
-            byMethod.computeIfAbsent(name(method), x -> new ArrayList<>()).add(row);
+                nullIfNaN(r.looPearson), groupSecs, targetSeconds.get(v));
+            byMethod.computeIfAbsent(name(v.method()) + " " + v.projectionName(), x -> new ArrayList<>()).add(row);
             print(List.of(row));
           }
           groups.assignment().unpersist();
@@ -155,12 +174,12 @@ public final class FidelityGrid {
 
   static void print(List<Row> rows) {
     System.out.println();
-    System.out.printf("%-7s %-13s %5s %7s %9s %8s %7s %9s %10s %10s%n", "method", "grouping", "size", "groups", "attr s",
-        "speedup", "LDS", "group LDS", "removal", "random rm");
+    System.out.printf("%-7s %-16s %-13s %5s %7s %9s %8s %7s %9s %10s %10s%n", "method", "projection", "grouping", "size",
+        "groups", "attr s", "speedup", "LDS", "group LDS", "removal", "random rm");
     for (Row r : rows) {
-      System.out.printf("%-7s %-13s %5d %7d %9.1f %8s %7s %9s %10s %10s%n", r.getString(0), r.getString(1), r.getInt(2),
-          r.getLong(3), r.getDouble(4), fmt(r.get(5), "%.1fx"), fmt(r.get(6), "%.3f"), fmt(r.get(7), "%.3f"),
-          fmt(r.get(8), "%+.4f"), fmt(r.get(9), "%+.4f"));
+      System.out.printf("%-7s %-16s %-13s %5d %7d %9.1f %8s %7s %9s %10s %10s%n", r.getString(0), r.getString(1),
+          r.getString(2), r.getInt(3), r.getLong(4), r.getDouble(5), fmt(r.get(6), "%.1fx"), fmt(r.get(7), "%.3f"),
+          fmt(r.get(8), "%.3f"), fmt(r.get(9), "%+.4f"), fmt(r.get(10), "%+.4f"));
     }
   }
 

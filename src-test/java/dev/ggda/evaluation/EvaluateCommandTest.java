@@ -119,6 +119,43 @@ class EvaluateCommandTest {
     assertTrue(Double.isNaN(summary.get("lds")), "lds was not asked for");
   }
 
+  /**
+   * The efficiency-fidelity grid: one row per method x projection x cell, and its per-example cell
+   * equals a plain `ggda evaluate` of the same setting (same retrainings, same scores).
+   */
+  @Test
+  void gridRowsMatchAPlainEvaluationOfTheSameSetting() {
+    SparkSession spark = SparkTestSession.get();
+    Path grid = tmp.resolve("grid");
+    StringBuilder console = new StringBuilder();
+    assertEquals(0, dev.ggda.testing.CliCapture.run("evaluate", sets(grid.toString(), 4, "[lds, group-lds]"), console,
+        "--methods", "if,graddot", "--projections", "none:21,rademacher:12", "--groupings", "random", "--group-sizes", "4"),
+        console::toString);
+    List<Row> rows = spark.read().parquet(grid.resolve("evaluation/efficiency_fidelity").toString()).collectAsList();
+    assertEquals(8, rows.size(), rows::toString);
+    Map<String, Row> byKey = new HashMap<>();
+    for (Row r : rows) {
+      byKey.put(r.getAs("method") + " " + r.getAs("projection") + " " + r.getAs("group_size"), r);
+    }
+    for (String method : List.of("if", "graddot")) {
+      for (String projection : List.of("none:21", "rademacher:12")) {
+        Row one = byKey.get(method + " " + projection + " 1");
+        Row four = byKey.get(method + " " + projection + " 4");
+        assertEquals("per-example", one.getAs("grouping"));
+        assertEquals(1.0, (Double) one.getAs("speedup"), 1e-12);
+        // Random assignment to 100 groups of about 4 can leave a group empty.
+        long groups = (Long) four.getAs("groups");
+        assertTrue(groups > 90 && groups <= 100, four::toString);
+        assertTrue(Double.isFinite((Double) four.getAs("group_lds")), four::toString);
+      }
+    }
+
+    Path plain = tmp.resolve("plain");
+    assertEquals(0, run("evaluate", sets(plain.toString(), 1, "[lds]"), console), console::toString);
+    double lds = summary(spark, plain).get("lds");
+    assertEquals(lds, (Double) byKey.get("if none:21 1").getAs("lds"), 1e-9, "grid cell vs plain evaluate");
+  }
+
   @Test
   void topKIsRefusedBeforeAnyWork() {
     StringBuilder console = new StringBuilder();
