@@ -115,6 +115,26 @@ class AttributionCorrectnessTest {
     }
   }
 
+  /**
+   * With every example its own group the sampled kernel would keep only ~10,000 of the rows it has
+   * anyway: per-example TRAK must use the exact kernel whatever attribute.kernel says.
+   */
+  @Test
+  void perExampleTrakUsesTheExactKernelWhateverTheKernelSetting() {
+    int n = 12_000;
+    AttributionFixture f = new AttributionFixture(n, 2, 4, 3, n, 23).train(lrArch, 3, 1, 1, L2, 5);
+    Map<String, Double> exact = f.pipelineScores(
+        AttributionFixture.config(AttributionMethod.TRAK, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, 0.1), 2);
+    for (KernelMode mode : new KernelMode[] {KernelMode.SAMPLED, KernelMode.BATCHED}) {
+      Map<String, Double> other = f.pipelineScores(
+          AttributionFixture.config(AttributionMethod.TRAK, ProjectionKind.NONE, 0, mode, HessianMode.CG, 0.1), 2);
+      assertEquals(exact.size(), other.size());
+      for (var e : exact.entrySet()) {
+        assertRelClose(e.getValue(), other.get(e.getKey()), 1e-9, mode + " " + e.getKey());
+      }
+    }
+  }
+
   @Test
   void influenceExactMatchesBruteForceAndCgAndProjectedAgreeWithIt() {
     double delta = 0.01;
