@@ -32,6 +32,17 @@ public record BatchGradient(INDArray sum, INDArray[] layerInputs, INDArray[] out
     return new BatchGradient(null, layerInputs, d);
   }
 
+  /** The pass restricted to some examples (in the given order). No summed gradient. */
+  public BatchGradient rows(int[] examples) {
+    INDArray[] a = new INDArray[layerInputs.length];
+    INDArray[] d = new INDArray[outputGrads.length];
+    for (int l = 0; l < a.length; l++) {
+      a[l] = layerInputs[l].getRows(examples);
+      d[l] = outputGrads[l].getRows(examples);
+    }
+    return new BatchGradient(null, a, d);
+  }
+
   public int batchSize() {
     return (int) layerInputs[0].rows();
   }

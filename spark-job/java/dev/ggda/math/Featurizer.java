@@ -205,8 +205,11 @@ public final class Featurizer {
           proj.addGroupRows(mg, local, stacked, marginRow);
         }
         if (spec.kernel() == KernelKind.EXACT || spec.kernel() == KernelKind.SAMPLED) {
-          INDArray phi = proj.perExample(mg);
-          INDArray used = spec.kernel() == KernelKind.SAMPLED ? sampledRows(phi, rows, r0, r1, spec) : phi;
+          // The sampled kernel projects only the sampled examples' gradients (about 10,000 in all),
+          // not the whole pass: per-example rows are the expensive part of featurize.
+          int[] sample = spec.kernel() == KernelKind.SAMPLED ? sampledIndices(rows, r0, r1, spec) : null;
+          INDArray used = spec.kernel() == KernelKind.EXACT ? proj.perExample(mg)
+              : sample.length == 0 ? null : proj.perExample(mg.rows(sample));
           if (used != null) {
             kernel.addi(used.transpose().mmul(used).castTo(DataType.DOUBLE));
             kernelRows += used.rows();
@@ -252,16 +255,19 @@ public final class Featurizer {
 
   /** Rows of phi whose examples fall in the seeded kernel sample, or null when none does. */
   private static INDArray sampledRows(INDArray phi, Rows rows, int r0, int r1, Spec spec) {
+    int[] keep = sampledIndices(rows, r0, r1, spec);
+    return keep.length == 0 ? null : phi.getRows(keep);
+  }
+
+  /** Pass-relative indices of the rows r0..r1-1 whose examples fall in the seeded kernel sample. */
+  private static int[] sampledIndices(Rows rows, int r0, int r1, Spec spec) {
     List<Integer> keep = new ArrayList<>();
     for (int i = r0; i < r1; i++) {
       if (Seeds.unit(Seeds.mix(spec.sampleSeed(), rows.exampleIds()[i])) < spec.sampleFraction()) {
         keep.add(i - r0);
       }
     }
-    if (keep.isEmpty()) {
-      return null;
-    }
-    return phi.getRows(keep.stream().mapToInt(Integer::intValue).toArray());
+    return keep.stream().mapToInt(Integer::intValue).toArray();
   }
 
   /**

@@ -82,6 +82,39 @@ class FeaturizerTest {
     }
   }
 
+  /** Grouped rows, sampled kernel: sum of phi phi^T over exactly the seeded sample, by brute force. */
+  @Test
+  void sampledKernelSumsExactlyTheSampledExamples() {
+    int[] sizes = {5, 7, 3, 9, 6};
+    Featurizer.Rows grouped = rows(sizes, 4);
+    int n = 30;
+    Featurizer.Rows single = new Featurizer.Rows(grouped.x(), grouped.y(), grouped.exampleIds(), 5,
+        java.util.stream.LongStream.range(0, n).toArray(), java.util.stream.IntStream.rangeClosed(0, n).toArray());
+    Featurizer.Output s = Featurizer.featurize(ARCH, slot(), spec(Featurizer.KernelKind.NONE, 64), single);
+    long sampleSeed = 99;
+    Featurizer.Spec sampled = new Featurizer.Spec(Projection.Kind.RADEMACHER, 8, 5, true, Featurizer.KernelKind.SAMPLED,
+        0.5, sampleSeed, 8);
+    Featurizer.Output g = Featurizer.featurize(ARCH, slot(), sampled, grouped);
+    int k = 8;
+    double[] expected = new double[k * k];
+    long in = 0;
+    for (int i = 0; i < n; i++) {
+      if (Seeds.unit(Seeds.mix(sampleSeed, grouped.exampleIds()[i])) < 0.5) {
+        in++;
+        for (int a = 0; a < k; a++) {
+          for (int b = 0; b < k; b++) {
+            expected[a * k + b] += (double) s.margin()[0][i * k + a] * s.margin()[0][i * k + b];
+          }
+        }
+      }
+    }
+    assertEquals(in, g.kernelRows()[0]);
+    org.junit.jupiter.api.Assertions.assertTrue(in > 5 && in < 25, "sample of " + in);
+    for (int i = 0; i < k * k; i++) {
+      assertEquals(expected[i], g.kernel()[0][i], 1e-5, "sampled kernel entry " + i);
+    }
+  }
+
   @Test
   void aGroupLargerThanAPassIsChunkedAndItsSumsAdded() {
     Featurizer.Rows r = rows(new int[] {9, 2}, 2);
