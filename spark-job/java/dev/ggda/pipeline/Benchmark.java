@@ -167,12 +167,17 @@ public final class Benchmark {
     out.put("peak_heap_bytes", heapPeak);
     out.put("peak_resident_bytes", rssPeak);
     out.put("results", rows);
+    console.info("benchmark: wrote %s", writeJson(config, "benchmark.json", out));
+  }
+
+  /** Writes a benchmark's figures as indented JSON under output.path (a local folder). */
+  static Path writeJson(GgdaConfig config, String name, Map<String, Object> figures) {
     try {
       Path dir = Path.of(config.output().path());
       Files.createDirectories(dir);
-      Path file = dir.resolve("benchmark.json");
-      Files.writeString(file, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
-      console.info("benchmark: wrote %s", file);
+      Path file = dir.resolve(name);
+      Files.writeString(file, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(figures));
+      return file;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

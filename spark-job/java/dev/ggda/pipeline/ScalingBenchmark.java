@@ -1,7 +1,5 @@
 package dev.ggda.pipeline;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ggda.InputException;
 import dev.ggda.attribution.AttributionStage;
 import dev.ggda.attribution.ScoreStage;
@@ -16,10 +14,6 @@ import dev.ggda.grouping.GroupingStage;
 import dev.ggda.io.Versions;
 import dev.ggda.spark.MemoryPeaks;
 import dev.ggda.spark.Sessions;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -116,15 +110,7 @@ public final class ScalingBenchmark {
     out.put("cores", Runtime.getRuntime().availableProcessors());
     out.put("openblas_coretype", System.getenv().getOrDefault("OPENBLAS_CORETYPE", "auto"));
     out.put("results", results);
-    try {
-      Path dir = Path.of(config.output().path());
-      Files.createDirectories(dir);
-      Path file = dir.resolve("scaling.json");
-      Files.writeString(file, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
-      console.info("benchmark --rows: wrote %s", file);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    console.info("benchmark --rows: wrote %s", Benchmark.writeJson(config, "scaling.json", out));
   }
 
   /** The config with the synthetic training set resized to n rows. */
