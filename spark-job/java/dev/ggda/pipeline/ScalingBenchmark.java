@@ -140,7 +140,9 @@ public final class ScalingBenchmark {
           r.get("featurize_seconds"), r.get("kernel_solve_seconds"), r.get("score_seconds"), r.get("total_seconds"),
           perRow, r.get("attribution_microseconds_per_row"), perRow / first, (Long) r.get("peak_heap_bytes") / 1e9);
     }
-    System.out.println("us/row constant across n (\"vs first\" near 1.0x) means time grows linearly in n.");
+    System.out.println("us/row constant across n (\"vs first\" near 1.0x) means time grows linearly in n. Peak heap is"
+        + " the sum of the heap pools' peaks (an upper bound: they peak at different moments); the heap limit is "
+        + String.format("%.2f GB", Runtime.getRuntime().maxMemory() / 1e9) + ".");
   }
 
   private static double secs(long t0) {

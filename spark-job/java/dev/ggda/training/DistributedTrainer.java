@@ -34,8 +34,12 @@ import scala.Tuple2;
  * travel per round (S = shards), never data.
  */
 public final class DistributedTrainer {
-  /** Feature values one shard holds in a task (~200 MB of float32). */
-  static final long SHARD_VALUES = 50_000_000L;
+  /**
+   * Feature values one shard holds in a task (~64 MB of float32). Building a shard also holds its
+   * shuffled rows and the growing arrays, about 3x that: 200 MB shards ran a 2 GB local-mode heap out
+   * of memory with two tasks at once (issue-6 scaling run).
+   */
+  static final long SHARD_VALUES = 16_000_000L;
 
   /** Progress sink (the pipeline's console). */
   public interface Log {
