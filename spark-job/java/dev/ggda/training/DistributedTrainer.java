@@ -7,7 +7,6 @@ import dev.ggda.math.Architecture;
 import dev.ggda.math.Network;
 import dev.ggda.model.Checkpoint;
 import dev.ggda.model.TrainedModel;
-import dev.ggda.spark.RowArrays;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,7 +18,6 @@ import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
 import org.nd4j.linalg.api.buffer.DataType;
 import scala.Tuple2;
@@ -67,8 +65,10 @@ public final class DistributedTrainer {
     long seed = config.seed();
     int dim = data.dim();
     JavaRDD<Shard> shardRdd =
-        data.examples().select("example_id", "label", "features").javaRDD()
-            .mapToPair(r -> new Tuple2<>((int) Math.floorMod(Seeds.mix(seed, r.getLong(0)), (long) shards), r))
+        // Plain records cross the shuffle: a Row carries its features as boxed Floats (about 5x the
+        // bytes), which ran a 2 GB heap out of memory while building 3M-row shards.
+        dev.ggda.spark.ExampleRecord.of(data.examples())
+            .mapToPair(r -> new Tuple2<>((int) Math.floorMod(Seeds.mix(seed, r.id), (long) shards), r))
             .partitionBy(new HashPartitioner(shards))
             .mapPartitionsWithIndex((idx, it) -> List.of(Shard.of(idx, it, dim)).iterator(), true)
             .persist(StorageLevel.MEMORY_AND_DISK());
@@ -190,19 +190,19 @@ public final class DistributedTrainer {
       this.dim = dim;
     }
 
-    static Shard of(int index, Iterator<Tuple2<Integer, Row>> it, int dim) {
-      List<Row> rows = new ArrayList<>();
+    static Shard of(int index, Iterator<Tuple2<Integer, dev.ggda.spark.ExampleRecord>> it, int dim) {
+      List<dev.ggda.spark.ExampleRecord> rows = new ArrayList<>();
       it.forEachRemaining(t -> rows.add(t._2()));
-      rows.sort(Comparator.comparingLong(r -> r.getLong(0)));
+      rows.sort(Comparator.comparingLong(r -> r.id));
       int n = rows.size();
       long[] ids = new long[n];
       int[] y = new int[n];
       float[] x = new float[n * dim];
       for (int i = 0; i < n; i++) {
-        Row r = rows.get(i);
-        ids[i] = r.getLong(0);
-        y[i] = r.getInt(1);
-        RowArrays.copyFloats(r, 2, x, i * dim, dim);
+        dev.ggda.spark.ExampleRecord r = rows.get(i);
+        ids[i] = r.id;
+        y[i] = r.label;
+        System.arraycopy(r.features, 0, x, i * dim, dim);
       }
       return new Shard(index, ids, x, y, dim);
     }
