@@ -54,7 +54,10 @@ final class LocalKMeans {
           t++;
         }
       }
-      int[] inner = hierarchical(sub, m, d, (int) share[j], Seeds.mix(seed, j), maxIterations);
+      // A part that kept nearly every point would only recurse again with a slightly smaller k.
+      int[] inner = m > 0.9 * n
+          ? cluster(sub, m, d, (int) share[j], Seeds.mix(seed, j), maxIterations)
+          : hierarchical(sub, m, d, (int) share[j], Seeds.mix(seed, j), maxIterations);
       for (int t = 0; t < m; t++) {
         assign[members[t]] = offset + inner[t];
       }
