@@ -159,7 +159,7 @@ final class LocalKMeans {
   /**
    * Nearest centre by ||c||^2 - 2 x.c (the point's own norm does not change the argmin); ties go
    * to the lower index. Four centres per pass over x give four independent accumulation chains,
-   * about 3x the scalar subtract-and-square loop.
+   * about 2x the scalar subtract-and-square loop (1000 x 320, k = 60).
    */
   private static int nearest(double[] x, int i, double[] centres, double[] centreNorms, int k, int d) {
     int xi = i * d;
