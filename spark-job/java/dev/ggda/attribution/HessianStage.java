@@ -4,6 +4,7 @@ import dev.ggda.data.Columns;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.GaussNewton;
 import dev.ggda.math.Network;
+import dev.ggda.math.SoftmaxHessianBlocks;
 import dev.ggda.spark.ExampleBatch;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,7 +38,10 @@ final class HessianStage {
     Broadcast<float[]> bParams = jsc.broadcast(params);
     int p = Math.toIntExact(arch.paramCount());
     int dim = arch.inputDim();
-    long total = (long) p * p;
+    // Softmax regression sums its class-pair blocks (9x fewer flops on Fashion-MNIST, and 55% of
+    // the p x p values to ship); other models sum the dense matrix.
+    boolean blocks = SoftmaxHessianBlocks.applies(arch);
+    long total = blocks ? SoftmaxHessianBlocks.size(dim, arch.classes()) : (long) p * p;
     int chunks = (int) ((total + chunk - 1) / chunk);
     // The p x p sum travels in chunks of at most CHUNK doubles, one per reduce partition: Kryo's
     // buffer (spark.kryoserializer.buffer.max, 64 MiB by default) holds one task result at a time.
@@ -45,10 +49,15 @@ final class HessianStage {
         .mapPartitionsToPair((Iterator<Row> it) -> {
           Network net = Network.fromFloats(arch, bParams.value());
           Network dnet = new Network(arch, net.params().castTo(DataType.DOUBLE));
-          double[] acc = new double[p * p];
+          SoftmaxHessianBlocks sums = blocks ? new SoftmaxHessianBlocks(dim, arch.classes()) : null;
+          double[] acc = blocks ? sums.values() : new double[p * p];
           ExampleBatch batch = new ExampleBatch(dim);
           while (batch.fill(it)) {
-            GaussNewton.accumulateHessian(dnet, batch.features(DataType.DOUBLE), batch.labels(), acc);
+            if (blocks) {
+              sums.add(dnet, batch.features(DataType.DOUBLE), batch.labels());
+            } else {
+              GaussNewton.accumulateHessian(dnet, batch.features(DataType.DOUBLE), batch.labels(), acc);
+            }
           }
           List<Tuple2<Integer, double[]>> out = new ArrayList<>(chunks);
           for (int c = 0; c < chunks; c++) {
@@ -59,12 +68,12 @@ final class HessianStage {
         })
         .reduceByKey(new org.apache.spark.HashPartitioner(chunks), HessianStage::add)
         .collect();
-    double[] h = new double[p * p];
+    double[] h = new double[Math.toIntExact(total)];
     for (Tuple2<Integer, double[]> part : parts) {
       System.arraycopy(part._2(), 0, h, part._1() * chunk, part._2().length);
     }
     bParams.destroy();
-    return h;
+    return blocks ? SoftmaxHessianBlocks.expand(h, dim, arch.classes()) : h;
   }
 
   private static double[] add(double[] a, double[] b) {

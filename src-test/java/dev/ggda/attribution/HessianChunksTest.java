@@ -33,4 +33,22 @@ class HessianChunksTest {
     GaussNewton.accumulateHessian(dnet, dev.ggda.math.Flat.matrix(xd, f.n, 6), f.y, local);
     assertArrayEquals(local, many, 1e-9);
   }
+
+  /** Models with a hidden layer keep the dense per-class Gram path: same check for an MLP. */
+  @Test
+  void mlpChunkedSumEqualsTheDriverSideSum() {
+    AttributionFixture f = new AttributionFixture(60, 5, 6, 3, 9, 4);
+    Architecture arch = new Architecture(6, new int[] {4}, 3, dev.ggda.math.Activation.TANH);
+    float[] params = Network.initialise(arch, 5, DataType.FLOAT).paramsAsFloats();
+    int p = (int) arch.paramCount();
+    double[] many = HessianStage.exactChunked(f.trainData(3).examples(), arch, params, 53);
+    double[] local = new double[p * p];
+    Network dnet = new Network(arch, Network.fromFloats(arch, params).params().castTo(DataType.DOUBLE));
+    double[] xd = new double[f.x.length];
+    for (int i = 0; i < xd.length; i++) {
+      xd[i] = f.x[i];
+    }
+    GaussNewton.accumulateHessian(dnet, dev.ggda.math.Flat.matrix(xd, f.n, 6), f.y, local);
+    assertArrayEquals(local, many, 1e-9);
+  }
 }
