@@ -54,12 +54,45 @@ public final class AttributionStage {
     /** Groups featurized by this run: 0 when a resumed run read them from its checkpoint. */
     public long groupsFeaturized;
 
+    /** Rebuilds the operator with another damping from the same features; null for hessian: cg. */
+    private final OperatorBuilder builder;
+
     Prepared(JavaRDD<BlockFeatures> blocks, ScoreOperator operator, int k, double dampingUsed, String selfNote) {
+      this(blocks, operator, k, dampingUsed, selfNote, null);
+    }
+
+    private Prepared(JavaRDD<BlockFeatures> blocks, ScoreOperator operator, int k, double dampingUsed, String selfNote,
+        OperatorBuilder builder) {
       this.blocks = blocks;
       this.operator = operator;
       this.k = k;
       this.dampingUsed = dampingUsed;
       this.selfInfluenceNote = selfNote;
+      this.builder = builder;
+    }
+
+    /** True when {@link #withDamping} can reuse these features (every mode but hessian: cg). */
+    public boolean rebuildable() {
+      return builder != null;
+    }
+
+    /**
+     * The same featurized groups (shared, not copied) with the operator solved again for another
+     * damping: a damping sweep pays featurize once. {@code operatorSeconds} is the new solve's time;
+     * {@code featurizeSeconds} is carried over.
+     */
+    public Prepared withDamping(double damping) {
+      if (builder == null) {
+        throw new IllegalStateException("hessian: cg solves with its damping inside; featurize again for another one");
+      }
+      long t0 = System.nanoTime();
+      OperatorBuilder ob = builder.withDamping(damping);
+      ScoreOperator op = ob.build();
+      Prepared out = new Prepared(blocks, op, k, ob.dampingUsed(), ob.selfNote(), ob);
+      out.featurizeSeconds = featurizeSeconds;
+      out.groupsFeaturized = groupsFeaturized;
+      out.operatorSeconds = (System.nanoTime() - t0) / 1e9;
+      return out;
     }
   }
 
@@ -242,7 +275,7 @@ public final class AttributionStage {
         ob.parameterSpaceHessian(train, partitions);
       }
       ScoreOperator op = ob.build();
-      out = new Prepared(features.blocks, op, k, ob.dampingUsed(), ob.selfNote());
+      out = new Prepared(features.blocks, op, k, ob.dampingUsed(), ob.selfNote(), ob);
     }
     out.featurizeSeconds = featurizeSecs;
     out.groupsFeaturized = featurized;

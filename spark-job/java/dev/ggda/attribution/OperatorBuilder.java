@@ -49,6 +49,15 @@ final class OperatorBuilder {
     this.dampingUsed = config.damping();
   }
 
+  /** The same features, target features and Hessian, with another damping (a fresh builder). */
+  OperatorBuilder withDamping(double damping) {
+    AttributeConfig c = new AttributeConfig(config.method(), config.projection(), config.kernel(), config.hessian(), damping,
+        config.target());
+    OperatorBuilder out = new OperatorBuilder(c, model, slots, features, targets, k, n, log);
+    out.hessian = hessian;
+    return out;
+  }
+
   double dampingUsed() {
     return dampingUsed;
   }

@@ -279,13 +279,18 @@ public final class Main implements Callable<Integer> {
             + " each (own per-example baseline); default: attribute.projection.")
     List<String> projections;
 
+    @Option(names = "--dampings", split = ",", paramLabel = "LAMBDA",
+        description = "Dampings (attribute.damping) of the table, e.g. 0,0.001,0.01; each method featurizes once per cell"
+            + " and solves once per damping; default: attribute.damping.")
+    List<Double> dampings;
+
     Evaluate(JobRunner jobs) {
       super(jobs);
     }
 
     @Override
     void start(JobRunner jobs, GgdaConfig config) {
-      if (methods == null && groupings == null && groupSizes == null && projections == null) {
+      if (methods == null && groupings == null && groupSizes == null && projections == null && dampings == null) {
         jobs.evaluate(config);
         return;
       }
@@ -303,7 +308,22 @@ public final class Main implements Callable<Integer> {
         }
         sizes.add(size);
       }
-      jobs.evaluateGrid(config, m, projections(config, projections), g, List.copyOf(sizes));
+      jobs.evaluateGrid(config, m, projections(config, projections), dampings(config, dampings), g, List.copyOf(sizes));
+    }
+
+    /** The dampings in the order given (duplicates dropped), or the configured one alone. */
+    private static List<Double> dampings(GgdaConfig config, List<Double> values) {
+      if (values == null) {
+        return List.of(config.attribute().damping());
+      }
+      java.util.LinkedHashSet<Double> out = new java.util.LinkedHashSet<>();
+      for (double d : values) {
+        if (!(d >= 0) || Double.isInfinite(d)) {
+          throw new InputException("--dampings: every damping must be a finite number >= 0, got " + d);
+        }
+        out.add(d);
+      }
+      return List.copyOf(out);
     }
 
     /** kind:dim pairs (seed from attribute.projection), or the configured projection alone. */

@@ -34,12 +34,16 @@ import org.apache.spark.sql.types.StructType;
  * method (grouping "per-example") and is the baseline of that method's speedups. Retrainings that
  * do not depend on the attribution (LDS subsets, full-data and random-removal baselines) are shared
  * by all cells. With several projections (kind:dim) each method runs once per projection, with
- * its own target features and per-example baseline.
+ * its own target features and per-example baseline. With several dampings each (method,
+ * projection) featurizes once per cell and only solves again per damping (hessian: cg, which
+ * solves inside featurize, featurizes again); a damping's attribution time is then featurize + its
+ * own solve + score.
  */
 public final class FidelityGrid {
   static final StructType TABLE = new StructType()
       .add("method", DataTypes.StringType, false)
       .add("projection", DataTypes.StringType, false)
+      .add("damping", DataTypes.DoubleType, false)
       .add("grouping", DataTypes.StringType, false)
       .add("group_size", DataTypes.IntegerType, false)
       .add("groups", DataTypes.LongType, false)
@@ -55,15 +59,25 @@ public final class FidelityGrid {
 
   private FidelityGrid() {}
 
-  /** One attribution setting of the table: a method with a projection. */
-  private record Variant(AttributionMethod method, ProjectionConfig projection) {
+  /** One attribution setting of the table: a method with a projection and a damping. */
+  private record Variant(AttributionMethod method, ProjectionConfig projection, double damping) {
     String projectionName() {
       return name(projection.kind()) + ":" + projection.dim();
+    }
+
+    /** Variants with the same features: they differ in damping only. */
+    Variant featureKey() {
+      return new Variant(method, projection, 0.0);
     }
   }
 
   public static void run(GgdaConfig config, List<AttributionMethod> methods, List<ProjectionConfig> projections,
       List<GroupMethod> groupings, List<Integer> sizes) {
+    run(config, methods, projections, List.of(config.attribute().damping()), groupings, sizes);
+  }
+
+  public static void run(GgdaConfig config, List<AttributionMethod> methods, List<ProjectionConfig> projections,
+      List<Double> dampings, List<GroupMethod> groupings, List<Integer> sizes) {
     Pipeline.requireAllPairs(config);
     Console console = Console.stdout();
     SparkSession spark = Sessions.getOrCreate("ggda evaluate");
@@ -86,7 +100,9 @@ public final class FidelityGrid {
       List<Variant> variants = new ArrayList<>();
       for (AttributionMethod method : methods) {
         for (ProjectionConfig projection : projections) {
-          variants.add(new Variant(method, projection));
+          for (double damping : dampings) {
+            variants.add(new Variant(method, projection, damping));
+          }
         }
       }
       Map<Variant, AttributionStage> stages = new LinkedHashMap<>();
@@ -95,12 +111,17 @@ public final class FidelityGrid {
       Map<Variant, Double> baseline = new LinkedHashMap<>();
       for (Variant v : variants) {
         AttributeConfig ac = config.attribute();
-        ac = new AttributeConfig(v.method(), v.projection(), ac.kernel(), ac.hessian(), ac.damping(), ac.target());
+        ac = new AttributeConfig(v.method(), v.projection(), ac.kernel(), ac.hessian(), v.damping(), ac.target());
         AttributionStage stage = new AttributionStage(ac, line -> console.info("%s", line));
-        long t0 = System.nanoTime();
-        targets.put(v, stage.featurizeTargets(p.targetData(), p.model(), n, partitions));
-        targetSeconds.put(v, secs(t0));
         stages.put(v, stage);
+        // Target features do not depend on the damping: computed once per (method, projection).
+        TargetFeatures shared = targets.get(v.featureKey());
+        if (shared == null) {
+          long t0 = System.nanoTime();
+          shared = stage.featurizeTargets(p.targetData(), p.model(), n, partitions);
+          targets.put(v.featureKey(), shared);
+          targetSeconds.put(v.featureKey(), secs(t0));
+        }
       }
       Map<String, List<Row>> byMethod = new LinkedHashMap<>();
       for (int size : ordered) {
@@ -112,31 +133,50 @@ public final class FidelityGrid {
           Groups groups = GroupingStage.assign(spark, c, p.trainData(), p.model());
           groups.assignment().cache().count();
           double groupSecs = secs(g0);
-          for (Variant v : variants) {
+          AttributionStage.Prepared previous = null;
+          for (int vi = 0; vi < variants.size(); vi++) {
+            Variant v = variants.get(vi);
             long a0 = System.nanoTime();
-            AttributionStage.Prepared prepared = stages.get(v).prepare(p.trainData(), groups.assignment(), targets.get(v),
-                p.model(), n, partitions);
+            TargetFeatures tf = targets.get(v.featureKey());
+            AttributionStage.Prepared prepared;
+            boolean reused = previous != null && previous.rebuildable()
+                && variants.get(vi - 1).featureKey().equals(v.featureKey());
+            if (reused) {
+              console.info("evaluate: damping %s: solving again on the same features", v.damping());
+              prepared = previous.withDamping(v.damping());
+            } else {
+              if (previous != null) {
+                previous.blocks.unpersist(false);
+              }
+              prepared = stages.get(v).prepare(p.trainData(), groups.assignment(), tf, p.model(), n, partitions);
+            }
+            previous = prepared;
+            long s0 = System.nanoTime();
             ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, null);
             long groupCount = tables.groupValues.count();
-            double attributionSecs = secs(a0);
+            // A reused cell pays featurize once, like a run with that damping alone would.
+            double attributionSecs = reused ? prepared.featurizeSeconds + prepared.operatorSeconds + secs(s0) : secs(a0);
             if (size == 1) {
               baseline.put(v, attributionSecs);
             }
             String tag = name(v.method()) + (projections.size() > 1 ? "-" + name(v.projection().kind()) + v.projection().dim() : "")
-                + "-" + groupingName + "-" + size;
+                + (dampings.size() > 1 ? "-damping" + v.damping() : "") + "-" + groupingName + "-" + size;
             console.info("evaluate: %s: %,d groups, attribution %.1f s (grouping %.1f s)", tag, groupCount, attributionSecs,
                 groupSecs);
             EvaluationStage.Result r = evaluation.evaluate(
                 new EvaluationStage.Attribution(tag, groups.assignment(), tables.scores, tables.groupValues));
             tables.release();
-            prepared.blocks.unpersist(false);
             double speedup = baseline.getOrDefault(v, Double.NaN) / attributionSecs;
-            Row row = RowFactory.create(name(v.method()), v.projectionName(), groupingName, size, groupCount, attributionSecs,
+            Row row = RowFactory.create(name(v.method()), v.projectionName(), v.damping(), groupingName, size, groupCount, attributionSecs,
                 nullIfNaN(speedup),
                 nullIfNaN(r.lds), nullIfNaN(r.groupLds), nullIfNaN(r.removalEffect), nullIfNaN(r.randomRemovalEffect),
-                nullIfNaN(r.looPearson), groupSecs, targetSeconds.get(v));
-            byMethod.computeIfAbsent(name(v.method()) + " " + v.projectionName(), x -> new ArrayList<>()).add(row);
+                nullIfNaN(r.looPearson), groupSecs, targetSeconds.get(v.featureKey()));
+            byMethod.computeIfAbsent(name(v.method()) + " " + v.projectionName() + " " + v.damping(), x -> new ArrayList<>())
+                .add(row);
             print(List.of(row));
+          }
+          if (previous != null) {
+            previous.blocks.unpersist(false);
           }
           groups.assignment().unpersist();
         }
@@ -174,12 +214,12 @@ public final class FidelityGrid {
 
   static void print(List<Row> rows) {
     System.out.println();
-    System.out.printf("%-7s %-16s %-13s %5s %7s %9s %8s %7s %9s %10s %10s%n", "method", "projection", "grouping", "size",
-        "groups", "attr s", "speedup", "LDS", "group LDS", "removal", "random rm");
+    System.out.printf("%-7s %-16s %-8s %-13s %5s %7s %9s %8s %7s %9s %10s %10s%n", "method", "projection", "damping",
+        "grouping", "size", "groups", "attr s", "speedup", "LDS", "group LDS", "removal", "random rm");
     for (Row r : rows) {
-      System.out.printf("%-7s %-16s %-13s %5d %7d %9.1f %8s %7s %9s %10s %10s%n", r.getString(0), r.getString(1),
-          r.getString(2), r.getInt(3), r.getLong(4), r.getDouble(5), fmt(r.get(6), "%.1fx"), fmt(r.get(7), "%.3f"),
-          fmt(r.get(8), "%.3f"), fmt(r.get(9), "%+.4f"), fmt(r.get(10), "%+.4f"));
+      System.out.printf("%-7s %-16s %-8.3g %-13s %5d %7d %9.1f %8s %7s %9s %10s %10s%n", r.getString(0), r.getString(1),
+          r.getDouble(2), r.getString(3), r.getInt(4), r.getLong(5), r.getDouble(6), fmt(r.get(7), "%.1fx"),
+          fmt(r.get(8), "%.3f"), fmt(r.get(9), "%.3f"), fmt(r.get(10), "%+.4f"), fmt(r.get(11), "%+.4f"));
     }
   }
 

@@ -156,6 +156,36 @@ class EvaluateCommandTest {
     assertEquals(lds, (Double) byKey.get("if none:21 1").getAs("lds"), 1e-9, "grid cell vs plain evaluate");
   }
 
+  /**
+   * A damping sweep featurizes once per cell and solves again per damping: the reused features give
+   * exactly the LDS of a plain `ggda evaluate` run with that damping, and the damping does change it.
+   */
+  @Test
+  void dampingSweepReusesFeaturesAndMatchesAPlainEvaluationOfEachDamping() {
+    SparkSession spark = SparkTestSession.get();
+    Path grid = tmp.resolve("damped-grid");
+    StringBuilder console = new StringBuilder();
+    assertEquals(0, dev.ggda.testing.CliCapture.run("evaluate", sets(grid.toString(), 4, "[lds]"), console,
+        "--methods", "if", "--projections", "none:21", "--dampings", "0,0.3", "--groupings", "random", "--group-sizes", "4"),
+        console::toString);
+    assertTrue(console.toString().contains("damping 0.3: solving again on the same features"), console::toString);
+    List<Row> rows = spark.read().parquet(grid.resolve("evaluation/efficiency_fidelity").toString()).collectAsList();
+    assertEquals(4, rows.size(), rows::toString);
+    Map<String, Row> byKey = new HashMap<>();
+    for (Row r : rows) {
+      byKey.put(r.getAs("damping") + " " + r.getAs("group_size"), r);
+    }
+    double undamped = (Double) byKey.get("0.0 1").getAs("lds");
+    double damped = (Double) byKey.get("0.3 1").getAs("lds");
+    assertTrue(Math.abs(undamped - damped) > 1e-6, "damping must change the scores: " + undamped + " vs " + damped);
+
+    Path plain = tmp.resolve("damped-plain");
+    List<String> plainSets = new java.util.ArrayList<>(sets(plain.toString(), 1, "[lds]"));
+    plainSets.replaceAll(x -> x.equals("attribute.damping=0.0") ? "attribute.damping=0.3" : x);
+    assertEquals(0, run("evaluate", plainSets, console), console::toString);
+    assertEquals(summary(spark, plain).get("lds"), damped, 1e-9, "reused-feature cell vs plain evaluate");
+  }
+
   @Test
   void topKIsRefusedBeforeAnyWork() {
     StringBuilder console = new StringBuilder();
