@@ -81,12 +81,12 @@ public final class AttributionStage {
      * damping: a damping sweep pays featurize once. {@code operatorSeconds} is the new solve's time;
      * {@code featurizeSeconds} is carried over.
      */
-    public Prepared withDamping(double damping) {
+    public Prepared withDamping(double damping, double relativeDamping) {
       if (builder == null) {
         throw new IllegalStateException("hessian: cg solves with its damping inside; featurize again for another one");
       }
       long t0 = System.nanoTime();
-      OperatorBuilder ob = builder.withDamping(damping);
+      OperatorBuilder ob = builder.withDamping(damping, relativeDamping);
       ScoreOperator op = ob.build();
       Prepared out = new Prepared(blocks, op, k, ob.dampingUsed(), ob.selfNote(), ob);
       out.featurizeSeconds = featurizeSeconds;
@@ -234,7 +234,7 @@ public final class AttributionStage {
       log.accept("featurize: every group is one example: TRAK uses the exact kernel (attribute.kernel "
           + config.kernel().toString().toLowerCase(java.util.Locale.ROOT) + " applies to groups)");
       AttributeConfig exact = new AttributeConfig(config.method(), config.projection(), dev.ggda.config.KernelMode.EXACT,
-          config.hessian(), config.damping(), config.target());
+          config.hessian(), config.damping(), config.target(), config.relativeDamping());
       return new AttributionStage(exact, log).prepare(train, groups, tf, model, trainRows, partitions, checkpointDir);
     }
     Architecture arch = model.architecture();

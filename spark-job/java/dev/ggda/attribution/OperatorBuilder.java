@@ -49,10 +49,9 @@ final class OperatorBuilder {
     this.dampingUsed = config.damping();
   }
 
-  /** The same features, target features and Hessian, with another damping (a fresh builder). */
-  OperatorBuilder withDamping(double damping) {
-    AttributeConfig c = new AttributeConfig(config.method(), config.projection(), config.kernel(), config.hessian(), damping,
-        config.target());
+  /** The same features, target features and Hessian, with other dampings (a fresh builder). */
+  OperatorBuilder withDamping(double damping, double relativeDamping) {
+    AttributeConfig c = config.withDamping(damping, relativeDamping);
     OperatorBuilder out = new OperatorBuilder(c, model, slots, features, targets, k, n, log);
     out.hessian = hessian;
     return out;
@@ -97,7 +96,7 @@ final class OperatorBuilder {
           kernel[i] *= scale;
         }
       }
-      CholeskySolver solver = factor(kernel, config.damping(), "TRAK kernel of member " + s);
+      CholeskySolver solver = factor(kernel, "TRAK kernel of member " + s);
       double[] x = AttributionStage.solveColumns(solver, targets.margin[s], t, k);
       v[s] = toRowMajor(x, t, -1.0 / members);
       self[s] = k <= SELF_MATRIX_LIMIT ? inverse(solver) : null;
@@ -149,7 +148,7 @@ final class OperatorBuilder {
     } else {
       throw new IllegalStateException("cg is solved by ConjugateGradientInfluence");
     }
-    CholeskySolver solver = factor(h, config.damping(), "Hessian");
+    CholeskySolver solver = factor(h, "Hessian");
     double[] x = AttributionStage.solveColumns(solver, targets.loss[0], t, k);
     float[][] v = {toRowMajor(x, t, 1.0 / n)};
     boolean withSelf = k <= SELF_MATRIX_LIMIT;
@@ -162,7 +161,17 @@ final class OperatorBuilder {
     return new ScoreOperator(k, targets.ids, v, false, self, new double[] {1.0 / n}, false, withSelf);
   }
 
-  private CholeskySolver factor(double[] a, double damping, String what) {
+  /** Factors a + (damping + relative_damping x mean eigenvalue) I. */
+  private CholeskySolver factor(double[] a, String what) {
+    // The scale a damping is judged against: the mean eigenvalue (trace / k) of what is inverted.
+    double trace = 0;
+    for (int i = 0; i < k; i++) {
+      trace += a[i * k + i];
+    }
+    double mean = trace / k;
+    double damping = config.damping() + config.relativeDamping() * mean;
+    log.accept(String.format("attribute: %s: mean eigenvalue %.4g; damping %.4g = %.3g x mean", what, mean, damping,
+        damping / Math.max(mean, Double.MIN_NORMAL)));
     CholeskySolver solver = CholeskySolver.factor(a, k, damping);
     if (solver.damping() > damping) {
       log.accept(String.format("warning: the %s is singular or ill-conditioned; damped with %.3g instead of %.3g"

@@ -26,7 +26,7 @@ interface JobRunner {
   void evaluate(GgdaConfig config);
 
   void evaluateGrid(GgdaConfig config, List<dev.ggda.config.AttributionMethod> methods,
-      List<dev.ggda.config.ProjectionConfig> projections, List<Double> dampings, List<dev.ggda.config.GroupMethod> groupings,
+      List<dev.ggda.config.ProjectionConfig> projections, List<dev.ggda.pipeline.FidelityGrid.Damping> dampings, List<dev.ggda.config.GroupMethod> groupings,
       List<Integer> groupSizes);
 
   void demo(String configPathOrNull, List<String> sets, String outDir);
@@ -85,7 +85,7 @@ interface JobRunner {
 
         @Override
         public void evaluateGrid(GgdaConfig config, List<dev.ggda.config.AttributionMethod> methods,
-            List<dev.ggda.config.ProjectionConfig> projections, List<Double> dampings,
+            List<dev.ggda.config.ProjectionConfig> projections, List<dev.ggda.pipeline.FidelityGrid.Damping> dampings,
             List<dev.ggda.config.GroupMethod> groupings, List<Integer> groupSizes) {
           dev.ggda.pipeline.FidelityGrid.run(config, methods, projections, dampings, groupings, groupSizes);
         }

@@ -1,11 +1,13 @@
 package dev.ggda.cli;
 
+
 import dev.ggda.InputException;
 import dev.ggda.config.AttributionMethod;
 import dev.ggda.config.GgdaConfig;
 import dev.ggda.config.GroupMethod;
 import dev.ggda.config.ProjectionConfig;
 import dev.ggda.config.ProjectionKind;
+import dev.ggda.pipeline.FidelityGrid;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -280,9 +282,10 @@ public final class Main implements Callable<Integer> {
     List<String> projections;
 
     @Option(names = "--dampings", split = ",", paramLabel = "LAMBDA",
-        description = "Dampings (attribute.damping) of the table, e.g. 0,0.001,0.01; each method featurizes once per cell"
-            + " and solves once per damping; default: attribute.damping.")
-    List<Double> dampings;
+        description = "Dampings of the table: absolute (attribute.damping), or with an x suffix relative to the mean"
+            + " eigenvalue (attribute.relative_damping), e.g. 0,1000,0.5x; each method featurizes once per cell and solves"
+            + " once per damping; default: the configured dampings.")
+    List<String> dampings;
 
     Evaluate(JobRunner jobs) {
       super(jobs);
@@ -311,17 +314,26 @@ public final class Main implements Callable<Integer> {
       jobs.evaluateGrid(config, m, projections(config, projections), dampings(config, dampings), g, List.copyOf(sizes));
     }
 
-    /** The dampings in the order given (duplicates dropped), or the configured one alone. */
-    private static List<Double> dampings(GgdaConfig config, List<Double> values) {
+    /** The dampings in the order given (duplicates dropped), or the configured pair alone. */
+    private static List<FidelityGrid.Damping> dampings(GgdaConfig config, List<String> values) {
       if (values == null) {
-        return List.of(config.attribute().damping());
+        return List.of(FidelityGrid.Damping.of(config.attribute()));
       }
-      java.util.LinkedHashSet<Double> out = new java.util.LinkedHashSet<>();
-      for (double d : values) {
-        if (!(d >= 0) || Double.isInfinite(d)) {
-          throw new InputException("--dampings: every damping must be a finite number >= 0, got " + d);
+      java.util.LinkedHashSet<FidelityGrid.Damping> out = new java.util.LinkedHashSet<>();
+      for (String raw : values) {
+        String v = raw.strip();
+        boolean relative = v.endsWith("x") || v.endsWith("X");
+        double d;
+        try {
+          d = Double.parseDouble(relative ? v.substring(0, v.length() - 1) : v);
+        } catch (NumberFormatException e) {
+          d = Double.NaN;
         }
-        out.add(d);
+        if (!(d >= 0) || Double.isInfinite(d)) {
+          throw new InputException("--dampings: '" + v + "' is not a damping; write a number >= 0 (absolute) or one with an"
+              + " x suffix (relative to the mean eigenvalue), e.g. 0,1000,0.5x");
+        }
+        out.add(relative ? new FidelityGrid.Damping(0, d) : new FidelityGrid.Damping(d, 0));
       }
       return List.copyOf(out);
     }

@@ -233,6 +233,11 @@ public final class ConfigValidator {
     oneOf("attribute.kernel", a.kernel(), KernelMode.class);
     oneOf("attribute.hessian", a.hessian(), HessianMode.class);
     nonNegative("attribute.damping", a.damping());
+    nonNegative("attribute.relative_damping", a.relativeDamping());
+    if (a.relativeDamping() > 0 && a.method() == AttributionMethod.IF && a.hessian() == HessianMode.CG) {
+      problems.add("attribute.relative_damping needs the Hessian's trace, which hessian: cg never forms: set"
+          + " attribute.relative_damping: 0 and use attribute.damping, or hessian: exact or projected");
+    }
     oneOf("attribute.target", a.target(), TargetMode.class);
   }
 

@@ -43,7 +43,7 @@ public final class FidelityGrid {
   static final StructType TABLE = new StructType()
       .add("method", DataTypes.StringType, false)
       .add("projection", DataTypes.StringType, false)
-      .add("damping", DataTypes.DoubleType, false)
+      .add("damping", DataTypes.StringType, false)
       .add("grouping", DataTypes.StringType, false)
       .add("group_size", DataTypes.IntegerType, false)
       .add("groups", DataTypes.LongType, false)
@@ -59,25 +59,47 @@ public final class FidelityGrid {
 
   private FidelityGrid() {}
 
+  /**
+   * A damping of the sweep: absolute (attribute.damping) or, written with an x suffix, relative to
+   * the mean eigenvalue (attribute.relative_damping); each sets the other to 0.
+   */
+  public record Damping(double absolute, double relative) {
+    public static Damping of(AttributeConfig a) {
+      return new Damping(a.damping(), a.relativeDamping());
+    }
+
+    /** "3000" (absolute), "0.5x" (relative); for a configured pair, "3000+0.5x". */
+    public String label() {
+      if (relative == 0) {
+        return fmt(absolute);
+      }
+      return absolute == 0 ? fmt(relative) + "x" : fmt(absolute) + "+" + fmt(relative) + "x";
+    }
+
+    private static String fmt(double v) {
+      return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    }
+  }
+
   /** One attribution setting of the table: a method with a projection and a damping. */
-  private record Variant(AttributionMethod method, ProjectionConfig projection, double damping) {
+  private record Variant(AttributionMethod method, ProjectionConfig projection, Damping damping) {
     String projectionName() {
       return name(projection.kind()) + ":" + projection.dim();
     }
 
     /** Variants with the same features: they differ in damping only. */
     Variant featureKey() {
-      return new Variant(method, projection, 0.0);
+      return new Variant(method, projection, null);
     }
   }
 
   public static void run(GgdaConfig config, List<AttributionMethod> methods, List<ProjectionConfig> projections,
       List<GroupMethod> groupings, List<Integer> sizes) {
-    run(config, methods, projections, List.of(config.attribute().damping()), groupings, sizes);
+    run(config, methods, projections, List.of(Damping.of(config.attribute())), groupings, sizes);
   }
 
   public static void run(GgdaConfig config, List<AttributionMethod> methods, List<ProjectionConfig> projections,
-      List<Double> dampings, List<GroupMethod> groupings, List<Integer> sizes) {
+      List<Damping> dampings, List<GroupMethod> groupings, List<Integer> sizes) {
     Pipeline.requireAllPairs(config);
     Console console = Console.stdout();
     SparkSession spark = Sessions.getOrCreate("ggda evaluate");
@@ -100,7 +122,7 @@ public final class FidelityGrid {
       List<Variant> variants = new ArrayList<>();
       for (AttributionMethod method : methods) {
         for (ProjectionConfig projection : projections) {
-          for (double damping : dampings) {
+          for (Damping damping : dampings) {
             variants.add(new Variant(method, projection, damping));
           }
         }
@@ -111,7 +133,8 @@ public final class FidelityGrid {
       Map<Variant, Double> baseline = new LinkedHashMap<>();
       for (Variant v : variants) {
         AttributeConfig ac = config.attribute();
-        ac = new AttributeConfig(v.method(), v.projection(), ac.kernel(), ac.hessian(), v.damping(), ac.target());
+        ac = new AttributeConfig(v.method(), v.projection(), ac.kernel(), ac.hessian(), v.damping().absolute(), ac.target(),
+            v.damping().relative());
         AttributionStage stage = new AttributionStage(ac, line -> console.info("%s", line));
         stages.put(v, stage);
         // Target features do not depend on the damping: computed once per (method, projection).
@@ -142,8 +165,8 @@ public final class FidelityGrid {
             boolean reused = previous != null && previous.rebuildable()
                 && variants.get(vi - 1).featureKey().equals(v.featureKey());
             if (reused) {
-              console.info("evaluate: damping %s: solving again on the same features", v.damping());
-              prepared = previous.withDamping(v.damping());
+              console.info("evaluate: damping %s: solving again on the same features", v.damping().label());
+              prepared = previous.withDamping(v.damping().absolute(), v.damping().relative());
             } else {
               if (previous != null) {
                 previous.blocks.unpersist(false);
@@ -160,18 +183,18 @@ public final class FidelityGrid {
               baseline.put(v, attributionSecs);
             }
             String tag = name(v.method()) + (projections.size() > 1 ? "-" + name(v.projection().kind()) + v.projection().dim() : "")
-                + (dampings.size() > 1 ? "-damping" + v.damping() : "") + "-" + groupingName + "-" + size;
+                + (dampings.size() > 1 ? "-damping" + v.damping().label() : "") + "-" + groupingName + "-" + size;
             console.info("evaluate: %s: %,d groups, attribution %.1f s (grouping %.1f s)", tag, groupCount, attributionSecs,
                 groupSecs);
             EvaluationStage.Result r = evaluation.evaluate(
                 new EvaluationStage.Attribution(tag, groups.assignment(), tables.scores, tables.groupValues));
             tables.release();
             double speedup = baseline.getOrDefault(v, Double.NaN) / attributionSecs;
-            Row row = RowFactory.create(name(v.method()), v.projectionName(), v.damping(), groupingName, size, groupCount, attributionSecs,
+            Row row = RowFactory.create(name(v.method()), v.projectionName(), v.damping().label(), groupingName, size, groupCount, attributionSecs,
                 nullIfNaN(speedup),
                 nullIfNaN(r.lds), nullIfNaN(r.groupLds), nullIfNaN(r.removalEffect), nullIfNaN(r.randomRemovalEffect),
                 nullIfNaN(r.looPearson), groupSecs, targetSeconds.get(v.featureKey()));
-            byMethod.computeIfAbsent(name(v.method()) + " " + v.projectionName() + " " + v.damping(), x -> new ArrayList<>())
+            byMethod.computeIfAbsent(name(v.method()) + " " + v.projectionName() + " " + v.damping().label(), x -> new ArrayList<>())
                 .add(row);
             print(List.of(row));
           }
@@ -214,11 +237,11 @@ public final class FidelityGrid {
 
   static void print(List<Row> rows) {
     System.out.println();
-    System.out.printf("%-7s %-16s %-8s %-13s %5s %7s %9s %8s %7s %9s %10s %10s%n", "method", "projection", "damping",
+    System.out.printf("%-7s %-16s %-10s %-13s %5s %7s %9s %8s %7s %9s %10s %10s%n", "method", "projection", "damping",
         "grouping", "size", "groups", "attr s", "speedup", "LDS", "group LDS", "removal", "random rm");
     for (Row r : rows) {
-      System.out.printf("%-7s %-16s %-8.3g %-13s %5d %7d %9.1f %8s %7s %9s %10s %10s%n", r.getString(0), r.getString(1),
-          r.getDouble(2), r.getString(3), r.getInt(4), r.getLong(5), r.getDouble(6), fmt(r.get(7), "%.1fx"),
+      System.out.printf("%-7s %-16s %-10s %-13s %5d %7d %9.1f %8s %7s %9s %10s %10s%n", r.getString(0), r.getString(1),
+          r.getString(2), r.getString(3), r.getInt(4), r.getLong(5), r.getDouble(6), fmt(r.get(7), "%.1fx"),
           fmt(r.get(8), "%.3f"), fmt(r.get(9), "%.3f"), fmt(r.get(10), "%+.4f"), fmt(r.get(11), "%+.4f"));
     }
   }

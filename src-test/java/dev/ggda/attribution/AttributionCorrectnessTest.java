@@ -84,10 +84,21 @@ class AttributionCorrectnessTest {
 
   @Test
   void trakWithOneMemberNoProjectionAndExactKernelEqualsItsClosedForm() {
+    assertTrakClosedForm(0.1, 0.0);
+  }
+
+  /** attribute.relative_damping r adds r x trace(K) / k to the diagonal (on top of the absolute one). */
+  @Test
+  void relativeDampingAddsItsMultipleOfTheKernelsMeanEigenvalue() {
+    assertTrakClosedForm(0.1, 0.7);
+  }
+
+  private void assertTrakClosedForm(double absolute, double relative) {
     AttributionFixture f = new AttributionFixture(40, 3, 4, 3, 8, 21).train(lrArch, 3, 1, 1, L2, 5);
-    double lambda = 0.1;
-    Map<String, Double> scores = f.pipelineScores(
-        AttributionFixture.config(AttributionMethod.TRAK, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, lambda), 3);
+    dev.ggda.config.AttributeConfig config =
+        AttributionFixture.config(AttributionMethod.TRAK, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, absolute)
+            .withDamping(absolute, relative);
+    Map<String, Double> scores = f.pipelineScores(config, 3);
     Network net = AttributionFixture.asDouble(lrArch, f.model.finalCheckpoint(0).params());
     int p = (int) lrArch.paramCount();
     double[] k = new double[p * p];
@@ -100,6 +111,11 @@ class AttributionCorrectnessTest {
         }
       }
     }
+    double trace = 0;
+    for (int a = 0; a < p; a++) {
+      trace += k[a * p + a];
+    }
+    double lambda = absolute + relative * trace / p;
     CholeskySolver solver = CholeskySolver.factor(k, p, lambda);
     for (int t = 0; t < 3; t++) {
       double[] u = solver.solve(AttributionFixture.marginGrad(net, f.tx, f.ty, t, 4), 1);

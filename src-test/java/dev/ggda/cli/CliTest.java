@@ -115,9 +115,10 @@ class CliTest {
 
     @Override
     public void evaluateGrid(GgdaConfig c, List<dev.ggda.config.AttributionMethod> methods,
-        List<dev.ggda.config.ProjectionConfig> projections, List<Double> dampings, List<dev.ggda.config.GroupMethod> groupings,
+        List<dev.ggda.config.ProjectionConfig> projections, List<dev.ggda.pipeline.FidelityGrid.Damping> dampings, List<dev.ggda.config.GroupMethod> groupings,
         List<Integer> sizes) {
-      record("grid" + methods + projections.stream().map(p -> p.kind() + ":" + p.dim()).toList() + dampings + groupings + sizes,
+      record("grid" + methods + projections.stream().map(p -> p.kind() + ":" + p.dim()).toList() + dampings.stream().map(d -> d.label()).toList() + groupings
+          + sizes,
           c);
     }
 
@@ -215,18 +216,19 @@ class CliTest {
     FakeJobs jobs = new FakeJobs();
     assertEquals(0, Main.execute(jobs, "evaluate", "--set", "data.train.format=synthetic", "--methods", "trak,IF",
         "--groupings", "kmeans-grad,random", "--group-sizes", "16,4"));
-    assertEquals(List.of("grid[TRAK, IF][RADEMACHER:2048][0.0][KMEANS_GRAD, RANDOM][1, 16, 4]"), jobs.calls);
+    assertEquals(List.of("grid[TRAK, IF][RADEMACHER:2048][0][KMEANS_GRAD, RANDOM][1, 16, 4]"), jobs.calls);
     FakeJobs dims = new FakeJobs();
     assertEquals(0, Main.execute(dims, "evaluate", "--set", "data.train.format=synthetic", "--projections",
         "rademacher:512,factored:2048,rademacher:512"));
-    assertEquals(List.of("grid[TRAK][RADEMACHER:512, FACTORED:2048][0.0][KMEANS_GRAD][1, 64]"), dims.calls);
+    assertEquals(List.of("grid[TRAK][RADEMACHER:512, FACTORED:2048][0][KMEANS_GRAD][1, 64]"), dims.calls);
     assertEquals(2, Main.execute(dims, "evaluate", "--set", "data.train.format=synthetic", "--projections", "rademacher"));
     assertContains(stderr(), "ggda: error: --projections: 'rademacher' is not KIND:DIM; write e.g. rademacher:2048");
     FakeJobs damped = new FakeJobs();
-    assertEquals(0, Main.execute(damped, "evaluate", "--set", "data.train.format=synthetic", "--dampings", "0.01,0,0.01"));
-    assertEquals(List.of("grid[TRAK][RADEMACHER:2048][0.01, 0.0][KMEANS_GRAD][1, 64]"), damped.calls);
+    assertEquals(0, Main.execute(damped, "evaluate", "--set", "data.train.format=synthetic", "--dampings", "0.01,0,0.5x,0.01"));
+    assertEquals(List.of("grid[TRAK][RADEMACHER:2048][0.01, 0, 0.5x][KMEANS_GRAD][1, 64]"), damped.calls);
     assertEquals(2, Main.execute(damped, "evaluate", "--set", "data.train.format=synthetic", "--dampings", "-1"));
-    assertContains(stderr(), "ggda: error: --dampings: every damping must be a finite number >= 0, got -1.0");
+    assertContains(stderr(), "ggda: error: --dampings: '-1' is not a damping; write a number >= 0 (absolute) or one with an x suffix"
+        + " (relative to the mean eigenvalue), e.g. 0,1000,0.5x");
     FakeJobs plain = new FakeJobs();
     assertEquals(0, Main.execute(plain, "evaluate", "--set", "data.train.format=synthetic"));
     assertEquals(List.of("evaluate"), plain.calls);

@@ -445,6 +445,9 @@ class ConfigLoaderTest {
         Arguments.of(List.of("group.method=column"), "group.method column needs data.train.group_col"),
         Arguments.of(List.of("attribute.projection.dim=0"), "attribute.projection.dim must be an integer >= 1, got 0"),
         Arguments.of(List.of("attribute.damping=-0.01"), "attribute.damping must be a finite number >= 0, got -0.01"),
+        Arguments.of(List.of("attribute.relative_damping=-1"), "attribute.relative_damping must be a finite number >= 0, got -1"),
+        Arguments.of(List.of("attribute.method=if", "attribute.hessian=cg", "attribute.relative_damping=0.5"),
+            "attribute.relative_damping needs the Hessian's trace, which hessian: cg never forms"),
         Arguments.of(List.of("output.path="), "output.path must not be empty"),
         Arguments.of(List.of("output.top_k=0"), "output.top_k must be an integer >= 1, got 0"));
   }

@@ -175,7 +175,7 @@ class EvaluateCommandTest {
     for (Row r : rows) {
       byKey.put(r.getAs("damping") + " " + r.getAs("group_size"), r);
     }
-    double undamped = (Double) byKey.get("0.0 1").getAs("lds");
+    double undamped = (Double) byKey.get("0 1").getAs("lds");
     double damped = (Double) byKey.get("0.3 1").getAs("lds");
     assertTrue(Math.abs(undamped - damped) > 1e-6, "damping must change the scores: " + undamped + " vs " + damped);
 
