@@ -287,8 +287,17 @@ public final class AttributionStage {
   /** IF with CG: solve on the smaller side, targets or groups (k = p here: no projection). */
   private Prepared conjugateGradient(LoadedData train, TrainedModel model, FeaturizeStage.Result features,
       TargetFeatures tf, int p, long n) {
+    double damping = config.damping();
+    if (config.relativeDamping() > 0) {
+      // H = (1/n) sum_i GN_i + l2 I: its mean eigenvalue from the exact trace (one pass, no p x p matrix).
+      double mean = HessianStage.traceSum(train.examples(), model.architecture(), model.finalCheckpoint(0).params()) / n / p
+          + model.l2();
+      damping += config.relativeDamping() * mean;
+      log.accept(String.format("attribute: Hessian: mean eigenvalue %.4g; damping %.4g = %.3g x mean", mean, damping,
+          damping / Math.max(mean, Double.MIN_NORMAL)));
+    }
     var op = ConjugateGradientInfluence.operator(train.examples(), model.architecture(), model.finalCheckpoint(0).params(),
-        n, model.l2(), config.damping());
+        n, model.l2(), damping);
     int t = tf.targets();
     float[] targetRows = tf.loss[0];
     String note = "self-influence is not computed with hessian: cg (one more solve per group); use exact or projected";
@@ -307,7 +316,7 @@ public final class AttributionStage {
         }
       }
       return new Prepared(features.blocks, new ScoreOperator(p, tf.ids, new float[][] {v}, false, null,
-          new double[] {0}, false, false), p, config.damping(), note);
+          new double[] {0}, false, false), p, damping, note);
     }
     List<BlockFeatures> solved = ConjugateGradientInfluence.solveGroups(features.blocks.collect(), op, p, log);
     features.blocks.unpersist(false);
@@ -320,7 +329,7 @@ public final class AttributionStage {
       }
     }
     return new Prepared(blocks, new ScoreOperator(p, tf.ids, new float[][] {v}, false, null, new double[] {0}, false,
-        false), p, config.damping(), note);
+        false), p, damping, note);
   }
 
   /** Examples in the TRAK `sampled` kernel. */

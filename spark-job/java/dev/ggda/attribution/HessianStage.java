@@ -76,6 +76,26 @@ final class HessianStage {
     return blocks ? SoftmaxHessianBlocks.expand(h, dim, arch.classes()) : h;
   }
 
+  /** trace(sum_i J_i^T Lambda_i J_i) over the training data: one pass, a double per partition. */
+  static double traceSum(Dataset<Row> examples, Architecture arch, float[] params) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(examples.sparkSession().sparkContext());
+    Broadcast<float[]> bParams = jsc.broadcast(params);
+    int dim = arch.inputDim();
+    double trace = examples.select(Columns.EXAMPLE_ID, Columns.LABEL, Columns.FEATURES).javaRDD()
+        .mapPartitions((Iterator<Row> it) -> {
+          Network dnet = new Network(arch, Network.fromFloats(arch, bParams.value()).params().castTo(DataType.DOUBLE));
+          double sum = 0;
+          ExampleBatch batch = new ExampleBatch(dim);
+          while (batch.fill(it)) {
+            sum += GaussNewton.traceSum(dnet, batch.features(DataType.DOUBLE), batch.labels());
+          }
+          return List.of(sum).iterator();
+        })
+        .fold(0.0, Double::sum);
+    bParams.destroy();
+    return trace;
+  }
+
   private static double[] add(double[] a, double[] b) {
     for (int i = 0; i < a.length; i++) {
       a[i] += b[i];

@@ -234,10 +234,6 @@ public final class ConfigValidator {
     oneOf("attribute.hessian", a.hessian(), HessianMode.class);
     nonNegative("attribute.damping", a.damping());
     nonNegative("attribute.relative_damping", a.relativeDamping());
-    if (a.relativeDamping() > 0 && a.method() == AttributionMethod.IF && a.hessian() == HessianMode.CG) {
-      problems.add("attribute.relative_damping needs the Hessian's trace, which hessian: cg never forms: set"
-          + " attribute.relative_damping: 0 and use attribute.damping, or hessian: exact or projected");
-    }
     oneOf("attribute.target", a.target(), TargetMode.class);
   }
 

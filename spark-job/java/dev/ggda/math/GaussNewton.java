@@ -103,6 +103,35 @@ public final class GaussNewton {
   }
 
   /**
+   * trace(sum_i J_i^T Lambda_i J_i) over the batch without forming any p x p matrix: with the same
+   * per-class backward passes as {@link #accumulateHessian}, the trace is the summed squared norm
+   * of every per-example gradient, and a dense layer's per-example gradient a delta^T (+ bias delta)
+   * has squared norm (|a|^2 + 1) |delta|^2. What {@code attribute.relative_damping} needs for CG.
+   */
+  public static double traceSum(Network net, INDArray x, int[] labels) {
+    Architecture arch = net.architecture();
+    checkBatch(x, labels);
+    Network.ForwardPass pass = net.forward(x);
+    INDArray probs = Losses.softmax(pass.logits());
+    INDArray sqrtProbs = Transforms.sqrt(probs, true);
+    double trace = 0;
+    for (int c = 0; c < arch.classes(); c++) {
+      INDArray dLogits = probs.neg();
+      dLogits.get(NDArrayIndex.all(), NDArrayIndex.point(c)).addi(1.0);
+      dLogits.muliColumnVector(sqrtProbs.get(NDArrayIndex.all(), NDArrayIndex.point(c)).reshape(-1, 1));
+      BatchGradient g = net.backward(pass, dLogits, false);
+      for (int l = 0; l < arch.layers(); l++) {
+        INDArray a = g.layerInputs()[l];
+        INDArray d = g.outputGrads()[l];
+        INDArray aNorm = a.mul(a).sum(1).addi(1.0);
+        INDArray dNorm = d.mul(d).sum(1);
+        trace += aNorm.muli(dNorm).sumNumber().doubleValue();
+      }
+    }
+    return trace;
+  }
+
+  /**
    * Returns sum_i J_i^T Lambda_i J_i V (p x r) without forming any p x p matrix: per column v, a
    * forward-mode (R-operator) pass gives J_i v for every example at once, Lambda_i is applied
    * row-wise, and one ordinary backward pass sums J_i^T (Lambda_i J_i v) over the batch.

@@ -198,6 +198,30 @@ class AttributionCorrectnessTest {
     }
   }
 
+  /**
+   * Relative damping reads the mean eigenvalue off three different computations (the dense
+   * Hessian's diagonal, the Gauss-Newton kernel's, and CG's per-example gradient norms): on an MLP
+   * the three modes must still give the same scores.
+   */
+  @Test
+  void relativeDampingGivesTheSameInfluenceWithExactCgAndProjectedHessians() {
+    java.util.function.Function<HessianMode, Map<String, Double>> scores = mode -> mlp.pipelineScores(
+        AttributionFixture.config(AttributionMethod.IF, ProjectionKind.NONE, 0, KernelMode.EXACT, mode, 0.001)
+            .withDamping(0.001, 0.5), 2);
+    Map<String, Double> exact = scores.apply(HessianMode.EXACT);
+    Map<String, Double> cg = scores.apply(HessianMode.CG);
+    Map<String, Double> projected = scores.apply(HessianMode.PROJECTED);
+    Map<String, Double> undamped = mlp.pipelineScores(
+        AttributionFixture.config(AttributionMethod.IF, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.EXACT, 0.001), 2);
+    double moved = 0;
+    for (Map.Entry<String, Double> e : exact.entrySet()) {
+      assertRelClose(e.getValue(), cg.get(e.getKey()), 1e-4, "IF cg " + e.getKey());
+      assertRelClose(e.getValue(), projected.get(e.getKey()), 1e-4, "IF projected " + e.getKey());
+      moved = Math.max(moved, Math.abs(e.getValue() - undamped.get(e.getKey())) / Math.max(Math.abs(e.getValue()), 1e-3));
+    }
+    assertTrue(moved > 1e-2, "relative damping must change the scores; largest relative change " + moved);
+  }
+
   private static double[] sumGrad(Network net, AttributionFixture f) {
     double[] s = new double[(int) net.architecture().paramCount()];
     for (int i = 0; i < f.n; i++) {

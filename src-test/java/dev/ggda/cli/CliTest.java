@@ -216,11 +216,11 @@ class CliTest {
     FakeJobs jobs = new FakeJobs();
     assertEquals(0, Main.execute(jobs, "evaluate", "--set", "data.train.format=synthetic", "--methods", "trak,IF",
         "--groupings", "kmeans-grad,random", "--group-sizes", "16,4"));
-    assertEquals(List.of("grid[TRAK, IF][RADEMACHER:2048][0][KMEANS_GRAD, RANDOM][1, 16, 4]"), jobs.calls);
+    assertEquals(List.of("grid[TRAK, IF][RADEMACHER:2048][1x][KMEANS_GRAD, RANDOM][1, 16, 4]"), jobs.calls);
     FakeJobs dims = new FakeJobs();
     assertEquals(0, Main.execute(dims, "evaluate", "--set", "data.train.format=synthetic", "--projections",
         "rademacher:512,factored:2048,rademacher:512"));
-    assertEquals(List.of("grid[TRAK][RADEMACHER:512, FACTORED:2048][0][KMEANS_GRAD][1, 64]"), dims.calls);
+    assertEquals(List.of("grid[TRAK][RADEMACHER:512, FACTORED:2048][1x][KMEANS_GRAD][1, 64]"), dims.calls);
     assertEquals(2, Main.execute(dims, "evaluate", "--set", "data.train.format=synthetic", "--projections", "rademacher"));
     assertContains(stderr(), "ggda: error: --projections: 'rademacher' is not KIND:DIM; write e.g. rademacher:2048");
     FakeJobs damped = new FakeJobs();

@@ -36,7 +36,7 @@ class EvaluateCommandTest {
         "model.kind=logistic", "model.l2=0.01",
         "train.epochs=6", "train.batch_size=32", "train.learning_rate=0.2", "train.checkpoints=1",
         "group.method=random",
-        "attribute.method=if", "attribute.hessian=exact", "attribute.projection.kind=none", "attribute.damping=0.0",
+        "attribute.method=if", "attribute.hessian=exact", "attribute.projection.kind=none", "attribute.damping=0.0", "attribute.relative_damping=0",
         "evaluate.subsets=16", "evaluate.fraction=0.5",
         "evaluate.removal_fractions=[0.1, 0.2]", "evaluate.removal_seeds=2", "evaluate.loo_groups=12",
         "output.path=" + out);

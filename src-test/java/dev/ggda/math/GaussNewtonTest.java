@@ -177,4 +177,18 @@ class GaussNewtonTest {
     assertThrows(
         IllegalArgumentException.class, () -> GaussNewton.productSum(net, batch.features(), batch.labels(), v));
   }
+
+  @ParameterizedTest
+  @MethodSource("allArchitectures")
+  void traceSumEqualsTheTraceOfTheDenseGaussNewtonMatrix(Architecture arch) {
+    Network net = randomNetwork(arch, 51, 0.8);
+    GaussNewton.Batch batch = randomBatch(7, arch.inputDim(), arch.classes(), 52);
+    int p = (int) arch.paramCount();
+    double[] h = denseGaussNewton(net, batch);
+    double trace = 0;
+    for (int i = 0; i < p; i++) {
+      trace += h[i * p + i];
+    }
+    assertEquals(trace, GaussNewton.traceSum(net, batch.features(), batch.labels()), 1e-10 * Math.max(1, trace));
+  }
 }
