@@ -24,14 +24,7 @@ class HessianChunksTest {
     double[] many = HessianStage.exactChunked(f.trainData(3).examples(), arch, params, 37);
     assertEquals(p * p, many.length);
     assertArrayEquals(one, many, 1e-12);
-    double[] local = new double[p * p];
-    Network dnet = new Network(arch, Network.fromFloats(arch, params).params().castTo(DataType.DOUBLE));
-    double[] xd = new double[f.x.length];
-    for (int i = 0; i < xd.length; i++) {
-      xd[i] = f.x[i];
-    }
-    GaussNewton.accumulateHessian(dnet, dev.ggda.math.Flat.matrix(xd, f.n, 6), f.y, local);
-    assertArrayEquals(local, many, 1e-9);
+    assertArrayEquals(driverSideSum(f, arch, params), many, 1e-9);
   }
 
   /** Models with a hidden layer keep the dense per-class Gram path: same check for an MLP. */
@@ -40,15 +33,20 @@ class HessianChunksTest {
     AttributionFixture f = new AttributionFixture(60, 5, 6, 3, 9, 4);
     Architecture arch = new Architecture(6, new int[] {4}, 3, dev.ggda.math.Activation.TANH);
     float[] params = Network.initialise(arch, 5, DataType.FLOAT).paramsAsFloats();
-    int p = (int) arch.paramCount();
     double[] many = HessianStage.exactChunked(f.trainData(3).examples(), arch, params, 53);
+    assertArrayEquals(driverSideSum(f, arch, params), many, 1e-9);
+  }
+
+  /** The generic per-class Gram sum over all rows at once, on the driver, in float64. */
+  private static double[] driverSideSum(AttributionFixture f, Architecture arch, float[] params) {
+    int p = (int) arch.paramCount();
     double[] local = new double[p * p];
     Network dnet = new Network(arch, Network.fromFloats(arch, params).params().castTo(DataType.DOUBLE));
     double[] xd = new double[f.x.length];
     for (int i = 0; i < xd.length; i++) {
       xd[i] = f.x[i];
     }
-    GaussNewton.accumulateHessian(dnet, dev.ggda.math.Flat.matrix(xd, f.n, 6), f.y, local);
-    assertArrayEquals(local, many, 1e-9);
+    GaussNewton.accumulateHessian(dnet, dev.ggda.math.Flat.matrix(xd, f.n, arch.inputDim()), f.y, local);
+    return local;
   }
 }
