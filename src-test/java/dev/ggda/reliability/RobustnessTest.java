@@ -58,7 +58,8 @@ class RobustnessTest {
     return CliCapture.run("run", List.of("data.train.path=" + train, "data.train.format=csv", "data.train.group_col=source",
         "data.targets.path=" + targets, "data.targets.format=csv", "data.classes=3", "model.kind=mlp", "model.hidden=[8]",
         "train.epochs=2", "group.method=column", "attribute.method=trak", "attribute.projection.dim=32",
-        "attribute.kernel=batched", "output.mode=overwrite", "output.path=" + out), console);
+        // No relative damping: these tests exercise the automatic fallback damping of singular kernels.
+        "attribute.kernel=batched", "attribute.relative_damping=0", "output.mode=overwrite", "output.path=" + out), console);
   }
 
   Path targets() throws IOException {
