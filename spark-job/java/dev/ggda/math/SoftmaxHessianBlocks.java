@@ -10,7 +10,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * by row, then the bias row, as {@link Architecture} lays them out), the block of classes (c, c') is
  * sum_i Lambda_i[c, c'] x~_i x~_i^T. That is C (C + 1) / 2 GEMMs of (d+1)^2 per example instead of the
  * C Gram matrices of p^2 = (C (d+1))^2 per example that the generic {@link GaussNewton} path needs:
- * 9x fewer flops for Fashion-MNIST (d = 784, C = 10), where the generic path takes most of an hour.
+ * 9x fewer flops for Fashion-MNIST (d = 784, C = 10): Hessian and solve in about two minutes there.
  *
  * <p>Blocks are plain float64 sums, so partial accumulators add up element-wise ({@link #values()})
  * and only the reduced blocks are expanded into the dense p x p matrix ({@link #expand}).
