@@ -62,10 +62,7 @@ public final class GaussNewton {
     INDArray probs = Losses.softmax(pass.logits());
     INDArray sqrtProbs = Transforms.sqrt(probs, true);
     for (int c = 0; c < arch.classes(); c++) {
-      INDArray dLogits = probs.neg();
-      dLogits.get(NDArrayIndex.all(), NDArrayIndex.point(c)).addi(1.0);
-      dLogits.muliColumnVector(sqrtProbs.get(NDArrayIndex.all(), NDArrayIndex.point(c)).reshape(-1, 1));
-      INDArray v = net.backward(pass, dLogits).perExample(arch).castTo(DataType.DOUBLE);
+      INDArray v = net.backward(pass, classDirection(probs, sqrtProbs, c)).perExample(arch).castTo(DataType.DOUBLE);
       addUpperGramMirrored(v, h, p, sliceElements);
     }
   }
@@ -116,10 +113,7 @@ public final class GaussNewton {
     INDArray sqrtProbs = Transforms.sqrt(probs, true);
     double trace = 0;
     for (int c = 0; c < arch.classes(); c++) {
-      INDArray dLogits = probs.neg();
-      dLogits.get(NDArrayIndex.all(), NDArrayIndex.point(c)).addi(1.0);
-      dLogits.muliColumnVector(sqrtProbs.get(NDArrayIndex.all(), NDArrayIndex.point(c)).reshape(-1, 1));
-      BatchGradient g = net.backward(pass, dLogits, false);
+      BatchGradient g = net.backward(pass, classDirection(probs, sqrtProbs, c), false);
       for (int l = 0; l < arch.layers(); l++) {
         INDArray a = g.layerInputs()[l];
         INDArray d = g.outputGrads()[l];
@@ -189,6 +183,13 @@ public final class GaussNewton {
       dA = dZ.muli(net.activationDerivative(a[l + 1]));
     }
     throw new AssertionError("an architecture has at least one layer");
+  }
+
+  /** dLogits = sqrt(p_c)(e_c - p), row by row: class c's term of Lambda = sum_c p_c (e_c - p)(e_c - p)^T. */
+  private static INDArray classDirection(INDArray probs, INDArray sqrtProbs, int c) {
+    INDArray dLogits = probs.neg();
+    dLogits.get(NDArrayIndex.all(), NDArrayIndex.point(c)).addi(1.0);
+    return dLogits.muliColumnVector(sqrtProbs.get(NDArrayIndex.all(), NDArrayIndex.point(c)).reshape(-1, 1));
   }
 
   private static void checkBatch(INDArray x, int[] labels) {

@@ -74,17 +74,6 @@ public final class SoftmaxHessianBlocks {
     }
   }
 
-  /** Adds another accumulator's values (same shape) into {@code into}; returns {@code into}. */
-  public static double[] addInto(double[] into, double[] other) {
-    if (into.length != other.length) {
-      throw new IllegalArgumentException(into.length + " vs " + other.length + " block values");
-    }
-    for (int i = 0; i < into.length; i++) {
-      into[i] += other[i];
-    }
-    return into;
-  }
-
   /** The dense p x p row-major Hessian that {@code values} (blocks in {@link #values()} layout) stand for. */
   public static double[] expand(double[] values, int inputDim, int classes) {
     int w = inputDim + 1;
