@@ -48,8 +48,8 @@ class AttributionCorrectnessTest {
 
   @Test
   void tracInWeightsEveryCheckpointByItsLearningRate() {
-    Map<String, Double> scores = mlp.pipelineScores(
-        AttributionFixture.config(AttributionMethod.TRACIN, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, 0), 3);
+    AttributionFixture.PipelineOutput out = mlp.pipeline(
+        AttributionFixture.config(AttributionMethod.TRACIN, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, 0), 3, null);
     List<Checkpoint> cps = mlp.model.members().get(0);
     assertEquals(3, cps.size());
     for (int t = 0; t < 4; t++) {
@@ -59,8 +59,17 @@ class AttributionCorrectnessTest {
           Network net = AttributionFixture.asDouble(mlpArch, cp.params());
           expected += cp.learningRate() * dot(AttributionFixture.lossGrad(net, mlp.tx, mlp.ty, t, 4), mlp.groupLossGrad(net, g));
         }
-        assertRelClose(expected, scores.get(key(1_000_000L + t, g)), 1e-4, "TracIn target " + t + " group " + g);
+        assertRelClose(expected, out.scores().get(key(1_000_000L + t, g)), 1e-4, "TracIn target " + t + " group " + g);
       }
+    }
+    // Self-influence: sum_t eta_t ||g_G(theta_t)||^2 (DESIGN.md section 3).
+    for (long g = 0; g < mlp.groups; g++) {
+      double expected = 0;
+      for (Checkpoint cp : cps) {
+        double[] gg = mlp.groupLossGrad(AttributionFixture.asDouble(mlpArch, cp.params()), g);
+        expected += cp.learningRate() * dot(gg, gg);
+      }
+      assertRelClose(expected, out.selfInfluence().get(g), 1e-4, "TracIn self-influence of group " + g);
     }
   }
 
@@ -98,7 +107,8 @@ class AttributionCorrectnessTest {
     dev.ggda.config.AttributeConfig config =
         AttributionFixture.config(AttributionMethod.TRAK, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, absolute)
             .withDamping(absolute, relative);
-    Map<String, Double> scores = f.pipelineScores(config, 3);
+    AttributionFixture.PipelineOutput out = f.pipeline(config, 3, null);
+    Map<String, Double> scores = out.scores();
     Network net = AttributionFixture.asDouble(lrArch, f.model.finalCheckpoint(0).params());
     int p = (int) lrArch.paramCount();
     double[] k = new double[p * p];
@@ -129,6 +139,26 @@ class AttributionCorrectnessTest {
         assertRelClose(expected, scores.get(key(1_000_000L + t, g)), 2e-4, "TRAK target " + t + " group " + g);
       }
     }
+    // Self-influence: the score of G on its own margins, target feature chi_G = sum_{j in G} phi_j:
+    // sum_{i in G} Q_i phi_i^T (K + lambda I)^-1 chi_G.
+    for (long g = 0; g < f.groups; g++) {
+      double[] chi = new double[p];
+      for (int j = 0; j < f.n; j++) {
+        if (f.groupOf[j] == g) {
+          for (int a = 0; a < p; a++) {
+            chi[a] += phi[j][a];
+          }
+        }
+      }
+      double[] u = solver.solve(chi, 1);
+      double expected = 0;
+      for (int i = 0; i < f.n; i++) {
+        if (f.groupOf[i] == g) {
+          expected += AttributionFixture.q(net, f.x, f.y, i, 4) * dot(u, phi[i]);
+        }
+      }
+      assertRelClose(expected, out.selfInfluence().get(g), 2e-4, "TRAK self-influence of group " + g);
+    }
   }
 
   /**
@@ -154,8 +184,9 @@ class AttributionCorrectnessTest {
   @Test
   void influenceExactMatchesBruteForceAndCgAndProjectedAgreeWithIt() {
     double delta = 0.01;
-    Map<String, Double> exact = lr.pipelineScores(
-        AttributionFixture.config(AttributionMethod.IF, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.EXACT, delta), 3);
+    AttributionFixture.PipelineOutput exactOut = lr.pipeline(
+        AttributionFixture.config(AttributionMethod.IF, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.EXACT, delta), 3, null);
+    Map<String, Double> exact = exactOut.scores();
     Map<String, Double> cg = lr.pipelineScores(
         AttributionFixture.config(AttributionMethod.IF, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, delta), 2);
     Map<String, Double> projected = lr.pipelineScores(
@@ -195,6 +226,11 @@ class AttributionCorrectnessTest {
         assertRelClose(exact.get(key), cg.get(key), 1e-4, "IF cg " + key);
         assertRelClose(exact.get(key), projected.get(key), 1e-4, "IF projected " + key);
       }
+    }
+    // Self-influence: (1/n) g_G^T (H + delta I)^-1 g_G.
+    for (long g = 0; g < lr.groups; g++) {
+      double[] gg = lr.groupLossGrad(net, g);
+      assertRelClose(dot(solver.solve(gg, 1), gg) / lr.n, exactOut.selfInfluence().get(g), 1e-4, "IF self-influence of group " + g);
     }
   }
 

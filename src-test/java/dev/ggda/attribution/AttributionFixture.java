@@ -135,7 +135,17 @@ final class AttributionFixture {
 
   /** The same with output.top_k (null keeps all pairs). */
   Map<String, Double> pipelineScores(AttributeConfig cfg, int partitions, Integer topK) {
-    AttributionStage stage = new AttributionStage(cfg, line -> { });
+    return pipeline(cfg, partitions, topK).scores();
+  }
+
+  /** What the pipeline wrote: (target id, group id) -> score, and group id -> self-influence (null when not computed). */
+  record PipelineOutput(Map<String, Double> scores, Map<Long, Double> selfInfluence) {}
+
+  PipelineOutput pipeline(AttributeConfig cfg, int partitions, Integer topK) {
+    return pipeline(new AttributionStage(cfg, line -> { }), partitions, topK);
+  }
+
+  PipelineOutput pipeline(AttributionStage stage, int partitions, Integer topK) {
     AttributionStage.Prepared p = stage.prepare(trainData(partitions), groupAssignment(partitions), targetData(partitions),
         model, n, partitions);
     ScoreStage.Tables t = ScoreStage.score(SparkTestSession.get(), p.blocks, p.operator, topK);
@@ -143,9 +153,16 @@ final class AttributionFixture {
     for (Row r : t.scores.collectAsList()) {
       out.put(key(r.getLong(0), r.getLong(1)), r.getDouble(2));
     }
+    Map<Long, Double> self = null;
+    if (t.selfInfluence != null) {
+      self = new HashMap<>();
+      for (Row r : t.selfInfluence.collectAsList()) {
+        self.put(r.getLong(0), r.getDouble(1));
+      }
+    }
     t.release();
     p.blocks.unpersist(false);
-    return out;
+    return new PipelineOutput(out, self);
   }
 
   static String key(long target, long group) {
