@@ -35,10 +35,25 @@ public final class AttributionStage {
 
   private final AttributeConfig config;
   private final Consumer<String> log;
+  private final boolean selfInfluence;
 
   public AttributionStage(AttributeConfig config, Consumer<String> log) {
+    this(config, log, true);
+  }
+
+  private AttributionStage(AttributeConfig config, Consumer<String> log, boolean selfInfluence) {
     this.config = config;
     this.log = log;
+    this.selfInfluence = selfInfluence;
+  }
+
+  /**
+   * The same stage without self-influence, for callers that never read it (evaluate): TRAK and IF
+   * then skip the k x k inverse on the driver and the m x k x k product on the executors, which for
+   * per-example TRAK cost more than the scores.
+   */
+  public AttributionStage withoutSelfInfluence() {
+    return new AttributionStage(config, log, false);
   }
 
   /** Featurized groups plus the solved operator: everything scoring needs. */
@@ -235,7 +250,8 @@ public final class AttributionStage {
           + config.kernel().toString().toLowerCase(java.util.Locale.ROOT) + " applies to groups)");
       AttributeConfig exact = new AttributeConfig(config.method(), config.projection(), dev.ggda.config.KernelMode.EXACT,
           config.hessian(), config.damping(), config.target(), config.relativeDamping());
-      return new AttributionStage(exact, log).prepare(train, groups, tf, model, trainRows, partitions, checkpointDir);
+      return new AttributionStage(exact, log, selfInfluence).prepare(train, groups, tf, model, trainRows, partitions,
+          checkpointDir);
     }
     Architecture arch = model.architecture();
     long p = arch.paramCount();
@@ -270,7 +286,7 @@ public final class AttributionStage {
     if (config.method() == AttributionMethod.IF && config.hessian() == HessianMode.CG) {
       out = conjugateGradient(train, model, features, tf, k, trainRows);
     } else {
-      OperatorBuilder ob = new OperatorBuilder(config, model, slots, features, tf, k, trainRows, log);
+      OperatorBuilder ob = new OperatorBuilder(config, model, slots, features, tf, k, trainRows, log, selfInfluence);
       if (config.method() == AttributionMethod.IF && config.hessian() == HessianMode.EXACT) {
         ob.parameterSpaceHessian(train, partitions);
       }

@@ -23,6 +23,7 @@ import java.util.function.Consumer;
 final class OperatorBuilder {
   /** Largest k for which a k x k self-influence metric is broadcast (~64 MB of float32). */
   static final int SELF_MATRIX_LIMIT = 4096;
+  static final String NOT_ASKED = "self-influence was not asked for";
 
   private final AttributeConfig config;
   private final TrainedModel model;
@@ -32,12 +33,14 @@ final class OperatorBuilder {
   private final int k;
   private final long n;
   private final Consumer<String> log;
+  /** False when the caller never reads self-influence: no k x k inverse is formed or broadcast. */
+  private final boolean selfInfluence;
   private double dampingUsed;
   private String selfNote = "";
   private double[] hessian;
 
   OperatorBuilder(AttributeConfig config, TrainedModel model, FeaturizeStage.Slots slots, FeaturizeStage.Result features,
-      TargetFeatures targets, int k, long n, Consumer<String> log) {
+      TargetFeatures targets, int k, long n, Consumer<String> log, boolean selfInfluence) {
     this.config = config;
     this.model = model;
     this.slots = slots;
@@ -46,13 +49,14 @@ final class OperatorBuilder {
     this.k = k;
     this.n = n;
     this.log = log;
+    this.selfInfluence = selfInfluence;
     this.dampingUsed = config.damping();
   }
 
   /** The same features, target features and Hessian, with other dampings (a fresh builder). */
   OperatorBuilder withDamping(double damping, double relativeDamping) {
     AttributeConfig c = config.withDamping(damping, relativeDamping);
-    OperatorBuilder out = new OperatorBuilder(c, model, slots, features, targets, k, n, log);
+    OperatorBuilder out = new OperatorBuilder(c, model, slots, features, targets, k, n, log, selfInfluence);
     out.hessian = hessian;
     return out;
   }
@@ -99,11 +103,14 @@ final class OperatorBuilder {
       CholeskySolver solver = factor(kernel, "TRAK kernel of member " + s);
       double[] x = AttributionStage.solveColumns(solver, targets.margin[s], t, k);
       v[s] = toRowMajor(x, t, -1.0 / members);
-      self[s] = k <= SELF_MATRIX_LIMIT ? inverse(solver) : null;
+      boolean withSelf = selfInfluence && k <= SELF_MATRIX_LIMIT;
+      self[s] = withSelf ? inverse(solver) : null;
       weight[s] = -1.0 / members;
     }
-    boolean withSelf = k <= SELF_MATRIX_LIMIT;
-    if (!withSelf) {
+    boolean withSelf = selfInfluence && k <= SELF_MATRIX_LIMIT;
+    if (!selfInfluence) {
+      selfNote = NOT_ASKED;
+    } else if (!withSelf) {
       selfNote = "self-influence needs a " + k + " x " + k + " inverse kernel on every executor; not computed for k > "
           + SELF_MATRIX_LIMIT;
     }
@@ -129,7 +136,7 @@ final class OperatorBuilder {
       v[i] = toRowMajor(x, t, eta);
       weight[i] = eta;
     }
-    return new ScoreOperator(k, targets.ids, v, cosine, null, weight, false, true);
+    return new ScoreOperator(k, targets.ids, v, cosine, null, weight, false, selfInfluence);
   }
 
   private ScoreOperator influence() {
@@ -151,10 +158,12 @@ final class OperatorBuilder {
     CholeskySolver solver = factor(h, "Hessian");
     double[] x = AttributionStage.solveColumns(solver, targets.loss[0], t, k);
     float[][] v = {toRowMajor(x, t, 1.0 / n)};
-    boolean withSelf = k <= SELF_MATRIX_LIMIT;
+    boolean withSelf = selfInfluence && k <= SELF_MATRIX_LIMIT;
     float[][] self = null;
     if (withSelf) {
       self = new float[][] {inverse(solver)};
+    } else if (!selfInfluence) {
+      selfNote = NOT_ASKED;
     } else {
       selfNote = "self-influence needs the inverse Hessian on every executor; not computed for k > " + SELF_MATRIX_LIMIT;
     }

@@ -135,7 +135,9 @@ public final class FidelityGrid {
         AttributeConfig ac = config.attribute();
         ac = new AttributeConfig(v.method(), v.projection(), ac.kernel(), ac.hessian(), v.damping().absolute(), ac.target(),
             v.damping().relative());
-        AttributionStage stage = new AttributionStage(ac, line -> console.info("%s", line));
+        // The fidelity checks read scores only: no self-influence (for per-example TRAK it cost more
+        // than the scores).
+        AttributionStage stage = new AttributionStage(ac, line -> console.info("%s", line)).withoutSelfInfluence();
         stages.put(v, stage);
         // Target features do not depend on the damping: computed once per (method, projection).
         TargetFeatures shared = targets.get(v.featureKey());

@@ -269,6 +269,19 @@ class AttributionCorrectnessTest {
     return s;
   }
 
+  /** evaluate asks for no self-influence: the scores must not change, and no table is produced. */
+  @Test
+  void skippingSelfInfluenceLeavesTheScoresUnchanged() {
+    for (AttributionMethod method : new AttributionMethod[] {AttributionMethod.TRAK, AttributionMethod.IF}) {
+      var cfg = AttributionFixture.config(method, ProjectionKind.RADEMACHER, 16, KernelMode.BATCHED, HessianMode.PROJECTED, 0.01);
+      AttributionFixture.PipelineOutput with = mlp.pipeline(new AttributionStage(cfg, line -> { }), 2, null);
+      AttributionFixture.PipelineOutput without = mlp.pipeline(new AttributionStage(cfg, line -> { }).withoutSelfInfluence(), 2, null);
+      assertEquals(mlp.groups, with.selfInfluence().size(), method + ": self-influence of every group");
+      assertTrue(without.selfInfluence() == null, method + ": no self_influence table when not asked for");
+      assertEquals(with.scores(), without.scores(), method + ": identical scores");
+    }
+  }
+
   @Test
   void scoresDoNotDependOnPartitioning() {
     var cfg = AttributionFixture.config(AttributionMethod.TRAK, ProjectionKind.RADEMACHER, 16, KernelMode.BATCHED,
