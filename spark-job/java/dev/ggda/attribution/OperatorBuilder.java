@@ -76,6 +76,16 @@ final class OperatorBuilder {
     }
   }
 
+  /** IF exact: a Hessian sum computed earlier for the same model and training data. */
+  void parameterSpaceHessian(double[] sum) {
+    hessian = sum;
+  }
+
+  /** The parameter-space Hessian sum this builder holds (IF exact), or null. */
+  double[] parameterSpaceHessian() {
+    return hessian;
+  }
+
   ScoreOperator build() {
     return switch (config.method()) {
       case TRAK -> trak();

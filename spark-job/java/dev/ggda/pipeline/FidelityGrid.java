@@ -180,7 +180,8 @@ public final class FidelityGrid {
             ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, null);
             long groupCount = tables.groupValues.count();
             // A reused cell pays featurize once, like a run with that damping alone would.
-            double attributionSecs = reused ? prepared.featurizeSeconds + prepared.operatorSeconds + secs(s0) : secs(a0);
+            double attributionSecs = reused ? prepared.featurizeSeconds + prepared.operatorSeconds + secs(s0)
+                : secs(a0) + prepared.reusedSeconds;
             if (size == 1) {
               baseline.put(v, attributionSecs);
             }

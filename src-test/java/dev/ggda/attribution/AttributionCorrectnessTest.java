@@ -269,6 +269,38 @@ class AttributionCorrectnessTest {
     return s;
   }
 
+  /**
+   * The evaluate grid reuses one stage across groupings: IF exact sums its Hessian once, charges the
+   * reused sum's time to every later cell, and scores exactly as a fresh stage does.
+   */
+  @Test
+  void aStageReusedForAnotherGroupingSumsTheIfHessianOnce() {
+    var cfg = AttributionFixture.config(AttributionMethod.IF, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.EXACT, 0.01);
+    var spark = dev.ggda.testing.SparkTestSession.get();
+    dev.ggda.data.LoadedData train = lr.trainData(2);
+    dev.ggda.data.LoadedData targets = lr.targetData(2);
+    org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> perExample = train.examples()
+        .select(org.apache.spark.sql.functions.col("example_id"), org.apache.spark.sql.functions.col("example_id").as("group_id"));
+    AttributionStage reusedStage = new AttributionStage(cfg, line -> { });
+    AttributionStage.Prepared first = reusedStage.prepare(train, lr.groupAssignment(2), targets, lr.model, lr.n, 2);
+    AttributionStage.Prepared second = reusedStage.prepare(train, perExample, targets, lr.model, lr.n, 2);
+    AttributionStage.Prepared fresh = new AttributionStage(cfg, line -> { }).prepare(train, perExample, targets, lr.model, lr.n, 2);
+    assertEquals(0.0, first.reusedSeconds, "the first grouping sums the Hessian");
+    assertTrue(first.hessianSeconds > 0, "the Hessian sum is timed");
+    assertEquals(first.hessianSeconds, second.reusedSeconds, "the second grouping is charged the reused sum");
+    assertEquals(0.0, fresh.reusedSeconds, "a fresh stage sums it again");
+    java.util.function.Function<AttributionStage.Prepared, List<org.apache.spark.sql.Row>> scores = p -> {
+      ScoreStage.Tables t = ScoreStage.score(spark, p.blocks, p.operator, null);
+      List<org.apache.spark.sql.Row> rows = t.scores.orderBy("target_id", "group_id").collectAsList();
+      t.release();
+      return rows;
+    };
+    List<org.apache.spark.sql.Row> a = scores.apply(second);
+    List<org.apache.spark.sql.Row> b = scores.apply(fresh);
+    assertEquals(lr.n * 5L, a.size());
+    assertEquals(b, a, "reused and freshly summed Hessians give identical scores");
+  }
+
   /** evaluate asks for no self-influence: the scores must not change, and no table is produced. */
   @Test
   void skippingSelfInfluenceLeavesTheScoresUnchanged() {
