@@ -180,7 +180,7 @@ public final class AttributionStage {
   }
 
   /** Rows of one forward/backward pass: bounded so that per-example rows x p stay ~128 MB. */
-  static int passRows(long params) {
+  public static int passRows(long params) {
     return (int) Math.max(16, Math.min(4096, (32L << 20) / params));
   }
 

@@ -127,6 +127,7 @@ public final class Benchmark {
           size, scored, prepared.featurizeSeconds, prepared.operatorSeconds, scoreSecs, total,
           Double.isNaN(baseline) ? "" : String.format(", %.1fx vs size 1", baseline / total));
     }
+    Map<String, Object> reference = groupSizes.contains(1) ? referenceComparison(config, train, model, console) : null;
     long heapPeak = dev.ggda.spark.MemoryPeaks.heapPeakBytes();
     long rssPeak = dev.ggda.spark.MemoryPeaks.residentPeakBytes();
     System.out.println();
@@ -167,7 +168,90 @@ public final class Benchmark {
     out.put("peak_heap_bytes", heapPeak);
     out.put("peak_resident_bytes", rssPeak);
     out.put("results", rows);
+    if (reference != null) {
+      out.put("reference", reference);
+    }
     console.info("benchmark: wrote %s", writeJson(config, "benchmark.json", out));
+  }
+
+  /** Rows of the per-example vs reference comparison (one thread each, so it stays short). */
+  static final int REFERENCE_ROWS = 1024;
+
+  /**
+   * Issue 6's third ratio: TRAK's per-example featurize ({@link dev.ggda.math.Featurizer}, what
+   * group size 1 runs) against the straightforward batched {@link dev.ggda.math.ReferenceFeaturizer}
+   * on the same first rows (by example id), the same dense P (generated before timing), the same
+   * batch size and one BLAS thread each, in the driver. Null (and a line saying why) when the
+   * configuration has no dense projection to compare under.
+   */
+  static Map<String, Object> referenceComparison(GgdaConfig config, LoadedData train, TrainedModel model, Console console) {
+    var ac = config.attribute();
+    dev.ggda.math.Projection.Kind kind = switch (ac.projection().kind()) {
+      case RADEMACHER -> dev.ggda.math.Projection.Kind.RADEMACHER;
+      case GAUSSIAN -> dev.ggda.math.Projection.Kind.GAUSSIAN;
+      default -> null;
+    };
+    if (ac.method() != dev.ggda.config.AttributionMethod.TRAK || kind == null) {
+      console.info("benchmark: reference comparison skipped: it times TRAK under a dense (rademacher or gaussian) projection");
+      return null;
+    }
+    var arch = model.architecture();
+    int d = arch.inputDim();
+    List<org.apache.spark.sql.Row> picked = train.examples().orderBy(dev.ggda.data.Columns.EXAMPLE_ID).limit(REFERENCE_ROWS)
+        .collectAsList();
+    int n = picked.size();
+    float[] x = new float[n * d];
+    int[] y = new int[n];
+    long[] ids = new long[n];
+    for (int i = 0; i < n; i++) {
+      org.apache.spark.sql.Row r = picked.get(i);
+      ids[i] = r.getLong(r.fieldIndex(dev.ggda.data.Columns.EXAMPLE_ID));
+      y[i] = r.getInt(r.fieldIndex(dev.ggda.data.Columns.LABEL));
+      dev.ggda.spark.RowArrays.copyFloats(r, r.fieldIndex(dev.ggda.data.Columns.FEATURES), x, i * d, d);
+    }
+    long[] groupIds = ids.clone();
+    int[] starts = java.util.stream.IntStream.rangeClosed(0, n).toArray();
+    dev.ggda.math.Featurizer.Rows rows = new dev.ggda.math.Featurizer.Rows(x, y, ids, d, groupIds, starts);
+    var cp = model.finalCheckpoint(0);
+    int batch = AttributionStage.passRows(arch.paramCount());
+    int k = ac.projection().dim();
+    var spec = new dev.ggda.math.Featurizer.Spec(kind, k, ac.projection().seed(), true,
+        dev.ggda.math.Featurizer.KernelKind.EXACT, 1.0, 0, batch);
+    var slots = List.of(new dev.ggda.math.Featurizer.Slot(cp.member(), cp.index(), cp.params()));
+    var proj = new dev.ggda.math.Projection(kind, arch.paramCount(), k, ac.projection().seed(), cp.member(), cp.index());
+    var net = dev.ggda.math.Network.fromFloats(arch, cp.params());
+    var xm = dev.ggda.math.Flat.matrix(x, n, d);
+    int threadsBefore = dev.ggda.spark.Nd4jThreads.opThreads();
+    dev.ggda.spark.Nd4jThreads.set(1);
+    try {
+      // Warm-up on a few rows: JIT, and P generated and cached for both.
+      int w = Math.min(n, 8);
+      var warmRows = new dev.ggda.math.Featurizer.Rows(java.util.Arrays.copyOf(x, w * d), java.util.Arrays.copyOf(y, w),
+          java.util.Arrays.copyOf(ids, w), d, java.util.Arrays.copyOf(groupIds, w), java.util.stream.IntStream.rangeClosed(0, w).toArray());
+      dev.ggda.math.Featurizer.featurize(arch, slots, spec, warmRows);
+      dev.ggda.math.ReferenceFeaturizer.perExample(net, proj, xm.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, w),
+          org.nd4j.linalg.indexing.NDArrayIndex.all()), java.util.Arrays.copyOf(y, w), batch,
+          org.nd4j.linalg.factory.Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.DOUBLE, k, k));
+      long t0 = System.nanoTime();
+      dev.ggda.math.Featurizer.featurize(arch, slots, spec, rows);
+      double ours = secs(t0);
+      long t1 = System.nanoTime();
+      dev.ggda.math.ReferenceFeaturizer.perExample(net, proj, xm, y, batch,
+          org.nd4j.linalg.factory.Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.DOUBLE, k, k));
+      double ref = secs(t1);
+      console.info("benchmark: per-example featurize of %,d rows, one thread, same dense P: ggda %.2f s, straightforward"
+          + " batched reference %.2f s (per-sample gradients by rank-3 matmul, then one GEMM): ggda %.2fx faster", n, ours,
+          ref, ref / ours);
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("rows", n);
+      r.put("batch_rows", batch);
+      r.put("per_example_seconds", ours);
+      r.put("reference_seconds", ref);
+      r.put("per_example_speedup_vs_reference", ref / ours);
+      return r;
+    } finally {
+      dev.ggda.spark.Nd4jThreads.set(threadsBefore);
+    }
   }
 
   /** Writes a benchmark's figures as indented JSON under output.path (a local folder). */

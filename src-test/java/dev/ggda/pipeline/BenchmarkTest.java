@@ -39,5 +39,10 @@ class BenchmarkTest {
     assertEquals(one.path("projection_gflop").asDouble() / one.path("featurize_seconds").asDouble(),
         one.path("featurize_gflops").asDouble(), 1e-9);
     assertEquals(600 / ten.path("attribution_seconds").asDouble(), ten.path("examples_per_second").asDouble(), 1e-6);
+    // Size 1 is timed against the straightforward reference on the same rows.
+    JsonNode ref = json.path("reference");
+    assertEquals(600, ref.path("rows").asInt());
+    assertEquals(ref.path("reference_seconds").asDouble() / ref.path("per_example_seconds").asDouble(),
+        ref.path("per_example_speedup_vs_reference").asDouble(), 1e-9);
   }
 }
