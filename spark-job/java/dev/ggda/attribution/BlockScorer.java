@@ -21,8 +21,13 @@ final class BlockScorer {
       INDArray f = Flat.matrix(b.loss[s], m, op.k);
       INDArray v = Flat.matrix(op.v[s], op.k, t);
       scores.addi(f.mmul(v).castTo(scores.dataType()));
+      if (!op.cosine && !op.selfInfluence) {
+        continue;
+      }
       INDArray fd = f.castTo(scores.dataType());
-      sq.addi(fd.mul(fd).sum(1).reshape(-1, 1));
+      if (op.cosine) {
+        sq.addi(fd.mul(fd).sum(1).reshape(-1, 1));
+      }
       if (op.selfInfluence) {
         // F M in float32, like the scores: in float64 this m x k x k product cost several times the
         // scores themselves (k x k against T targets). Only the row-wise dot runs in float64.
