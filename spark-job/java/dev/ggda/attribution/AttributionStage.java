@@ -157,7 +157,12 @@ public final class AttributionStage {
     if (config.method() == AttributionMethod.IF && config.hessian() != HessianMode.PROJECTED) {
       return Projection.Kind.NONE;
     }
-    return switch (config.projection().kind()) {
+    return projectionKind(config.projection().kind());
+  }
+
+  /** The math core's projection for a configured kind. */
+  public static Projection.Kind projectionKind(dev.ggda.config.ProjectionKind kind) {
+    return switch (kind) {
       case RADEMACHER -> Projection.Kind.RADEMACHER;
       case GAUSSIAN -> Projection.Kind.GAUSSIAN;
       case NONE -> Projection.Kind.NONE;

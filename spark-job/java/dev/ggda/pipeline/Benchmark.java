@@ -186,12 +186,9 @@ public final class Benchmark {
    */
   static Map<String, Object> referenceComparison(GgdaConfig config, LoadedData train, TrainedModel model, Console console) {
     var ac = config.attribute();
-    dev.ggda.math.Projection.Kind kind = switch (ac.projection().kind()) {
-      case RADEMACHER -> dev.ggda.math.Projection.Kind.RADEMACHER;
-      case GAUSSIAN -> dev.ggda.math.Projection.Kind.GAUSSIAN;
-      default -> null;
-    };
-    if (ac.method() != dev.ggda.config.AttributionMethod.TRAK || kind == null) {
+    dev.ggda.math.Projection.Kind kind = AttributionStage.projectionKind(ac.projection().kind());
+    boolean dense = kind == dev.ggda.math.Projection.Kind.RADEMACHER || kind == dev.ggda.math.Projection.Kind.GAUSSIAN;
+    if (ac.method() != dev.ggda.config.AttributionMethod.TRAK || !dense) {
       console.info("benchmark: reference comparison skipped: it times TRAK under a dense (rademacher or gaussian) projection");
       return null;
     }
