@@ -41,10 +41,10 @@ public final class AttributionStage {
    * it was summed over. It does not depend on the grouping, so a stage reused for another grouping
    * of the same data (the evaluate grid) sums it once instead of once per cell (~2 min on FMNIST LR).
    */
-  private double[] hessianSum;
-  private double hessianSeconds;
-  private Object hessianModel;
-  private Object hessianTrain;
+  private SummedHessian summedHessian;
+
+  /** A parameter-space Hessian sum, what it was summed over, and what summing it took. */
+  private record SummedHessian(TrainedModel model, LoadedData train, double[] sum, double seconds) {}
 
   public AttributionStage(AttributeConfig config, Consumer<String> log) {
     this(config, log, true);
@@ -312,19 +312,17 @@ public final class AttributionStage {
     } else {
       OperatorBuilder ob = new OperatorBuilder(config, model, slots, features, tf, k, trainRows, log, selfInfluence);
       if (config.method() == AttributionMethod.IF && config.hessian() == HessianMode.EXACT) {
-        if (hessianSum != null && hessianModel == model && hessianTrain == train) {
-          ob.parameterSpaceHessian(hessianSum);
+        SummedHessian h = summedHessian;
+        if (h != null && h.model() == model && h.train() == train) {
+          ob.parameterSpaceHessian(h.sum());
           // Charged as if summed again: the time is what a run of this grouping alone would take.
-          reusedSeconds = hessianSeconds;
+          reusedSeconds = h.seconds();
           log.accept(String.format("attribute: Hessian reused from the previous grouping (summing it took %.1f s)",
-              hessianSeconds));
+              h.seconds()));
         } else {
           long h0 = System.nanoTime();
           ob.parameterSpaceHessian(train, partitions);
-          hessianSeconds = (System.nanoTime() - h0) / 1e9;
-          hessianSum = ob.parameterSpaceHessian();
-          hessianModel = model;
-          hessianTrain = train;
+          summedHessian = new SummedHessian(model, train, ob.parameterSpaceHessian(), (System.nanoTime() - h0) / 1e9);
         }
       }
       ScoreOperator op = ob.build();
@@ -332,7 +330,8 @@ public final class AttributionStage {
     }
     out.featurizeSeconds = featurizeSecs;
     out.groupsFeaturized = featurized;
-    out.hessianSeconds = config.method() == AttributionMethod.IF && config.hessian() == HessianMode.EXACT ? hessianSeconds : 0;
+    out.hessianSeconds = config.method() == AttributionMethod.IF && config.hessian() == HessianMode.EXACT
+        ? summedHessian.seconds() : 0;
     out.reusedSeconds = reusedSeconds;
     out.operatorSeconds = (System.nanoTime() - t1) / 1e9 + reusedSeconds;
     log.accept(String.format("attribute: kernel/solve in %.1f s", out.operatorSeconds));

@@ -5,14 +5,23 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ggda.attribution.AttributionStage;
 import dev.ggda.attribution.ScoreStage;
 import dev.ggda.attribution.TargetFeatures;
+import dev.ggda.config.AttributionMethod;
 import dev.ggda.config.GgdaConfig;
 import dev.ggda.config.GroupConfig;
+import dev.ggda.data.Columns;
 import dev.ggda.data.DataLoader;
 import dev.ggda.data.LoadedData;
 import dev.ggda.grouping.Groups;
 import dev.ggda.grouping.GroupingStage;
 import dev.ggda.io.Versions;
+import dev.ggda.math.Featurizer;
+import dev.ggda.math.Flat;
+import dev.ggda.math.Network;
+import dev.ggda.math.Projection;
+import dev.ggda.math.ReferenceFeaturizer;
 import dev.ggda.model.TrainedModel;
+import dev.ggda.spark.Nd4jThreads;
+import dev.ggda.spark.RowArrays;
 import dev.ggda.spark.Sessions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,7 +31,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * `ggda benchmark`: attribution wall time (featurize + kernel/solve + score) of one configured
@@ -186,55 +198,42 @@ public final class Benchmark {
    */
   static Map<String, Object> referenceComparison(GgdaConfig config, LoadedData train, TrainedModel model, Console console) {
     var ac = config.attribute();
-    dev.ggda.math.Projection.Kind kind = AttributionStage.projectionKind(ac.projection().kind());
-    boolean dense = kind == dev.ggda.math.Projection.Kind.RADEMACHER || kind == dev.ggda.math.Projection.Kind.GAUSSIAN;
-    if (ac.method() != dev.ggda.config.AttributionMethod.TRAK || !dense) {
+    Projection.Kind kind = AttributionStage.projectionKind(ac.projection().kind());
+    boolean dense = kind == Projection.Kind.RADEMACHER || kind == Projection.Kind.GAUSSIAN;
+    if (ac.method() != AttributionMethod.TRAK || !dense) {
       console.info("benchmark: reference comparison skipped: it times TRAK under a dense (rademacher or gaussian) projection");
       return null;
     }
     var arch = model.architecture();
     int d = arch.inputDim();
-    List<org.apache.spark.sql.Row> picked = train.examples().orderBy(dev.ggda.data.Columns.EXAMPLE_ID).limit(REFERENCE_ROWS)
-        .collectAsList();
+    List<Row> picked = train.examples().orderBy(Columns.EXAMPLE_ID).limit(REFERENCE_ROWS).collectAsList();
     int n = picked.size();
     float[] x = new float[n * d];
     int[] y = new int[n];
-    long[] ids = new long[n];
     for (int i = 0; i < n; i++) {
-      org.apache.spark.sql.Row r = picked.get(i);
-      ids[i] = r.getLong(r.fieldIndex(dev.ggda.data.Columns.EXAMPLE_ID));
-      y[i] = r.getInt(r.fieldIndex(dev.ggda.data.Columns.LABEL));
-      dev.ggda.spark.RowArrays.copyFloats(r, r.fieldIndex(dev.ggda.data.Columns.FEATURES), x, i * d, d);
+      Row r = picked.get(i);
+      y[i] = r.getInt(r.fieldIndex(Columns.LABEL));
+      RowArrays.copyFloats(r, r.fieldIndex(Columns.FEATURES), x, i * d, d);
     }
-    long[] groupIds = ids.clone();
-    int[] starts = java.util.stream.IntStream.rangeClosed(0, n).toArray();
-    dev.ggda.math.Featurizer.Rows rows = new dev.ggda.math.Featurizer.Rows(x, y, ids, d, groupIds, starts);
     var cp = model.finalCheckpoint(0);
     int batch = AttributionStage.passRows(arch.paramCount());
     int k = ac.projection().dim();
-    var spec = new dev.ggda.math.Featurizer.Spec(kind, k, ac.projection().seed(), true,
-        dev.ggda.math.Featurizer.KernelKind.EXACT, 1.0, 0, batch);
-    var slots = List.of(new dev.ggda.math.Featurizer.Slot(cp.member(), cp.index(), cp.params()));
-    var proj = new dev.ggda.math.Projection(kind, arch.paramCount(), k, ac.projection().seed(), cp.member(), cp.index());
-    var net = dev.ggda.math.Network.fromFloats(arch, cp.params());
-    var xm = dev.ggda.math.Flat.matrix(x, n, d);
-    int threadsBefore = dev.ggda.spark.Nd4jThreads.opThreads();
-    dev.ggda.spark.Nd4jThreads.set(1);
+    var spec = new Featurizer.Spec(kind, k, ac.projection().seed(), true, Featurizer.KernelKind.EXACT, 1.0, 0, batch);
+    var slots = List.of(new Featurizer.Slot(cp.member(), cp.index(), cp.params()));
+    var proj = new Projection(kind, arch.paramCount(), k, ac.projection().seed(), cp.member(), cp.index());
+    var net = Network.fromFloats(arch, cp.params());
+    int threadsBefore = Nd4jThreads.opThreads();
+    Nd4jThreads.set(1);
     try {
       // Warm-up on a few rows: JIT, and P generated and cached for both.
       int w = Math.min(n, 8);
-      var warmRows = new dev.ggda.math.Featurizer.Rows(java.util.Arrays.copyOf(x, w * d), java.util.Arrays.copyOf(y, w),
-          java.util.Arrays.copyOf(ids, w), d, java.util.Arrays.copyOf(groupIds, w), java.util.stream.IntStream.rangeClosed(0, w).toArray());
-      dev.ggda.math.Featurizer.featurize(arch, slots, spec, warmRows);
-      dev.ggda.math.ReferenceFeaturizer.perExample(net, proj, xm.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, w),
-          org.nd4j.linalg.indexing.NDArrayIndex.all()), java.util.Arrays.copyOf(y, w), batch,
-          org.nd4j.linalg.factory.Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.DOUBLE, k, k));
+      Featurizer.featurize(arch, slots, spec, singletons(x, y, w, d));
+      ReferenceFeaturizer.perExample(net, proj, Flat.matrix(x, w, d), y, batch, Nd4j.zeros(DataType.DOUBLE, k, k));
       long t0 = System.nanoTime();
-      dev.ggda.math.Featurizer.featurize(arch, slots, spec, rows);
+      Featurizer.featurize(arch, slots, spec, singletons(x, y, n, d));
       double ours = secs(t0);
       long t1 = System.nanoTime();
-      dev.ggda.math.ReferenceFeaturizer.perExample(net, proj, xm, y, batch,
-          org.nd4j.linalg.factory.Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.DOUBLE, k, k));
+      ReferenceFeaturizer.perExample(net, proj, Flat.matrix(x, n, d), y, batch, Nd4j.zeros(DataType.DOUBLE, k, k));
       double ref = secs(t1);
       console.info("benchmark: per-example featurize of %,d rows, one thread, same dense P: ggda %.2f s, straightforward"
           + " batched reference %.2f s (per-sample gradients by rank-3 matmul, then one GEMM): ggda %.2fx faster", n, ours,
@@ -247,8 +246,15 @@ public final class Benchmark {
       r.put("per_example_speedup_vs_reference", ref / ours);
       return r;
     } finally {
-      dev.ggda.spark.Nd4jThreads.set(threadsBefore);
+      Nd4jThreads.set(threadsBefore);
     }
+  }
+
+  /** The first n rows of x and y, each its own group (ids 0..n-1: the features do not depend on them). */
+  private static Featurizer.Rows singletons(float[] x, int[] y, int n, int d) {
+    long[] ids = java.util.stream.LongStream.range(0, n).toArray();
+    return new Featurizer.Rows(java.util.Arrays.copyOf(x, n * d), java.util.Arrays.copyOf(y, n), ids, d, ids.clone(),
+        java.util.stream.IntStream.rangeClosed(0, n).toArray());
   }
 
   /** Writes a benchmark's figures as indented JSON under output.path (a local folder). */
