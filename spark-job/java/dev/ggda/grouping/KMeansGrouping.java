@@ -115,11 +115,11 @@ final class KMeansGrouping {
       return new Keyed(features.select(col(Columns.EXAMPLE_ID), lit(0).as(CLUSTER)), new String[] {CLUSTER});
     }
     if (!twoLevel(groups)) {
-      KMeansModel model = kmeans((int) groups, seed, CLUSTER).fit(features);
+      KMeansModel model = fit(kmeans((int) groups, seed, CLUSTER), features);
       return new Keyed(model.transform(features).select(Columns.EXAMPLE_ID, CLUSTER), new String[] {CLUSTER});
     }
     int coarseK = (int) Math.ceil(Math.sqrt(groups));
-    KMeansModel coarse = kmeans(coarseK, seed, LocalClusters.COARSE).setMaxIter(COARSE_ITERATIONS).fit(features);
+    KMeansModel coarse = fit(kmeans(coarseK, seed, LocalClusters.COARSE).setMaxIter(COARSE_ITERATIONS), features);
     Dataset<Row> withCoarse =
         coarse.transform(features).select(Columns.EXAMPLE_ID, LocalClusters.COARSE, ModelFeatures.VEC);
     // k-means|| may return fewer centres than asked (few distinct points): size by what it gave.
@@ -137,6 +137,18 @@ final class KMeansGrouping {
             .mapPartitions(
                 new LocalClusters(perCoarse, Seeds.mix(seed, FINE_SALT)), Encoders.row(LocalClusters.SCHEMA));
     return new Keyed(fine, new String[] {LocalClusters.COARSE, LocalClusters.FINE});
+  }
+
+  /**
+   * Fits on an uncached projection of the cached feature table, never on the table itself. MLlib
+   * caches its own training instances only when its input is uncached; given a cached input it
+   * re-evaluates its NaN check on every Lloyd pass, and in Spark 4.2 that check (an interpreted
+   * exists() over every vector element) builds a SQLConf per element: 70% of a kmeans-input
+   * grouping's time on Fashion-MNIST went there. The price is a second cached copy of the
+   * features while MLlib fits (spilled to disk when memory is short); the clusters are the same.
+   */
+  private static KMeansModel fit(KMeans kmeans, Dataset<Row> features) {
+    return kmeans.fit(features.select(col(ModelFeatures.VEC)));
   }
 
   private static KMeans kmeans(int k, long seed, String predictionCol) {
