@@ -103,6 +103,7 @@ public final class ConfigValidator {
       problems.add("evaluate.fraction must be a number in (0, 1), got " + e.fraction());
     }
     atLeast("evaluate.seeds", e.seeds(), 1);
+    oneOf("evaluate.seed_mode", e.seedMode(), SeedMode.class);
     if (e.groupSubsets() != null) {
       atLeast("evaluate.group_subsets", e.groupSubsets(), 2);
     }

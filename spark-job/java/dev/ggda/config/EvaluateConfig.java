@@ -8,7 +8,10 @@ import java.util.List;
  * @param metrics lds | group-lds | removal | loo
  * @param subsets m, the random training subsets of LDS (each retrained {@code seeds} times)
  * @param fraction alpha, the fraction of examples (LDS) or groups (group LDS) each subset keeps
- * @param seeds retraining seeds per subset; the ground truth is the mean margin over them
+ * @param seeds retraining runs per subset; the ground truth is the mean margin over them
+ * @param seedMode independent: a fresh seed per subset and run; shared: run s of every subset uses
+ *     the same seed (common random numbers). Removal and leave-one-group-out always pair seeds across
+ *     the strategies they compare.
  * @param groupSubsets subsets of group LDS; null uses {@code subsets}
  * @param removalFractions fractions of the training examples removed by counterfactual removal
  * @param removalSeeds retraining seeds per removal (and for the full-data and random baselines)
@@ -20,6 +23,7 @@ public record EvaluateConfig(
     int subsets,
     double fraction,
     int seeds,
+    SeedMode seedMode,
     Integer groupSubsets,
     List<Double> removalFractions,
     int removalSeeds,

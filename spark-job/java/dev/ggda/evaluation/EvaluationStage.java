@@ -2,6 +2,7 @@ package dev.ggda.evaluation;
 
 import dev.ggda.config.EvalMetric;
 import dev.ggda.config.EvaluateConfig;
+import dev.ggda.config.SeedMode;
 import dev.ggda.config.TrainConfig;
 import dev.ggda.data.LocalData;
 import dev.ggda.math.Architecture;
@@ -25,6 +26,10 @@ import org.apache.spark.sql.SparkSession;
  * efficiency-fidelity grid) pay for the example-level subsets and the baselines once.
  */
 public final class EvaluationStage {
+  /** Seed streams of the LDS retrainings in independent mode, apart from each other and the paired seeds. */
+  static final long LDS_STREAM = 1001;
+  static final long GROUP_LDS_STREAM = 1002;
+
   private final SparkSession spark;
   private final EvaluateConfig config;
   private final Retrainer retrainer;
@@ -151,6 +156,30 @@ public final class EvaluationStage {
     }
   }
 
+  /** "independent seeds, 1 run per subset", as the log and the tables say it. */
+  private String runsDescription() {
+    String mode = config.seedMode() == SeedMode.SHARED ? "shared seeds (common random numbers)" : "independent seeds";
+    return mode + ", " + config.seeds() + (config.seeds() == 1 ? " run" : " runs") + " per subset";
+  }
+
+  /**
+   * How the fidelity figures were measured, for run.json and every table built from it: the seed
+   * mode and runs per subset of LDS and group LDS, m, alpha, the targets, and the removal setup.
+   */
+  public Map<String, Object> protocol() {
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put("seed_mode", config.seedMode().name().toLowerCase(java.util.Locale.ROOT));
+    p.put("runs_per_subset", config.seeds());
+    p.put("subsets", config.subsets());
+    p.put("group_subsets", config.groupSubsetCount());
+    p.put("fraction", config.fraction());
+    p.put("targets", in.targets().size());
+    p.put("removal_fractions", config.removalFractions());
+    p.put("removal_seeds", config.removalSeeds());
+    p.put("removal_seed_mode", "paired");
+    return p;
+  }
+
   public Result evaluate(Attribution a) {
     Result result = new Result();
     int n = in.trainSize();
@@ -171,11 +200,11 @@ public final class EvaluationStage {
         }
       }
       double[][] predicted = SubsetScoreSums.predict(spark, a.scores(), targetIds, gi.groupIds, weights, m);
-      double[][] actual = outputs("lds", subsets, targetIds.length);
+      double[][] actual = outputs(subsetSpecs(config, "lds", LDS_STREAM, subsets), subsets.length, targetIds.length);
       result.ldsPerTarget = Lds.perTarget(predicted, actual);
       result.lds = Correlation.nanMean(result.ldsPerTarget);
-      log.accept(String.format("evaluate: %s LDS %.4f (%d subsets of %d examples, %d targets)", a.tag(), result.lds, m, size,
-          targetIds.length));
+      log.accept(String.format("evaluate: %s LDS %.4f (%d subsets of %d examples, %d targets, %s)", a.tag(), result.lds, m,
+          size, targetIds.length, runsDescription()));
     }
     if (metrics.contains(EvalMetric.GROUP_LDS)) {
       int m = config.groupSubsetCount();
@@ -190,11 +219,12 @@ public final class EvaluationStage {
         subsets[j] = gi.rowsOf(groups);
       }
       double[][] predicted = SubsetScoreSums.predict(spark, a.scores(), targetIds, gi.groupIds, weights, m);
-      double[][] actual = outputs("glds-" + a.tag(), subsets, targetIds.length);
+      double[][] actual = outputs(subsetSpecs(config, "glds-" + a.tag(), GROUP_LDS_STREAM, subsets), subsets.length,
+          targetIds.length);
       result.groupLdsPerTarget = Lds.perTarget(predicted, actual);
       result.groupLds = Correlation.nanMean(result.groupLdsPerTarget);
-      log.accept(String.format("evaluate: %s group LDS %.4f (%d subsets of %d of %d groups)", a.tag(), result.groupLds, m, keep,
-          gi.count()));
+      log.accept(String.format("evaluate: %s group LDS %.4f (%d subsets of %d of %d groups, %s)", a.tag(), result.groupLds, m,
+          keep, gi.count(), runsDescription()));
     }
     if (metrics.contains(EvalMetric.REMOVAL) || metrics.contains(EvalMetric.LOO)) {
       List<Row> values = a.groupValues().select("group_id", "value", "value_per_example").collectAsList();
@@ -221,21 +251,46 @@ public final class EvaluationStage {
     return ids;
   }
 
-  private long retrainSeed(int s) {
+  /**
+   * Seed of replicate s wherever strategies are compared (removal: attributed, random, none;
+   * leave-one-group-out: with and without the group): pairing the seeds takes the training noise out
+   * of the difference, which is what those comparisons measure.
+   */
+  private long pairedSeed(int s) {
+    return pairedSeed(config, s);
+  }
+
+  private static long pairedSeed(EvaluateConfig config, int s) {
     return Seeds.mix(config.seed(), 100 + s);
   }
 
-  /** Mean over seeds of the retrained models' outputs on the targets, per subset: the margin, or minus the summed loss for the aggregate target. */
-  private double[][] outputs(String prefix, int[][] subsets, int targets) {
+  /**
+   * The retrainings of one LDS, run s of subset j for every j and s, in that order. In independent
+   * mode each (j, s) draws its own seed from {@code stream}, as TRAK and dattri retrain; in shared
+   * mode run s of every subset reuses the paired seed s (common random numbers).
+   */
+  static List<RetrainSpec> subsetSpecs(EvaluateConfig config, String prefix, long stream, int[][] subsets) {
     List<RetrainSpec> specs = new ArrayList<>();
     for (int j = 0; j < subsets.length; j++) {
       for (int s = 0; s < config.seeds(); s++) {
-        specs.add(new RetrainSpec(prefix + "-j" + j + "-s" + s, subsets[j], retrainSeed(s)));
+        long seed = switch (config.seedMode()) {
+          case INDEPENDENT -> Seeds.mix(Seeds.mix(config.seed(), stream), (long) j * config.seeds() + s);
+          case SHARED -> pairedSeed(config, s);
+        };
+        specs.add(new RetrainSpec(prefix + "-j" + j + "-s" + s, subsets[j], seed));
       }
     }
+    return specs;
+  }
+
+  /**
+   * Mean over the runs of each subset of the retrained models' outputs on the targets: the margin,
+   * or minus the summed loss for the aggregate target. {@code specs} as {@link #subsetSpecs} orders them.
+   */
+  private double[][] outputs(List<RetrainSpec> specs, int subsets, int targets) {
     List<RetrainResult> results = retrain(specs);
     boolean aggregate = targets == 1 && in.targets().size() != 1;
-    double[][] out = new double[subsets.length][targets];
+    double[][] out = new double[subsets][targets];
     for (int k = 0; k < results.size(); k++) {
       RetrainResult r = results.get(k);
       double[] row = out[k / config.seeds()];
@@ -271,7 +326,7 @@ public final class EvaluationStage {
     int seeds = config.removalSeeds();
     List<RetrainSpec> specs = new ArrayList<>();
     for (int s = 0; s < seeds; s++) {
-      specs.add(new RetrainSpec("full-s" + s, Subsets.all(n), retrainSeed(s)));
+      specs.add(new RetrainSpec("full-s" + s, Subsets.all(n), pairedSeed(s)));
     }
     List<Row> order = ranked(values);
     List<Double> fractions = config.removalFractions();
@@ -294,8 +349,8 @@ public final class EvaluationStage {
       int[] kept = Subsets.complement(n, gone);
       int[] randomKept = Subsets.complement(n, Subsets.sample(n, (int) removed, Seeds.mix(config.seed(), 3), removed));
       for (int s = 0; s < seeds; s++) {
-        specs.add(new RetrainSpec("rm-" + a.tag() + "-f" + f + "-s" + s, kept, retrainSeed(s)));
-        specs.add(new RetrainSpec("rmrand-n" + removed + "-s" + s, randomKept, retrainSeed(s)));
+        specs.add(new RetrainSpec("rm-" + a.tag() + "-f" + f + "-s" + s, kept, pairedSeed(s)));
+        specs.add(new RetrainSpec("rmrand-n" + removed + "-s" + s, randomKept, pairedSeed(s)));
       }
     }
     List<RetrainResult> r = retrain(specs);
@@ -344,12 +399,12 @@ public final class EvaluationStage {
     int[] chosen = Subsets.sample(gi.count(), count, Seeds.mix(config.seed(), 4), 0);
     List<RetrainSpec> specs = new ArrayList<>();
     for (int s = 0; s < seeds; s++) {
-      specs.add(new RetrainSpec("full-s" + s, Subsets.all(n), retrainSeed(s)));
+      specs.add(new RetrainSpec("full-s" + s, Subsets.all(n), pairedSeed(s)));
     }
     for (int g : chosen) {
       int[] kept = Subsets.complement(n, gi.rowsOf(new int[] {g}));
       for (int s = 0; s < seeds; s++) {
-        specs.add(new RetrainSpec("loo-" + a.tag() + "-g" + gi.groupIds[g] + "-s" + s, kept, retrainSeed(s)));
+        specs.add(new RetrainSpec("loo-" + a.tag() + "-g" + gi.groupIds[g] + "-s" + s, kept, pairedSeed(s)));
       }
     }
     List<RetrainResult> r = retrain(specs);

@@ -221,16 +221,11 @@ public final class FidelityGrid {
           out.path("evaluation/efficiency_fidelity"), config.output().format()));
       Map<String, Object> settings = new LinkedHashMap<>();
       settings.put("train_rows", n);
-      settings.put("targets", p.targetData().count());
-      settings.put("subsets", config.evaluate().subsets());
-      settings.put("group_subsets", config.evaluate().groupSubsetCount());
-      settings.put("fraction", config.evaluate().fraction());
-      settings.put("seeds", config.evaluate().seeds());
-      settings.put("removal_fractions", config.evaluate().removalFractions());
-      settings.put("removal_seeds", config.evaluate().removalSeeds());
+      settings.put("protocol", evaluation.protocol());
       settings.put("rows", json);
       p.info().put("efficiency_fidelity", settings);
       print(rows);
+      console.info("evaluate: fidelity protocol %s", evaluation.protocol());
       String where = p.write(out);
       console.info("evaluate: wrote %s", where);
     } finally {

@@ -237,12 +237,7 @@ public final class Pipeline {
         Tables.read(spark, out.path("group_values"), format))));
     info.stage("write_evaluation", () -> EvaluationTables.write(spark, r, out, format));
     Map<String, Object> e = new LinkedHashMap<>(r.summary());
-    e.put("targets", r.targetIds.length);
-    e.put("subsets", config.evaluate().subsets());
-    e.put("group_subsets", config.evaluate().groupSubsetCount());
-    e.put("fraction", config.evaluate().fraction());
-    e.put("seeds", config.evaluate().seeds());
-    e.put("removal_seeds", config.evaluate().removalSeeds());
+    e.put("protocol", stage.protocol());
     info.put("evaluation", e);
   }
 

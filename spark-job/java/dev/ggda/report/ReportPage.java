@@ -76,7 +76,7 @@ public final class ReportPage {
     scores(body, charts, data);
     topGroups(body, data.topGroups());
     groupValues(body, data.topValues(), data.bottomValues());
-    efficiency(body, charts, data.efficiency());
+    efficiency(body, charts, data.efficiency(), protocol(data.run()));
     prune(body, charts, data.prune());
     noise(body, charts, data.noiseCurve(), data.noiseSummary());
 
@@ -293,13 +293,31 @@ public final class ReportPage {
     b.append("</table>\n");
   }
 
-  private static void efficiency(StringBuilder b, Map<String, Object> charts, List<EfficiencyPoint> rows) {
+  /**
+   * The fidelity protocol of an evaluate grid, as run.json records it ("seed_mode independent, runs_per_subset
+   * 1, ..."); empty when the run has none.
+   */
+  static String protocol(ReportData.RunSummary run) {
+    String prefix = "efficiency_fidelity.protocol.";
+    List<String> parts = new ArrayList<>();
+    run.facts().getOrDefault("run", Map.of()).forEach((k, v) -> {
+      if (k.startsWith(prefix)) {
+        parts.add(k.substring(prefix.length()) + " " + v);
+      }
+    });
+    return String.join(", ", parts);
+  }
+
+  private static void efficiency(StringBuilder b, Map<String, Object> charts, List<EfficiencyPoint> rows, String protocol) {
     if (rows.isEmpty()) {
       return;
     }
     b.append("<h2 id=\"efficiency\">Efficiency and fidelity</h2>\n")
         .append("<p class=\"note\">speedup of attribution over group size 1 against the linear datamodeling score")
         .append(" (LDS); labels give the group size</p>\n");
+    if (!protocol.isEmpty()) {
+      b.append("<p class=\"note\" id=\"efficiency-protocol\">protocol: ").append(Html.escape(protocol)).append("</p>\n");
+    }
     chartDiv(b, CHART_EFFICIENCY);
     Map<String, List<EfficiencyPoint>> byMethod = bySeries(rows, EfficiencyPoint::method);
     List<Object> series = new ArrayList<>();

@@ -60,14 +60,20 @@ class EvaluateCommandTest {
     SparkSession spark = SparkTestSession.get();
     Path out = tmp.resolve("eval");
     StringBuilder console = new StringBuilder();
-    assertEquals(0, run("evaluate", sets(out.toString(), 1, "[lds, removal]"), console), console::toString);
+    // Five independently seeded runs per subset: a truth with little of SGD's noise left in it.
+    List<String> fiveRuns = new ArrayList<>(sets(out.toString(), 1, "[lds, removal]"));
+    fiveRuns.add("evaluate.seeds=5");
+    assertEquals(0, run("evaluate", fiveRuns, console), console::toString);
     assertTrue(Files.exists(out.resolve("_SUCCESS")));
     assertFalse(Files.exists(out.resolve("_stages")), "retrainings are staging state, not output");
     Map<String, Double> summary = summary(spark, out);
     System.out.println("evaluate summary, group size 1: " + summary);
     JsonNode runJson = new ObjectMapper().readTree(out.resolve("run.json").toFile());
     assertEquals(summary.get("lds"), runJson.path("evaluation").path("lds").asDouble(), 1e-12, runJson::toPrettyString);
-    assertEquals(16, runJson.path("evaluation").path("targets").asInt());
+    JsonNode protocol = runJson.path("evaluation").path("protocol");
+    assertEquals(16, protocol.path("targets").asInt(), protocol::toPrettyString);
+    assertEquals("independent", protocol.path("seed_mode").asText(), protocol::toPrettyString);
+    assertEquals(5, protocol.path("runs_per_subset").asInt(), protocol::toPrettyString);
 
     // LDS is the mean of the per-target rows of evaluation/lds.
     List<Row> perTarget = spark.read().parquet(out.resolve("evaluation/lds").toString()).where("metric = 'lds'").collectAsList();
@@ -89,19 +95,55 @@ class EvaluateCommandTest {
 
     // The same LDS of pure-noise scores collapses, so the high LDS above is earned.
     var config = dev.ggda.config.ConfigLoader.fromYaml("", sets(tmp.resolve("unused").toString(), 1, "[lds]"));
-    var pipeline = new dev.ggda.pipeline.Pipeline(spark, config, "test", new dev.ggda.pipeline.Console(System.out));
-    pipeline.load();
-    var inputs = new EvaluationStage.Inputs(dev.ggda.data.LocalData.collect(pipeline.trainData()),
-        dev.ggda.data.LocalData.collect(pipeline.targetData()), dev.ggda.math.Architecture.logistic(6, 3), config.train(),
-        config.model().l2());
     var groups = spark.read().parquet(out.resolve("groups").toString());
     var noise = spark.read().parquet(out.resolve("scores").toString())
         .withColumn("score", org.apache.spark.sql.functions.randn(11));
     var values = spark.read().parquet(out.resolve("group_values").toString());
-    EvaluationStage.Result r = new EvaluationStage(spark, config.evaluate(), inputs, tmp.resolve("retrain").toString(), line -> { })
-        .evaluate(new EvaluationStage.Attribution("noise", groups, noise, values));
+    EvaluationStage.Result r = new EvaluationStage(spark, config.evaluate(), inputs(spark, config), tmp.resolve("retrain").toString(),
+        line -> { }).evaluate(new EvaluationStage.Attribution("noise", groups, noise, values));
     System.out.println("LDS of noise scores: " + r.lds);
     assertTrue(Math.abs(r.lds) < 0.25, "noise scores must not have a real LDS: " + r.lds);
+  }
+
+  static EvaluationStage.Inputs inputs(SparkSession spark, dev.ggda.config.GgdaConfig config) {
+    var pipeline = new dev.ggda.pipeline.Pipeline(spark, config, "test", new dev.ggda.pipeline.Console(System.out));
+    pipeline.load();
+    return new EvaluationStage.Inputs(dev.ggda.data.LocalData.collect(pipeline.trainData()),
+        dev.ggda.data.LocalData.collect(pipeline.targetData()), dev.ggda.math.Architecture.logistic(6, 3), config.train(),
+        config.model().l2());
+  }
+
+  /**
+   * The noise argument on the small problem: a truth from one independently seeded retraining per
+   * subset carries SGD's noise, so its LDS is below the LDS of shared seeds (common random numbers
+   * move every subset alike) and rises again when each subset's margins are averaged over five
+   * independent runs.
+   */
+  @Test
+  void ldsMovesWithTheRetrainingNoiseAsTheNoiseArgumentPredicts() {
+    SparkSession spark = SparkTestSession.get();
+    Path out = tmp.resolve("noisy");
+    List<String> noisy = new ArrayList<>(sets(out.toString(), 1, "[lds]"));
+    noisy.addAll(List.of("train.schedule=linear", "evaluate.subsets=24"));
+    StringBuilder console = new StringBuilder();
+    assertEquals(0, run("run", noisy, console), console::toString);
+    var config = dev.ggda.config.ConfigLoader.fromYaml("", noisy);
+    EvaluationStage.Inputs inputs = inputs(spark, config);
+    var attribution = new EvaluationStage.Attribution("if", spark.read().parquet(out.resolve("groups").toString()),
+        spark.read().parquet(out.resolve("scores").toString()), spark.read().parquet(out.resolve("group_values").toString()));
+    Map<String, Double> lds = new java.util.LinkedHashMap<>();
+    for (String setting : List.of("shared 1", "independent 1", "independent 5")) {
+      String[] modeRuns = setting.split(" ");
+      var e = config.evaluate();
+      var protocol = new dev.ggda.config.EvaluateConfig(e.metrics(), e.subsets(), e.fraction(), Integer.parseInt(modeRuns[1]),
+          dev.ggda.config.SeedMode.valueOf(modeRuns[0].toUpperCase(java.util.Locale.ROOT)), e.groupSubsets(),
+          e.removalFractions(), e.removalSeeds(), e.looGroups(), e.seed());
+      lds.put(setting, new EvaluationStage(spark, protocol, inputs, tmp.resolve("retrain-noisy").toString(), line -> { })
+          .evaluate(attribution).lds);
+    }
+    System.out.println("LDS by retraining protocol: " + lds);
+    assertTrue(lds.get("shared 1") > lds.get("independent 1") + 0.05, lds::toString);
+    assertTrue(lds.get("independent 5") > lds.get("independent 1") + 0.05, lds::toString);
   }
 
   /** Groups of 4: group LDS and leave-one-group-out. */

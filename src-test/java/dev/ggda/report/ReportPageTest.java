@@ -37,6 +37,11 @@ class ReportPageTest {
   static RunSummary run(String hostile) {
     Map<String, Map<String, String>> facts = new LinkedHashMap<>();
     facts.put("counts", Map.of("train_rows", "1234", hostile, hostile));
+    Map<String, String> runFacts = new LinkedHashMap<>();
+    runFacts.put("efficiency_fidelity.protocol.seed_mode", "independent");
+    runFacts.put("efficiency_fidelity.protocol.runs_per_subset", "5");
+    runFacts.put("efficiency_fidelity.train_rows", "1234");
+    facts.put("run", runFacts);
     Map<String, Double> stages = new LinkedHashMap<>();
     stages.put("load", 1.25);
     stages.put(hostile, 3.5);
@@ -165,6 +170,8 @@ class ReportPageTest {
     assertEquals(List.of(List.of(1.0, 0.31, 1.0), List.of(17.7, 0.27, 64.0)), eff.get("trak LDS"));
     assertEquals(List.of(List.of(17.7, 0.45, 64.0)), eff.get("trak group LDS"));
     String table = ReportPage.render(data, LIBRARY);
+    assertTrue(table.contains("<p class=\"note\" id=\"efficiency-protocol\">protocol: seed_mode independent, runs_per_subset 5</p>"),
+        "the efficiency table says how its fidelity was measured");
     table = table.substring(table.indexOf("id=\"efficiency-table\""));
     assertEquals(4, occurrences(table.substring(0, table.indexOf("</table>")), "not measured"));
 
