@@ -76,8 +76,11 @@ public final class EvaluationStage {
   /** Everything measured for one attribution result; NaN / empty for metrics not run. */
   public static final class Result {
     public double lds = Double.NaN;
+    /** LDS against the first run of each subset alone: equals {@link #lds} with one run per subset. */
+    public double ldsOneRun = Double.NaN;
     public double[] ldsPerTarget = new double[0];
     public double groupLds = Double.NaN;
+    public double groupLdsOneRun = Double.NaN;
     public double[] groupLdsPerTarget = new double[0];
     public final List<RemovalRow> removal = new ArrayList<>();
     /** Mean over fractions of (target loss after removing the top-valued groups - target loss on full data). */
@@ -93,6 +96,8 @@ public final class EvaluationStage {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("lds", lds);
       m.put("group_lds", groupLds);
+      m.put("lds_one_run", ldsOneRun);
+      m.put("group_lds_one_run", groupLdsOneRun);
       m.put("removal_effect", removalEffect);
       m.put("random_removal_effect", randomRemovalEffect);
       m.put("loo_pearson", looPearson);
@@ -200,9 +205,10 @@ public final class EvaluationStage {
         }
       }
       double[][] predicted = SubsetScoreSums.predict(spark, a.scores(), targetIds, gi.groupIds, weights, m);
-      double[][] actual = outputs(subsetSpecs(config, "lds", LDS_STREAM, subsets), subsets.length, targetIds.length);
-      result.ldsPerTarget = Lds.perTarget(predicted, actual);
+      Truth actual = outputs(subsetSpecs(config, "lds", LDS_STREAM, subsets), subsets.length, targetIds.length);
+      result.ldsPerTarget = Lds.perTarget(predicted, actual.mean());
       result.lds = Correlation.nanMean(result.ldsPerTarget);
+      result.ldsOneRun = Correlation.nanMean(Lds.perTarget(predicted, actual.firstRun()));
       log.accept(String.format("evaluate: %s LDS %.4f (%d subsets of %d examples, %d targets, %s)", a.tag(), result.lds, m,
           size, targetIds.length, runsDescription()));
     }
@@ -219,10 +225,11 @@ public final class EvaluationStage {
         subsets[j] = gi.rowsOf(groups);
       }
       double[][] predicted = SubsetScoreSums.predict(spark, a.scores(), targetIds, gi.groupIds, weights, m);
-      double[][] actual = outputs(subsetSpecs(config, "glds-" + a.tag(), GROUP_LDS_STREAM, subsets), subsets.length,
+      Truth actual = outputs(subsetSpecs(config, "glds-" + a.tag(), GROUP_LDS_STREAM, subsets), subsets.length,
           targetIds.length);
-      result.groupLdsPerTarget = Lds.perTarget(predicted, actual);
+      result.groupLdsPerTarget = Lds.perTarget(predicted, actual.mean());
       result.groupLds = Correlation.nanMean(result.groupLdsPerTarget);
+      result.groupLdsOneRun = Correlation.nanMean(Lds.perTarget(predicted, actual.firstRun()));
       log.accept(String.format("evaluate: %s group LDS %.4f (%d subsets of %d of %d groups, %s)", a.tag(), result.groupLds, m,
           keep, gi.count(), runsDescription()));
     }
@@ -266,15 +273,16 @@ public final class EvaluationStage {
 
   /**
    * The retrainings of one LDS, run s of subset j for every j and s, in that order. In independent
-   * mode each (j, s) draws its own seed from {@code stream}, as TRAK and dattri retrain; in shared
-   * mode run s of every subset reuses the paired seed s (common random numbers).
+   * mode each (j, s) draws its own seed from {@code stream}, as TRAK and dattri retrain, and the
+   * first runs do not depend on how many runs there are; in shared mode run s of every subset reuses
+   * the paired seed s (common random numbers).
    */
   static List<RetrainSpec> subsetSpecs(EvaluateConfig config, String prefix, long stream, int[][] subsets) {
     List<RetrainSpec> specs = new ArrayList<>();
     for (int j = 0; j < subsets.length; j++) {
       for (int s = 0; s < config.seeds(); s++) {
         long seed = switch (config.seedMode()) {
-          case INDEPENDENT -> Seeds.mix(Seeds.mix(config.seed(), stream), (long) j * config.seeds() + s);
+          case INDEPENDENT -> Seeds.mix(Seeds.mix(Seeds.mix(config.seed(), stream), j), s);
           case SHARED -> pairedSeed(config, s);
         };
         specs.add(new RetrainSpec(prefix + "-j" + j + "-s" + s, subsets[j], seed));
@@ -284,26 +292,38 @@ public final class EvaluationStage {
   }
 
   /**
-   * Mean over the runs of each subset of the retrained models' outputs on the targets: the margin,
-   * or minus the summed loss for the aggregate target. {@code specs} as {@link #subsetSpecs} orders them.
+   * The retrained models' outputs on the targets per subset: averaged over the subset's runs, and of
+   * its first run alone (the one-run protocol, from the same retrainings).
    */
-  private double[][] outputs(List<RetrainSpec> specs, int subsets, int targets) {
+  private record Truth(double[][] mean, double[][] firstRun) {}
+
+  /** {@code specs} as {@link #subsetSpecs} orders them. */
+  private Truth outputs(List<RetrainSpec> specs, int subsets, int targets) {
     List<RetrainResult> results = retrain(specs);
-    boolean aggregate = targets == 1 && in.targets().size() != 1;
-    double[][] out = new double[subsets][targets];
+    int runs = config.seeds();
+    Truth truth = new Truth(new double[subsets][targets], new double[subsets][targets]);
     for (int k = 0; k < results.size(); k++) {
-      RetrainResult r = results.get(k);
-      double[] row = out[k / config.seeds()];
-      if (aggregate) {
-        double sum = 0;
-        for (float l : r.losses()) {
-          sum += l;
-        }
-        row[0] -= sum / config.seeds();
-      } else {
-        for (int t = 0; t < targets; t++) {
-          row[t] += r.margins()[t] / (double) config.seeds();
-        }
+      double[] output = output(results.get(k), targets);
+      for (int t = 0; t < targets; t++) {
+        truth.mean()[k / runs][t] += output[t] / runs;
+      }
+      if (k % runs == 0) {
+        truth.firstRun()[k / runs] = output;
+      }
+    }
+    return truth;
+  }
+
+  /** A retrained model's output per target: the margin, or minus the summed loss for the aggregate target. */
+  private double[] output(RetrainResult r, int targets) {
+    double[] out = new double[targets];
+    if (targets == 1 && in.targets().size() != 1) {
+      for (float l : r.losses()) {
+        out[0] -= l;
+      }
+    } else {
+      for (int t = 0; t < targets; t++) {
+        out[t] = r.margins()[t];
       }
     }
     return out;

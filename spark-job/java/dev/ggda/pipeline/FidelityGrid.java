@@ -55,7 +55,9 @@ public final class FidelityGrid {
       .add("random_removal_effect", DataTypes.DoubleType, true)
       .add("loo_pearson", DataTypes.DoubleType, true)
       .add("grouping_seconds", DataTypes.DoubleType, false)
-      .add("target_seconds", DataTypes.DoubleType, false);
+      .add("target_seconds", DataTypes.DoubleType, false)
+      .add("lds_one_run", DataTypes.DoubleType, true)
+      .add("group_lds_one_run", DataTypes.DoubleType, true);
 
   private FidelityGrid() {}
 
@@ -196,7 +198,8 @@ public final class FidelityGrid {
             Row row = RowFactory.create(name(v.method()), v.projectionName(), v.damping().label(), groupingName, size, groupCount, attributionSecs,
                 nullIfNaN(speedup),
                 nullIfNaN(r.lds), nullIfNaN(r.groupLds), nullIfNaN(r.removalEffect), nullIfNaN(r.randomRemovalEffect),
-                nullIfNaN(r.looPearson), groupSecs, targetSeconds.get(v.featureKey()));
+                nullIfNaN(r.looPearson), groupSecs, targetSeconds.get(v.featureKey()), nullIfNaN(r.ldsOneRun),
+                nullIfNaN(r.groupLdsOneRun));
             byMethod.computeIfAbsent(name(v.method()) + " " + v.projectionName() + " " + v.damping().label(), x -> new ArrayList<>())
                 .add(row);
             print(List.of(row));
@@ -235,12 +238,13 @@ public final class FidelityGrid {
 
   static void print(List<Row> rows) {
     System.out.println();
-    System.out.printf("%-7s %-16s %-10s %-13s %5s %7s %9s %8s %7s %9s %10s %10s%n", "method", "projection", "damping",
-        "grouping", "size", "groups", "attr s", "speedup", "LDS", "group LDS", "removal", "random rm");
+    System.out.printf("%-7s %-16s %-10s %-13s %5s %7s %9s %8s %7s %9s %10s %10s %9s %11s%n", "method", "projection", "damping",
+        "grouping", "size", "groups", "attr s", "speedup", "LDS", "group LDS", "removal", "random rm", "LDS 1run", "gLDS 1run");
     for (Row r : rows) {
-      System.out.printf("%-7s %-16s %-10s %-13s %5d %7d %9.1f %8s %7s %9s %10s %10s%n", r.getString(0), r.getString(1),
+      System.out.printf("%-7s %-16s %-10s %-13s %5d %7d %9.1f %8s %7s %9s %10s %10s %9s %11s%n", r.getString(0), r.getString(1),
           r.getString(2), r.getString(3), r.getInt(4), r.getLong(5), r.getDouble(6), fmt(r.get(7), "%.1fx"),
-          fmt(r.get(8), "%.3f"), fmt(r.get(9), "%.3f"), fmt(r.get(10), "%+.4f"), fmt(r.get(11), "%+.4f"));
+          fmt(r.get(8), "%.3f"), fmt(r.get(9), "%.3f"), fmt(r.get(10), "%+.4f"), fmt(r.get(11), "%+.4f"),
+          fmt(r.get(15), "%.3f"), fmt(r.get(16), "%.3f"));
     }
   }
 

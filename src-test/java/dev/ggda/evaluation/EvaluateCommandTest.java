@@ -132,18 +132,23 @@ class EvaluateCommandTest {
     var attribution = new EvaluationStage.Attribution("if", spark.read().parquet(out.resolve("groups").toString()),
         spark.read().parquet(out.resolve("scores").toString()), spark.read().parquet(out.resolve("group_values").toString()));
     Map<String, Double> lds = new java.util.LinkedHashMap<>();
+    Map<String, EvaluationStage.Result> results = new java.util.LinkedHashMap<>();
     for (String setting : List.of("shared 1", "independent 1", "independent 5")) {
       String[] modeRuns = setting.split(" ");
       var e = config.evaluate();
       var protocol = new dev.ggda.config.EvaluateConfig(e.metrics(), e.subsets(), e.fraction(), Integer.parseInt(modeRuns[1]),
           dev.ggda.config.SeedMode.valueOf(modeRuns[0].toUpperCase(java.util.Locale.ROOT)), e.groupSubsets(),
           e.removalFractions(), e.removalSeeds(), e.looGroups(), e.seed());
-      lds.put(setting, new EvaluationStage(spark, protocol, inputs, tmp.resolve("retrain-noisy").toString(), line -> { })
-          .evaluate(attribution).lds);
+      results.put(setting, new EvaluationStage(spark, protocol, inputs, tmp.resolve("retrain-noisy").toString(), line -> { })
+          .evaluate(attribution));
+      lds.put(setting, results.get(setting).lds);
     }
     System.out.println("LDS by retraining protocol: " + lds);
     assertTrue(lds.get("shared 1") > lds.get("independent 1") + 0.05, lds::toString);
     assertTrue(lds.get("independent 5") > lds.get("independent 1") + 0.05, lds::toString);
+    // The first of five independent runs is the one-run protocol's retraining.
+    assertEquals(lds.get("independent 1"), results.get("independent 5").ldsOneRun, 1e-12);
+    assertEquals(lds.get("independent 1"), results.get("independent 1").ldsOneRun, 1e-12);
   }
 
   /** Groups of 4: group LDS and leave-one-group-out. */
@@ -152,7 +157,9 @@ class EvaluateCommandTest {
     SparkSession spark = SparkTestSession.get();
     Path out = tmp.resolve("groups4");
     StringBuilder console = new StringBuilder();
-    assertEquals(0, run("evaluate", sets(out.toString(), 4, "[group-lds, loo]"), console), console::toString);
+    List<String> fiveRuns = new ArrayList<>(sets(out.toString(), 4, "[group-lds, loo]"));
+    fiveRuns.add("evaluate.seeds=5");
+    assertEquals(0, run("evaluate", fiveRuns, console), console::toString);
     Map<String, Double> summary = summary(spark, out);
     System.out.println("evaluate summary, group size 4: " + summary);
     assertTrue(summary.get("group_lds") > 0.5, summary::toString);
