@@ -21,9 +21,8 @@ import dev.ggda.grouping.GroupingStage;
 import dev.ggda.io.RunOutput;
 import dev.ggda.io.Tables;
 import dev.ggda.pipeline.Console;
-import dev.ggda.pipeline.Jobs;
 import dev.ggda.pipeline.Pipeline;
-import dev.ggda.spark.Sessions;
+import dev.ggda.pipeline.Runs;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -93,149 +92,143 @@ public final class NoiseJob {
 
   public static String run(GgdaConfig config, boolean inject) {
     precheck(config);
-    Console console = Console.stdout();
-    SparkSession spark = Sessions.getOrCreate("ggda detect-noise");
     String command = inject ? "detect-noise --inject-noise" : "detect-noise";
-    RunOutput out = RunOutput.open(config.output().path(), config.output().mode(), spark.sparkContext().hadoopConfiguration(),
-        Jobs.fingerprint(config, command));
-    try {
-      NoiseConfig nc = config.noise();
-      OutputFormat format = config.output().format();
-      Pipeline p = new Pipeline(spark, config, command, console);
-      p.load();
-      Map<String, Object> summary = new LinkedHashMap<>();
-      long[] flipped = null;
-      if (inject) {
-        NoiseInjection.Result r = p.info().stage("inject_noise",
-            () -> NoiseInjection.apply(spark, p.trainData(), nc.injectFraction(), nc.seed()));
-        p.replaceTrain(r.noisy());
-        flipped = r.flippedIds();
-        summary.put("injected_flips", flipped.length);
-        summary.put("inject_fraction", nc.injectFraction());
-        console.info("detect-noise: flipped %,d of %,d training labels (seed %d)", flipped.length, p.trainData().count(), nc.seed());
-      }
-      if (p.targetData() == null) {
-        // Self-influence needs no targets, but the attribution stage scores some: a few training rows stand in.
-        Dataset<Row> first = p.trainData().examples().orderBy(col("example_id")).limit(STAND_IN_TARGETS);
-        p.replaceTargets(new LoadedData(first, p.trainData().dim(), p.trainData().classes(),
-            Math.min(STAND_IN_TARGETS, p.trainData().count())));
-        summary.put("targets", "none given: the first " + STAND_IN_TARGETS + " training examples stand in (only self-influence is used)");
-      }
-      p.obtainModel(out);
-      p.group(out);
-      p.attribute(out);
+    return Runs.execute(config, command, (p, out) -> detect(config, inject, p, out));
+  }
 
-      long t0 = System.nanoTime();
-      Dataset<Row> groupScores = groupScores(spark, out, format, nc.signal(), p.info());
-      Dataset<Row> rankedGroups = Ranking.rank(spark, groupScores, Ranking.nanLast("score").desc(), col("group_id").asc());
-      double groupRankSeconds = (System.nanoTime() - t0) / 1e9;
-
-      long ts = System.nanoTime();
-      Dataset<Row> signals = ExampleSignals.compute(spark, p.trainData().examples(), p.model().architecture(),
-          p.model().finalCheckpoint(0).params()).persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
-      signals.count();
-      double signalSeconds = (System.nanoTime() - ts) / 1e9;
-
-      long te = System.nanoTime();
-      String signalCol = nc.exampleSignal() == ExampleSignal.LOSS ? "loss" : "margin";
-      Column within = nc.exampleSignal() == ExampleSignal.LOSS ? Ranking.nanLast("loss").desc() : col("margin").asc();
-      Dataset<Row> examples = Tables.read(spark, out.path("groups"), format).select(col("example_id").cast("long"),
-              col("group_id").cast("long"))
-          .join(groupScores.select("group_id", "score"), "group_id")
-          .join(signals, "example_id")
-          .withColumn("example_signal", col(signalCol));
-      Broadcast<long[]> bFlipped = null;
-      if (inject) {
-        bFlipped = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(flipped);
-        Broadcast<long[]> bf = bFlipped;
-        var isFlipped = org.apache.spark.sql.functions.udf((UDF1<Long, Boolean>) id -> Arrays.binarySearch(bf.value(), id) >= 0,
-            DataTypes.BooleanType);
-        examples = examples.withColumn("flipped", isFlipped.apply(col("example_id")));
-      }
-      List<String> columns = new ArrayList<>(List.of("example_id", "group_id", "label", "score", "example_signal", "loss", "margin"));
-      if (inject) {
-        columns.add("flipped");
-      }
-      Dataset<Row> rankedExamples = Ranking.rank(spark, examples.select(columns.stream().map(c -> col(c)).toArray(Column[]::new)),
-          Ranking.nanLast("score").desc(), col("group_id").asc(), within, col("example_id").asc())
-          .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
-      if (inject) {
-        Dataset<Row> flippedPerGroup = rankedExamples.groupBy("group_id")
-            .agg(org.apache.spark.sql.functions.sum(col("flipped").cast("long")).as("flipped"));
-        rankedGroups = rankedGroups.join(flippedPerGroup, "group_id").orderBy("rank");
-        rankedGroups = rankedGroups.select(prepend("rank", rankedGroups.columns()));
-      }
-      Tables.write(rankedGroups.coalesce(1), out.path("noise/ranked_groups"), format);
-      Tables.write(rankedExamples, out.path("noise/ranked_examples"), format);
-      double exampleRankSeconds = (System.nanoTime() - te) / 1e9;
-      Map<String, Object> seconds = new LinkedHashMap<>();
-      seconds.put(GROUP, p.info().stageSeconds("group") + p.info().stageSeconds("featurize_and_solve")
-          + p.info().stageSeconds("score_and_write") + groupRankSeconds + signalSeconds + exampleRankSeconds);
-      console.info("detect-noise: ranked %,d groups (%s) and their examples (%s inside each group)",
-          p.groups().count(), ConfigLoader.yamlName(nc.signal()), signalCol);
-
-      if (inject) {
-        long n = p.trainData().count();
-        Map<String, RecallCurve> curves = new LinkedHashMap<>();
-        curves.put(GROUP, new RecallCurve(Ranking.ranksWhere(rankedExamples, "flipped"), n));
-
-        long tp = System.nanoTime();
-        Dataset<Row> perExample = perExampleScores(spark, config, p, console);
-        Dataset<Row> flags = rankedExamples.select("example_id", "flipped", "loss");
-        Dataset<Row> perRanked = Ranking.rank(spark, perExample.join(flags, "example_id"), Ranking.nanLast("score").desc(),
-            col("example_id").asc());
-        curves.put(PER_EXAMPLE, new RecallCurve(Ranking.ranksWhere(perRanked, "flipped"), n));
-        seconds.put(PER_EXAMPLE, (System.nanoTime() - tp) / 1e9);
-
-        long tl = System.nanoTime();
-        Dataset<Row> lossRanked = Ranking.rank(spark, flags, Ranking.nanLast("loss").desc(), col("example_id").asc());
-        curves.put(LOSS, new RecallCurve(Ranking.ranksWhere(lossRanked, "flipped"), n));
-        seconds.put(LOSS, signalSeconds + (System.nanoTime() - tl) / 1e9);
-
-        long tr = System.nanoTime();
-        long seed = nc.seed() ^ RANDOM_SALT;
-        var key = org.apache.spark.sql.functions.udf((UDF1<Long, Long>) id -> LabelFlips.key(seed, id), DataTypes.LongType);
-        Dataset<Row> randomRanked = Ranking.rank(spark, flags.withColumn("key", key.apply(col("example_id"))), col("key").asc(),
-            col("example_id").asc());
-        curves.put(RANDOM, new RecallCurve(Ranking.ranksWhere(randomRanked, "flipped"), n));
-        seconds.put(RANDOM, (System.nanoTime() - tr) / 1e9);
-
-        List<Row> curveRows = new ArrayList<>();
-        List<Row> summaryRows = new ArrayList<>();
-        Map<String, Object> results = new LinkedHashMap<>();
-        for (Map.Entry<String, RecallCurve> e : curves.entrySet()) {
-          RecallCurve c = e.getValue();
-          curveRows.addAll(Ranking.curveRows(e.getKey(), c));
-          summaryRows.add(RowFactory.create(e.getKey(), c.auc(), c.recallAt(0.2)));
-          Map<String, Object> m = new LinkedHashMap<>();
-          m.put("auc", c.auc());
-          m.put("recall_at_10", c.recallAt(0.1));
-          m.put("recall_at_20", c.recallAt(0.2));
-          m.put("recall_at_30", c.recallAt(0.3));
-          m.put("seconds", seconds.get(e.getKey()));
-          results.put(e.getKey(), m);
-          console.info("detect-noise: %-24s AUC %.4f, recall at 10%% %.3f, at 20%% %.3f (%.1f s)", e.getKey(), c.auc(),
-              c.recallAt(0.1), c.recallAt(0.2), (Double) seconds.get(e.getKey()));
-        }
-        Tables.write(spark.createDataFrame(curveRows, CURVE).coalesce(1), out.path("noise/curve"), format);
-        Tables.write(spark.createDataFrame(summaryRows, SUMMARY).coalesce(1), out.path("noise/summary"), format);
-        summary.put("methods", results);
-        perExample.unpersist(false);
-      }
-      summary.put("signal", ConfigLoader.yamlName(nc.signal()));
-      summary.put("example_signal", ConfigLoader.yamlName(nc.exampleSignal()));
-      summary.put("groups", p.groups().count());
-      summary.put("seconds", seconds);
-      AppSupport.writeJson(out, "noise/summary.json", summary);
-      p.info().put("noise", summary);
-      rankedExamples.unpersist(false);
-      signals.unpersist(false);
-      String where = p.write(out);
-      console.info("%s: wrote %s", command, where);
-      return where;
-    } finally {
-      out.abort();
+  /** The detect-noise stages of one run: rank groups, then examples inside them, and with injected flips score the rankings. */
+  private static void detect(GgdaConfig config, boolean inject, Pipeline p, RunOutput out) {
+    SparkSession spark = p.spark();
+    Console console = p.console();
+    NoiseConfig nc = config.noise();
+    OutputFormat format = config.output().format();
+    Map<String, Object> summary = new LinkedHashMap<>();
+    long[] flipped = null;
+    if (inject) {
+      NoiseInjection.Result r = p.info().stage("inject_noise",
+          () -> NoiseInjection.apply(spark, p.trainData(), nc.injectFraction(), nc.seed()));
+      p.replaceTrain(r.noisy());
+      flipped = r.flippedIds();
+      summary.put("injected_flips", flipped.length);
+      summary.put("inject_fraction", nc.injectFraction());
+      console.info("detect-noise: flipped %,d of %,d training labels (seed %d)", flipped.length, p.trainData().count(), nc.seed());
     }
+    if (p.targetData() == null) {
+      // Self-influence needs no targets, but the attribution stage scores some: a few training rows stand in.
+      Dataset<Row> first = p.trainData().examples().orderBy(col("example_id")).limit(STAND_IN_TARGETS);
+      p.replaceTargets(new LoadedData(first, p.trainData().dim(), p.trainData().classes(),
+          Math.min(STAND_IN_TARGETS, p.trainData().count())));
+      summary.put("targets", "none given: the first " + STAND_IN_TARGETS + " training examples stand in (only self-influence is used)");
+    }
+    p.obtainModel(out);
+    p.group(out);
+    p.attribute(out);
+
+    long t0 = System.nanoTime();
+    Dataset<Row> groupScores = groupScores(spark, out, format, nc.signal(), p.info());
+    Dataset<Row> rankedGroups = Ranking.rank(spark, groupScores, Ranking.nanLast("score").desc(), col("group_id").asc());
+    double groupRankSeconds = (System.nanoTime() - t0) / 1e9;
+
+    long ts = System.nanoTime();
+    Dataset<Row> signals = ExampleSignals.compute(spark, p.trainData().examples(), p.model().architecture(),
+        p.model().finalCheckpoint(0).params()).persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+    signals.count();
+    double signalSeconds = (System.nanoTime() - ts) / 1e9;
+
+    long te = System.nanoTime();
+    String signalCol = nc.exampleSignal() == ExampleSignal.LOSS ? "loss" : "margin";
+    Column within = nc.exampleSignal() == ExampleSignal.LOSS ? Ranking.nanLast("loss").desc() : col("margin").asc();
+    Dataset<Row> examples = Tables.read(spark, out.path("groups"), format).select(col("example_id").cast("long"),
+            col("group_id").cast("long"))
+        .join(groupScores.select("group_id", "score"), "group_id")
+        .join(signals, "example_id")
+        .withColumn("example_signal", col(signalCol));
+    Broadcast<long[]> bFlipped = null;
+    if (inject) {
+      bFlipped = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(flipped);
+      Broadcast<long[]> bf = bFlipped;
+      var isFlipped = org.apache.spark.sql.functions.udf((UDF1<Long, Boolean>) id -> Arrays.binarySearch(bf.value(), id) >= 0,
+          DataTypes.BooleanType);
+      examples = examples.withColumn("flipped", isFlipped.apply(col("example_id")));
+    }
+    List<String> columns = new ArrayList<>(List.of("example_id", "group_id", "label", "score", "example_signal", "loss", "margin"));
+    if (inject) {
+      columns.add("flipped");
+    }
+    Dataset<Row> rankedExamples = Ranking.rank(spark, examples.select(columns.stream().map(c -> col(c)).toArray(Column[]::new)),
+        Ranking.nanLast("score").desc(), col("group_id").asc(), within, col("example_id").asc())
+        .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+    if (inject) {
+      Dataset<Row> flippedPerGroup = rankedExamples.groupBy("group_id")
+          .agg(org.apache.spark.sql.functions.sum(col("flipped").cast("long")).as("flipped"));
+      rankedGroups = rankedGroups.join(flippedPerGroup, "group_id").orderBy("rank");
+      rankedGroups = rankedGroups.select(prepend("rank", rankedGroups.columns()));
+    }
+    Tables.write(rankedGroups.coalesce(1), out.path("noise/ranked_groups"), format);
+    Tables.write(rankedExamples, out.path("noise/ranked_examples"), format);
+    double exampleRankSeconds = (System.nanoTime() - te) / 1e9;
+    Map<String, Object> seconds = new LinkedHashMap<>();
+    seconds.put(GROUP, p.info().stageSeconds("group") + p.info().stageSeconds("featurize_and_solve")
+        + p.info().stageSeconds("score_and_write") + groupRankSeconds + signalSeconds + exampleRankSeconds);
+    console.info("detect-noise: ranked %,d groups (%s) and their examples (%s inside each group)",
+        p.groups().count(), ConfigLoader.yamlName(nc.signal()), signalCol);
+
+    if (inject) {
+      long n = p.trainData().count();
+      Map<String, RecallCurve> curves = new LinkedHashMap<>();
+      curves.put(GROUP, new RecallCurve(Ranking.ranksWhere(rankedExamples, "flipped"), n));
+
+      long tp = System.nanoTime();
+      Dataset<Row> perExample = perExampleScores(spark, config, p, console);
+      Dataset<Row> flags = rankedExamples.select("example_id", "flipped", "loss");
+      Dataset<Row> perRanked = Ranking.rank(spark, perExample.join(flags, "example_id"), Ranking.nanLast("score").desc(),
+          col("example_id").asc());
+      curves.put(PER_EXAMPLE, new RecallCurve(Ranking.ranksWhere(perRanked, "flipped"), n));
+      seconds.put(PER_EXAMPLE, (System.nanoTime() - tp) / 1e9);
+
+      long tl = System.nanoTime();
+      Dataset<Row> lossRanked = Ranking.rank(spark, flags, Ranking.nanLast("loss").desc(), col("example_id").asc());
+      curves.put(LOSS, new RecallCurve(Ranking.ranksWhere(lossRanked, "flipped"), n));
+      seconds.put(LOSS, signalSeconds + (System.nanoTime() - tl) / 1e9);
+
+      long tr = System.nanoTime();
+      long seed = nc.seed() ^ RANDOM_SALT;
+      var key = org.apache.spark.sql.functions.udf((UDF1<Long, Long>) id -> LabelFlips.key(seed, id), DataTypes.LongType);
+      Dataset<Row> randomRanked = Ranking.rank(spark, flags.withColumn("key", key.apply(col("example_id"))), col("key").asc(),
+          col("example_id").asc());
+      curves.put(RANDOM, new RecallCurve(Ranking.ranksWhere(randomRanked, "flipped"), n));
+      seconds.put(RANDOM, (System.nanoTime() - tr) / 1e9);
+
+      List<Row> curveRows = new ArrayList<>();
+      List<Row> summaryRows = new ArrayList<>();
+      Map<String, Object> results = new LinkedHashMap<>();
+      for (Map.Entry<String, RecallCurve> e : curves.entrySet()) {
+        RecallCurve c = e.getValue();
+        curveRows.addAll(Ranking.curveRows(e.getKey(), c));
+        summaryRows.add(RowFactory.create(e.getKey(), c.auc(), c.recallAt(0.2)));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("auc", c.auc());
+        m.put("recall_at_10", c.recallAt(0.1));
+        m.put("recall_at_20", c.recallAt(0.2));
+        m.put("recall_at_30", c.recallAt(0.3));
+        m.put("seconds", seconds.get(e.getKey()));
+        results.put(e.getKey(), m);
+        console.info("detect-noise: %-24s AUC %.4f, recall at 10%% %.3f, at 20%% %.3f (%.1f s)", e.getKey(), c.auc(),
+            c.recallAt(0.1), c.recallAt(0.2), (Double) seconds.get(e.getKey()));
+      }
+      Tables.write(spark.createDataFrame(curveRows, CURVE).coalesce(1), out.path("noise/curve"), format);
+      Tables.write(spark.createDataFrame(summaryRows, SUMMARY).coalesce(1), out.path("noise/summary"), format);
+      summary.put("methods", results);
+      perExample.unpersist(false);
+    }
+    summary.put("signal", ConfigLoader.yamlName(nc.signal()));
+    summary.put("example_signal", ConfigLoader.yamlName(nc.exampleSignal()));
+    summary.put("groups", p.groups().count());
+    summary.put("seconds", seconds);
+    AppSupport.writeJson(out, "noise/summary.json", summary);
+    p.info().put("noise", summary);
+    rankedExamples.unpersist(false);
+    signals.unpersist(false);
   }
 
   private static Column[] prepend(String first, String[] columns) {

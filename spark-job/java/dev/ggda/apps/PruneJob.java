@@ -13,9 +13,8 @@ import dev.ggda.io.RunOutput;
 import dev.ggda.io.Tables;
 import dev.ggda.math.Seeds;
 import dev.ggda.pipeline.Console;
-import dev.ggda.pipeline.Jobs;
 import dev.ggda.pipeline.Pipeline;
-import dev.ggda.spark.Sessions;
+import dev.ggda.pipeline.Runs;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -68,81 +67,78 @@ public final class PruneJob {
       throw new InputException("data.targets: prune ranks groups by their value on a validation set; set data.targets.path"
           + " (e.g. a held-out validation split)");
     }
-    Console console = Console.stdout();
-    SparkSession spark = Sessions.getOrCreate("ggda prune");
     String command = validate ? "prune --validate" : "prune";
-    RunOutput out = RunOutput.open(config.output().path(), config.output().mode(), spark.sparkContext().hadoopConfiguration(),
-        Jobs.fingerprint(config, command));
-    try {
-      Pipeline p = new Pipeline(spark, config, command, console);
-      p.load();
-      PruneConfig pc = config.prune();
-      OutputFormat format = config.output().format();
-      LoadedData test = null;
-      if (validate) {
-        LoadedData[] parts = AppSupport.split(p.targetData(), pc.testFraction(), Seeds.mix(TEST_SPLIT_SALT, config.train().seed()));
-        if (parts[0].count() == 0 || parts[1].count() == 0) {
-          throw new InputException("prune.test_fraction: " + pc.testFraction() + " of " + p.targetData().count()
-              + " targets leaves " + parts[0].count() + " for ranking and " + parts[1].count()
-              + " for testing; both need at least one, give more targets or change the fraction");
-        }
-        test = parts[1];
-        p.replaceTargets(parts[0]);
-        p.info().count("validation_targets", parts[0].count()).count("test_targets", parts[1].count());
-        console.info("prune: %,d targets rank the groups, %,d are held out to test the retrained models", parts[0].count(),
-            parts[1].count());
+    return Runs.execute(config, command, (p, out) -> prune(config, command, validate, p, out));
+  }
+
+  /** The prune stages of one run: rank the groups on the validation targets, drop, write, and maybe validate. */
+  private static void prune(GgdaConfig config, String command, boolean validate, Pipeline p, RunOutput out) {
+    SparkSession spark = p.spark();
+    Console console = p.console();
+    PruneConfig pc = config.prune();
+    OutputFormat format = config.output().format();
+    LoadedData test = validate ? splitTargets(config, p) : null;
+    p.obtainModel(out);
+    p.group(out);
+    p.attribute(out);
+
+    long t0 = System.nanoTime();
+    List<GroupValue> values = AppSupport.groupValues(AppSupport.read(spark, out, "group_values", format));
+    PrunePlan plan = PrunePlan.plan(values, pc.rankBy(), pc.fraction(), pc.threshold());
+    Tables.write(groupTable(spark, plan.keptGroups(), plan.positions(false)), out.path("prune/kept_groups"), format);
+    Tables.write(groupTable(spark, plan.droppedGroups(), plan.positions(true)), out.path("prune/dropped_groups"), format);
+    long[] droppedIds = droppedIds(spark, out, format, plan);
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("path", out.finalPath() + "/prune/data");
+    data.putAll(PrunedData.write(spark, config.data().train(), p.trainData(), droppedIds, out.path("prune/data")));
+    double pruneSeconds = (System.nanoTime() - t0) / 1e9;
+
+    Map<String, Object> summary = summary(spark, config, plan, p.trainData(), droppedIds);
+    summary.put("prune_seconds", pruneSeconds);
+    console.info("prune: dropped %,d of %,d groups = %,d of %,d examples (%.1f%%, asked %.1f%%), ranked by %s; wrote prune/data as %s",
+        plan.dropCount(), plan.order().size(), plan.droppedExamples(), plan.totalExamples(), 100 * plan.droppedFraction(),
+        100 * pc.fraction(), ConfigLoader.yamlName(pc.rankBy()), data.get("format"));
+
+    if (validate) {
+      long tv = System.nanoTime();
+      List<PruneValidation.Point> points = validate(spark, config, p, out, values, test, console);
+      List<Row> rows = new ArrayList<>();
+      for (PruneValidation.Point pt : points) {
+        rows.add(RowFactory.create(pt.fraction(), pt.strategy(), pt.accuracyMean(), pt.accuracyStd(), pt.seeds()));
       }
-      p.obtainModel(out);
-      p.group(out);
-      p.attribute(out);
-
-      long t0 = System.nanoTime();
-      List<GroupValue> values = AppSupport.groupValues(AppSupport.read(spark, out, "group_values", format));
-      PrunePlan plan = PrunePlan.plan(values, pc.rankBy(), pc.fraction(), pc.threshold());
-      Tables.write(groupTable(spark, plan.keptGroups(), plan.positions(false)), out.path("prune/kept_groups"), format);
-      Tables.write(groupTable(spark, plan.droppedGroups(), plan.positions(true)), out.path("prune/dropped_groups"), format);
-      long[] droppedIds = droppedIds(spark, out, format, plan);
-      Map<String, Object> data = new LinkedHashMap<>();
-      data.put("path", out.finalPath() + "/prune/data");
-      data.putAll(PrunedData.write(spark, config.data().train(), p.trainData(), droppedIds, out.path("prune/data")));
-      double pruneSeconds = (System.nanoTime() - t0) / 1e9;
-
-      Map<String, Object> summary = summary(spark, config, plan, p.trainData(), droppedIds);
-      summary.put("prune_seconds", pruneSeconds);
-      console.info("prune: dropped %,d of %,d groups = %,d of %,d examples (%.1f%%, asked %.1f%%), ranked by %s; wrote prune/data as %s",
-          plan.dropCount(), plan.order().size(), plan.droppedExamples(), plan.totalExamples(), 100 * plan.droppedFraction(),
-          100 * pc.fraction(), ConfigLoader.yamlName(pc.rankBy()), data.get("format"));
-
-      if (validate) {
-        long tv = System.nanoTime();
-        List<PruneValidation.Point> points = validate(spark, config, p, out, values, test, console);
-        List<Row> rows = new ArrayList<>();
-        for (PruneValidation.Point pt : points) {
-          rows.add(RowFactory.create(pt.fraction(), pt.strategy(), pt.accuracyMean(), pt.accuracyStd(), pt.seeds()));
-        }
-        Tables.write(spark.createDataFrame(rows, VALIDATION_TABLE).coalesce(1), out.path("prune/validation"), format);
-        List<Map<String, Object>> table = new ArrayList<>();
-        for (PruneValidation.Point pt : points) {
-          Map<String, Object> row = new LinkedHashMap<>();
-          row.put("fraction", pt.fraction());
-          row.put("strategy", pt.strategy());
-          row.put("accuracy_mean", pt.accuracyMean());
-          row.put("accuracy_std", pt.accuracyStd());
-          row.put("seeds", pt.seeds());
-          table.add(row);
-        }
-        summary.put("validation", table);
-        summary.put("validation_seconds", (System.nanoTime() - tv) / 1e9);
+      Tables.write(spark.createDataFrame(rows, VALIDATION_TABLE).coalesce(1), out.path("prune/validation"), format);
+      List<Map<String, Object>> table = new ArrayList<>();
+      for (PruneValidation.Point pt : points) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("fraction", pt.fraction());
+        row.put("strategy", pt.strategy());
+        row.put("accuracy_mean", pt.accuracyMean());
+        row.put("accuracy_std", pt.accuracyStd());
+        row.put("seeds", pt.seeds());
+        table.add(row);
       }
-      AppSupport.writeJson(out, "prune/summary.json", summary);
-      AppSupport.writeJson(out, "prune/manifest.json", manifest(config, command, plan, data));
-      p.info().put("prune", summary);
-      String where = p.write(out);
-      console.info("%s: wrote %s", command, where);
-      return where;
-    } finally {
-      out.abort();
+      summary.put("validation", table);
+      summary.put("validation_seconds", (System.nanoTime() - tv) / 1e9);
     }
+    AppSupport.writeJson(out, "prune/summary.json", summary);
+    AppSupport.writeJson(out, "prune/manifest.json", manifest(config, command, plan, data));
+    p.info().put("prune", summary);
+  }
+
+  /** With --validate: a seeded share of the targets is held out to test the retrained models; the rest ranks. */
+  private static LoadedData splitTargets(GgdaConfig config, Pipeline p) {
+    PruneConfig pc = config.prune();
+    LoadedData[] parts = AppSupport.split(p.targetData(), pc.testFraction(), Seeds.mix(TEST_SPLIT_SALT, config.train().seed()));
+    if (parts[0].count() == 0 || parts[1].count() == 0) {
+      throw new InputException("prune.test_fraction: " + pc.testFraction() + " of " + p.targetData().count()
+          + " targets leaves " + parts[0].count() + " for ranking and " + parts[1].count()
+          + " for testing; both need at least one, give more targets or change the fraction");
+    }
+    p.replaceTargets(parts[0]);
+    p.info().count("validation_targets", parts[0].count()).count("test_targets", parts[1].count());
+    p.console().info("prune: %,d targets rank the groups, %,d are held out to test the retrained models", parts[0].count(),
+        parts[1].count());
+    return parts[1];
   }
 
   static Dataset<Row> groupTable(SparkSession spark, List<GroupValue> groups, List<Long> positions) {

@@ -1,6 +1,7 @@
 package dev.ggda.cli;
 
 import dev.ggda.config.GgdaConfig;
+import dev.ggda.config.GridSpec;
 import dev.ggda.pipeline.Jobs;
 import java.util.List;
 
@@ -25,9 +26,7 @@ interface JobRunner {
 
   void evaluate(GgdaConfig config);
 
-  void evaluateGrid(GgdaConfig config, List<dev.ggda.config.AttributionMethod> methods,
-      List<dev.ggda.config.ProjectionConfig> projections, List<dev.ggda.pipeline.FidelityGrid.Damping> dampings, List<dev.ggda.config.GroupMethod> groupings,
-      List<Integer> groupSizes);
+  void evaluateGrid(GgdaConfig config, GridSpec grid);
 
   void demo(String configPathOrNull, List<String> sets, String outDir);
 
@@ -70,12 +69,12 @@ interface JobRunner {
 
         @Override
         public void benchmark(GgdaConfig config, List<Integer> groupSizes) {
-          dev.ggda.pipeline.Benchmark.run(config, groupSizes);
+          Experiments.load("benchmark").benchmark(config, groupSizes);
         }
 
         @Override
         public void benchmarkRows(GgdaConfig config, List<Long> rows) {
-          dev.ggda.pipeline.ScalingBenchmark.run(config, rows);
+          Experiments.load("benchmark --rows").benchmarkRows(config, rows);
         }
 
         @Override
@@ -84,10 +83,8 @@ interface JobRunner {
         }
 
         @Override
-        public void evaluateGrid(GgdaConfig config, List<dev.ggda.config.AttributionMethod> methods,
-            List<dev.ggda.config.ProjectionConfig> projections, List<dev.ggda.pipeline.FidelityGrid.Damping> dampings,
-            List<dev.ggda.config.GroupMethod> groupings, List<Integer> groupSizes) {
-          dev.ggda.pipeline.FidelityGrid.run(config, methods, projections, dampings, groupings, groupSizes);
+        public void evaluateGrid(GgdaConfig config, GridSpec grid) {
+          Experiments.load("evaluate --methods/--groupings/--group-sizes").evaluateGrid(config, grid);
         }
 
         @Override

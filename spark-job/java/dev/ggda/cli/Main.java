@@ -3,11 +3,12 @@ package dev.ggda.cli;
 
 import dev.ggda.InputException;
 import dev.ggda.config.AttributionMethod;
+import dev.ggda.config.Damping;
 import dev.ggda.config.GgdaConfig;
+import dev.ggda.config.GridSpec;
 import dev.ggda.config.GroupMethod;
 import dev.ggda.config.ProjectionConfig;
 import dev.ggda.config.ProjectionKind;
-import dev.ggda.pipeline.FidelityGrid;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -311,15 +312,15 @@ public final class Main implements Callable<Integer> {
         }
         sizes.add(size);
       }
-      jobs.evaluateGrid(config, m, projections(config, projections), dampings(config, dampings), g, List.copyOf(sizes));
+      jobs.evaluateGrid(config, new GridSpec(m, projections(config, projections), dampings(config, dampings), g, List.copyOf(sizes)));
     }
 
     /** The dampings in the order given (duplicates dropped), or the configured pair alone. */
-    private static List<FidelityGrid.Damping> dampings(GgdaConfig config, List<String> values) {
+    private static List<Damping> dampings(GgdaConfig config, List<String> values) {
       if (values == null) {
-        return List.of(FidelityGrid.Damping.of(config.attribute()));
+        return List.of(Damping.of(config.attribute()));
       }
-      java.util.LinkedHashSet<FidelityGrid.Damping> out = new java.util.LinkedHashSet<>();
+      java.util.LinkedHashSet<Damping> out = new java.util.LinkedHashSet<>();
       for (String raw : values) {
         String v = raw.strip();
         boolean relative = v.endsWith("x") || v.endsWith("X");
@@ -333,7 +334,7 @@ public final class Main implements Callable<Integer> {
           throw new InputException("--dampings: '" + v + "' is not a damping; write a number >= 0 (absolute) or one with an"
               + " x suffix (relative to the mean eigenvalue), e.g. 0,1000,0.5x");
         }
-        out.add(relative ? new FidelityGrid.Damping(0, d) : new FidelityGrid.Damping(d, 0));
+        out.add(relative ? new Damping(0, d) : new Damping(d, 0));
       }
       return List.copyOf(out);
     }

@@ -96,16 +96,7 @@ public final class Jobs {
   }
 
   static String execute(GgdaConfig config, String command, Until until) {
-    Console console = Console.stdout();
-    SparkSession spark = Sessions.getOrCreate("ggda " + command);
-    RunOutput out = RunOutput.open(config.output().path(), config.output().mode(), spark.sparkContext().hadoopConfiguration(),
-        fingerprint(config, command));
-    try {
-      if (out.resumed()) {
-        console.info("%s: resuming the unfinished run of this config in %s", command, out.stagingPath());
-      }
-      Pipeline p = new Pipeline(spark, config, command, console);
-      p.load();
+    return Runs.execute(config, command, (p, out) -> {
       p.obtainModel(out);
       if (until != Until.TRAIN) {
         p.group(out);
@@ -116,31 +107,7 @@ public final class Jobs {
       if (until == Until.EVALUATE) {
         p.evaluate(out);
       }
-      String where = p.write(out);
-      console.info("%s: wrote %s", command, where);
-      return where;
-    } finally {
-      out.abort();
-    }
-  }
-
-  /**
-   * Names the staging folder: a hash of the command and the resolved config without output.mode, so
-   * a rerun of the same job with mode resume finds the folder its crashed predecessor left.
-   */
-  public static String fingerprint(GgdaConfig config, String command) {
-    try {
-      var tree = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper()
-          .readTree(dev.ggda.config.ConfigLoader.toJson(config));
-      if (tree.get("output") instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
-        o.remove("mode");
-      }
-      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-          .digest((command + "\n" + tree.toString()).getBytes(StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(digest, 0, 8);
-    } catch (IOException | java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("cannot fingerprint the config", e);
-    }
+    });
   }
 
   private static String resource(String name) {

@@ -15,16 +15,21 @@ final class ModelLoading {
   static TrainedModel load(SparkSession spark, String path, LoadedData train) {
     var conf = spark.sparkContext().hadoopConfiguration();
     TrainedModel model = MllibImport.isMllibModel(path, conf) ? MllibImport.load(spark, path) : ModelStore.load(path, conf);
+    return checked(model, "model.load: " + path, train);
+  }
+
+  /** The model, after checking that it takes the data's features and predicts its classes. */
+  static TrainedModel checked(TrainedModel model, String what, LoadedData train) {
     Architecture a = model.architecture();
     if (a.inputDim() != train.dim()) {
       throw new InputException(
-          "model.load: " + path + " expects " + a.inputDim() + " input features but data.train has " + train.dim()
-              + "; load a model trained on data of this shape, or unset model.load to train one");
+          what + " expects " + a.inputDim() + " input features but data.train has " + train.dim()
+              + "; use a model trained on data of this shape, or unset model.load to train one");
     }
     if (a.classes() != train.classes()) {
       throw new InputException(
-          "model.load: " + path + " predicts " + a.classes() + " classes but the data has " + train.classes()
-              + "; set data.classes to " + a.classes() + " or load a matching model");
+          what + " predicts " + a.classes() + " classes but the data has " + train.classes()
+              + "; set data.classes to " + a.classes() + " or use a matching model");
     }
     return model;
   }

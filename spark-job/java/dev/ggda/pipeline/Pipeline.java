@@ -23,11 +23,13 @@ import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * One run of the job: load and validate the data, obtain the model (train or load), evaluate it,
- * and write model/ and run.json under output.path, committed atomically. Later stages (group,
- * featurize, attribute, apps) hang off the same object.
+ * The stages of one run, in order: load and validate the data (or take Datasets the caller holds),
+ * obtain the model (train, load or take one), group, attribute, evaluate; each timed into run.json.
+ * Every stage takes an optional {@link RunOutput}: with one (the CLI, through {@link Runs}) it writes
+ * its tables to the run's staging folder and a resumed run reuses what an earlier attempt finished;
+ * without one (the programmatic API) nothing is written and the tables are returned.
  */
-public final class Pipeline {
+public final class Pipeline implements AutoCloseable {
   private final SparkSession spark;
   private final GgdaConfig config;
   private final RunInfo info;
@@ -36,7 +38,10 @@ public final class Pipeline {
   private LoadedData train;
   private LoadedData targets;
   private TrainedModel model;
+  private TrainedModel given;
   private Groups groups;
+  private AttributionStage.Prepared prepared;
+  private ScoreStage.Tables scores;
   private boolean modelWritten;
   /** What a resumed run reused (run.json "resume"): stages read back and groups featurized anew. */
   private final Map<String, Object> resume = new LinkedHashMap<>();
@@ -46,6 +51,14 @@ public final class Pipeline {
     this.config = config;
     this.info = new RunInfo(command, ConfigLoader.toJson(config));
     this.console = console;
+  }
+
+  public GgdaConfig config() {
+    return config;
+  }
+
+  public SparkSession spark() {
+    return spark;
   }
 
   public RunInfo info() {
@@ -109,6 +122,19 @@ public final class Pipeline {
     });
   }
 
+  /**
+   * Uses data the caller already loaded and validated (the programmatic API), instead of {@link
+   * #load()}; {@code targets} may be null.
+   */
+  public void use(LoadedData train, LoadedData targets) {
+    this.train = cached(train);
+    info.count("train_rows", train.count()).count("features", train.dim()).count("classes", train.classes());
+    if (targets != null) {
+      this.targets = cached(targets);
+      info.count("target_rows", targets.count());
+    }
+  }
+
   /** Every later stage makes several passes over the examples: read and decode them once. */
   private static LoadedData cached(LoadedData d) {
     return new LoadedData(d.examples().persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK()), d.dim(), d.classes(),
@@ -120,6 +146,11 @@ public final class Pipeline {
     obtainModel(null);
   }
 
+  /** A model the caller holds, used by {@link #obtainModel} instead of training or loading one. */
+  public void useModel(TrainedModel model) {
+    this.given = model;
+  }
+
   /**
    * The same, saving the model into the run's staging folder at once (a resumed run reads it back
    * instead of training again).
@@ -129,6 +160,8 @@ public final class Pipeline {
       model = info.stage("model_resume", () -> ModelStore.load(out.path("model"), spark.sparkContext().hadoopConfiguration()));
       reused("model");
       console.info("model: resumed %s from the unfinished run's staging folder", model.architecture());
+    } else if (given != null) {
+      model = info.stage("model_given", () -> ModelLoading.checked(given, "the given model", train));
     } else if (config.model().load() != null) {
       model = info.stage("model_load", () -> ModelLoading.load(spark, config.model().load(), train));
       console.info("model: loaded %s from %s", model.architecture(), config.model().load());
@@ -162,9 +195,9 @@ public final class Pipeline {
     console.info("model: %s accuracy %.4f, mean loss %.4f (%,d rows)", split, m.accuracy(), m.meanLoss(), m.count);
   }
 
-  /** Assigns every training example to a group; writes groups/ and group_stats/. */
-  public void group(RunOutput out) {
-    if (out.stageDone("group")) {
+  /** Assigns every training example to a group; with an output, writes groups/ and group_stats/. */
+  public Groups group(RunOutput out) {
+    if (out != null && out.stageDone("group")) {
       groups = info.stage("group_resume", () -> {
         var assignment = Tables.read(spark, out.path("groups"), config.output().format())
             .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
@@ -174,41 +207,57 @@ public final class Pipeline {
       reused("group");
     } else {
       groups = info.stage("group", () -> GroupingStage.assign(spark, config, train, model));
-      info.stage("write_groups", () -> {
-        Tables.write(groups.assignment(), out.path("groups"), config.output().format());
-        Tables.write(groups.stats(), out.path("group_stats"), config.output().format());
-      });
-      out.markStage("group");
+      if (out != null) {
+        info.stage("write_groups", () -> {
+          Tables.write(groups.assignment(), out.path("groups"), config.output().format());
+          Tables.write(groups.stats(), out.path("group_stats"), config.output().format());
+        });
+        out.markStage("group");
+      }
     }
     info.count("groups", groups.count());
     console.info("group: %,d groups (%s, mean size %.1f)", groups.count(), GroupingStage.describe(config.group()),
         (double) train.count() / groups.count());
+    return groups;
   }
 
-  /** Featurize, kernel/Hessian, target features, scores; writes scores/, group_values/, self_influence/. */
-  public void attribute(RunOutput out) {
+  /**
+   * Featurize, kernel/Hessian, target features and scores, without writing them: the tables stay
+   * cached until {@link #close()}. With an output, featurized groups are checkpointed there (and
+   * read back by a resumed run).
+   */
+  public ScoreStage.Tables score(RunOutput out) {
     if (targets == null) {
       throw new InputException("data.targets: attribution needs targets; set data.targets.path (e.g. a test set)");
     }
     int partitions = Math.max(2, spark.sparkContext().defaultParallelism());
     AttributionStage stage = new AttributionStage(config.attribute(), line -> console.info("%s", line));
-    AttributionStage.Prepared prepared = info.stage("featurize_and_solve",
+    String checkpoint = out == null ? null : out.path(RunOutput.STAGES + "/featurized-groups");
+    prepared = info.stage("featurize_and_solve",
         () -> stage.prepare(train, groups.assignment(), stage.featurizeTargets(targets, model, train.count(), partitions),
-            model, train.count(), partitions, out.path(RunOutput.STAGES + "/featurized-groups")));
-    // The checkpoint's own _DONE decides reuse (a run can die between it and the stage marker).
-    if (prepared.groupsFeaturized == 0) {
-      reused("featurize");
+            model, train.count(), partitions, checkpoint));
+    if (out != null) {
+      // The checkpoint's own _DONE decides reuse (a run can die between it and the stage marker).
+      if (prepared.groupsFeaturized == 0) {
+        reused("featurize");
+      }
+      if (!out.stageDone("featurize")) {
+        out.markStage("featurize");
+      }
+      resume.put("groups_featurized", prepared.groupsFeaturized);
     }
-    if (!out.stageDone("featurize")) {
-      out.markStage("featurize");
-    }
-    resume.put("groups_featurized", prepared.groupsFeaturized);
     info.count("projection_dim", prepared.k);
     info.put("damping_used", prepared.dampingUsed);
     if (!prepared.selfInfluenceNote.isEmpty()) {
       info.put("self_influence_note", prepared.selfInfluenceNote);
     }
-    ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, config.output().topK());
+    scores = ScoreStage.score(spark, prepared.blocks, prepared.operator, config.output().topK());
+    return scores;
+  }
+
+  /** {@link #score} and write scores/, group_values/ and self_influence/ to the output. */
+  public void attribute(RunOutput out) {
+    ScoreStage.Tables tables = score(out);
     info.stage("score_and_write", () -> {
       Tables.write(tables.scores, out.path("scores"), config.output().format());
       Tables.write(tables.groupValues, out.path("group_values"), config.output().format());
@@ -216,10 +265,34 @@ public final class Pipeline {
         Tables.write(tables.selfInfluence, out.path("self_influence"), config.output().format());
       }
     });
-    tables.release();
-    prepared.blocks.unpersist(false);
+    releaseScores();
     console.info("attribute: %s scores of %,d groups for %,d target(s) written", config.attribute().method(),
         groups.count(), prepared.operator.targetCount());
+  }
+
+  private void releaseScores() {
+    if (scores != null) {
+      scores.release();
+      scores = null;
+    }
+    if (prepared != null) {
+      prepared.blocks.unpersist(false);
+    }
+  }
+
+  /** Releases everything this run cached: data, groups, featurized groups and scores. */
+  @Override
+  public void close() {
+    releaseScores();
+    if (groups != null) {
+      groups.assignment().unpersist(false);
+    }
+    if (train != null) {
+      train.examples().unpersist(false);
+    }
+    if (targets != null) {
+      targets.examples().unpersist(false);
+    }
   }
 
   /**
@@ -259,7 +332,7 @@ public final class Pipeline {
         line -> console.info("%s", line));
   }
 
-  static void requireAllPairs(GgdaConfig config) {
+  public static void requireAllPairs(GgdaConfig config) {
     if (config.output().topK() != null) {
       throw new InputException("output.top_k: evaluation needs every target x group score; set output.top_k: null for ggda evaluate");
     }

@@ -114,12 +114,9 @@ class CliTest {
     }
 
     @Override
-    public void evaluateGrid(GgdaConfig c, List<dev.ggda.config.AttributionMethod> methods,
-        List<dev.ggda.config.ProjectionConfig> projections, List<dev.ggda.pipeline.FidelityGrid.Damping> dampings, List<dev.ggda.config.GroupMethod> groupings,
-        List<Integer> sizes) {
-      record("grid" + methods + projections.stream().map(p -> p.kind() + ":" + p.dim()).toList() + dampings.stream().map(d -> d.label()).toList() + groupings
-          + sizes,
-          c);
+    public void evaluateGrid(GgdaConfig c, dev.ggda.config.GridSpec g) {
+      record("grid" + g.methods() + g.projections().stream().map(p -> p.kind() + ":" + p.dim()).toList()
+          + g.dampings().stream().map(d -> d.label()).toList() + g.groupings() + g.sizes(), c);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.ggda.math;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.ggda.harness.ReferenceFeaturizer;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

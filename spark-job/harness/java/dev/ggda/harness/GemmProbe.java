@@ -1,4 +1,4 @@
-package dev.ggda.math;
+package dev.ggda.harness;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,5 +1,11 @@
-package dev.ggda.math;
+package dev.ggda.harness;
 
+import dev.ggda.math.Architecture;
+import dev.ggda.math.BatchGradient;
+import dev.ggda.math.Featurizer;
+import dev.ggda.math.Losses;
+import dev.ggda.math.Network;
+import dev.ggda.math.Projection;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;

@@ -1,4 +1,4 @@
-package dev.ggda.pipeline;
+package dev.ggda.harness;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

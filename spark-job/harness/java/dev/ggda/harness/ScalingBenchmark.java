@@ -1,5 +1,7 @@
-package dev.ggda.pipeline;
+package dev.ggda.harness;
 
+import dev.ggda.pipeline.Console;
+import dev.ggda.pipeline.Pipeline;
 import dev.ggda.InputException;
 import dev.ggda.attribution.AttributionStage;
 import dev.ggda.attribution.ScoreStage;
@@ -12,7 +14,6 @@ import dev.ggda.config.SyntheticSpec;
 import dev.ggda.grouping.Groups;
 import dev.ggda.grouping.GroupingStage;
 import dev.ggda.io.Versions;
-import dev.ggda.spark.MemoryPeaks;
 import dev.ggda.spark.Sessions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

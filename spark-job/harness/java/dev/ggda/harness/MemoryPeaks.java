@@ -1,4 +1,4 @@
-package dev.ggda.spark;
+package dev.ggda.harness;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;

@@ -1,5 +1,7 @@
-package dev.ggda.pipeline;
+package dev.ggda.harness;
 
+import dev.ggda.pipeline.Console;
+import dev.ggda.pipeline.Pipeline;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ggda.attribution.AttributionStage;
@@ -18,7 +20,6 @@ import dev.ggda.math.Featurizer;
 import dev.ggda.math.Flat;
 import dev.ggda.math.Network;
 import dev.ggda.math.Projection;
-import dev.ggda.math.ReferenceFeaturizer;
 import dev.ggda.model.TrainedModel;
 import dev.ggda.spark.Nd4jThreads;
 import dev.ggda.spark.RowArrays;
@@ -72,13 +73,13 @@ public final class Benchmark {
     int k = config.attribute().projection().dim();
     int threadsBefore = dev.ggda.spark.Nd4jThreads.opThreads();
     dev.ggda.spark.Nd4jThreads.set(1);
-    double gemmPerThread = dev.ggda.math.GemmProbe.gflops(1024, (int) Math.min(p0, 16384), k, 3);
+    double gemmPerThread = GemmProbe.gflops(1024, (int) Math.min(p0, 16384), k, 3);
     dev.ggda.spark.Nd4jThreads.set(threadsBefore);
     int slots = taskSlots(spark);
     double gemmMachine = gemmPerThread * slots;
     console.info("benchmark: sgemm 1024 x %d x %d: %.1f GFLOP/s per thread, %.1f GFLOP/s on %d task slots",
         Math.min(p0, 16384), k, gemmPerThread, gemmMachine, slots);
-    dev.ggda.spark.MemoryPeaks.resetHeapPeaks();
+    MemoryPeaks.resetHeapPeaks();
     List<Map<String, Object>> rows = new ArrayList<>();
     double baseline = Double.NaN;
     for (int size : groupSizes) {
@@ -140,8 +141,8 @@ public final class Benchmark {
           Double.isNaN(baseline) ? "" : String.format(", %.1fx vs size 1", baseline / total));
     }
     Map<String, Object> reference = groupSizes.contains(1) ? referenceComparison(config, train, model, console) : null;
-    long heapPeak = dev.ggda.spark.MemoryPeaks.heapPeakBytes();
-    long rssPeak = dev.ggda.spark.MemoryPeaks.residentPeakBytes();
+    long heapPeak = MemoryPeaks.heapPeakBytes();
+    long rssPeak = MemoryPeaks.residentPeakBytes();
     System.out.println();
     System.out.printf("sgemm yardstick: %.1f GFLOP/s per thread, %.1f GFLOP/s on %d task slots;"
         + " peak heap %.2f GB, peak resident set %.2f GB (driver and executors: one JVM in local mode)%n",
@@ -191,7 +192,7 @@ public final class Benchmark {
 
   /**
    * Issue 6's third ratio: TRAK's per-example featurize ({@link dev.ggda.math.Featurizer}, what
-   * group size 1 runs) against the straightforward batched {@link dev.ggda.math.ReferenceFeaturizer}
+   * group size 1 runs) against the straightforward batched {@link ReferenceFeaturizer}
    * on the same first rows (by example id), the same dense P (generated before timing), the same
    * batch size and one BLAS thread each, in the driver. Null (and a line saying why) when the
    * configuration has no dense projection to compare under.

@@ -1,0 +1,24 @@
+package dev.ggda.harness;
+
+import dev.ggda.cli.Experiments;
+import dev.ggda.config.GgdaConfig;
+import dev.ggda.config.GridSpec;
+import java.util.List;
+
+/** The harness's commands, found by the CLI through {@link Experiments}. */
+public final class HarnessExperiments implements Experiments {
+  @Override
+  public void evaluateGrid(GgdaConfig config, GridSpec grid) {
+    FidelityGrid.run(config, grid);
+  }
+
+  @Override
+  public void benchmark(GgdaConfig config, List<Integer> groupSizes) {
+    Benchmark.run(config, groupSizes);
+  }
+
+  @Override
+  public void benchmarkRows(GgdaConfig config, List<Long> rows) {
+    ScalingBenchmark.run(config, rows);
+  }
+}
