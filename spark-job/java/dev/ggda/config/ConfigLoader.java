@@ -58,6 +58,16 @@ public final class ConfigLoader {
     return resolve(yamlText, null, sets);
   }
 
+  /**
+   * The defaults alone, with no targets and no data path (the programmatic API starts here and
+   * checks the result with {@link ConfigValidator#validateSettings}).
+   */
+  public static GgdaConfig defaults() {
+    ObjectNode merged = DEFAULT_TREE.deepCopy();
+    ((ObjectNode) merged.get("data")).putNull("targets");
+    return normalize(bind(merged));
+  }
+
   /** The resolved config as pretty-printed JSON with the YAML keys and enum words (for run.json). */
   public static String toJson(GgdaConfig config) {
     return write(ConfigMapper.JSON, config);

@@ -13,18 +13,30 @@ public final class ConfigValidator {
   static final int MAX_CHECKPOINTS_PER_EPOCH = 1000;
 
   private final List<String> problems = new ArrayList<>();
+  /** Whether the data come from data.*.path (the CLI) or from Datasets the caller holds (the API). */
+  private final boolean dataFromPaths;
 
-  private ConfigValidator() {}
+  private ConfigValidator(boolean dataFromPaths) {
+    this.dataFromPaths = dataFromPaths;
+  }
 
   /**
    * @throws InputException naming every offending key, e.g. {@code config: train.epochs must be an
    *     integer >= 1, got 0}
    */
   public static void validate(GgdaConfig config) {
-    ConfigValidator v = new ConfigValidator();
-    v.check(config);
-    if (!v.problems.isEmpty()) {
-      throw new InputException("config: " + String.join("; ", v.problems));
+    new ConfigValidator(true).run(config);
+  }
+
+  /** The same checks for data given as Datasets: no data path is required. */
+  public static void validateSettings(GgdaConfig config) {
+    new ConfigValidator(false).run(config);
+  }
+
+  private void run(GgdaConfig config) {
+    check(config);
+    if (!problems.isEmpty()) {
+      throw new InputException("config: " + String.join("; ", problems));
     }
   }
 
@@ -139,7 +151,7 @@ public final class ConfigValidator {
   private void source(String key, DataSource s, boolean isTrain) {
     oneOf(key + ".format", s.format(), DataFormat.class);
     boolean synthetic = s.format() == DataFormat.SYNTHETIC;
-    if (s.path() == null && isTrain && !synthetic) {
+    if (s.path() == null && isTrain && !synthetic && dataFromPaths) {
       problems.add(key + ".path is required: set it to the training data (any Hadoop path), or set " + key + ".format: synthetic");
     } else if (s.path() != null && s.path().isBlank()) {
       problems.add(key + ".path must not be empty");

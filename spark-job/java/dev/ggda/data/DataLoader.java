@@ -89,7 +89,29 @@ public final class DataLoader {
 
   private static LoadedData table(SparkSession spark, DataSource spec, Integer classes, Source src, Integer expectedDim) {
     requireExists(spark, spec.path(), "path", src);
-    Dataset<Row> raw = TableReader.read(spark, spec, src, expectedDim);
+    return frame(TableReader.read(spark, spec, src, expectedDim), spec, classes, src);
+  }
+
+  /**
+   * Validates a Dataset the caller already holds (the programmatic API) into the canonical schema:
+   * the same column mapping, id derivation and checks as a Parquet table, with the column names of
+   * {@code columns} (its path, format and limit are not used).
+   *
+   * @param role "train" or "targets"
+   * @param expectedDim the training set's feature count when loading targets, else null
+   */
+  public static LoadedData fromDataset(Dataset<Row> raw, DataSource columns, Integer classes, String role,
+      Integer expectedDim) {
+    Source src = new Source(role, null);
+    LoadedData data = frame(raw, columns, classes, src);
+    if (expectedDim != null && data.dim() != expectedDim) {
+      throw src.error("rows have " + data.dim() + " features but " + expectedDim
+          + " are expected (the training set's); targets and training data need the same features");
+    }
+    return data;
+  }
+
+  private static LoadedData frame(Dataset<Row> raw, DataSource spec, Integer classes, Source src) {
     Working w = TableReader.working(raw, spec, src);
     if (w.deriveIds()) {
       w = w.withFrame(ExampleIds.derive(w.frame(), w.hasGroup()));
