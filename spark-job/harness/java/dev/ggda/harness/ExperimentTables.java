@@ -1,0 +1,217 @@
+package dev.ggda.harness;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Keeps the measurement tables of conf/experiments/*.md generated from the JSON the commands wrote
+ * (a run.json copied beside the config): every block between
+ *
+ * <pre>
+ * &lt;!-- table: RUN.json columns=method,grouping,group_size,lds where=method=trak --&gt;
+ * &lt;!-- end table --&gt;
+ * </pre>
+ *
+ * is replaced by the fidelity protocol of that run and a Markdown table of its efficiency-fidelity
+ * rows (the optional {@code where} keeps the rows whose columns have those values, {@code ;} between
+ * conditions). {@code removal_share} is a row's removal effect over the per-example row's of the
+ * same method, projection and damping. With {@code --check} nothing is written and the exit code
+ * says whether every file was up to date.
+ *
+ * <p>Usage: {@code deploy/ggda experiment-tables [--check] [FILE.md ...]} (default: every
+ * conf/experiments/*.md).
+ */
+public final class ExperimentTables {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern BLOCK = Pattern.compile(
+      "<!-- table: (\\S+) columns=(\\S+)(?: where=(\\S+))? -->\\n(.*?)<!-- end table -->", Pattern.DOTALL);
+
+  /** Column heading and number format. */
+  private record Column(String heading, String format) {}
+
+  private static final Map<String, Column> COLUMNS = new LinkedHashMap<>();
+
+  static {
+    COLUMNS.put("method", new Column("method", null));
+    COLUMNS.put("projection", new Column("projection", null));
+    COLUMNS.put("damping", new Column("damping", null));
+    COLUMNS.put("grouping", new Column("grouping", null));
+    COLUMNS.put("group_size", new Column("group size", "%,d"));
+    COLUMNS.put("groups", new Column("groups", "%,d"));
+    COLUMNS.put("attribution_seconds", new Column("attribution s", "%,.1f"));
+    COLUMNS.put("speedup", new Column("speedup", "%.1fx"));
+    COLUMNS.put("lds", new Column("LDS", "%.3f"));
+    COLUMNS.put("lds_one_run", new Column("LDS, 1 run", "%.3f"));
+    COLUMNS.put("group_lds", new Column("group LDS", "%.3f"));
+    COLUMNS.put("group_lds_one_run", new Column("group LDS, 1 run", "%.3f"));
+    COLUMNS.put("removal_effect", new Column("removal effect", "%+.4f"));
+    COLUMNS.put("removal_share", new Column("share of per-example removal", "%.1f%%"));
+    COLUMNS.put("random_removal_effect", new Column("random removal", "%+.4f"));
+    COLUMNS.put("loo_pearson", new Column("LOO Pearson", "%.3f"));
+    COLUMNS.put("grouping_seconds", new Column("grouping s", "%,.1f"));
+    COLUMNS.put("target_seconds", new Column("targets s", "%,.1f"));
+  }
+
+  private ExperimentTables() {}
+
+  public static void main(String[] args) throws IOException {
+    boolean check = args.length > 0 && args[0].equals("--check");
+    List<Path> files = new ArrayList<>();
+    for (int i = check ? 1 : 0; i < args.length; i++) {
+      files.add(Path.of(args[i]));
+    }
+    if (files.isEmpty()) {
+      files = documents(Path.of("conf/experiments"));
+    }
+    List<String> stale = new ArrayList<>();
+    for (Path f : files) {
+      String text = Files.readString(f, StandardCharsets.UTF_8);
+      String generated = regenerate(text, f.toAbsolutePath().getParent());
+      if (!generated.equals(text)) {
+        stale.add(f.toString());
+        if (!check) {
+          Files.writeString(f, generated, StandardCharsets.UTF_8);
+        }
+      }
+    }
+    if (check && !stale.isEmpty()) {
+      System.err.println("experiment-tables: out of date: " + String.join(", ", stale)
+          + "; run deploy/ggda experiment-tables to regenerate them from their JSON");
+      System.exit(1);
+    }
+    System.out.println("experiment-tables: " + (check ? "checked " : "wrote ") + files.size() + " file(s)"
+        + (check ? "" : ", " + stale.size() + " changed"));
+  }
+
+  /** The Markdown files under a folder, sorted. */
+  static List<Path> documents(Path folder) throws IOException {
+    try (var s = Files.list(folder)) {
+      return s.filter(p -> p.toString().endsWith(".md")).sorted().toList();
+    }
+  }
+
+  /** The text with every table block generated again from its JSON (resolved against {@code dir}). */
+  static String regenerate(String text, Path dir) {
+    Matcher m = BLOCK.matcher(text);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String json = m.group(1);
+      String header = "<!-- table: " + json + " columns=" + m.group(2) + (m.group(3) == null ? "" : " where=" + m.group(3))
+          + " -->\n";
+      String body = render(read(dir.resolve(json)), List.of(m.group(2).split(",")), m.group(3));
+      m.appendReplacement(out, Matcher.quoteReplacement(header + body + "<!-- end table -->"));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+
+  private static JsonNode read(Path json) {
+    try {
+      return JSON.readTree(json.toFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + json + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The protocol line, a blank line and the table of the run's efficiency-fidelity rows. */
+  static String render(JsonNode run, List<String> columns, String where) {
+    JsonNode grid = run.path("efficiency_fidelity");
+    if (!grid.path("rows").isArray()) {
+      throw new IllegalArgumentException("the JSON has no efficiency_fidelity.rows (is it the run.json of ggda evaluate --methods?)");
+    }
+    for (String c : columns) {
+      if (!COLUMNS.containsKey(c)) {
+        throw new IllegalArgumentException("unknown column " + c + "; known: " + String.join(", ", COLUMNS.keySet()));
+      }
+    }
+    StringBuilder b = new StringBuilder();
+    b.append(protocol(grid.path("protocol"))).append("\n\n");
+    b.append("| ");
+    for (String c : columns) {
+      b.append(COLUMNS.get(c).heading()).append(" | ");
+    }
+    b.setLength(b.length() - 1);
+    b.append("\n|");
+    b.append(" --- |".repeat(columns.size()));
+    b.append('\n');
+    for (JsonNode row : grid.path("rows")) {
+      if (!matches(row, where)) {
+        continue;
+      }
+      b.append("| ");
+      for (String c : columns) {
+        b.append(cell(c, row, grid.path("rows"))).append(" | ");
+      }
+      b.setLength(b.length() - 1);
+      b.append('\n');
+    }
+    return b.toString();
+  }
+
+  /** "Protocol: ..." from run.json's efficiency_fidelity.protocol. */
+  static String protocol(JsonNode p) {
+    if (p.isMissingNode()) {
+      return "*Protocol:* not recorded (a run from before the protocol was written to run.json).";
+    }
+    String mode = p.path("seed_mode").asText();
+    int runs = p.path("runs_per_subset").asInt();
+    return String.format(Locale.ROOT, "*Protocol:* LDS over m = %d random subsets of alpha = %s of the training set (group LDS:"
+            + " %d subsets of alpha of the groups), %d targets, %s, %d %s per subset (\"1 run\" columns: the first run of"
+            + " each subset alone); removal of %s of the examples with %d paired seeds.",
+        p.path("subsets").asInt(), p.path("fraction").asText(), p.path("group_subsets").asInt(), p.path("targets").asInt(),
+        mode.equals("shared") ? "shared seeds (common random numbers)" : "independent retraining seeds", runs,
+        runs == 1 ? "run" : "runs", p.path("removal_fractions").toString().replaceAll("[\\[\\]]", "").replace(",", ", "),
+        p.path("removal_seeds").asInt());
+  }
+
+  private static boolean matches(JsonNode row, String where) {
+    if (where == null) {
+      return true;
+    }
+    for (String cond : where.split(";")) {
+      String[] kv = cond.split("=", 2);
+      if (kv.length != 2 || !row.path(kv[0]).asText().equals(kv[1])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String cell(String column, JsonNode row, JsonNode rows) {
+    JsonNode v = column.equals("removal_share") ? removalShare(row, rows) : row.path(column);
+    String format = COLUMNS.get(column).format();
+    if (v == null || v.isNull() || v.isMissingNode()) {
+      return "-";
+    }
+    if (format == null) {
+      return v.asText();
+    }
+    return format.startsWith("%,d") ? String.format(Locale.ROOT, format, v.asLong()) : String.format(Locale.ROOT, format,
+        v.asDouble());
+  }
+
+  /** 100 x removal effect / the per-example removal effect of the same method, projection and damping. */
+  private static JsonNode removalShare(JsonNode row, JsonNode rows) {
+    for (JsonNode base : rows) {
+      if (base.path("group_size").asInt() == 1 && base.path("method").equals(row.path("method"))
+          && base.path("projection").equals(row.path("projection")) && base.path("damping").equals(row.path("damping"))
+          && base.path("removal_effect").isNumber() && row.path("removal_effect").isNumber()) {
+        return JSON.getNodeFactory().numberNode(100 * row.path("removal_effect").asDouble()
+            / base.path("removal_effect").asDouble());
+      }
+    }
+    return null;
+  }
+}
