@@ -235,7 +235,7 @@ public final class GroupAttribution {
       DataSource targetColumns = new DataSource(null, columns.format(), columns.idCol(), columns.labelCol(),
           columns.featuresCol(), null, null, null, columns.synthetic());
       LoadedData tg = DataLoader.fromDataset(targets, targetColumns, tr.classes(), "targets", tr.dim());
-      Pipeline p = new Pipeline(spark, config, "api", Console.stdout());
+      Pipeline p = new Pipeline(spark, config, "api", Console.progress());
       try {
         p.use(tr, tg);
         if (model != null) {

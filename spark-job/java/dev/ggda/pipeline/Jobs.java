@@ -58,7 +58,7 @@ public final class Jobs {
   /** Loads and validates the inputs and the model file, writes nothing. */
   public static void validate(GgdaConfig config) {
     SparkSession spark = Sessions.getOrCreate("ggda validate");
-    Console console = Console.stdout();
+    Console console = Console.progress();
     Pipeline p = new Pipeline(spark, config, "validate", console);
     p.load();
     if (config.model().load() != null) {
@@ -72,7 +72,7 @@ public final class Jobs {
    * synthetic mixture), the default MLP, output under {@code outDir}.
    */
   public static void demo(String configPath, List<String> sets, String outDir) {
-    Console console = Console.stdout();
+    Console console = Console.progress();
     String base;
     if (configPath != null) {
       base = readFile(configPath);

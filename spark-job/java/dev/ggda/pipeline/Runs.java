@@ -30,7 +30,7 @@ public final class Runs {
 
   /** @return the committed output path */
   public static String execute(GgdaConfig config, String command, Body body) {
-    Console console = Console.stdout();
+    Console console = Console.progress();
     SparkSession spark = Sessions.getOrCreate("ggda " + command);
     RunOutput out = RunOutput.open(config.output().path(), config.output().mode(), spark.sparkContext().hadoopConfiguration(),
         fingerprint(config, command));

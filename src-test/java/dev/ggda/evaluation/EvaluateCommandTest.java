@@ -106,7 +106,7 @@ class EvaluateCommandTest {
   }
 
   static EvaluationStage.Inputs inputs(SparkSession spark, dev.ggda.config.GgdaConfig config) {
-    var pipeline = new dev.ggda.pipeline.Pipeline(spark, config, "test", new dev.ggda.pipeline.Console(System.out));
+    var pipeline = new dev.ggda.pipeline.Pipeline(spark, config, "test", dev.ggda.pipeline.Console.progress());
     pipeline.load();
     return new EvaluationStage.Inputs(dev.ggda.data.LocalData.collect(pipeline.trainData()),
         dev.ggda.data.LocalData.collect(pipeline.targetData()), dev.ggda.math.Architecture.logistic(6, 3), config.train(),

@@ -47,7 +47,7 @@ public final class Benchmark {
   private Benchmark() {}
 
   public static void run(GgdaConfig config, List<Integer> groupSizes) {
-    Console console = Console.stdout();
+    Console console = Console.progress();
     SparkSession spark = Sessions.getOrCreate("ggda benchmark");
     Pipeline p = new Pipeline(spark, config, "benchmark", console);
     p.load();

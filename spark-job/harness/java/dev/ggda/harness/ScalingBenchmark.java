@@ -37,7 +37,7 @@ public final class ScalingBenchmark {
       throw new InputException("--rows: scaling runs generate the training set; set data.train.format: synthetic"
           + " (see conf/scaling-synthetic.yaml) or drop --rows");
     }
-    Console console = Console.stdout();
+    Console console = Console.progress();
     SparkSession spark = Sessions.getOrCreate("ggda benchmark --rows");
     int partitionsFloor = Math.max(2, spark.sparkContext().defaultParallelism());
     List<Map<String, Object>> results = new ArrayList<>();
