@@ -369,8 +369,7 @@ public final class AttributionStage {
           v[i * t + j] = (float) (u[j][i] / n);
         }
       }
-      return new Prepared(features.blocks, new ScoreOperator(p, tf.ids, new float[][] {v}, false, null,
-          new double[] {0}, false, false), p, damping, note);
+      return new Prepared(features.blocks, ScoreOperator.scoresOnly(p, tf.ids, v), p, damping, note);
     }
     List<BlockFeatures> solved = ConjugateGradientInfluence.solveGroups(features.blocks.collect(), op, p, log);
     features.blocks.unpersist(false);
@@ -382,8 +381,7 @@ public final class AttributionStage {
         v[i * t + j] = (float) (targetRows[j * p + i] / (double) n);
       }
     }
-    return new Prepared(blocks, new ScoreOperator(p, tf.ids, new float[][] {v}, false, null, new double[] {0}, false,
-        false), p, damping, note);
+    return new Prepared(blocks, ScoreOperator.scoresOnly(p, tf.ids, v), p, damping, note);
   }
 
   /** Examples in the TRAK `sampled` kernel. */

@@ -124,7 +124,7 @@ final class OperatorBuilder {
       selfNote = "self-influence needs a " + k + " x " + k + " inverse kernel on every executor; not computed for k > "
           + SELF_MATRIX_LIMIT;
     }
-    return new ScoreOperator(k, targets.ids, v, false, self, weight, true, withSelf);
+    return ScoreOperator.trak(k, targets.ids, v, withSelf ? self : null, weight);
   }
 
   /** TracIn (eta-weighted checkpoints), GradDot, GradCos: no solve. */
@@ -146,7 +146,7 @@ final class OperatorBuilder {
       v[i] = toRowMajor(x, t, eta);
       weight[i] = eta;
     }
-    return new ScoreOperator(k, targets.ids, v, cosine, null, weight, false, selfInfluence);
+    return ScoreOperator.linear(k, targets.ids, v, weight, cosine, selfInfluence);
   }
 
   private ScoreOperator influence() {
@@ -167,17 +167,17 @@ final class OperatorBuilder {
     }
     CholeskySolver solver = factor(h, "Hessian");
     double[] x = AttributionStage.solveColumns(solver, targets.loss[0], t, k);
-    float[][] v = {toRowMajor(x, t, 1.0 / n)};
+    float[] v = toRowMajor(x, t, 1.0 / n);
     boolean withSelf = selfInfluence && k <= SELF_MATRIX_LIMIT;
-    float[][] self = null;
+    float[] self = null;
     if (withSelf) {
-      self = new float[][] {inverse(solver)};
+      self = inverse(solver);
     } else if (!selfInfluence) {
       selfNote = NOT_ASKED;
     } else {
       selfNote = "self-influence needs the inverse Hessian on every executor; not computed for k > " + SELF_MATRIX_LIMIT;
     }
-    return new ScoreOperator(k, targets.ids, v, false, self, new double[] {1.0 / n}, false, withSelf);
+    return ScoreOperator.influence(k, targets.ids, v, self, 1.0 / n);
   }
 
   /** Factors a + (damping + relative_damping x mean eigenvalue) I. */

@@ -24,7 +24,31 @@ public final class ScoreOperator implements Serializable {
   /** False where self-influence is not computed (say why in selfNote). */
   final boolean selfInfluence;
 
-  ScoreOperator(int k, long[] targetIds, float[][] v, boolean cosine, float[][] selfMatrix, double[] selfWeight,
+  /**
+   * TRAK: self-influence pairs each slot's margin features with its loss features through the
+   * inverse kernel; {@code inverseKernels} null means it is not computed.
+   */
+  static ScoreOperator trak(int k, long[] targetIds, float[][] v, float[][] inverseKernels, double[] weights) {
+    return new ScoreOperator(k, targetIds, v, false, inverseKernels, weights, true, inverseKernels != null);
+  }
+
+  /** TracIn, GradDot, GradCos: no solve; self-influence is the weighted squared norm of the loss features. */
+  static ScoreOperator linear(int k, long[] targetIds, float[][] v, double[] weights, boolean cosine, boolean selfInfluence) {
+    return new ScoreOperator(k, targetIds, v, cosine, null, weights, false, selfInfluence);
+  }
+
+  /** Influence functions: self-influence through the inverse Hessian; {@code inverseHessian} null means it is not computed. */
+  static ScoreOperator influence(int k, long[] targetIds, float[] v, float[] inverseHessian, double weight) {
+    return new ScoreOperator(k, targetIds, new float[][] {v}, false, inverseHessian == null ? null : new float[][] {inverseHessian},
+        new double[] {weight}, false, inverseHessian != null);
+  }
+
+  /** Scores alone, no self-influence (conjugate-gradient influence: it would cost one more solve per group). */
+  static ScoreOperator scoresOnly(int k, long[] targetIds, float[] v) {
+    return new ScoreOperator(k, targetIds, new float[][] {v}, false, null, new double[] {0}, false, false);
+  }
+
+  private ScoreOperator(int k, long[] targetIds, float[][] v, boolean cosine, float[][] selfMatrix, double[] selfWeight,
       boolean selfLeftMargin, boolean selfInfluence) {
     this.k = k;
     this.targetIds = targetIds;
