@@ -130,8 +130,9 @@ public final class Main implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       versionProvider = VersionInfo.class,
       description =
-          "Self-contained demo: synthetic data, train, group, attribute and report, written under "
-              + "--out. --config and --set adjust the demo's own settings.")
+          "Self-contained demo: Fashion-MNIST when Debian's dataset-fashion-mnist is installed (else a seeded"
+              + " synthetic mixture, and it says so), train, group, attribute and report, written under --out."
+              + " --config and --set adjust the demo's own settings.")
   static final class Demo implements Callable<Integer> {
     private final JobRunner jobs;
 
