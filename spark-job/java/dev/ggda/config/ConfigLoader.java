@@ -405,7 +405,7 @@ public final class ConfigLoader {
       out = new GgdaConfig(out.data(), out.model(), out.train(), out.group(), out.attribute(), out.output(),
           new EvaluateConfig(e.metrics() == null ? List.of() : List.copyOf(e.metrics()), e.subsets(), e.fraction(),
               e.seeds(), e.seedMode(), e.groupSubsets(), e.removalFractions() == null ? List.of() : List.copyOf(e.removalFractions()),
-              e.removalSeeds(), e.looGroups(), e.seed()), out.prune(), out.noise());
+              e.removalSeeds(), e.looGroups(), e.seed(), e.retrainStore()), out.prune(), out.noise());
     }
     PruneConfig p = out.prune();
     if (p != null) {

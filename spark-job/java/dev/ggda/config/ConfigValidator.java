@@ -128,6 +128,9 @@ public final class ConfigValidator {
     }
     atLeast("evaluate.removal_seeds", e.removalSeeds(), 1);
     atLeast("evaluate.loo_groups", e.looGroups(), 3);
+    if (e.retrainStore() != null && e.retrainStore().isBlank()) {
+      problems.add("evaluate.retrain_store must not be empty; use null to keep retrainings in the run's staging folder only");
+    }
   }
 
   private void data(DataConfig d) {

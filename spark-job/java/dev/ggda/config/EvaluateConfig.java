@@ -17,6 +17,9 @@ import java.util.List;
  * @param removalSeeds retraining seeds per removal (and for the full-data and random baselines)
  * @param looGroups groups left out one at a time (chosen at random, seeded) by the loo check
  * @param seed seeds subsets, random removal and the leave-out choice
+ * @param retrainStore a folder (any Hadoop path) where finished retrainings are kept across runs and
+ *     reused by any later evaluation with the same recipe, training set and targets; null keeps them
+ *     in the run's staging folder only
  */
 public record EvaluateConfig(
     List<EvalMetric> metrics,
@@ -28,7 +31,8 @@ public record EvaluateConfig(
     List<Double> removalFractions,
     int removalSeeds,
     int looGroups,
-    long seed) {
+    long seed,
+    String retrainStore) {
 
   public int groupSubsetCount() {
     return groupSubsets == null ? subsets : groupSubsets;

@@ -57,13 +57,55 @@ public final class EvaluationStage {
 
   private final Inputs in;
 
-  public EvaluationStage(SparkSession spark, EvaluateConfig config, Inputs in, String retrainDir, Consumer<String> log) {
+  /**
+   * @param stagingDir where finished retrainings are stored when evaluate.retrain_store is not set
+   *     (the run's staging folder: reused by a resumed run); may be null
+   */
+  public EvaluationStage(SparkSession spark, EvaluateConfig config, Inputs in, String stagingDir, Consumer<String> log) {
     this.spark = spark;
     this.config = config;
     this.in = in;
-    this.retrainDir = retrainDir;
     this.log = log;
     this.retrainer = new Retrainer(spark, in.arch(), in.trainConfig(), in.l2()).log(log);
+    this.retrainDir = config.retrainStore() == null ? stagingDir
+        : new org.apache.hadoop.fs.Path(config.retrainStore(), String.format("%016x", recipeKey(in))).toString();
+    if (config.retrainStore() != null) {
+      log.accept("evaluate: retrainings kept in " + retrainDir + " (evaluate.retrain_store, keyed by recipe and data)");
+    }
+  }
+
+  /**
+   * What a stored retraining depends on besides its rows and seed: the architecture, the training
+   * recipe without its seed, the L2 term, the training set and the targets its outputs are measured
+   * on. Evaluations with the same key share their retrainings.
+   */
+  static long recipeKey(Inputs in) {
+    Architecture a = in.arch();
+    long h = Seeds.mix(Seeds.mix(a.inputDim(), Arrays.hashCode(a.hidden())), a.classes());
+    h = Seeds.mix(h, a.activation().name().hashCode());
+    h = Seeds.mix(h, Retrainer.withSeed(Retrainer.oneMember(in.trainConfig()), 0).toString().hashCode());
+    h = Seeds.mix(h, Double.doubleToLongBits(in.l2()));
+    h = Seeds.mix(h, in.train() != null ? contentHash(in.train()) : distributedContentHash(in.distributed()));
+    return Seeds.mix(h, contentHash(in.targets()));
+  }
+
+  private static long contentHash(LocalData d) {
+    long h = Seeds.mix(d.size(), d.dim());
+    for (int i = 0; i < d.size(); i++) {
+      h = Seeds.mix(h, d.ids()[i] * 31 + d.labels()[i]);
+    }
+    for (float f : d.features()) {
+      h = Seeds.mix(h, Float.floatToIntBits(f));
+    }
+    return h;
+  }
+
+  /** Order-independent: the XOR of a hash of every row (ids are unique). */
+  private static long distributedContentHash(dev.ggda.data.LoadedData d) {
+    Row r = d.examples().agg(org.apache.spark.sql.functions.bit_xor(org.apache.spark.sql.functions.xxhash64(
+        org.apache.spark.sql.functions.col("example_id"), org.apache.spark.sql.functions.col("label"),
+        org.apache.spark.sql.functions.col("features")))).first();
+    return Seeds.mix(d.count(), r.isNullAt(0) ? 0 : r.getLong(0));
   }
 
   /** One removal: fraction, strategy (attributed | random | none), examples removed, outputs over seeds. */

@@ -75,7 +75,7 @@ class ConfigLoaderTest {
             1.0),
         new OutputConfig("out/run", OutputFormat.PARQUET, null, OutputMode.ERROR),
         new EvaluateConfig(List.of(EvalMetric.LDS, EvalMetric.GROUP_LDS, EvalMetric.REMOVAL), 100, 0.5, 1, SeedMode.INDEPENDENT, null,
-            List.of(0.01, 0.05, 0.10, 0.20), 3, 30, 0),
+            List.of(0.01, 0.05, 0.10, 0.20), 3, 30, 0, null),
         new PruneConfig(0.2, null, PruneRankBy.VALUE_PER_EXAMPLE, List.of(0.1, 0.2, 0.3, 0.4, 0.5), 3, 0.5),
         new NoiseConfig(NoiseSignal.SELF_INFLUENCE, ExampleSignal.LOSS, 0.1, 0));
   }

@@ -138,7 +138,7 @@ class EvaluateCommandTest {
       var e = config.evaluate();
       var protocol = new dev.ggda.config.EvaluateConfig(e.metrics(), e.subsets(), e.fraction(), Integer.parseInt(modeRuns[1]),
           dev.ggda.config.SeedMode.valueOf(modeRuns[0].toUpperCase(java.util.Locale.ROOT)), e.groupSubsets(),
-          e.removalFractions(), e.removalSeeds(), e.looGroups(), e.seed());
+          e.removalFractions(), e.removalSeeds(), e.looGroups(), e.seed(), e.retrainStore());
       results.put(setting, new EvaluationStage(spark, protocol, inputs, tmp.resolve("retrain-noisy").toString(), line -> { })
           .evaluate(attribution));
       lds.put(setting, results.get(setting).lds);
@@ -233,6 +233,38 @@ class EvaluateCommandTest {
     plainSets.replaceAll(x -> x.equals("attribute.damping=0.0") ? "attribute.damping=0.3" : x);
     assertEquals(0, run("evaluate", plainSets, console), console::toString);
     assertEquals(summary(spark, plain).get("lds"), damped, 1e-9, "reused-feature cell vs plain evaluate");
+  }
+
+  /**
+   * evaluate.retrain_store: a second evaluation of the same recipe, training set and targets retrains
+   * nothing and measures exactly the same; another recipe (another L2 term) does not reuse them.
+   */
+  @Test
+  void retrainStoreSharesRetrainingsBetweenEvaluationsOfOneRecipe() {
+    SparkSession spark = SparkTestSession.get();
+    Path out = tmp.resolve("stored");
+    List<String> s = new ArrayList<>(sets(out.toString(), 1, "[lds]"));
+    s.add("evaluate.retrain_store=" + tmp.resolve("store"));
+    StringBuilder console = new StringBuilder();
+    assertEquals(0, run("run", s, console), console::toString);
+    var attribution = new EvaluationStage.Attribution("if", spark.read().parquet(out.resolve("groups").toString()),
+        spark.read().parquet(out.resolve("scores").toString()), spark.read().parquet(out.resolve("group_values").toString()));
+    var config = dev.ggda.config.ConfigLoader.fromYaml("", s);
+    EvaluationStage.Inputs inputs = inputs(spark, config);
+    List<String> first = new ArrayList<>();
+    List<String> second = new ArrayList<>();
+    double lds1 = new EvaluationStage(spark, config.evaluate(), inputs, null, first::add).evaluate(attribution).lds;
+    double lds2 = new EvaluationStage(spark, config.evaluate(), inputs, null, second::add).evaluate(attribution).lds;
+    assertFalse(first.stream().anyMatch(l -> l.contains("reused")), first::toString);
+    assertTrue(second.contains("retrain: 16 of 16 retrainings reused from earlier runs"), second::toString);
+    assertEquals(lds1, lds2, 0.0);
+
+    List<String> otherL2 = new ArrayList<>(s);
+    otherL2.add("model.l2=0.02");
+    var other = dev.ggda.config.ConfigLoader.fromYaml("", otherL2);
+    List<String> third = new ArrayList<>();
+    new EvaluationStage(spark, other.evaluate(), inputs(spark, other), null, third::add).evaluate(attribution);
+    assertFalse(third.stream().anyMatch(l -> l.contains("reused")), "another recipe retrains: " + third);
   }
 
   @Test

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  */
 class SeedModeTest {
   static EvaluateConfig config(SeedMode mode, int runs) {
-    return new EvaluateConfig(List.of(EvalMetric.LDS), 4, 0.5, runs, mode, null, List.of(0.1), 2, 3, 7);
+    return new EvaluateConfig(List.of(EvalMetric.LDS), 4, 0.5, runs, mode, null, List.of(0.1), 2, 3, 7, null);
   }
 
   static int[][] subsets() {
@@ -70,7 +70,7 @@ class SeedModeTest {
   @Test
   void seedsDependOnEvaluateSeedAndStreamOnly() {
     EvaluateConfig a = config(SeedMode.INDEPENDENT, 1);
-    EvaluateConfig b = new EvaluateConfig(List.of(EvalMetric.LDS), 4, 0.5, 1, SeedMode.INDEPENDENT, null, List.of(0.1), 2, 3, 8);
+    EvaluateConfig b = new EvaluateConfig(List.of(EvalMetric.LDS), 4, 0.5, 1, SeedMode.INDEPENDENT, null, List.of(0.1), 2, 3, 8, null);
     List<RetrainSpec> x = EvaluationStage.subsetSpecs(a, "lds", EvaluationStage.LDS_STREAM, subsets());
     List<RetrainSpec> y = EvaluationStage.subsetSpecs(a, "lds", EvaluationStage.LDS_STREAM, subsets());
     List<RetrainSpec> z = EvaluationStage.subsetSpecs(b, "lds", EvaluationStage.LDS_STREAM, subsets());
