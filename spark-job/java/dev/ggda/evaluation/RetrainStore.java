@@ -25,7 +25,7 @@ final class RetrainStore {
 
   /** The stored result of this spec, or null when there is none (or it was trained on other rows). */
   RetrainResult read(RetrainSpec spec) {
-    Path file = new Path(dir, spec.id() + ".bin");
+    Path file = new Path(dir, fileName(spec));
     try {
       FileSystem fs = file.getFileSystem(conf);
       if (!fs.exists(file)) {
@@ -49,8 +49,8 @@ final class RetrainStore {
   }
 
   void write(RetrainSpec spec, RetrainResult r) {
-    Path file = new Path(dir, spec.id() + ".bin");
-    Path tmp = new Path(dir, "." + spec.id() + ".bin.tmp");
+    Path file = new Path(dir, fileName(spec));
+    Path tmp = new Path(dir, "." + fileName(spec) + ".tmp");
     try {
       FileSystem fs = file.getFileSystem(conf);
       try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(fs.create(tmp, true)))) {
@@ -70,6 +70,11 @@ final class RetrainStore {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot store retraining " + spec.id() + " under " + dir, e);
     }
+  }
+
+  /** Named by what was trained as well as by the id: the same id with other rows or another seed is another file. */
+  private static String fileName(RetrainSpec spec) {
+    return spec.id() + "-" + Long.toHexString(spec.fingerprint()) + ".bin";
   }
 
   private static float[] floats(DataInputStream in) throws IOException {
