@@ -122,7 +122,7 @@ public final class ScalingBenchmark {
         t.labelsPath(), t.limit(), resized);
     DataConfig data = new DataConfig(train, config.data().targets(), config.data().classes());
     return new GgdaConfig(data, config.model(), config.train(), config.group(), config.attribute(), config.output(),
-        config.evaluate(), config.prune(), config.noise());
+        config.evaluate(), config.prune(), config.noise(), config.compute());
   }
 
   private static void print(List<Map<String, Object>> results) {
