@@ -191,7 +191,8 @@ public final class Pipeline {
       throw new InputException("data.targets: attribution needs targets; set data.targets.path (e.g. a test set)");
     }
     int partitions = Math.max(2, spark.sparkContext().defaultParallelism());
-    AttributionStage stage = new AttributionStage(config.attribute(), line -> console.info("%s", line));
+    AttributionStage stage = new AttributionStage(config.attribute(), config.compute().device(),
+        line -> console.info("%s", line));
     AttributionStage.Prepared prepared = info.stage("featurize_and_solve",
         () -> stage.prepare(train, groups.assignment(), stage.featurizeTargets(targets, model, train.count(), partitions),
             model, train.count(), partitions, out.path(RunOutput.STAGES + "/featurized-groups")));

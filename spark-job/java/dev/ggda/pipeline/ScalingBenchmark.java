@@ -52,7 +52,7 @@ public final class ScalingBenchmark {
       double trainSecs = secs(t0) - loadSecs;
       // Partitions grow with n like a cluster job's input splits would.
       int partitions = (int) Math.max(partitionsFloor, Math.min(2_000, n / 250_000));
-      AttributionStage stage = new AttributionStage(c.attribute(), line -> console.info("%s", line));
+      AttributionStage stage = new AttributionStage(c.attribute(), c.compute().device(), line -> console.info("%s", line));
       long t1 = System.nanoTime();
       TargetFeatures targetFeatures = stage.featurizeTargets(p.targetData(), p.model(), n, partitionsFloor);
       double targetSecs = secs(t1);
