@@ -3,20 +3,14 @@ package dev.ggda.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ggda.math.Activation;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Featurizer;
-import dev.ggda.math.Network;
 import dev.ggda.math.Projection;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * The cuda backend's computation, run on {@link EmulatedGpu}, gives the CPU backend's features and
@@ -25,111 +19,28 @@ import org.nd4j.linalg.api.buffer.DataType;
  * several slots. What this cannot check (the CUDA C and the JavaCPP calls) the GPU test does.
  */
 class CudaFeaturizerEmulatedTest {
-  static final Architecture SMALL = new Architecture(5, new int[] {6}, 3, Activation.RELU);
-  /** p = 754: a P of more than one 512-row block. */
-  static final Architecture WIDE = new Architecture(20, new int[] {30}, 4, Activation.RELU);
-  static final Architecture DEEP = new Architecture(7, new int[] {9, 6}, 4, Activation.TANH);
-  static final Architecture SIGMOID = new Architecture(5, new int[] {8}, 3, Activation.SIGMOID);
-
   /** Emulated float32 against ND4J float32: only summation order differs. */
   static final double TOLERANCE = 1e-5;
 
-  /** Rows of groups of the given sizes, inputs N(0, 1), labels uniform. */
-  static Featurizer.Rows rows(Architecture arch, int[] sizes, long seed) {
-    SplittableRandom rnd = new SplittableRandom(seed);
-    int d = arch.inputDim();
-    int n = java.util.Arrays.stream(sizes).sum();
-    float[] x = new float[n * d];
-    int[] y = new int[n];
-    long[] ids = new long[n];
-    for (int i = 0; i < n; i++) {
-      ids[i] = 1000 + 3L * i;
-      y[i] = rnd.nextInt(arch.classes());
-      for (int j = 0; j < d; j++) {
-        x[i * d + j] = (float) rnd.nextGaussian();
-      }
-    }
-    long[] groupIds = new long[sizes.length];
-    int[] starts = new int[sizes.length + 1];
-    for (int g = 0; g < sizes.length; g++) {
-      groupIds[g] = 40 + g;
-      starts[g + 1] = starts[g] + sizes[g];
-    }
-    return new Featurizer.Rows(x, y, ids, d, groupIds, starts);
-  }
-
-  static int[] ones(int n) {
-    int[] v = new int[n];
-    java.util.Arrays.fill(v, 1);
-    return v;
-  }
-
-  /** Slots of seeded models (different members and checkpoints: different P). */
-  static List<Featurizer.Slot> slots(Architecture arch, int count) {
-    List<Featurizer.Slot> out = new ArrayList<>();
-    for (int s = 0; s < count; s++) {
-      out.add(new Featurizer.Slot(s % 2, s, Network.initialise(arch, 7 + s, DataType.FLOAT).paramsAsFloats()));
-    }
-    return out;
-  }
-
-  static Featurizer.Spec spec(Projection.Kind kind, int k, boolean margin, Featurizer.KernelKind kernel) {
-    return new Featurizer.Spec(kind, k, 5, margin, kernel, 0.5, 77, 4);
-  }
-
-  /** Default sizes for a case, overridden by the cases that exercise one of them. */
-  static CudaFeaturizer.Options options(long passBytes, int groupedPassRows, long cacheBytes, boolean split) {
-    return new CudaFeaturizer.Options(passBytes, groupedPassRows, cacheBytes, 1, split);
-  }
-
-  static final CudaFeaturizer.Options ROOMY = options(1L << 30, 1 << 14, 1L << 30, true);
-
-  static Stream<Arguments> cases() {
-    int[] mixed = {3, 1, 4, 2, 9, 5, 1};
-    return Stream.of(
-        Arguments.of("per-example rademacher exact, 3 rows per pass", SMALL, ones(11), spec(Projection.Kind.RADEMACHER, 8, true,
-            Featurizer.KernelKind.EXACT), 1, options(3 * (4L * 57 * 2 + 12 * 8), 1 << 14, 1L << 30, true)),
-        Arguments.of("per-example rademacher exact, float32 projection", SMALL, ones(11), spec(Projection.Kind.RADEMACHER, 8, true,
-            Featurizer.KernelKind.EXACT), 1, options(1L << 30, 1 << 14, 1L << 30, false)),
-        Arguments.of("per-example gaussian sampled, P in chunks", WIDE, ones(13), spec(Projection.Kind.GAUSSIAN, 16, true,
-            Featurizer.KernelKind.SAMPLED), 1, options(1L << 30, 1 << 14, 0, true)),
-        Arguments.of("per-example rademacher, P in chunks, two slots", WIDE, ones(9), spec(Projection.Kind.RADEMACHER, 12, false,
-            Featurizer.KernelKind.NONE), 2, options(1L << 30, 1 << 14, 0, true)),
-        Arguments.of("per-example none, Gauss-Newton", SMALL, ones(7), spec(Projection.Kind.NONE, 0, false,
-            Featurizer.KernelKind.GAUSS_NEWTON), 1, ROOMY),
-        Arguments.of("per-example factored exact", DEEP, ones(8), spec(Projection.Kind.FACTORED, 40, true,
-            Featurizer.KernelKind.EXACT), 1, ROOMY),
-        Arguments.of("groups rademacher batched, groups chunked over passes of 4", SMALL, mixed, spec(Projection.Kind.RADEMACHER, 8,
-            true, Featurizer.KernelKind.BATCHED), 1, options(1L << 30, 4, 1L << 30, true)),
-        Arguments.of("groups gaussian sampled, two slots", WIDE, mixed, spec(Projection.Kind.GAUSSIAN, 10, true,
-            Featurizer.KernelKind.SAMPLED), 2, ROOMY),
-        Arguments.of("groups none, loss sums only", SMALL, mixed, spec(Projection.Kind.NONE, 0, false, Featurizer.KernelKind.NONE),
-            1, ROOMY),
-        Arguments.of("groups factored batched, two hidden layers", DEEP, mixed, spec(Projection.Kind.FACTORED, 40, true,
-            Featurizer.KernelKind.BATCHED), 1, ROOMY),
-        Arguments.of("groups rademacher Gauss-Newton, sigmoid", SIGMOID, mixed, spec(Projection.Kind.RADEMACHER, 6, false,
-            Featurizer.KernelKind.GAUSS_NEWTON), 1, ROOMY),
-        Arguments.of("groups rademacher exact, P in chunks, 5 rows per pass", WIDE, mixed, spec(Projection.Kind.RADEMACHER, 8, true,
-            Featurizer.KernelKind.EXACT), 1, options(5 * (4L * 754 * 2 + 12 * 8), 1 << 14, 0, true)),
-        Arguments.of("groups rademacher sampled, float32", SMALL, mixed, spec(Projection.Kind.RADEMACHER, 8, true,
-            Featurizer.KernelKind.SAMPLED), 1, options(1L << 30, 1 << 14, 1L << 30, false)));
+  static java.util.List<FeaturizeCases.Case> cases() {
+    return FeaturizeCases.all();
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
-  void cudaBackendOnTheEmulatorGivesTheCpuBackendsOutput(String name, Architecture arch, int[] sizes, Featurizer.Spec spec,
-      int slotCount, CudaFeaturizer.Options options) {
-    Featurizer.Rows rows = rows(arch, sizes, sizes.length);
-    List<Featurizer.Slot> slots = slots(arch, slotCount);
-    Featurizer.Output cpu = Featurizer.CPU.featurize(arch, slots, spec, rows);
+  void cudaBackendOnTheEmulatorGivesTheCpuBackendsOutput(FeaturizeCases.Case c) {
+    Architecture arch = c.arch();
+    Featurizer.Rows rows = c.rows();
+    List<Featurizer.Slot> slots = c.slotList();
+    Featurizer.Output cpu = Featurizer.CPU.featurize(arch, slots, c.spec(), rows);
     EmulatedGpu gpu = new EmulatedGpu();
-    CudaFeaturizer cuda = new CudaFeaturizer(gpu, options);
-    Featurizer.Output out = cuda.featurize(arch, slots, spec, rows);
-    int k = Featurizer.featureDim(arch, spec);
+    CudaFeaturizer cuda = new CudaFeaturizer(gpu, c.options());
+    Featurizer.Output out = cuda.featurize(arch, slots, c.spec(), rows);
+    int k = c.k();
     Agreement.Report report = Agreement.outputs(cpu, out, k);
-    assertTrue(report.within(TOLERANCE), name + ": " + report);
+    assertTrue(report.within(TOLERANCE), c + ": " + report);
     // A second call reuses the scratch arrays and the cached P: the same answer.
-    Featurizer.Output again = cuda.featurize(arch, slots, spec, rows);
+    Featurizer.Output again = cuda.featurize(arch, slots, c.spec(), rows);
     assertTrue(Agreement.outputs(out, again, k).within(0), "a repeated call differs: " + Agreement.outputs(out, again, k));
     cuda.close();
     assertEquals(0, gpu.live(), "device arrays left allocated after close");
