@@ -57,7 +57,7 @@ public final class CudaDevices {
   }
 
   /** The innermost cause's first line: JavaCPP wraps the dynamic loader's message several times. */
-  static String rootMessage(Throwable e) {
+  public static String rootMessage(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) {
       t = t.getCause();

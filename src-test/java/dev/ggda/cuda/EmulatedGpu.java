@@ -169,16 +169,37 @@ public class EmulatedGpu implements Gpu {
     HostArray hc = h(c);
     boolean tf32 = precision == Precision.TF32;
     fits(c, (long) (m - 1) * ldc + n);
+    // Row by row, the sum over t in order for every column (the same sums as a dot product per
+    // entry), walking B along its rows so that large products stay cache-friendly.
+    float[] sum = new float[n];
     for (int r = 0; r < m; r++) {
-      for (int col = 0; col < n; col++) {
-        float sum = 0f;
-        for (int t = 0; t < k; t++) {
-          float av = ha.f[ha.offset + (transA ? t * lda + r : r * lda + t)];
-          float bv = hb.f[hb.offset + (transB ? col * ldb + t : t * ldb + col)];
-          sum += tf32 ? tf32(av) * tf32(bv) : av * bv;
+      java.util.Arrays.fill(sum, 0f);
+      for (int t = 0; t < k; t++) {
+        float av = ha.f[ha.offset + (transA ? t * lda + r : r * lda + t)];
+        if (tf32) {
+          av = tf32(av);
         }
+        if (transB) {
+          for (int col = 0; col < n; col++) {
+            float bv = hb.f[hb.offset + col * ldb + t];
+            sum[col] += av * (tf32 ? tf32(bv) : bv);
+          }
+        } else {
+          int row = hb.offset + t * ldb;
+          if (tf32) {
+            for (int col = 0; col < n; col++) {
+              sum[col] += av * tf32(hb.f[row + col]);
+            }
+          } else {
+            for (int col = 0; col < n; col++) {
+              sum[col] += av * hb.f[row + col];
+            }
+          }
+        }
+      }
+      for (int col = 0; col < n; col++) {
         int ci = hc.offset + r * ldc + col;
-        hc.f[ci] = beta == 0f ? alpha * sum : alpha * sum + beta * hc.f[ci];
+        hc.f[ci] = beta == 0f ? alpha * sum[col] : alpha * sum[col] + beta * hc.f[ci];
       }
     }
   }
@@ -190,14 +211,18 @@ public class EmulatedGpu implements Gpu {
     HostArray hb = h(b);
     HostArray hc = h(c);
     fits(c, (long) (m - 1) * ldc + n);
+    double[] sum = new double[n];
     for (int r = 0; r < m; r++) {
-      for (int col = 0; col < n; col++) {
-        double sum = 0;
-        for (int t = 0; t < k; t++) {
-          sum += ha.d[ha.offset + (transA ? t * lda + r : r * lda + t)] * hb.d[hb.offset + (transB ? col * ldb + t : t * ldb + col)];
+      java.util.Arrays.fill(sum, 0);
+      for (int t = 0; t < k; t++) {
+        double av = ha.d[ha.offset + (transA ? t * lda + r : r * lda + t)];
+        for (int col = 0; col < n; col++) {
+          sum[col] += av * hb.d[hb.offset + (transB ? col * ldb + t : t * ldb + col)];
         }
+      }
+      for (int col = 0; col < n; col++) {
         int ci = hc.offset + r * ldc + col;
-        hc.d[ci] = beta == 0 ? alpha * sum : alpha * sum + beta * hc.d[ci];
+        hc.d[ci] = beta == 0 ? alpha * sum[col] : alpha * sum[col] + beta * hc.d[ci];
       }
     }
   }
