@@ -195,7 +195,8 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
       }
       stage(DOWNLOAD, t);
       switch (spec.kernel()) {
-        case EXACT -> {
+        case EXACT, BATCHED -> {
+          // Groups of one: the batched kernel sum_G chi chi^T / |G| is the exact one.
           addKernel(phi, b, k, kernel);
           kernelRows += b;
         }

@@ -137,6 +137,8 @@ public final class FeaturizeCases {
             options(1L << 30, 1 << 14, 0, true)),
         new Case("per-example none, Gauss-Newton", SMALL, ones(7), spec(Projection.Kind.NONE, 0, false, gaussNewton), 1, ROOMY),
         new Case("per-example factored exact", DEEP, ones(8), spec(Projection.Kind.FACTORED, 40, true, exact), 1, ROOMY),
+        new Case("per-example rademacher batched (a block of singletons)", SMALL, ones(6), spec(rademacher, 8, true, batched), 1,
+            ROOMY),
         new Case("groups rademacher batched, groups chunked over passes of 4", SMALL, mixed, spec(rademacher, 8, true, batched), 1,
             options(1L << 30, 4, 1L << 30, true)),
         new Case("groups gaussian sampled, two slots", WIDE, mixed, spec(Projection.Kind.GAUSSIAN, 10, true, sampled), 2, ROOMY),
