@@ -125,8 +125,9 @@ public final class Jobs {
   }
 
   /**
-   * Names the staging folder: a hash of the command and the resolved config without output.mode, so
-   * a rerun of the same job with mode resume finds the folder its crashed predecessor left.
+   * Names the staging folder: a hash of the command and the resolved config without output.mode and
+   * compute (where featurize runs does not change the results beyond float32 rounding), so a rerun of
+   * the same job with mode resume finds the folder its crashed predecessor left, on either device.
    */
   public static String fingerprint(GgdaConfig config, String command) {
     try {
@@ -135,6 +136,7 @@ public final class Jobs {
       if (tree.get("output") instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
         o.remove("mode");
       }
+      tree.remove("compute");
       byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
           .digest((command + "\n" + tree.toString()).getBytes(StandardCharsets.UTF_8));
       return java.util.HexFormat.of().formatHex(digest, 0, 8);

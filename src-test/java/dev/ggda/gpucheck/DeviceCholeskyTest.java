@@ -51,7 +51,8 @@ class DeviceCholeskyTest {
       gpu.free(x);
       for (int i = 0; i < n; i++) {
         for (int c = 0; c < t; c++) {
-          assertEquals(expected[c * n + i], got[i * t + c], 1e-9 * Math.max(1, Math.abs(expected[c * n + i])), "x[" + i + "," + c + "]");
+          double e = expected[c * n + i];
+          assertEquals(e, got[i * t + c], 1e-9 * Math.max(1, Math.abs(e)), "x[" + i + "," + c + "]");
         }
       }
     }
