@@ -86,6 +86,7 @@ public final class BundleBuilder {
       FeaturizeCases.Case c = cases.get(i);
       refs.putOutput("case." + i, Featurizer.CPU.featurize(c.arch(), c.slotList(), c.spec(), c.rows()), c.k());
     }
+    refs.put("case.list", new long[] {Workloads.caseList(cases)});
     System.out.printf("CPU outputs of %d featurize cases (%.1f s)%n", cases.size(), secs(t0));
 
     List<Featurizer.Slot> slot = List.of(new Featurizer.Slot(0, 0, params));

@@ -151,6 +151,10 @@ public final class GpuCheck {
         worstTwin, results);
 
     List<FeaturizeCases.Case> cases = FeaturizeCases.all();
+    if (!refs().has("case.list") || refs().longs("case.list")[0] != Workloads.caseList(cases)) {
+      throw new IllegalStateException("the bundle was built for other featurize cases than this check's; rebuild it"
+          + " (deploy/gpu-check build)");
+    }
     for (int i = 0; i < cases.size(); i++) {
       FeaturizeCases.Case c = cases.get(i);
       try (CudaFeaturizer f = new CudaFeaturizer(gpu, c.options())) {

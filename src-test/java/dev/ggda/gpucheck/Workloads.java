@@ -86,6 +86,11 @@ final class Workloads {
     return s;
   }
 
+  /** Identifies the list of featurize cases, so that a bundle built for another list is noticed. */
+  static long caseList(java.util.List<dev.ggda.cuda.FeaturizeCases.Case> cases) {
+    return String.join("|", cases.stream().map(dev.ggda.cuda.FeaturizeCases.Case::name).toList()).hashCode();
+  }
+
   /** Targets of the scores check: the first ones of the target file. */
   static final int SCORE_TARGETS = 64;
 }
