@@ -4,6 +4,8 @@ import dev.ggda.InputException;
 import dev.ggda.config.ActivationKind;
 import dev.ggda.config.AttributeConfig;
 import dev.ggda.config.AttributionMethod;
+import dev.ggda.config.ComputeConfig;
+import dev.ggda.config.ComputeDevice;
 import dev.ggda.config.ConfigLoader;
 import dev.ggda.config.ConfigValidator;
 import dev.ggda.config.DataConfig;
@@ -199,8 +201,13 @@ public final class GroupAttribution {
 
     /** The train section: epochs, batch size, learning rate, checkpoints, members, seed. */
     public Builder training(TrainConfig training) {
-      config = new GgdaConfig(config.data(), config.model(), training, config.group(), config.attribute(), config.output(),
-          config.evaluate(), config.prune(), config.noise());
+      config = config.withTrain(training);
+      return this;
+    }
+
+    /** compute.device: where executors featurize (auto: a GPU Spark assigned when one opens, else the CPU). */
+    public Builder computeDevice(ComputeDevice device) {
+      config = config.withCompute(new ComputeConfig(device));
       return this;
     }
 
@@ -255,8 +262,7 @@ public final class GroupAttribution {
     }
 
     private Builder data(DataSource train, Integer classes) {
-      config = new GgdaConfig(new DataConfig(train, null, classes), config.model(), config.train(), config.group(),
-          config.attribute(), config.output(), config.evaluate(), config.prune(), config.noise());
+      config = config.withData(new DataConfig(train, null, classes));
       return this;
     }
 

@@ -269,7 +269,8 @@ public final class NoiseJob {
     LoadedData train = p.trainData();
     int partitions = Math.max(2, spark.sparkContext().defaultParallelism());
     Groups groups = GroupingStage.assign(spark, c1, train, p.model());
-    AttributionStage stage = new AttributionStage(config.attribute(), line -> console.info("per-example %s", line));
+    AttributionStage stage = new AttributionStage(config.attribute(), config.compute().device(),
+        line -> console.info("per-example %s", line));
     AttributionStage.Prepared prepared = stage.prepare(train, groups.assignment(),
         stage.featurizeTargets(p.targetData(), p.model(), train.count(), partitions), p.model(), train.count(), partitions);
     ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, 1);

@@ -3,10 +3,12 @@ package dev.ggda.attribution;
 import dev.ggda.InputException;
 import dev.ggda.config.AttributeConfig;
 import dev.ggda.config.AttributionMethod;
+import dev.ggda.config.ComputeDevice;
 import dev.ggda.config.HessianMode;
 import dev.ggda.config.TargetMode;
 import dev.ggda.data.LoadedData;
 import dev.ggda.featurize.FeatureCheckpoint;
+import dev.ggda.featurize.FeaturizeBackends;
 import dev.ggda.featurize.FeaturizeStage;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.CholeskySolver;
@@ -34,6 +36,7 @@ public final class AttributionStage {
   static final long BLOCK_VALUES = 128L << 20;
 
   private final AttributeConfig config;
+  private final ComputeDevice device;
   private final Consumer<String> log;
   private final boolean selfInfluence;
   /**
@@ -46,12 +49,19 @@ public final class AttributionStage {
   /** A parameter-space Hessian sum, what it was summed over, and what summing it took. */
   private record SummedHessian(TrainedModel model, LoadedData train, double[] sum, double seconds) {}
 
+  /** A stage whose executors featurize where compute.device's default (auto) puts them. */
   public AttributionStage(AttributeConfig config, Consumer<String> log) {
-    this(config, log, true);
+    this(config, ComputeDevice.AUTO, log);
   }
 
-  private AttributionStage(AttributeConfig config, Consumer<String> log, boolean selfInfluence) {
+  /** @param device compute.device: where executors featurize */
+  public AttributionStage(AttributeConfig config, ComputeDevice device, Consumer<String> log) {
+    this(config, device, log, true);
+  }
+
+  private AttributionStage(AttributeConfig config, ComputeDevice device, Consumer<String> log, boolean selfInfluence) {
     this.config = config;
+    this.device = device;
     this.log = log;
     this.selfInfluence = selfInfluence;
   }
@@ -62,7 +72,7 @@ public final class AttributionStage {
    * per-example TRAK cost more than the scores.
    */
   public AttributionStage withoutSelfInfluence() {
-    return new AttributionStage(config, log, false);
+    return new AttributionStage(config, device, log, false);
   }
 
   /** Featurized groups plus the solved operator: everything scoring needs. */
@@ -228,8 +238,9 @@ public final class AttributionStage {
   public TargetFeatures featurizeTargets(LoadedData targets, TrainedModel model, long trainRows, int partitions) {
     Featurizer.Spec spec = spec(model.architecture(), trainRows);
     long t0 = System.nanoTime();
+    FeaturizeBackends.checkLocal(device, targets.examples().sparkSession().sparkContext().master());
     TargetFeatures tf = TargetFeatures.compute(targets.examples(), model.architecture(), slots(config.method(), model), spec,
-        partitions);
+        partitions, device);
     log.accept(String.format("featurize: %,d targets in %.1f s", tf.targets(), (System.nanoTime() - t0) / 1e9));
     return config.target() == TargetMode.AGGREGATE ? tf.aggregate() : tf;
   }
@@ -273,7 +284,7 @@ public final class AttributionStage {
           + config.kernel().toString().toLowerCase(java.util.Locale.ROOT) + " applies to groups)");
       AttributeConfig exact = new AttributeConfig(config.method(), config.projection(), dev.ggda.config.KernelMode.EXACT,
           config.hessian(), config.damping(), config.target(), config.relativeDamping());
-      return new AttributionStage(exact, log, selfInfluence).prepare(train, groups, tf, model, trainRows, partitions,
+      return new AttributionStage(exact, device, log, selfInfluence).prepare(train, groups, tf, model, trainRows, partitions,
           checkpointDir);
     }
     Architecture arch = model.architecture();
@@ -284,8 +295,8 @@ public final class AttributionStage {
     Featurizer.Spec spec = spec(arch, trainRows);
     int k = Featurizer.featureDim(arch, spec);
     FeaturizeStage.Slots slots = slots(config.method(), model);
-    log.accept(String.format("featurize: %s, %d slot(s), projection %s k=%d, kernel %s", config.method(), slots.size(),
-        kind, k, kernel));
+    log.accept(String.format("featurize: %s, %d slot(s), projection %s k=%d, kernel %s, compute.device %s", config.method(),
+        slots.size(), kind, k, kernel, device.name().toLowerCase(java.util.Locale.ROOT)));
     long t0 = System.nanoTime();
     org.apache.spark.sql.SparkSession spark = train.examples().sparkSession();
     FeaturizeStage.Result features;
@@ -295,8 +306,9 @@ public final class AttributionStage {
       featurized = 0;
       log.accept(String.format("featurize: resumed %,d featurized groups from %s", features.groups, checkpointDir));
     } else {
+      FeaturizeBackends.checkLocal(device, spark.sparkContext().master());
       features = FeaturizeStage.run(train.examples(), groups, arch, slots, spec,
-          groupsPerBlock(kind == Projection.Kind.FACTORED ? k : p, trak, groupIdBound(groups)), partitions);
+          groupsPerBlock(kind == Projection.Kind.FACTORED ? k : p, trak, groupIdBound(groups)), partitions, device);
       featurized = features.groups;
       if (checkpointDir != null) {
         FeatureCheckpoint.save(spark, features, slots.size(), k, checkpointDir);

@@ -405,14 +405,14 @@ public final class ConfigLoader {
       out = new GgdaConfig(out.data(), out.model(), out.train(), out.group(), out.attribute(), out.output(),
           new EvaluateConfig(e.metrics() == null ? List.of() : List.copyOf(e.metrics()), e.subsets(), e.fraction(),
               e.seeds(), e.seedMode(), e.groupSubsets(), e.removalFractions() == null ? List.of() : List.copyOf(e.removalFractions()),
-              e.removalSeeds(), e.looGroups(), e.seed(), e.retrainStore()), out.prune(), out.noise());
+              e.removalSeeds(), e.looGroups(), e.seed(), e.retrainStore()), out.prune(), out.noise(), out.compute());
     }
     PruneConfig p = out.prune();
     if (p != null) {
       out = new GgdaConfig(out.data(), out.model(), out.train(), out.group(), out.attribute(), out.output(), out.evaluate(),
           new PruneConfig(p.fraction(), p.threshold(), p.rankBy(),
               p.validateFractions() == null ? List.of() : List.copyOf(p.validateFractions()), p.validateSeeds(), p.testFraction()),
-          out.noise());
+          out.noise(), out.compute());
     }
     return out;
   }

@@ -68,6 +68,9 @@ public final class ConfigValidator {
     if (present("noise", c.noise())) {
       noise(c.noise());
     }
+    if (present("compute", c.compute())) {
+      oneOf("compute.device", c.compute().device(), ComputeDevice.class);
+    }
   }
 
   private void prune(PruneConfig p) {

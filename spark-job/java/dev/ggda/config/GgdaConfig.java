@@ -13,21 +13,34 @@ public record GgdaConfig(
     OutputConfig output,
     EvaluateConfig evaluate,
     PruneConfig prune,
-    NoiseConfig noise) {
+    NoiseConfig noise,
+    ComputeConfig compute) {
+
+  public GgdaConfig withData(DataConfig d) {
+    return new GgdaConfig(d, model, train, group, attribute, output, evaluate, prune, noise, compute);
+  }
+
+  public GgdaConfig withTrain(TrainConfig t) {
+    return new GgdaConfig(data, model, t, group, attribute, output, evaluate, prune, noise, compute);
+  }
+
+  public GgdaConfig withCompute(ComputeConfig c) {
+    return new GgdaConfig(data, model, train, group, attribute, output, evaluate, prune, noise, c);
+  }
 
   public GgdaConfig withGroup(GroupConfig g) {
-    return new GgdaConfig(data, model, train, g, attribute, output, evaluate, prune, noise);
+    return new GgdaConfig(data, model, train, g, attribute, output, evaluate, prune, noise, compute);
   }
 
   public GgdaConfig withAttribute(AttributeConfig a) {
-    return new GgdaConfig(data, model, train, group, a, output, evaluate, prune, noise);
+    return new GgdaConfig(data, model, train, group, a, output, evaluate, prune, noise, compute);
   }
 
   public GgdaConfig withModel(ModelConfig m) {
-    return new GgdaConfig(data, m, train, group, attribute, output, evaluate, prune, noise);
+    return new GgdaConfig(data, m, train, group, attribute, output, evaluate, prune, noise, compute);
   }
 
   public GgdaConfig withOutput(OutputConfig o) {
-    return new GgdaConfig(data, model, train, group, attribute, o, evaluate, prune, noise);
+    return new GgdaConfig(data, model, train, group, attribute, o, evaluate, prune, noise, compute);
   }
 }

@@ -1,7 +1,9 @@
 package dev.ggda.featurize;
 
+import dev.ggda.config.ComputeDevice;
 import dev.ggda.data.Columns;
 import dev.ggda.math.Architecture;
+import dev.ggda.math.FeaturizeBackend;
 import dev.ggda.math.Featurizer;
 import dev.ggda.spark.ExampleRecord;
 import java.io.Serializable;
@@ -21,9 +23,11 @@ import scala.Tuple2;
 /**
  * Featurize on the executors (DESIGN.md section 5, step 4). Groups are cut into blocks by group id
  * (block = group_id / groupsPerBlock), each block's rows are brought together and sorted by (group,
- * example id), and {@link Featurizer} runs on whole blocks. Because a block's content and order
- * depend only on ids, the features are the same for any number of partitions, executors or
- * retries. Only k-dimensional group features and k x k kernel sums leave a task.
+ * example id), and a {@link FeaturizeBackend} runs on whole blocks: the CPU's, or the GPU's that
+ * Spark assigned the task ({@link FeaturizeBackends}, {@code compute.device}). Because a block's
+ * content and order depend only on ids, the features are the same for any number of partitions,
+ * executors or retries (and the same up to float32 rounding on either backend). Only k-dimensional
+ * group features and k x k kernel sums leave a task.
  */
 public final class FeaturizeStage {
   private FeaturizeStage() {}
@@ -80,6 +84,7 @@ public final class FeaturizeStage {
    * @param examples canonical examples (example_id, label, features)
    * @param groups example_id, group_id; every example in exactly one group
    * @param groupsPerBlock groups featurized together (bounded by the stacked-gradient memory)
+   * @param device where each task featurizes
    */
   public static Result run(
       Dataset<Row> examples,
@@ -88,7 +93,8 @@ public final class FeaturizeStage {
       Slots slots,
       Featurizer.Spec spec,
       int groupsPerBlock,
-      int partitions) {
+      int partitions,
+      ComputeDevice device) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(examples.sparkSession().sparkContext());
     Broadcast<Slots> bSlots = jsc.broadcast(slots);
     int dim = arch.inputDim();
@@ -102,7 +108,7 @@ public final class FeaturizeStage {
         keyed.repartitionAndSortWithinPartitions(new BlockPartitioner(partitions))
             .mapPartitions(it -> {
               dev.ggda.spark.FaultInjection.maybeFail("featurize");
-              return featurizeSorted(it, arch, bSlots.value().toList(), spec, dim, s);
+              return featurizeSorted(it, FeaturizeBackends.forTask(device), arch, bSlots.value().toList(), spec, dim, s);
             })
             .persist(StorageLevel.MEMORY_AND_DISK());
     KernelSum sum = both.filter(o -> o instanceof KernelSum).map(o -> (KernelSum) o)
@@ -117,9 +123,8 @@ public final class FeaturizeStage {
   }
 
   /** Streams the sorted rows block by block; after the last block, the partition's kernel sum. */
-  private static Iterator<Object> featurizeSorted(
-      Iterator<Tuple2<BlockKey, ExampleRecord>> it, Architecture arch, List<Featurizer.Slot> slots, Featurizer.Spec spec, int dim,
-      int slotCount) {
+  private static Iterator<Object> featurizeSorted(Iterator<Tuple2<BlockKey, ExampleRecord>> it, FeaturizeBackend backend,
+      Architecture arch, List<Featurizer.Slot> slots, Featurizer.Spec spec, int dim, int slotCount) {
     return new Iterator<>() {
       Tuple2<BlockKey, ExampleRecord> pending = it.hasNext() ? it.next() : null;
       final KernelSum kernel = new KernelSum(slotCount);
@@ -145,10 +150,10 @@ public final class FeaturizeStage {
         long t0 = System.nanoTime();
         Featurizer.Rows blockRows = toRows(rows, dim);
         long t1 = System.nanoTime();
-        BlockFeatures features = new BlockFeatures((int) block, Featurizer.featurize(arch, slots, spec, blockRows));
+        BlockFeatures features = new BlockFeatures((int) block, backend.featurize(arch, slots, spec, blockRows));
         org.slf4j.LoggerFactory.getLogger(FeaturizeStage.class).debug(String.format(
-            "block %d: %d rows, %d groups: rows %.2f s, featurize %.2f s", block, blockRows.rows(), blockRows.groups(),
-            (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9));
+            "block %d: %d rows, %d groups: rows %.2f s, featurize on %s %.2f s", block, blockRows.rows(), blockRows.groups(),
+            (t1 - t0) / 1e9, backend.device(), (System.nanoTime() - t1) / 1e9));
         if (features.kernel != null) {
           kernel.add(KernelSum.of(features));
           features.kernel = null;

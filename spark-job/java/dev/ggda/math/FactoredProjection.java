@@ -49,6 +49,26 @@ public final class FactoredProjection implements GradientSketch {
     return dim;
   }
 
+  /** k_in of layer l: the width of its projected input (with the constant 1). */
+  public int inWidth(int l) {
+    return kIn[l];
+  }
+
+  /** k_out of layer l: the width of its projected output gradient. */
+  public int outWidth(int l) {
+    return kOut[l];
+  }
+
+  /** P_in of layer l ((in + 1) x k_in), or null when it is the identity. */
+  public Projection inFactor(int l) {
+    return in[l];
+  }
+
+  /** P_out of layer l (out x k_out), or null when it is the identity. */
+  public Projection outFactor(int l) {
+    return out[l];
+  }
+
   @Override
   public long rowWidth() {
     return dim;

@@ -69,7 +69,20 @@ public final class Featurizer {
   public record Output(long[] groupIds, int[] sizes, float[][] loss, float[][] margin, double[][] kernel, long[] kernelRows) {}
 
   /** Rows per forward/backward pass of the grouped path when no per-example rows are formed. */
-  static final int GROUPED_PASS_ROWS = 2048;
+  public static final int GROUPED_PASS_ROWS = 2048;
+
+  /** The CPU backend: {@link #featurize} on ND4J. */
+  public static final FeaturizeBackend CPU = new FeaturizeBackend() {
+    @Override
+    public Output featurize(Architecture arch, List<Slot> slots, Spec spec, Rows rows) {
+      return Featurizer.featurize(arch, slots, spec, rows);
+    }
+
+    @Override
+    public String device() {
+      return "cpu";
+    }
+  };
 
   private Featurizer() {}
 
@@ -83,17 +96,22 @@ public final class Featurizer {
     };
   }
 
-  public static Output featurize(Architecture arch, List<Slot> slots, Spec spec, Rows rows) {
+  /** Group sizes of a block of rows; every group must have a row. */
+  public static int[] sizes(Rows rows) {
     int m = rows.groups();
     int[] sizes = new int[m];
-    boolean allSingle = true;
     for (int j = 0; j < m; j++) {
       sizes[j] = rows.starts()[j + 1] - rows.starts()[j];
       if (sizes[j] == 0) {
         throw new IllegalArgumentException("group " + rows.groupIds()[j] + " is empty");
       }
-      allSingle &= sizes[j] == 1;
     }
+    return sizes;
+  }
+
+  public static Output featurize(Architecture arch, List<Slot> slots, Spec spec, Rows rows) {
+    int[] sizes = sizes(rows);
+    boolean allSingle = java.util.Arrays.stream(sizes).allMatch(v -> v == 1);
     int s = slots.size();
     float[][] loss = new float[s][];
     float[][] margin = spec.marginSums() ? new float[s][] : null;
@@ -260,7 +278,7 @@ public final class Featurizer {
   }
 
   /** Pass-relative indices of the rows r0..r1-1 whose examples fall in the seeded kernel sample. */
-  private static int[] sampledIndices(Rows rows, int r0, int r1, Spec spec) {
+  public static int[] sampledIndices(Rows rows, int r0, int r1, Spec spec) {
     List<Integer> keep = new ArrayList<>();
     for (int i = r0; i < r1; i++) {
       if (Seeds.unit(Seeds.mix(spec.sampleSeed(), rows.exampleIds()[i])) < spec.sampleFraction()) {
@@ -274,7 +292,7 @@ public final class Featurizer {
    * The groups cut into segments of at most passRows rows (a group larger than a pass is chunked and
    * its partial sums added), and consecutive segments packed into passes of at most passRows rows.
    */
-  static final class Segments {
+  public static final class Segments {
     final int[] group;
     final int[] start;
 
@@ -283,7 +301,21 @@ public final class Featurizer {
       this.start = start;
     }
 
-    static Segments of(int[] starts, int passRows) {
+    /** The group of segment s. */
+    public int group(int s) {
+      return group[s];
+    }
+
+    /** The first row of segment s (s = segments() gives the end of the last). */
+    public int start(int s) {
+      return start[s];
+    }
+
+    public int segments() {
+      return group.length;
+    }
+
+    public static Segments of(int[] starts, int passRows) {
       List<int[]> segs = new ArrayList<>();
       for (int j = 0; j + 1 < starts.length; j++) {
         for (int r = starts[j]; r < starts[j + 1]; r += passRows) {
@@ -301,7 +333,7 @@ public final class Featurizer {
     }
 
     /** {s0, s1}: segments [s0, s1) form one pass. */
-    List<int[]> passes(int passRows) {
+    public List<int[]> passes(int passRows) {
       List<int[]> out = new ArrayList<>();
       int n = group.length;
       int s0 = 0;

@@ -64,6 +64,40 @@ public final class Projection {
     return kind;
   }
 
+  /** The generator key: block b of P is drawn from a SplittableRandom seeded with Seeds.mix(key, b). */
+  public long key() {
+    return key;
+  }
+
+  /** The magnitude of a RADEMACHER entry, 1/sqrt(k) rounded to float. */
+  public float rademacherScale() {
+    return (float) (1.0 / Math.sqrt(dim));
+  }
+
+  /**
+   * Entry (row, col) of P on its own, the value {@link #block} holds there. The i-th long of a
+   * SplittableRandom seeded with z is Seeds.mix(z, i) (its state advances by the golden gamma, the
+   * output is the same finaliser), so any entry follows from its block and position: the form a
+   * GPU kernel evaluates element by element.
+   */
+  public float entry(long row, int col) {
+    long b = row / BLOCK_ROWS;
+    long e = (row - b * BLOCK_ROWS) * dim + col;
+    long stream = Seeds.mix(key, b);
+    return switch (kind) {
+      case RADEMACHER -> (Seeds.mix(stream, e >>> 6) >>> (e & 63) & 1) == 0 ? rademacherScale() : -rademacherScale();
+      case GAUSSIAN -> {
+        long pair = e >>> 1;
+        double u1 = 1.0 - (Seeds.mix(stream, 2 * pair) >>> 11) * 0x1.0p-53;
+        double u2 = (Seeds.mix(stream, 2 * pair + 1) >>> 11) * 0x1.0p-53;
+        double r = Math.sqrt(-2.0 * Math.log(u1)) * (1.0 / Math.sqrt(dim));
+        yield (float) (r * ((e & 1) == 0 ? Math.cos(2 * Math.PI * u2) : Math.sin(2 * Math.PI * u2)));
+      }
+      case NONE -> row == col ? 1f : 0f;
+      case FACTORED -> throw new IllegalStateException("unreachable");
+    };
+  }
+
   /**
    * Budget for cached projection matrices per JVM (executor), in MB: system property
    * {@code ggda.projection.cache.mb}, default 1024. A P above the budget is regenerated blockwise.

@@ -231,7 +231,8 @@ public final class Pipeline implements AutoCloseable {
       throw new InputException("data.targets: attribution needs targets; set data.targets.path (e.g. a test set)");
     }
     int partitions = Math.max(2, spark.sparkContext().defaultParallelism());
-    AttributionStage stage = new AttributionStage(config.attribute(), line -> console.info("%s", line));
+    AttributionStage stage = new AttributionStage(config.attribute(), config.compute().device(),
+        line -> console.info("%s", line));
     String checkpoint = out == null ? null : out.path(RunOutput.STAGES + "/featurized-groups");
     prepared = info.stage("featurize_and_solve",
         () -> stage.prepare(train, groups.assignment(), stage.featurizeTargets(targets, model, train.count(), partitions),

@@ -49,8 +49,9 @@ public final class Runs {
   }
 
   /**
-   * Names the staging folder: a hash of the command and the resolved config without output.mode, so
-   * a rerun of the same job with mode resume finds the folder its crashed predecessor left.
+   * Names the staging folder: a hash of the command and the resolved config without output.mode and
+   * compute (where featurize runs does not change the results beyond float32 rounding), so a rerun of
+   * the same job with mode resume finds the folder its crashed predecessor left, on either device.
    */
   static String fingerprint(GgdaConfig config, String command) {
     try {
@@ -58,6 +59,7 @@ public final class Runs {
       if (tree.get("output") instanceof ObjectNode o) {
         o.remove("mode");
       }
+      tree.remove("compute");
       byte[] digest = MessageDigest.getInstance("SHA-256")
           .digest((command + "\n" + tree).getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest, 0, 8);

@@ -1,6 +1,7 @@
 package dev.ggda.spark;
 
 import dev.ggda.InputException;
+import dev.ggda.cuda.CudaDevices;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -24,8 +25,9 @@ import scala.Tuple2;
  * <p>The driver side checks, before any executor starts, that the executors' ND4J off-heap caps
  * fit the memory Spark requests for them (and the driver's own, in cluster mode), so a run sized
  * too small stops with one line naming the setting instead of a container killed mid-run. Each
- * executor then checks the caps its JVM really has, selects its GPU when Spark assigned one,
- * initialises ND4J once and sets ND4J's OpenMP and BLAS threads to the cores of one task.
+ * executor then checks the caps its JVM really has, reports whether the GPU Spark assigned it (if
+ * any) can be opened by the cuda featurize backend, initialises ND4J once and sets ND4J's OpenMP and
+ * BLAS threads to the cores of one task.
  *
  * <p>Settings (all optional): {@code spark.ggda.nd4j.threads} (default {@code spark.task.cpus}),
  * {@code spark.ggda.nd4j.nativeReserve} (default 512m, see {@link OffHeapBudget}), {@code
@@ -65,7 +67,7 @@ public final class Nd4jExecutorPlugin implements SparkPlugin {
     }
   }
 
-  /** Per executor JVM: memory check on the effective caps, GPU, ND4J start-up, threads. */
+  /** Per executor JVM: memory check on the effective caps, GPU report, ND4J start-up, threads. */
   static final class Executor implements ExecutorPlugin {
     @Override
     public void init(PluginContext ctx, Map<String, String> extraConf) {
@@ -77,7 +79,9 @@ public final class Nd4jExecutorPlugin implements SparkPlugin {
         failOn(actual);
         LOG.info("executor {}: {}", ctx.executorID(), actual.describe());
       }
-      gpuAddress(ctx.resources()).ifPresent(Nd4jExecutorPlugin::selectCudaDevice);
+      // Tasks pick their device themselves (FeaturizeBackends); this only says early what they will find.
+      gpuAddress(ctx.resources()).ifPresent(gpu -> LOG.info("executor {}: GPU {} assigned; {}", ctx.executorID(), gpu,
+          CudaDevices.probe().detail()));
       int threads = threads(conf);
       String backend = Nd4j.getBackend().getClass().getSimpleName(); // loads the natives once, here
       int used = Nd4jThreads.set(threads);
@@ -99,8 +103,8 @@ public final class Nd4jExecutorPlugin implements SparkPlugin {
     return threads;
   }
 
-  /** The first GPU address Spark assigned this executor (spark.executor.resource.gpu.amount). */
-  static Optional<Integer> gpuAddress(Map<String, ResourceInformation> resources) {
+  /** The first GPU address in Spark resources (an executor's or a task's), as a CUDA device index. */
+  public static Optional<Integer> gpuAddress(Map<String, ResourceInformation> resources) {
     ResourceInformation gpu = resources == null ? null : resources.get("gpu");
     if (gpu == null || gpu.addresses().length == 0) {
       return Optional.empty();
@@ -146,26 +150,6 @@ public final class Nd4jExecutorPlugin implements SparkPlugin {
     Optional<String> problem = budget.problem();
     if (problem.isPresent()) {
       throw new InputException(problem.get());
-    }
-  }
-
-  /**
-   * Restricts ND4J's CUDA backend to one device. Reflection: the code compiles against nd4j-api
-   * only, and the CUDA classes exist only in jars built with -Pcuda. Must run before the backend
-   * initialises.
-   */
-  private static void selectCudaDevice(int device) {
-    try {
-      Class<?> environment = Class.forName("org.nd4j.jita.conf.CudaEnvironment");
-      Object instance = environment.getMethod("getInstance").invoke(null);
-      Object configuration = environment.getMethod("getConfiguration").invoke(instance);
-      configuration.getClass().getMethod("allowMultiGPU", boolean.class).invoke(configuration, false);
-      configuration.getClass().getMethod("useDevice", Integer.class).invoke(configuration, device);
-      LOG.info("ND4J CUDA backend restricted to GPU {}", device);
-    } catch (ClassNotFoundException e) {
-      LOG.warn("Spark assigned GPU {} but the job jar has ND4J's CPU backend; build it with -Pcuda -P!cpu", device);
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("cannot select GPU " + device + " in ND4J's CUDA backend: " + e, e);
     }
   }
 }

@@ -36,9 +36,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Tiny seeded problems with everything a brute-force float64 reference needs: the rows on the
- * driver, a trained model, a group assignment, and helpers for exact per-example gradients.
+ * driver, a trained model, a group assignment, and helpers for exact per-example gradients. Public
+ * for the GPU test, which runs the same pipelines on both backends.
  */
-final class AttributionFixture {
+public final class AttributionFixture {
   final int n;
   final int dim;
   final int classes;
@@ -50,7 +51,7 @@ final class AttributionFixture {
   final int groups;
   TrainedModel model;
 
-  AttributionFixture(int n, int targets, int dim, int classes, int groups, long seed) {
+  public AttributionFixture(int n, int targets, int dim, int classes, int groups, long seed) {
     this.n = n;
     this.dim = dim;
     this.classes = classes;
@@ -84,14 +85,14 @@ final class AttributionFixture {
     }
   }
 
-  AttributionFixture train(Architecture arch, int epochs, int checkpoints, int members, double l2, long seed) {
+  public AttributionFixture train(Architecture arch, int epochs, int checkpoints, int members, double l2, long seed) {
     TrainConfig tc = new TrainConfig(epochs, 16, 0.1, LrSchedule.LINEAR, checkpoints, members, 0.7, seed, TrainMode.LOCAL);
     model = new LocalTrainer(arch, tc, l2).train(new TrainingData(x, y, dim), null);
     return this;
   }
 
-  static AttributeConfig config(AttributionMethod method, ProjectionKind kind, int k, KernelMode kernel, HessianMode hessian,
-      double damping) {
+  public static AttributeConfig config(AttributionMethod method, ProjectionKind kind, int k, KernelMode kernel,
+      HessianMode hessian, double damping) {
     return new AttributeConfig(method, new ProjectionConfig(kind, k, 3), kernel, hessian, damping, TargetMode.PER_EXAMPLE);
   }
 
@@ -139,13 +140,13 @@ final class AttributionFixture {
   }
 
   /** What the pipeline wrote: (target id, group id) -> score, and group id -> self-influence (null when not computed). */
-  record PipelineOutput(Map<String, Double> scores, Map<Long, Double> selfInfluence) {}
+  public record PipelineOutput(Map<String, Double> scores, Map<Long, Double> selfInfluence) {}
 
   PipelineOutput pipeline(AttributeConfig cfg, int partitions, Integer topK) {
     return pipeline(new AttributionStage(cfg, line -> { }), partitions, topK);
   }
 
-  PipelineOutput pipeline(AttributionStage stage, int partitions, Integer topK) {
+  public PipelineOutput pipeline(AttributionStage stage, int partitions, Integer topK) {
     AttributionStage.Prepared p = stage.prepare(trainData(partitions), groupAssignment(partitions), targetData(partitions),
         model, n, partitions);
     ScoreStage.Tables t = ScoreStage.score(SparkTestSession.get(), p.blocks, p.operator, topK);

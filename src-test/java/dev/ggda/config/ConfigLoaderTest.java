@@ -77,7 +77,8 @@ class ConfigLoaderTest {
         new EvaluateConfig(List.of(EvalMetric.LDS, EvalMetric.GROUP_LDS, EvalMetric.REMOVAL), 100, 0.5, 1, SeedMode.INDEPENDENT, null,
             List.of(0.01, 0.05, 0.10, 0.20), 3, 30, 0, null),
         new PruneConfig(0.2, null, PruneRankBy.VALUE_PER_EXAMPLE, List.of(0.1, 0.2, 0.3, 0.4, 0.5), 3, 0.5),
-        new NoiseConfig(NoiseSignal.SELF_INFLUENCE, ExampleSignal.LOSS, 0.1, 0));
+        new NoiseConfig(NoiseSignal.SELF_INFLUENCE, ExampleSignal.LOSS, 0.1, 0),
+        new ComputeConfig(ComputeDevice.AUTO));
   }
 
   // ---- defaults
@@ -195,6 +196,13 @@ class ConfigLoaderTest {
     assertEquals(HessianMode.PROJECTED, c.attribute().hessian());
     assertEquals(KernelMode.EXACT, c.attribute().kernel());
     assertEquals(TargetMode.AGGREGATE, synthetic(null, "attribute.target=aggregate").attribute().target());
+  }
+
+  @Test
+  void computeDeviceIsAutoUnlessSet() {
+    assertEquals(ComputeDevice.AUTO, synthetic("").compute().device());
+    assertEquals(ComputeDevice.CUDA, synthetic("compute: {device: CUDA}").compute().device());
+    assertEquals(ComputeDevice.CPU, synthetic(null, "compute.device=cpu").compute().device());
   }
 
   @Test
@@ -371,6 +379,7 @@ class ConfigLoaderTest {
         "model.kind=3        | config: model.kind must be one of logistic, mlp, got 3",
         "group.method=kmeans | config: group.method must be one of random, label, column, kmeans-input, kmeans-repr, kmeans-grad, got 'kmeans'",
         "attribute.method=influence | config: attribute.method must be one of trak, tracin, if, graddot, gradcos, got 'influence'",
+        "compute.device=gpu  | config: compute.device must be one of auto, cpu, cuda, got 'gpu'",
       })
   void badEnumValuesListTheValidWords(String set, String expected) {
     assertEquals(expected, rejected(null, set));
@@ -483,13 +492,14 @@ class ConfigLoaderTest {
         new GgdaConfig(d.data(),
             new ModelConfig(null, List.of(8), ActivationKind.RELU, Double.POSITIVE_INFINITY, null),
             new TrainConfig(1, 1, Double.NaN, LrSchedule.LINEAR, 1, 1, 0.5, 0, TrainMode.LOCAL),
-            d.group(), null, d.output(), d.evaluate(), d.prune(), d.noise());
+            d.group(), null, d.output(), d.evaluate(), d.prune(), d.noise(), new ComputeConfig(null));
     InputException e = assertThrows(InputException.class, () -> ConfigValidator.validate(bad));
     assertOneLine(e.getMessage());
     assertContains(e.getMessage(), "model.kind must be one of logistic, mlp, got null");
     assertContains(e.getMessage(), "model.l2 must be a finite number >= 0, got Infinity");
     assertContains(e.getMessage(), "train.learning_rate must be a finite number > 0, got NaN");
     assertContains(e.getMessage(), "attribute section is missing");
+    assertContains(e.getMessage(), "compute.device must be one of auto, cpu, cuda, got null");
     ConfigValidator.validate(d); // and the design defaults pass
   }
 

@@ -251,13 +251,16 @@ class DeployFilesTest {
       assertEquals(Double.parseDouble(settings.get("spark.executor.resource.gpu.amount")), perTask * cores, 1e-9,
           "every task slot of an executor shares its GPUs");
       assertTrue(settings.get("spark.executor.resource.gpu.discoveryScript").endsWith("deploy/gpu-discovery.sh"));
+      // The discovery script's addresses are nvidia-smi indices; tasks open them as CUDA ordinals.
+      assertEquals("PCI_BUS_ID", settings.get("spark.executorEnv.CUDA_DEVICE_ORDER"));
     }
   }
 
   @Test
   void scriptsAreValidBashAndTheSubmitExamplesFollowTheLauncher() throws Exception {
     try (Stream<Path> files = Files.list(ROOT.resolve("deploy"))) {
-      for (Path script : files.filter(f -> f.toString().endsWith(".sh") || f.getFileName().toString().equals("ggda")).toList()) {
+      for (Path script : files.filter(f -> f.toString().endsWith(".sh") || f.getFileName().toString().equals("ggda")
+          || f.getFileName().toString().equals("gpu-check")).toList()) {
         Map.Entry<Integer, String> r = run(Map.of(), "bash", "-n", script.toString());
         assertEquals(0, r.getKey(), script + ": " + r.getValue());
         assertTrue(Files.isExecutable(script), script + " is not executable");
@@ -286,6 +289,22 @@ class DeployFilesTest {
     ResourceInformation gpus = ResourceInformation.parseJson(r.getValue().strip());
     assertEquals("gpu", gpus.name());
     assertEquals(List.of("0", "1"), List.of(gpus.addresses()));
+  }
+
+  @Test
+  void gpuCheckIsDocumentedAsTheCommandItRunsAndItsTorchReferenceCompiles(@TempDir Path tmp) throws Exception {
+    String script = Files.readString(ROOT.resolve("deploy/gpu-check"));
+    String readme = Files.readString(ROOT.resolve("deploy/README.md"));
+    assertTrue(script.contains("dir=\"$root/target/gpu-check\""), "gpu-check builds target/gpu-check");
+    assertTrue(readme.contains("run(command=\"deploy/gpu-check run\", carry=[\"target/gpu-check\"]"),
+        "deploy/README.md gives the device-run command with the folder gpu-check builds");
+    Map.Entry<Integer, String> usage = run(Map.of(), "bash", "deploy/gpu-check");
+    assertEquals(2, usage.getKey(), usage.getValue());
+    assertTrue(usage.getValue().contains("usage: deploy/gpu-check build"), usage.getValue());
+    Map.Entry<Integer, String> r = run(Map.of(), "python3", "-c",
+        "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)",
+        "deploy/gpu-check-torch.py", tmp.resolve("torch.pyc").toString());
+    assertEquals(0, r.getKey(), r.getValue());
   }
 
   // ---- Airflow

@@ -30,7 +30,7 @@ final class GroupingTestData {
 
   /** A config with only the group section set (the stage reads nothing else). */
   static GgdaConfig config(GroupMethod method, int size, Integer count, long seed) {
-    return new GgdaConfig(null, null, null, new GroupConfig(method, size, count, seed, false), null, null, null, null, null);
+    return new GgdaConfig(null, null, null, new GroupConfig(method, size, count, seed, false), null, null, null, null, null, null);
   }
 
   /** One canonical row; group may be null (then the row has no group column at all unless withGroup). */

@@ -19,6 +19,42 @@ class ProjectionTest {
   private static final int P = 1000;
   private static final int K = 512;
 
+  /**
+   * The element-wise form a GPU evaluates gives every entry the block generator gives, bit for bit:
+   * both blocks (the second partial), odd and even widths (Gaussian pairs straddle rows), and an
+   * independent restatement of SplittableRandom's stream for one entry.
+   */
+  @ParameterizedTest
+  @EnumSource(value = Projection.Kind.class, names = {"RADEMACHER", "GAUSSIAN", "NONE"})
+  void everyEntryOnItsOwnEqualsItsBlock(Projection.Kind kind) {
+    for (int k : new int[] {K, 37}) {
+      Projection proj = new Projection(kind, P, k, 9, 2, 1);
+      for (int b = 0; b < proj.blocks(); b++) {
+        float[] block = proj.blockValues(b);
+        int rows = block.length / proj.dim();
+        for (int r = 0; r < rows; r++) {
+          for (int c = 0; c < proj.dim(); c++) {
+            long row = (long) b * Projection.BLOCK_ROWS + r;
+            float e = proj.entry(row, c);
+            if (Float.floatToRawIntBits(e) != Float.floatToRawIntBits(block[r * proj.dim() + c])) {
+              throw new AssertionError(kind + " k=" + k + " entry (" + row + ", " + c + "): " + e + " vs block "
+                  + block[r * proj.dim() + c]);
+            }
+          }
+        }
+      }
+    }
+    if (kind == Projection.Kind.RADEMACHER) {
+      // Entry (512, 70), the first row of block 1: element 70 of the block is bit 6 of its 2nd long.
+      Projection proj = new Projection(kind, P, K, 9, 2, 1);
+      java.util.SplittableRandom rnd = new java.util.SplittableRandom(Seeds.mix(proj.key(), 1));
+      rnd.nextLong();
+      long second = rnd.nextLong();
+      float expected = ((second >>> 6) & 1) == 0 ? proj.rademacherScale() : -proj.rademacherScale();
+      assertEquals(expected, proj.entry(Projection.BLOCK_ROWS, 70), 0f);
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(value = Projection.Kind.class, names = {"RADEMACHER", "GAUSSIAN"})
   void squaredNormsArePreservedWithinJohnsonLindenstraussBounds(Projection.Kind kind) {

@@ -61,7 +61,8 @@ public final class Benchmark {
     targets.examples().cache().count();
     TrainedModel model = p.model();
     int partitions = Math.max(2, spark.sparkContext().defaultParallelism());
-    AttributionStage stage = new AttributionStage(config.attribute(), line -> console.info("%s", line));
+    AttributionStage stage = new AttributionStage(config.attribute(), config.compute().device(),
+        line -> console.info("%s", line));
     // Target features do not depend on the grouping: computed once, timed apart, and added to each
     // size's total in the "with targets" columns.
     long tt = System.nanoTime();

@@ -119,7 +119,8 @@ public final class FidelityGrid {
           v.damping().relative());
       // The fidelity checks read scores only: no self-influence (for per-example TRAK it cost more
       // than the scores).
-      AttributionStage stage = new AttributionStage(ac, line -> console.info("%s", line)).withoutSelfInfluence();
+      AttributionStage stage = new AttributionStage(ac, config.compute().device(), line -> console.info("%s", line))
+          .withoutSelfInfluence();
       stages.put(v, stage);
       // Target features do not depend on the damping: computed once per (method, projection).
       TargetFeatures shared = targets.get(v.featureKey());

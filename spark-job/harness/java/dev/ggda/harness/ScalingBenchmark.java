@@ -53,7 +53,7 @@ public final class ScalingBenchmark {
       double trainSecs = secs(t0) - loadSecs;
       // Partitions grow with n like a cluster job's input splits would.
       int partitions = (int) Math.max(partitionsFloor, Math.min(2_000, n / 250_000));
-      AttributionStage stage = new AttributionStage(c.attribute(), line -> console.info("%s", line));
+      AttributionStage stage = new AttributionStage(c.attribute(), c.compute().device(), line -> console.info("%s", line));
       long t1 = System.nanoTime();
       TargetFeatures targetFeatures = stage.featurizeTargets(p.targetData(), p.model(), n, partitionsFloor);
       double targetSecs = secs(t1);
@@ -123,7 +123,7 @@ public final class ScalingBenchmark {
         t.labelsPath(), t.limit(), resized);
     DataConfig data = new DataConfig(train, config.data().targets(), config.data().classes());
     return new GgdaConfig(data, config.model(), config.train(), config.group(), config.attribute(), config.output(),
-        config.evaluate(), config.prune(), config.noise());
+        config.evaluate(), config.prune(), config.noise(), config.compute());
   }
 
   private static void print(List<Map<String, Object>> results) {
