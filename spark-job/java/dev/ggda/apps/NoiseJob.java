@@ -23,6 +23,7 @@ import dev.ggda.io.Tables;
 import dev.ggda.pipeline.Console;
 import dev.ggda.pipeline.Jobs;
 import dev.ggda.pipeline.Pipeline;
+import dev.ggda.spark.Ranks;
 import dev.ggda.spark.Sessions;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -127,7 +128,7 @@ public final class NoiseJob {
 
       long t0 = System.nanoTime();
       Dataset<Row> groupScores = groupScores(spark, out, format, nc.signal(), p.info());
-      Dataset<Row> rankedGroups = Ranking.rank(spark, groupScores, Ranking.nanLast("score").desc(), col("group_id").asc());
+      Dataset<Row> rankedGroups = Ranks.rank(spark, groupScores, Ranking.nanLast("score").desc(), col("group_id").asc());
       double groupRankSeconds = (System.nanoTime() - t0) / 1e9;
 
       long ts = System.nanoTime();
@@ -156,7 +157,7 @@ public final class NoiseJob {
       if (inject) {
         columns.add("flipped");
       }
-      Dataset<Row> rankedExamples = Ranking.rank(spark, examples.select(columns.stream().map(c -> col(c)).toArray(Column[]::new)),
+      Dataset<Row> rankedExamples = Ranks.rank(spark, examples.select(columns.stream().map(c -> col(c)).toArray(Column[]::new)),
           Ranking.nanLast("score").desc(), col("group_id").asc(), within, col("example_id").asc())
           .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
       if (inject) {
@@ -182,20 +183,20 @@ public final class NoiseJob {
         long tp = System.nanoTime();
         Dataset<Row> perExample = perExampleScores(spark, config, p, console);
         Dataset<Row> flags = rankedExamples.select("example_id", "flipped", "loss");
-        Dataset<Row> perRanked = Ranking.rank(spark, perExample.join(flags, "example_id"), Ranking.nanLast("score").desc(),
+        Dataset<Row> perRanked = Ranks.rank(spark, perExample.join(flags, "example_id"), Ranking.nanLast("score").desc(),
             col("example_id").asc());
         curves.put(PER_EXAMPLE, new RecallCurve(Ranking.ranksWhere(perRanked, "flipped"), n));
         seconds.put(PER_EXAMPLE, (System.nanoTime() - tp) / 1e9);
 
         long tl = System.nanoTime();
-        Dataset<Row> lossRanked = Ranking.rank(spark, flags, Ranking.nanLast("loss").desc(), col("example_id").asc());
+        Dataset<Row> lossRanked = Ranks.rank(spark, flags, Ranking.nanLast("loss").desc(), col("example_id").asc());
         curves.put(LOSS, new RecallCurve(Ranking.ranksWhere(lossRanked, "flipped"), n));
         seconds.put(LOSS, signalSeconds + (System.nanoTime() - tl) / 1e9);
 
         long tr = System.nanoTime();
         long seed = nc.seed() ^ RANDOM_SALT;
         var key = org.apache.spark.sql.functions.udf((UDF1<Long, Long>) id -> LabelFlips.key(seed, id), DataTypes.LongType);
-        Dataset<Row> randomRanked = Ranking.rank(spark, flags.withColumn("key", key.apply(col("example_id"))), col("key").asc(),
+        Dataset<Row> randomRanked = Ranks.rank(spark, flags.withColumn("key", key.apply(col("example_id"))), col("key").asc(),
             col("example_id").asc());
         curves.put(RANDOM, new RecallCurve(Ranking.ranksWhere(randomRanked, "flipped"), n));
         seconds.put(RANDOM, (System.nanoTime() - tr) / 1e9);
