@@ -249,10 +249,9 @@ public final class Pipeline {
       LocalData tr = info.stage("collect_for_retraining", () -> LocalData.collect(train));
       inputs = new EvaluationStage.Inputs(tr, tg, model.architecture(), config.train(), model.l2());
     } else {
-      // Too large for one executor (or train.mode distributed): one distributed retraining after another.
-      long[] ids = train.examples().select("example_id").javaRDD().map(r -> r.getLong(0)).collect().stream()
-          .mapToLong(Long::longValue).sorted().toArray();
-      inputs = new EvaluationStage.Inputs(null, tg, model.architecture(), config.train(), model.l2(), train, ids);
+      // Too large for one executor (or train.mode distributed): one distributed retraining after another,
+      // the training set and its example ids left on the executors.
+      inputs = EvaluationStage.Inputs.distributed(train, tg, model.architecture(), config.train(), model.l2());
       console.info("evaluate: retraining with the distributed trainer, one retraining at a time");
     }
     return new EvaluationStage(spark, config.evaluate(), inputs, out.path(RunOutput.STAGES + "/retrain"),
