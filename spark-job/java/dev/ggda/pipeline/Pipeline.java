@@ -17,6 +17,7 @@ import dev.ggda.io.RunOutput;
 import dev.ggda.model.ModelStore;
 import dev.ggda.model.TrainedModel;
 import dev.ggda.report.ReportWriter;
+import dev.ggda.spark.ComputeDevice;
 import dev.ggda.spark.ModelMetrics;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -204,7 +205,10 @@ public final class Pipeline {
     }
     resume.put("groups_featurized", prepared.groupsFeaturized);
     info.count("projection_dim", prepared.k);
-    info.put("damping_used", prepared.dampingUsed);
+    info.put("attribution", prepared.effective);
+    if (!Double.isNaN(prepared.dampingUsed)) {
+      info.put("damping_used", prepared.dampingUsed);
+    }
     if (!prepared.selfInfluenceNote.isEmpty()) {
       info.put("self_influence_note", prepared.selfInfluenceNote);
     }
@@ -281,6 +285,7 @@ public final class Pipeline {
     resume.put("resumed", out.resumed());
     resume.putIfAbsent("reused_stages", new java.util.ArrayList<String>());
     info.put("resume", resume);
+    info.put("compute", ComputeDevice.describe(spark));
     out.writeText("run.json", info.toJson());
     ReportWriter.writeOrWarn(spark, out, train);
     out.commit();
