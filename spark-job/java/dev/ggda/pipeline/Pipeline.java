@@ -94,11 +94,13 @@ public final class Pipeline {
   /** Loads and validates train and target data (no heavy work before this passes). */
   public void load() {
     info.stage("load", () -> {
-      train = cached(DataLoader.load(spark, config.data().train(), config.data().classes(), "train"));
+      train = cached(DataLoader.load(spark, config.data().train(), config.data().classes(), "train", null,
+          line -> console.info("load: %s", line)));
       info.count("train_rows", train.count()).count("features", train.dim()).count("classes", train.classes());
       console.info("load: train %,d rows x %d features, %d classes", train.count(), train.dim(), train.classes());
       if (config.data().targets() != null) {
-        targets = cached(DataLoader.load(spark, config.data().targets(), train.classes(), "targets"));
+        targets = cached(DataLoader.load(spark, config.data().targets(), train.classes(), "targets", null,
+            line -> console.info("load: %s", line)));
         if (targets.dim() != train.dim()) {
           throw new InputException(
               "data.targets: examples have " + targets.dim() + " features but data.train has " + train.dim()
