@@ -63,6 +63,8 @@ public final class NoiseJob {
   public static final String LOSS = "loss";
   public static final String RANDOM = "random";
   static final int STAND_IN_TARGETS = 64;
+  /** Groups named on the console. */
+  static final int SHOWN = 5;
   private static final long RANDOM_SALT = 0x72616e6b4cL;
 
   public static final StructType CURVE = new StructType()
@@ -130,6 +132,7 @@ public final class NoiseJob {
       Dataset<Row> groupScores = groupScores(spark, out, format, nc.signal(), p.info());
       Dataset<Row> rankedGroups = Ranks.rank(spark, groupScores, Ranking.nanLast("score").desc(), col("group_id").asc());
       double groupRankSeconds = (System.nanoTime() - t0) / 1e9;
+      boolean named = Groups.hasKey(groupScores);
 
       long ts = System.nanoTime();
       Dataset<Row> signals = ExampleSignals.compute(spark, p.trainData().examples(), p.model().architecture(),
@@ -142,7 +145,8 @@ public final class NoiseJob {
       Column within = nc.exampleSignal() == ExampleSignal.LOSS ? Ranking.nanLast("loss").desc() : col("margin").asc();
       Dataset<Row> examples = Tables.read(spark, out.path("groups"), format).select(col("example_id").cast("long"),
               col("group_id").cast("long"))
-          .join(groupScores.select("group_id", "score"), "group_id")
+          .join(named ? groupScores.select("group_id", "score", Groups.GROUP_KEY) : groupScores.select("group_id", "score"),
+              "group_id")
           .join(signals, "example_id")
           .withColumn("example_signal", col(signalCol));
       Broadcast<long[]> bFlipped = null;
@@ -156,6 +160,9 @@ public final class NoiseJob {
       List<String> columns = new ArrayList<>(List.of("example_id", "group_id", "label", "score", "example_signal", "loss", "margin"));
       if (inject) {
         columns.add("flipped");
+      }
+      if (named) {
+        columns.add(Groups.GROUP_KEY);
       }
       Dataset<Row> rankedExamples = Ranks.rank(spark, examples.select(columns.stream().map(c -> col(c)).toArray(Column[]::new)),
           Ranking.nanLast("score").desc(), col("group_id").asc(), within, col("example_id").asc())
@@ -174,6 +181,7 @@ public final class NoiseJob {
           + p.info().stageSeconds("score_and_write") + groupRankSeconds + signalSeconds + exampleRankSeconds);
       console.info("detect-noise: ranked %,d groups (%s) and their examples (%s inside each group)",
           p.groups().count(), ConfigLoader.yamlName(nc.signal()), signalCol);
+      console.info("detect-noise: most suspicious: %s", mostSuspicious(rankedGroups, named));
 
       if (inject) {
         long n = p.trainData().count();
@@ -239,6 +247,16 @@ public final class NoiseJob {
     }
   }
 
+  /** The first groups of ranked_groups, named as the user names them when they carry group_key. */
+  static String mostSuspicious(Dataset<Row> rankedGroups, boolean named) {
+    List<GroupValue> top = new ArrayList<>();
+    Column key = named ? col(Groups.GROUP_KEY) : lit(null).cast("string");
+    for (Row r : rankedGroups.where(col("rank").leq(SHOWN)).orderBy("rank").select(col("group_id"), key).collectAsList()) {
+      top.add(new GroupValue(r.getLong(0), 0, 0, 0, r.getString(1)));
+    }
+    return GroupValue.describe(top, named, SHOWN);
+  }
+
   private static Column[] prepend(String first, String[] columns) {
     List<Column> c = new ArrayList<>(List.of(col(first)));
     for (String s : columns) {
@@ -249,12 +267,18 @@ public final class NoiseJob {
     return c.toArray(Column[]::new);
   }
 
-  /** group_id, size, score, value, value_per_example, self_influence (null when not computed). */
+  /**
+   * group_id, size, score, value, value_per_example, self_influence (null when not computed), and
+   * group_key when the groups carry the user's names.
+   */
   static Dataset<Row> groupScores(SparkSession spark, RunOutput out, OutputFormat format, NoiseSignal signal,
       dev.ggda.io.RunInfo info) {
-    Dataset<Row> values = Tables.read(spark, out.path("group_values"), format)
+    Dataset<Row> table = Tables.read(spark, out.path("group_values"), format);
+    boolean named = Groups.hasKey(table);
+    Dataset<Row> values = table
         .select(col("group_id").cast("long"), col("size").cast("long"), col("value").cast("double"),
-            col("value_per_example").cast("double"));
+            col("value_per_example").cast("double"),
+            named ? col(Groups.GROUP_KEY).cast("string") : lit(null).cast("string").as(Groups.GROUP_KEY));
     boolean haveSelf = dev.ggda.io.HadoopFiles.exists(spark, out.path("self_influence"));
     if (signal == NoiseSignal.SELF_INFLUENCE && !haveSelf) {
       throw new InputException("noise.signal: self-influence was not computed for this attribution setting"
@@ -267,7 +291,9 @@ public final class NoiseJob {
     Dataset<Row> joined = values.join(self, "group_id");
     Column score = signal == NoiseSignal.SELF_INFLUENCE ? col("self_influence").divide(col("size"))
         : col("value_per_example").multiply(-1.0);
-    return joined.withColumn("score", score).select("group_id", "size", "score", "value", "value_per_example", "self_influence");
+    Dataset<Row> scored = joined.withColumn("score", score);
+    return named ? scored.select("group_id", "size", "score", "value", "value_per_example", "self_influence", Groups.GROUP_KEY)
+        : scored.select("group_id", "size", "score", "value", "value_per_example", "self_influence");
   }
 
   /** example_id, score: the same method and signal with every example its own group (size 1). */

@@ -69,6 +69,15 @@ public final class ScoreStage {
   }
 
   public static Tables score(SparkSession spark, JavaRDD<BlockFeatures> blocks, ScoreOperator op, Integer topK) {
+    return score(spark, blocks, op, topK, null);
+  }
+
+  /**
+   * @param keys (group_id, group_key) when the groups are named by the user's column, else null:
+   *     group_values/ and self_influence/ then carry group_key as their last column
+   */
+  public static Tables score(SparkSession spark, JavaRDD<BlockFeatures> blocks, ScoreOperator op, Integer topK,
+      Dataset<Row> keys) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<ScoreOperator> bOp = jsc.broadcast(op);
     JavaRDD<ScoredBlock> scored = blocks.map(b -> {
@@ -109,6 +118,10 @@ public final class ScoreStage {
             functions.col("value").desc(), functions.col("group_id").asc())
         .select("group_id", "size", "value", "value_per_example", Ranks.RANK);
     Dataset<Row> selfInfluence = op.selfInfluence ? values.select("group_id", "self_influence") : null;
+    if (keys != null) {
+      groupValues = groupValues.join(keys, "group_id");
+      selfInfluence = selfInfluence == null ? null : selfInfluence.join(keys, "group_id");
+    }
     return new Tables(scores, groupValues, selfInfluence, scored);
   }
 

@@ -214,7 +214,8 @@ public final class Pipeline {
     if (!prepared.selfInfluenceNote.isEmpty()) {
       info.put("self_influence_note", prepared.selfInfluenceNote);
     }
-    ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, config.output().topK());
+    ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, config.output().topK(),
+        groups.keys());
     info.stage("score_and_write", () -> {
       Tables.write(tables.scores, out.path("scores"), config.output().format());
       Tables.write(tables.groupValues, out.path("group_values"), config.output().format());
