@@ -36,6 +36,16 @@ interface JobRunner {
     dev.ggda.apps.PruneJob.run(config, validate);
   }
 
+  /** `ggda stress-native`: rounds of child JVMs. */
+  default void stressNative(GgdaConfig config, int rounds, int iterations, int tasks, int gcIntervalMs) {
+    dev.ggda.pipeline.NativeStress.run(config, rounds, iterations, tasks, gcIntervalMs);
+  }
+
+  /** One round of `ggda stress-native`, inside the child JVM. */
+  default void stressNativeRound(GgdaConfig config, int iterations, int gcIntervalMs) {
+    dev.ggda.pipeline.NativeStress.child(config, iterations, gcIntervalMs);
+  }
+
   /** `ggda detect-noise [--inject-noise]`. */
   default void detectNoise(GgdaConfig config, boolean injectNoise) {
     dev.ggda.apps.NoiseJob.run(config, injectNoise);

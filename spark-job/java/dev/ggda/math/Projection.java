@@ -172,7 +172,11 @@ public final class Projection {
     }
     INDArray whole = cachedMatrix();
     if (whole != null) {
-      return g.mmul(g.dataType() == whole.dataType() ? whole : whole.castTo(g.dataType()));
+      INDArray out = g.mmul(g.dataType() == whole.dataType() ? whole : whole.castTo(g.dataType()));
+      // Another task may evict P from the cache while this product runs; this reference, not the
+      // cache, is what keeps P's native buffer from being freed under the GEMM.
+      java.lang.ref.Reference.reachabilityFence(whole);
+      return out;
     }
     INDArray out = Nd4j.zeros(g.dataType(), g.rows(), dim);
     for (int b = 0; b < blocks(); b++) {
