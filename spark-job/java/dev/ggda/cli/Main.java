@@ -79,8 +79,8 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "missing subcommand: demo, run, train, group, attribute, evaluate, validate, benchmark, prune, detect-noise"
-        + " or stress-native");
+    throw new ParameterException(spec.commandLine(), "missing subcommand: demo, run, train, group, attribute, evaluate,"
+        + " validate, benchmark, prune, detect-noise or stress-native");
   }
 
   private static int onUsageError(ParameterException ex, String[] args) {

@@ -124,7 +124,8 @@ public final class NativeStress {
     try {
       Files.createDirectories(dir);
       List<String> cmd = new ArrayList<>();
-      cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      cmd.add(ProcessHandle.current().info().command().orElse(java));
       for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
         if (!a.startsWith("-XX:ErrorFile") && !a.startsWith("-Dspark.master") && !a.startsWith("-agentlib")
             && !a.startsWith("-javaagent")) {

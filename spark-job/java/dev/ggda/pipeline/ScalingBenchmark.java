@@ -24,8 +24,9 @@ import org.apache.spark.sql.SparkSession;
  * `ggda benchmark --rows n1,n2,...`: the whole pipeline (generate, train, group, featurize,
  * kernel, score) on the synthetic training set at several sizes n, one after another in one
  * session, with the configured group size (so the group count grows with n), the per-n peak
- * heap and the heap the driver retains between stages. Shows whether cost per row stays flat as n grows, and gives the per-row figures the
- * README's cluster sizing guide extrapolates from. Writes output.path/scaling.json.
+ * heap and the heap the driver retains between stages. Shows whether cost per row and driver
+ * memory stay flat as n grows, and gives the per-row figures the README's cluster sizing guide
+ * extrapolates from. Writes output.path/scaling.json.
  */
 public final class ScalingBenchmark {
   private ScalingBenchmark() {}

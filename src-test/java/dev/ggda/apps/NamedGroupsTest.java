@@ -111,7 +111,7 @@ class NamedGroupsTest {
     String line = console.toString().lines().filter(l -> l.startsWith("ggda: prune: dropped (most harmful first): "))
         .findFirst().orElseThrow(() -> new AssertionError(console.toString()));
     long first = ids.get(0).asLong();
-    String name = byGroup.get(first) == null ? "null (group " + first + ")" : "'" + byGroup.get(first) + "' (group " + first + ")";
+    String name = (byGroup.get(first) == null ? "null" : "'" + byGroup.get(first) + "'") + " (group " + first + ")";
     assertTrue(line.contains(name), name + " missing from: " + line);
 
     String html = Files.readString(out.resolve("report.html"));
