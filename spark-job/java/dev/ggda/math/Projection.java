@@ -74,6 +74,14 @@ public final class Projection {
 
   private static final java.util.Map<String, INDArray> CACHE = new java.util.LinkedHashMap<>();
   private static long cachedBytes;
+  private static long evictions;
+
+  /** How many cached P this JVM has evicted to make room for another (the stress run reports it). */
+  public static long evictions() {
+    synchronized (CACHE) {
+      return evictions;
+    }
+  }
 
   /** The whole P (p x k, float), generated once per JVM, or null when it exceeds the budget. */
   INDArray cachedMatrix() {
@@ -92,6 +100,7 @@ public final class Projection {
         var eldest = CACHE.entrySet().iterator().next();
         cachedBytes -= eldest.getValue().length() * 4;
         CACHE.remove(eldest.getKey());
+        evictions++;
       }
       INDArray p = Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, dim}, 'c');
       java.nio.FloatBuffer storage = Flat.floatView(p);

@@ -200,7 +200,8 @@ public final class NativeStress {
           console.info("stress-native: iteration %d: %s scores differ from iteration 0", i, methods.get(m).method());
         }
       }
-      console.info("stress-native: iteration %d/%d done", i + 1, iterations);
+      console.info("stress-native: iteration %d/%d done; %d projections evicted from the cache so far", i + 1, iterations,
+          dev.ggda.math.Projection.evictions());
     }
     gc.interrupt();
     if (!agree) {

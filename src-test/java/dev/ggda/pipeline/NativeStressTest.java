@@ -38,7 +38,7 @@ class NativeStressTest {
     }
     String child = Files.readString(out.resolve("round-001/child.log"));
     assertTrue(child.contains("projection cache 1 MB (one P), a full GC every 20 ms"), child);
-    assertTrue(child.contains("iteration 2/2 done"), child);
+    assertTrue(child.contains("iteration 2/2 done;"), child);
     // Both methods' scores were kept for the comparison across rounds.
     assertTrue(Files.size(out.resolve("round-000/scores-0.bin")) > 4 && Files.exists(out.resolve("round-000/scores-1.bin")));
   }
