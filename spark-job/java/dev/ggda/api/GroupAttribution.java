@@ -237,12 +237,15 @@ public final class GroupAttribution {
       if (targets == null) {
         throw new InputException("targets: no targets; pass the rows to attribute with targets(Dataset)");
       }
+      Console console = Console.progress();
       DataSource columns = source();
-      LoadedData tr = DataLoader.fromDataset(train, columns, config.data().classes(), "train", null);
+      LoadedData tr = DataLoader.fromDataset(train, columns, config.data().classes(), "train", null,
+          line -> console.info("load: %s", line));
       DataSource targetColumns = new DataSource(null, columns.format(), columns.idCol(), columns.labelCol(),
           columns.featuresCol(), null, null, null, columns.synthetic());
-      LoadedData tg = DataLoader.fromDataset(targets, targetColumns, tr.classes(), "targets", tr.dim());
-      Pipeline p = new Pipeline(spark, config, "api", Console.progress());
+      LoadedData tg = DataLoader.fromDataset(targets, targetColumns, tr.classes(), "targets", tr.dim(),
+          line -> console.info("load: %s", line));
+      Pipeline p = new Pipeline(spark, config, "api", console);
       try {
         p.use(tr, tg);
         if (model != null) {

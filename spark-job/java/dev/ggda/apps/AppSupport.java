@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ggda.config.OutputFormat;
 import dev.ggda.data.LoadedData;
+import dev.ggda.grouping.Groups;
 import dev.ggda.io.RunOutput;
 import dev.ggda.io.Tables;
 import dev.ggda.math.Seeds;
@@ -13,6 +14,7 @@ import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.types.DataTypes;
 
@@ -30,13 +32,36 @@ final class AppSupport {
     }
   }
 
-  /** group_values rows (m x 4 numbers: small) on the driver. */
+  /** group_values rows (m x 4 numbers and the group's name: small) on the driver. */
   static List<GroupValue> groupValues(Dataset<Row> table) {
     List<GroupValue> values = new ArrayList<>();
-    for (Row r : table.select("group_id", "size", "value", "value_per_example").collectAsList()) {
-      values.add(new GroupValue(r.getLong(0), r.getLong(1), r.getDouble(2), r.getDouble(3)));
+    org.apache.spark.sql.Column key = Groups.hasKey(table) ? functions.col(Groups.GROUP_KEY).cast("string")
+        : functions.lit(null).cast("string");
+    for (Row r : table.select(functions.col("group_id"), functions.col("size"), functions.col("value"),
+        functions.col("value_per_example"), key).collectAsList()) {
+      values.add(new GroupValue(r.getLong(0), r.getLong(1), r.getDouble(2), r.getDouble(3), r.getString(4)));
     }
     return values;
+  }
+
+  /**
+   * A named group for the console: "'vendor-a' (group 3)", the value quoted with control characters
+   * escaped and long values cut, so that any value stays on one line.
+   */
+  static String groupName(String key, long groupId) {
+    if (key == null) {
+      return "null (group " + groupId + ")";
+    }
+    String v = key.length() > 40 ? key.substring(0, 40) + "..." : key;
+    StringBuilder b = new StringBuilder("'");
+    v.codePoints().forEach(cp -> {
+      if (cp < 0x20 || cp == 0x7f) {
+        b.append(String.format("\\u%04x", cp));
+      } else {
+        b.appendCodePoint(cp);
+      }
+    });
+    return b.append("' (group ").append(groupId).append(')').toString();
   }
 
   static Dataset<Row> read(SparkSession spark, RunOutput out, String table, OutputFormat format) {

@@ -23,6 +23,7 @@ import dev.ggda.io.Tables;
 import dev.ggda.pipeline.Console;
 import dev.ggda.pipeline.Pipeline;
 import dev.ggda.pipeline.Runs;
+import dev.ggda.spark.Ranks;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -61,6 +62,8 @@ public final class NoiseJob {
   public static final String LOSS = "loss";
   public static final String RANDOM = "random";
   static final int STAND_IN_TARGETS = 64;
+  /** Groups named on the console. */
+  static final int SHOWN = 5;
   private static final long RANDOM_SALT = 0x72616e6b4cL;
 
   public static final StructType CURVE = new StructType()
@@ -126,8 +129,9 @@ public final class NoiseJob {
 
     long t0 = System.nanoTime();
     Dataset<Row> groupScores = groupScores(spark, out, format, nc.signal(), p.info());
-    Dataset<Row> rankedGroups = Ranking.rank(spark, groupScores, Ranking.nanLast("score").desc(), col("group_id").asc());
+    Dataset<Row> rankedGroups = Ranks.rank(spark, groupScores, Ranking.nanLast("score").desc(), col("group_id").asc());
     double groupRankSeconds = (System.nanoTime() - t0) / 1e9;
+    boolean named = Groups.hasKey(groupScores);
 
     long ts = System.nanoTime();
     Dataset<Row> signals = ExampleSignals.compute(spark, p.trainData().examples(), p.model().architecture(),
@@ -140,7 +144,8 @@ public final class NoiseJob {
     Column within = nc.exampleSignal() == ExampleSignal.LOSS ? Ranking.nanLast("loss").desc() : col("margin").asc();
     Dataset<Row> examples = Tables.read(spark, out.path("groups"), format).select(col("example_id").cast("long"),
             col("group_id").cast("long"))
-        .join(groupScores.select("group_id", "score"), "group_id")
+        .join(named ? groupScores.select("group_id", "score", Groups.GROUP_KEY) : groupScores.select("group_id", "score"),
+            "group_id")
         .join(signals, "example_id")
         .withColumn("example_signal", col(signalCol));
     Broadcast<long[]> bFlipped = null;
@@ -155,7 +160,10 @@ public final class NoiseJob {
     if (inject) {
       columns.add("flipped");
     }
-    Dataset<Row> rankedExamples = Ranking.rank(spark, examples.select(columns.stream().map(c -> col(c)).toArray(Column[]::new)),
+    if (named) {
+      columns.add(Groups.GROUP_KEY);
+    }
+    Dataset<Row> rankedExamples = Ranks.rank(spark, examples.select(columns.stream().map(c -> col(c)).toArray(Column[]::new)),
         Ranking.nanLast("score").desc(), col("group_id").asc(), within, col("example_id").asc())
         .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
     if (inject) {
@@ -172,6 +180,7 @@ public final class NoiseJob {
         + p.info().stageSeconds("score_and_write") + groupRankSeconds + signalSeconds + exampleRankSeconds);
     console.info("detect-noise: ranked %,d groups (%s) and their examples (%s inside each group)",
         p.groups().count(), ConfigLoader.yamlName(nc.signal()), signalCol);
+    console.info("detect-noise: most suspicious: %s", mostSuspicious(rankedGroups, named));
 
     if (inject) {
       long n = p.trainData().count();
@@ -181,20 +190,20 @@ public final class NoiseJob {
       long tp = System.nanoTime();
       Dataset<Row> perExample = perExampleScores(spark, config, p, console);
       Dataset<Row> flags = rankedExamples.select("example_id", "flipped", "loss");
-      Dataset<Row> perRanked = Ranking.rank(spark, perExample.join(flags, "example_id"), Ranking.nanLast("score").desc(),
+      Dataset<Row> perRanked = Ranks.rank(spark, perExample.join(flags, "example_id"), Ranking.nanLast("score").desc(),
           col("example_id").asc());
       curves.put(PER_EXAMPLE, new RecallCurve(Ranking.ranksWhere(perRanked, "flipped"), n));
       seconds.put(PER_EXAMPLE, (System.nanoTime() - tp) / 1e9);
 
       long tl = System.nanoTime();
-      Dataset<Row> lossRanked = Ranking.rank(spark, flags, Ranking.nanLast("loss").desc(), col("example_id").asc());
+      Dataset<Row> lossRanked = Ranks.rank(spark, flags, Ranking.nanLast("loss").desc(), col("example_id").asc());
       curves.put(LOSS, new RecallCurve(Ranking.ranksWhere(lossRanked, "flipped"), n));
       seconds.put(LOSS, signalSeconds + (System.nanoTime() - tl) / 1e9);
 
       long tr = System.nanoTime();
       long seed = nc.seed() ^ RANDOM_SALT;
       var key = org.apache.spark.sql.functions.udf((UDF1<Long, Long>) id -> LabelFlips.key(seed, id), DataTypes.LongType);
-      Dataset<Row> randomRanked = Ranking.rank(spark, flags.withColumn("key", key.apply(col("example_id"))), col("key").asc(),
+      Dataset<Row> randomRanked = Ranks.rank(spark, flags.withColumn("key", key.apply(col("example_id"))), col("key").asc(),
           col("example_id").asc());
       curves.put(RANDOM, new RecallCurve(Ranking.ranksWhere(randomRanked, "flipped"), n));
       seconds.put(RANDOM, (System.nanoTime() - tr) / 1e9);
@@ -231,6 +240,15 @@ public final class NoiseJob {
     signals.unpersist(false);
   }
 
+  /** The first groups of ranked_groups, named as the user names them when they carry group_key. */
+  static String mostSuspicious(Dataset<Row> rankedGroups, boolean named) {
+    List<GroupValue> top = new ArrayList<>();
+    Column key = named ? col(Groups.GROUP_KEY) : lit(null).cast("string");
+    for (Row r : rankedGroups.where(col("rank").leq(SHOWN)).orderBy("rank").select(col("group_id"), key).collectAsList()) {
+      top.add(new GroupValue(r.getLong(0), 0, 0, 0, r.getString(1)));
+    }
+    return GroupValue.describe(top, named, SHOWN);
+  }
   private static Column[] prepend(String first, String[] columns) {
     List<Column> c = new ArrayList<>(List.of(col(first)));
     for (String s : columns) {
@@ -241,12 +259,18 @@ public final class NoiseJob {
     return c.toArray(Column[]::new);
   }
 
-  /** group_id, size, score, value, value_per_example, self_influence (null when not computed). */
+  /**
+   * group_id, size, score, value, value_per_example, self_influence (null when not computed), and
+   * group_key when the groups carry the user's names.
+   */
   static Dataset<Row> groupScores(SparkSession spark, RunOutput out, OutputFormat format, NoiseSignal signal,
       dev.ggda.io.RunInfo info) {
-    Dataset<Row> values = Tables.read(spark, out.path("group_values"), format)
+    Dataset<Row> table = Tables.read(spark, out.path("group_values"), format);
+    boolean named = Groups.hasKey(table);
+    Dataset<Row> values = table
         .select(col("group_id").cast("long"), col("size").cast("long"), col("value").cast("double"),
-            col("value_per_example").cast("double"));
+            col("value_per_example").cast("double"),
+            named ? col(Groups.GROUP_KEY).cast("string") : lit(null).cast("string").as(Groups.GROUP_KEY));
     boolean haveSelf = dev.ggda.io.HadoopFiles.exists(spark, out.path("self_influence"));
     if (signal == NoiseSignal.SELF_INFLUENCE && !haveSelf) {
       throw new InputException("noise.signal: self-influence was not computed for this attribution setting"
@@ -259,7 +283,9 @@ public final class NoiseJob {
     Dataset<Row> joined = values.join(self, "group_id");
     Column score = signal == NoiseSignal.SELF_INFLUENCE ? col("self_influence").divide(col("size"))
         : col("value_per_example").multiply(-1.0);
-    return joined.withColumn("score", score).select("group_id", "size", "score", "value", "value_per_example", "self_influence");
+    Dataset<Row> scored = joined.withColumn("score", score);
+    return named ? scored.select("group_id", "size", "score", "value", "value_per_example", "self_influence", Groups.GROUP_KEY)
+        : scored.select("group_id", "size", "score", "value", "value_per_example", "self_influence");
   }
 
   /** example_id, score: the same method and signal with every example its own group (size 1). */

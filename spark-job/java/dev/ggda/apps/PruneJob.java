@@ -9,6 +9,7 @@ import dev.ggda.config.OutputFormat;
 import dev.ggda.config.PruneConfig;
 import dev.ggda.data.LoadedData;
 import dev.ggda.data.LocalData;
+import dev.ggda.grouping.Groups;
 import dev.ggda.io.RunOutput;
 import dev.ggda.io.Tables;
 import dev.ggda.math.Seeds;
@@ -83,10 +84,13 @@ public final class PruneJob {
     p.attribute(out);
 
     long t0 = System.nanoTime();
-    List<GroupValue> values = AppSupport.groupValues(AppSupport.read(spark, out, "group_values", format));
+    Dataset<Row> valueTable = AppSupport.read(spark, out, "group_values", format);
+    boolean named = Groups.hasKey(valueTable);
+    List<GroupValue> values = AppSupport.groupValues(valueTable);
     PrunePlan plan = PrunePlan.plan(values, pc.rankBy(), pc.fraction(), pc.threshold());
-    Tables.write(groupTable(spark, plan.keptGroups(), plan.positions(false)), out.path("prune/kept_groups"), format);
-    Tables.write(groupTable(spark, plan.droppedGroups(), plan.positions(true)), out.path("prune/dropped_groups"), format);
+    Tables.write(groupTable(spark, plan.keptGroups(), plan.positions(false), named), out.path("prune/kept_groups"), format);
+    Tables.write(groupTable(spark, plan.droppedGroups(), plan.positions(true), named), out.path("prune/dropped_groups"),
+        format);
     long[] droppedIds = droppedIds(spark, out, format, plan);
     Map<String, Object> data = new LinkedHashMap<>();
     data.put("path", out.finalPath() + "/prune/data");
@@ -98,6 +102,9 @@ public final class PruneJob {
     console.info("prune: dropped %,d of %,d groups = %,d of %,d examples (%.1f%%, asked %.1f%%), ranked by %s; wrote prune/data as %s",
         plan.dropCount(), plan.order().size(), plan.droppedExamples(), plan.totalExamples(), 100 * plan.droppedFraction(),
         100 * pc.fraction(), ConfigLoader.yamlName(pc.rankBy()), data.get("format"));
+    if (!plan.droppedGroups().isEmpty()) {
+      console.info("prune: dropped (most harmful first): %s", GroupValue.describe(plan.droppedGroups(), named, 10));
+    }
 
     if (validate) {
       long tv = System.nanoTime();
@@ -121,7 +128,7 @@ public final class PruneJob {
       summary.put("validation_seconds", (System.nanoTime() - tv) / 1e9);
     }
     AppSupport.writeJson(out, "prune/summary.json", summary);
-    AppSupport.writeJson(out, "prune/manifest.json", manifest(config, command, plan, data));
+    AppSupport.writeJson(out, "prune/manifest.json", manifest(config, command, plan, data, named));
     p.info().put("prune", summary);
   }
 
@@ -141,13 +148,16 @@ public final class PruneJob {
     return parts[1];
   }
 
-  static Dataset<Row> groupTable(SparkSession spark, List<GroupValue> groups, List<Long> positions) {
+  /** kept_groups/ or dropped_groups/; with the groups' names (group_key) when they have them. */
+  static Dataset<Row> groupTable(SparkSession spark, List<GroupValue> groups, List<Long> positions, boolean named) {
     List<Row> rows = new ArrayList<>(groups.size());
     for (int i = 0; i < groups.size(); i++) {
       GroupValue g = groups.get(i);
-      rows.add(RowFactory.create(g.groupId(), g.size(), g.value(), g.valuePerExample(), positions.get(i)));
+      rows.add(named ? RowFactory.create(g.groupId(), g.size(), g.value(), g.valuePerExample(), positions.get(i), g.groupKey())
+          : RowFactory.create(g.groupId(), g.size(), g.value(), g.valuePerExample(), positions.get(i)));
     }
-    return spark.createDataFrame(rows, GROUP_TABLE).coalesce(1);
+    StructType schema = named ? GROUP_TABLE.add(Groups.GROUP_KEY, DataTypes.StringType, true) : GROUP_TABLE;
+    return spark.createDataFrame(rows, schema).coalesce(1);
   }
 
   /** Ids of the examples in dropped groups, ascending (at most fraction x n longs on the driver). */
@@ -217,7 +227,8 @@ public final class PruneJob {
     return r;
   }
 
-  static Map<String, Object> manifest(GgdaConfig config, String command, PrunePlan plan, Map<String, Object> data) {
+  static Map<String, Object> manifest(GgdaConfig config, String command, PrunePlan plan, Map<String, Object> data,
+      boolean named) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("command", command);
     Map<String, Object> ranking = new LinkedHashMap<>();
@@ -241,6 +252,10 @@ public final class PruneJob {
     m.put("data", data);
     m.put("dropped_group_ids", plan.droppedGroups().stream().map(GroupValue::groupId).toList());
     m.put("kept_group_ids", plan.keptGroups().stream().map(GroupValue::groupId).sorted().toList());
+    if (named) {
+      // Parallel to dropped_group_ids: the user's name of each dropped group, in the same order.
+      m.put("dropped_group_keys", plan.droppedGroups().stream().map(GroupValue::groupKey).toList());
+    }
     try {
       m.put("config", AppSupport.JSON.readTree(ConfigLoader.toJson(config)));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

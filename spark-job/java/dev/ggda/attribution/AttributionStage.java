@@ -4,6 +4,7 @@ import dev.ggda.InputException;
 import dev.ggda.config.AttributeConfig;
 import dev.ggda.config.AttributionMethod;
 import dev.ggda.config.ComputeDevice;
+import dev.ggda.config.ConfigLoader;
 import dev.ggda.config.HessianMode;
 import dev.ggda.config.TargetMode;
 import dev.ggda.data.LoadedData;
@@ -18,7 +19,9 @@ import dev.ggda.model.Checkpoint;
 import dev.ggda.model.TrainedModel;
 import dev.ggda.featurize.BlockFeatures;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -80,8 +83,14 @@ public final class AttributionStage {
     public final JavaRDD<BlockFeatures> blocks;
     public final ScoreOperator operator;
     public final int k;
+    /** The largest damping a solve used (automatic extra damping included); NaN when nothing was inverted. */
     public final double dampingUsed;
     public final String selfInfluenceNote;
+    /**
+     * What ran, for run.json "attribution": method, kernel and Hessian in effect (per-example TRAK
+     * uses the exact kernel whatever was configured), projection and k, damping, and every solve.
+     */
+    public final Map<String, Object> effective = new LinkedHashMap<>();
     /** Wall time of the training-set featurize (with its kernel reduction) and of the driver-side solve. */
     public double featurizeSeconds;
     public double operatorSeconds;
@@ -112,6 +121,14 @@ public final class AttributionStage {
       this.builder = builder;
     }
 
+    private void recordSolves(List<Map<String, Object>> solves) {
+      effective.remove("damping");
+      if (!Double.isNaN(dampingUsed)) {
+        effective.put("damping", dampingUsed);
+      }
+      effective.put("solves", solves);
+    }
+
     /** True when {@link #withDamping} can reuse these features (every mode but hessian: cg). */
     public boolean rebuildable() {
       return builder != null;
@@ -130,6 +147,8 @@ public final class AttributionStage {
       OperatorBuilder ob = builder.withDamping(damping, relativeDamping);
       ScoreOperator op = ob.build();
       Prepared out = new Prepared(blocks, op, k, ob.dampingUsed(), ob.selfNote(), ob);
+      out.effective.putAll(effective);
+      out.recordSolves(ob.solves());
       out.featurizeSeconds = featurizeSeconds;
       out.groupsFeaturized = groupsFeaturized;
       out.hessianSeconds = hessianSeconds;
@@ -284,8 +303,12 @@ public final class AttributionStage {
           + config.kernel().toString().toLowerCase(java.util.Locale.ROOT) + " applies to groups)");
       AttributeConfig exact = new AttributeConfig(config.method(), config.projection(), dev.ggda.config.KernelMode.EXACT,
           config.hessian(), config.damping(), config.target(), config.relativeDamping());
-      return new AttributionStage(exact, device, log, selfInfluence).prepare(train, groups, tf, model, trainRows, partitions,
+      Prepared out = new AttributionStage(exact, device, log, selfInfluence).prepare(train, groups, tf, model, trainRows,
+          partitions,
           checkpointDir);
+      out.effective.put("kernel_configured", ConfigLoader.yamlName(config.kernel()));
+      out.effective.put("kernel_note", "every group is one example: the exact kernel costs no more and is the better estimate");
+      return out;
     }
     Architecture arch = model.architecture();
     long p = arch.paramCount();
@@ -321,6 +344,11 @@ public final class AttributionStage {
     Prepared out;
     if (config.method() == AttributionMethod.IF && config.hessian() == HessianMode.CG) {
       out = conjugateGradient(train, model, features, tf, k, trainRows);
+      out.effective.putAll(effective(k));
+      Map<String, Object> solve = new LinkedHashMap<>();
+      solve.put("of", "Hessian, by conjugate gradients");
+      solve.put("damping", out.dampingUsed);
+      out.recordSolves(List.of(solve));
     } else {
       OperatorBuilder ob = new OperatorBuilder(config, model, slots, features, tf, k, trainRows, log, selfInfluence);
       if (config.method() == AttributionMethod.IF && config.hessian() == HessianMode.EXACT) {
@@ -339,6 +367,8 @@ public final class AttributionStage {
       }
       ScoreOperator op = ob.build();
       out = new Prepared(features.blocks, op, k, ob.dampingUsed(), ob.selfNote(), ob);
+      out.effective.putAll(effective(k));
+      out.recordSolves(ob.solves());
     }
     out.featurizeSeconds = featurizeSecs;
     out.groupsFeaturized = featurized;
@@ -348,6 +378,23 @@ public final class AttributionStage {
     out.operatorSeconds = (System.nanoTime() - t1) / 1e9 + reusedSeconds;
     log.accept(String.format("attribute: kernel/solve in %.1f s", out.operatorSeconds));
     return out;
+  }
+
+  /** What this stage runs, for run.json: the kernel, Hessian and projection in effect. */
+  private Map<String, Object> effective(int k) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("method", ConfigLoader.yamlName(config.method()));
+    if (config.method() == AttributionMethod.TRAK) {
+      m.put("kernel", ConfigLoader.yamlName(config.kernel()));
+    } else if (config.method() == AttributionMethod.IF) {
+      m.put("hessian", ConfigLoader.yamlName(config.hessian()));
+      if (config.hessian() == HessianMode.PROJECTED) {
+        m.put("kernel", "gauss-newton");
+      }
+    }
+    m.put("projection", projectionKind().name().toLowerCase(java.util.Locale.ROOT));
+    m.put("projection_dim", k);
+    return m;
   }
 
   /** IF with CG: solve on the smaller side, targets or groups (k = p here: no projection). */

@@ -6,6 +6,10 @@ import dev.ggda.data.LoadedData;
 import dev.ggda.featurize.FeaturizeStage;
 import dev.ggda.math.CholeskySolver;
 import dev.ggda.model.TrainedModel;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -35,7 +39,10 @@ final class OperatorBuilder {
   private final Consumer<String> log;
   /** False when the caller never reads self-influence: no k x k inverse is formed or broadcast. */
   private final boolean selfInfluence;
-  private double dampingUsed;
+  /** The largest damping any solve used; NaN until something is inverted. */
+  private double dampingUsed = Double.NaN;
+  /** Each factorisation: what was inverted, its mean eigenvalue, the damping it took. */
+  private final List<Map<String, Object>> solves = new ArrayList<>();
   private String selfNote = "";
   private double[] hessian;
 
@@ -50,7 +57,6 @@ final class OperatorBuilder {
     this.n = n;
     this.log = log;
     this.selfInfluence = selfInfluence;
-    this.dampingUsed = config.damping();
   }
 
   /** The same features, target features and Hessian, with other dampings (a fresh builder). */
@@ -67,6 +73,11 @@ final class OperatorBuilder {
 
   String selfNote() {
     return selfNote;
+  }
+
+  /** The factorisations of the last {@link #build}, in order (empty for methods that invert nothing). */
+  List<Map<String, Object>> solves() {
+    return List.copyOf(solves);
   }
 
   /** IF exact: the dense Gauss-Newton Hessian sum over the training data, from the executors. */
@@ -196,7 +207,13 @@ final class OperatorBuilder {
       log.accept(String.format("warning: the %s is singular or ill-conditioned; damped with %.3g instead of %.3g"
           + " (set attribute.damping to choose)", what, solver.damping(), damping));
     }
-    dampingUsed = Math.max(dampingUsed, solver.damping());
+    dampingUsed = Double.isNaN(dampingUsed) ? solver.damping() : Math.max(dampingUsed, solver.damping());
+    Map<String, Object> solve = new LinkedHashMap<>();
+    solve.put("of", what);
+    solve.put("mean_eigenvalue", mean);
+    solve.put("damping_requested", damping);
+    solve.put("damping", solver.damping());
+    solves.add(solve);
     return solver;
   }
 

@@ -1,6 +1,7 @@
 package dev.ggda.attribution;
 
 import dev.ggda.featurize.BlockFeatures;
+import dev.ggda.spark.Ranks;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +22,8 @@ import org.apache.spark.storage.StorageLevel;
 /**
  * Scores on the executors (DESIGN.md section 5, step 6): each featurized block is multiplied by the
  * broadcast operator, and the three score tables are derived from one cached pass. With
- * {@code top_k}, each block keeps only its k best groups per target before the global top-k.
+ * {@code top_k}, each block keeps only its k best groups per target before the global top-k (a
+ * window per target); the group_values rank is a distributed sort, never a single-partition window.
  */
 public final class ScoreStage {
   public static final StructType SCORES = new StructType()
@@ -67,6 +69,15 @@ public final class ScoreStage {
   }
 
   public static Tables score(SparkSession spark, JavaRDD<BlockFeatures> blocks, ScoreOperator op, Integer topK) {
+    return score(spark, blocks, op, topK, null);
+  }
+
+  /**
+   * @param keys (group_id, group_key) when the groups are named by the user's column, else null:
+   *     group_values/ and self_influence/ then carry group_key as their last column
+   */
+  public static Tables score(SparkSession spark, JavaRDD<BlockFeatures> blocks, ScoreOperator op, Integer topK,
+      Dataset<Row> keys) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<ScoreOperator> bOp = jsc.broadcast(op);
     JavaRDD<ScoredBlock> scored = blocks.map(b -> {
@@ -102,12 +113,15 @@ public final class ScoreStage {
       return rows.iterator();
     });
     Dataset<Row> values = spark.createDataFrame(valueRows, valueSchema);
-    Dataset<Row> groupValues = values
-        .withColumn("value_per_example", functions.col("value").divide(functions.col("size")))
-        .withColumn("rank", functions.row_number().over(
-            Window.orderBy(functions.col("value").desc(), functions.col("group_id").asc())).cast(DataTypes.LongType))
-        .select("group_id", "size", "value", "value_per_example", "rank");
+    Dataset<Row> groupValues = Ranks.rank(spark,
+            values.withColumn("value_per_example", functions.col("value").divide(functions.col("size"))),
+            functions.col("value").desc(), functions.col("group_id").asc())
+        .select("group_id", "size", "value", "value_per_example", Ranks.RANK);
     Dataset<Row> selfInfluence = op.selfInfluence ? values.select("group_id", "self_influence") : null;
+    if (keys != null) {
+      groupValues = groupValues.join(keys, "group_id");
+      selfInfluence = selfInfluence == null ? null : selfInfluence.join(keys, "group_id");
+    }
     return new Tables(scores, groupValues, selfInfluence, scored);
   }
 

@@ -21,6 +21,12 @@ public interface Experiments {
   /** `ggda benchmark --rows`: the whole pipeline on synthetic data of several sizes. */
   void benchmarkRows(GgdaConfig config, List<Long> rows);
 
+  /** `ggda stress-native`: rounds of child JVMs exercising the native suspects of a crash. */
+  void stressNative(GgdaConfig config, int rounds, int iterations, int tasks, int gcIntervalMs);
+
+  /** One round of `ggda stress-native`, inside the child JVM. */
+  void stressNativeRound(GgdaConfig config, int iterations, int gcIntervalMs);
+
   /** The harness on the classpath, or an input error saying how to get it. */
   static Experiments load(String command) {
     return ServiceLoader.load(Experiments.class).findFirst().orElseThrow(() -> new InputException(command

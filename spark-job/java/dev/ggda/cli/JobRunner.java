@@ -35,6 +35,16 @@ interface JobRunner {
     dev.ggda.apps.PruneJob.run(config, validate);
   }
 
+  /** `ggda stress-native`: rounds of child JVMs. */
+  default void stressNative(GgdaConfig config, int rounds, int iterations, int tasks, int gcIntervalMs) {
+    Experiments.load("stress-native").stressNative(config, rounds, iterations, tasks, gcIntervalMs);
+  }
+
+  /** One round of `ggda stress-native`, inside the child JVM. */
+  default void stressNativeRound(GgdaConfig config, int iterations, int gcIntervalMs) {
+    Experiments.load("stress-native").stressNativeRound(config, iterations, gcIntervalMs);
+  }
+
   /** `ggda detect-noise [--inject-noise]`. */
   default void detectNoise(GgdaConfig config, boolean injectNoise) {
     dev.ggda.apps.NoiseJob.run(config, injectNoise);

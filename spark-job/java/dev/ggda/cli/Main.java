@@ -71,6 +71,7 @@ public final class Main implements Callable<Integer> {
     cl.addSubcommand(new Prune(jobs));
     cl.addSubcommand(new DetectNoise(jobs));
     cl.addSubcommand(new Validate(jobs));
+    cl.addSubcommand(new StressNative(jobs));
     // Set after adding subcommands: picocli copies these settings to the subcommands present now.
     cl.setParameterExceptionHandler(Main::onUsageError);
     cl.setExecutionExceptionHandler(Main::onFailure);
@@ -79,7 +80,8 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "missing subcommand: demo, run, train, group, attribute, evaluate, validate, benchmark, prune or detect-noise");
+    throw new ParameterException(spec.commandLine(), "missing subcommand: demo, run, train, group, attribute, evaluate,"
+        + " validate, benchmark, prune, detect-noise or stress-native");
   }
 
   private static int onUsageError(ParameterException ex, String[] args) {
@@ -253,6 +255,55 @@ public final class Main implements Callable<Integer> {
     @Override
     void start(JobRunner jobs, GgdaConfig config) {
       jobs.validate(config);
+    }
+  }
+
+  @Command(
+      name = "stress-native",
+      mixinStandardHelpOptions = true,
+      versionProvider = VersionInfo.class,
+      description = {
+          "Stress the native side (ND4J, OpenBLAS) where it once crashed: rounds of child JVMs, each running Spark with"
+              + " --tasks concurrent tasks, a projection cache that holds one P (concurrent featurize tasks evict each"
+              + " other's), and a full GC every --gc-interval-ms; each iteration featurizes and scores attribute.method and"
+              + " TracIn over every checkpoint, and the scores must agree across iterations and rounds.",
+          "Writes output.path/round-N/ (child log, hs_err logs, scores) and output.path/stress-native.json; exit 1 when a"
+              + " round crashed or disagreed."})
+  static final class StressNative extends StageCommand {
+    @Option(names = "--rounds", defaultValue = "20", description = "Child JVMs, one after another (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--iterations", defaultValue = "5",
+        description = "Featurize-and-score iterations per round (default: ${DEFAULT-VALUE}).")
+    int iterations;
+
+    @Option(names = "--tasks", defaultValue = "2", description = "Concurrent Spark tasks per round (default: ${DEFAULT-VALUE}).")
+    int tasks;
+
+    @Option(names = "--gc-interval-ms", defaultValue = "50",
+        description = "Milliseconds between forced full GCs in a round (default: ${DEFAULT-VALUE}).")
+    int gcIntervalMs;
+
+    @Option(names = "--child", hidden = true, description = "Internal: run one round in this JVM.")
+    Integer child;
+
+    StressNative(JobRunner jobs) {
+      super(jobs);
+    }
+
+    @Override
+    void start(JobRunner jobs, GgdaConfig config) {
+      for (int[] v : new int[][] {{rounds, 1}, {iterations, 1}, {tasks, 2}, {gcIntervalMs, 1}}) {
+        if (v[0] < v[1]) {
+          throw new InputException("stress-native: --rounds, --iterations and --gc-interval-ms must be >= 1 and --tasks >= 2;"
+              + " got " + rounds + ", " + iterations + ", " + gcIntervalMs + " and " + tasks);
+        }
+      }
+      if (child != null) {
+        jobs.stressNativeRound(config, iterations, gcIntervalMs);
+      } else {
+        jobs.stressNative(config, rounds, iterations, tasks, gcIntervalMs);
+      }
     }
   }
 

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -58,6 +59,15 @@ public final class DataLoader {
    */
   public static LoadedData load(
       SparkSession spark, DataSource spec, Integer classes, String role, Integer expectedDim) {
+    return load(spark, spec, classes, role, expectedDim, LOG::info);
+  }
+
+  /**
+   * As above, telling {@code notes} (the run log) which source columns are the features and every
+   * column the run does not use, with why.
+   */
+  public static LoadedData load(SparkSession spark, DataSource spec, Integer classes, String role, Integer expectedDim,
+      Consumer<String> notes) {
     Objects.requireNonNull(role, "role");
     if (spec == null) {
       throw new InputException("data." + role + ": missing; give at least data." + role + ".path and format");
@@ -77,7 +87,7 @@ public final class DataLoader {
         switch (spec.format()) {
           case SYNTHETIC -> synthetic(spark, spec, classes, src);
           case IDX -> idx(spark, spec, classes, src);
-          case PARQUET, CSV, LIBSVM -> table(spark, spec, classes, src, expectedDim);
+          case PARQUET, CSV, LIBSVM -> table(spark, spec, classes, src, expectedDim, notes);
         };
     if (expectedDim != null && data.dim() != expectedDim) {
       throw src.error("rows have " + data.dim() + " features but " + expectedDim
@@ -87,9 +97,10 @@ public final class DataLoader {
     return data;
   }
 
-  private static LoadedData table(SparkSession spark, DataSource spec, Integer classes, Source src, Integer expectedDim) {
+  private static LoadedData table(SparkSession spark, DataSource spec, Integer classes, Source src, Integer expectedDim,
+      Consumer<String> notes) {
     requireExists(spark, spec.path(), "path", src);
-    return frame(TableReader.read(spark, spec, src, expectedDim), spec, classes, src);
+    return frame(TableReader.read(spark, spec, src, expectedDim), spec, classes, src, notes);
   }
 
   /**
@@ -99,11 +110,12 @@ public final class DataLoader {
    *
    * @param role "train" or "targets"
    * @param expectedDim the training set's feature count when loading targets, else null
+   * @param notes receives the lines saying which columns are features and which are not used
    */
   public static LoadedData fromDataset(Dataset<Row> raw, DataSource columns, Integer classes, String role,
-      Integer expectedDim) {
+      Integer expectedDim, Consumer<String> notes) {
     Source src = new Source(role, null);
-    LoadedData data = frame(raw, columns, classes, src);
+    LoadedData data = frame(raw, columns, classes, src, notes);
     if (expectedDim != null && data.dim() != expectedDim) {
       throw src.error("rows have " + data.dim() + " features but " + expectedDim
           + " are expected (the training set's); targets and training data need the same features");
@@ -111,8 +123,15 @@ public final class DataLoader {
     return data;
   }
 
-  private static LoadedData frame(Dataset<Row> raw, DataSource spec, Integer classes, Source src) {
+  private static LoadedData frame(Dataset<Row> raw, DataSource spec, Integer classes, Source src, Consumer<String> notes) {
     Working w = TableReader.working(raw, spec, src);
+    if (w.featureColumns() != null) {
+      notes.accept("data." + src.role() + ": the features are " + w.featureColumns().size()
+          + " numeric columns: " + abbreviated(w.featureColumns()));
+    }
+    if (!w.unused().isEmpty()) {
+      notes.accept("data." + src.role() + ": columns not used: " + String.join(", ", w.unused()));
+    }
     if (w.deriveIds()) {
       w = w.withFrame(ExampleIds.derive(w.frame(), w.hasGroup()));
     } else {
@@ -121,6 +140,14 @@ public final class DataLoader {
     if (spec.limit() != null) w = w.withFrame(smallestIds(w.frame(), spec.limit()));
     DataValidator.Result r = DataValidator.validate(w, classes, src);
     return new LoadedData(canonical(w.frame(), w.hasGroup()), r.dim(), r.classes(), r.count());
+  }
+
+  /** "a, b, c" or, for many, "a, b, c, d, e, ..., y, z". */
+  static String abbreviated(List<String> names) {
+    if (names.size() <= 12) {
+      return String.join(", ", names);
+    }
+    return String.join(", ", names.subList(0, 5)) + ", ..., " + String.join(", ", names.subList(names.size() - 2, names.size()));
   }
 
   /**

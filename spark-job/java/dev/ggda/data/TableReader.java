@@ -1,5 +1,6 @@
 package dev.ggda.data;
 
+import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.split;
 import static org.apache.spark.sql.functions.trim;
@@ -50,6 +51,8 @@ final class TableReader {
    * @param featuresDesc the features' origin for messages, e.g. "features column 'pixels'"
    * @param featureColumns the source column of each feature when features are separate numeric
    *     columns, else null
+   * @param unused every source column that is none of label, id, group and features, with why, e.g.
+   *     "'note' (text)"
    */
   record Working(
       Dataset<Row> frame,
@@ -58,9 +61,10 @@ final class TableReader {
       String labelCol,
       String idCol,
       String featuresDesc,
-      List<String> featureColumns) {
+      List<String> featureColumns,
+      List<String> unused) {
     Working withFrame(Dataset<Row> f) {
-      return new Working(f, deriveIds, hasGroup, labelCol, idCol, featuresDesc, featureColumns);
+      return new Working(f, deriveIds, hasGroup, labelCol, idCol, featuresDesc, featureColumns, unused);
     }
   }
 
@@ -152,7 +156,7 @@ final class TableReader {
     List<String> reserved = new ArrayList<>(List.of(labelCol));
     if (id != null) reserved.add(idCol);
     if (group != null) reserved.add(groupCol);
-    Features features = features(raw, schema, featuresCol, reserved, src);
+    Features features = features(raw, spec, featuresCol, reserved, src);
 
     List<Column> cols = new ArrayList<>();
     if (id != null) cols.add(quoted(raw, idCol).cast(DataTypes.LongType).as(Columns.EXAMPLE_ID));
@@ -161,54 +165,128 @@ final class TableReader {
     if (group != null) cols.add(quoted(raw, groupCol).cast(DataTypes.StringType).as(Columns.GROUP));
     cols.add(input_file_name().as(FILE));
     return new Working(raw.select(cols.toArray(Column[]::new)), id == null, group != null, labelCol,
-        idCol, features.desc(), features.columns());
+        idCol, features.desc(), features.columns(), features.unused());
   }
 
-  private record Features(Column column, String desc, List<String> columns) {}
+  /** The features column, its description for messages, its source columns, and the columns left unused. */
+  private record Features(Column column, String desc, List<String> columns, List<String> unused) {}
 
-  /** The features as array<float>: from the named column when it exists, else from all other numeric columns. */
-  private static Features features(Dataset<Row> raw, StructType schema, String featuresCol, List<String> reserved, Source src) {
+  /**
+   * The features as array&lt;float&gt;: from the named column when it exists, else from all other
+   * numeric columns. A text column whose cells are mostly numbers is taken for a feature column with
+   * a bad cell, which is an error: leaving it out would silently drop a feature.
+   */
+  private static Features features(Dataset<Row> raw, DataSource spec, String featuresCol, List<String> reserved, Source src) {
+    StructType schema = raw.schema();
     StructField f = featuresCol == null ? null : field(schema, featuresCol);
     if (f != null) {
-      DataType t = f.dataType();
-      Column c = quoted(raw, featuresCol);
-      String desc = "features column '" + featuresCol + "'";
-      ArrayType floats = DataTypes.createArrayType(DataTypes.FloatType);
-      if (t instanceof VectorUDT) {
-        return new Features(org.apache.spark.ml.functions.vector_to_array(c, "float32"), desc, null);
+      List<String> unused = new ArrayList<>();
+      for (StructField sf : schema.fields()) {
+        if (!reserved.contains(sf.name()) && !sf.name().equals(featuresCol)) {
+          unused.add(quote(sf.name()) + " (the features are column " + quote(featuresCol) + ")");
+        }
       }
-      if (t instanceof ArrayType a && a.elementType() instanceof NumericType) {
-        return new Features(c.cast(floats), desc, null);
-      }
-      if (t instanceof ArrayType a && a.elementType() == DataTypes.StringType) {
-        return new Features(c.try_cast(floats), desc, null);
-      }
-      if (t == DataTypes.StringType) {
-        // "0.1 0.2 0.3" (or comma/semicolon separated); a token that is not a number becomes null
-        // and is reported by the validator with its row and index.
-        return new Features(split(trim(c), "[\\s,;]+").try_cast(floats), desc, null);
-      }
-      throw src.error("features column '" + featuresCol + "' has type " + t.simpleString()
-          + ", needs an ML vector, an array of numbers, or a string of space-separated numbers");
+      return new Features(featuresColumn(raw, f, src), "features column '" + featuresCol + "'", null, unused);
     }
     List<String> numeric = new ArrayList<>();
-    List<String> ignored = new ArrayList<>();
+    List<String> text = new ArrayList<>();
+    List<String> unused = new ArrayList<>();
     for (StructField sf : schema.fields()) {
       if (reserved.contains(sf.name())) continue;
       if (sf.dataType() instanceof NumericType) numeric.add(sf.name());
-      else ignored.add(sf.name() + ":" + sf.dataType().simpleString());
+      else if (sf.dataType() == DataTypes.StringType) text.add(sf.name());
+      else unused.add(quote(sf.name()) + " (type " + sf.dataType().simpleString() + ")");
     }
+    unused.addAll(textColumns(raw, spec, text, src));
     if (numeric.isEmpty()) {
       throw src.error("no features: no column '" + featuresCol + "' and no numeric columns besides "
           + reserved + " (columns are " + names(schema) + "); set " + src.key("features_col"));
     }
-    if (!ignored.isEmpty()) {
-      LOG.warn("{}: non-numeric columns ignored, not features: {}", src.at(), ignored);
-    }
-    LOG.info("{}: {} numeric columns are the features", src.at(), numeric.size());
     Column array = org.apache.spark.sql.functions.array(
         numeric.stream().map(n -> quoted(raw, n).cast(DataTypes.FloatType)).toArray(Column[]::new));
-    return new Features(array, "the feature columns", List.copyOf(numeric));
+    return new Features(array, "the feature columns", List.copyOf(numeric), unused);
+  }
+
+  private static Column featuresColumn(Dataset<Row> raw, StructField f, Source src) {
+    DataType t = f.dataType();
+    Column c = quoted(raw, f.name());
+    ArrayType floats = DataTypes.createArrayType(DataTypes.FloatType);
+    if (t instanceof VectorUDT) {
+      return org.apache.spark.ml.functions.vector_to_array(c, "float32");
+    }
+    if (t instanceof ArrayType a && a.elementType() instanceof NumericType) {
+      return c.cast(floats);
+    }
+    if (t instanceof ArrayType a && a.elementType() == DataTypes.StringType) {
+      return c.try_cast(floats);
+    }
+    if (t == DataTypes.StringType) {
+      // "0.1 0.2 0.3" (or comma/semicolon separated); a token that is not a number becomes null
+      // and is reported by the validator with its row and index.
+      return split(trim(c), "[\\s,;]+").try_cast(floats);
+    }
+    throw src.error("features column '" + f.name() + "' has type " + t.simpleString()
+        + ", needs an ML vector, an array of numbers, or a string of space-separated numbers");
+  }
+
+  /**
+   * Text columns, each unused with its reason, or an error naming the first bad cell of one whose
+   * non-empty cells are at least half numbers (a numeric column with a stray non-numeric cell).
+   * One aggregation pass over the text columns counts their cells and their numbers.
+   */
+  private static List<String> textColumns(Dataset<Row> raw, DataSource spec, List<String> text, Source src) {
+    if (text.isEmpty()) {
+      return List.of();
+    }
+    List<Column> counts = new ArrayList<>();
+    for (String name : text) {
+      counts.add(count(quoted(raw, name)));
+      counts.add(count(quoted(raw, name).try_cast(DataTypes.DoubleType)));
+    }
+    Row r = raw.agg(counts.get(0), counts.subList(1, counts.size()).toArray(Column[]::new)).head();
+    List<String> unused = new ArrayList<>();
+    for (int i = 0; i < text.size(); i++) {
+      long cells = r.getLong(2 * i);
+      long numbers = r.getLong(2 * i + 1);
+      if (numbers > 0 && 2 * numbers >= cells) {
+        throw badCell(raw, spec, text.get(i), numbers, cells, src);
+      }
+      unused.add(quote(text.get(i)) + (numbers == 0 ? " (text)" : " (text: " + numbers + " of " + cells + " cells are numbers)"));
+    }
+    return unused;
+  }
+
+  private static dev.ggda.InputException badCell(Dataset<Row> raw, DataSource spec, String name, long numbers, long cells,
+      Source src) {
+    Column c = quoted(raw, name);
+    Row bad = raw.where(c.isNotNull().and(c.try_cast(DataTypes.DoubleType).isNull()))
+        .select(input_file_name().as(FILE), c).orderBy(FILE).limit(1).head();
+    String file = bad.getString(0);
+    String value = bad.getString(1);
+    long line = spec.format() == DataFormat.CSV
+        ? CsvLines.lineOf(raw.sparkSession().sparkContext().hadoopConfiguration(), file, name, value) : -1;
+    String where = (line > 0 ? "at line " + line + " of " : "in ") + file;
+    return src.error("feature column " + quote(name) + " holds " + shown(value) + " " + where + ", not a number ("
+        + numbers + " of its " + cells + " cells are numbers, so it was read as text); fix or drop that row, or remove"
+        + " the column if it is not a feature");
+  }
+
+  /** A cell value for a one-line message: quoted, control characters escaped, long values cut. */
+  private static String shown(String value) {
+    String v = value.length() > 60 ? value.substring(0, 60) + "..." : value;
+    StringBuilder b = new StringBuilder("\"");
+    v.codePoints().forEach(cp -> {
+      if (cp < 0x20 || cp == 0x7f) {
+        b.append(String.format("\\u%04x", cp));
+      } else {
+        b.appendCodePoint(cp);
+      }
+    });
+    return b.append('"').toString();
+  }
+
+  private static String quote(String name) {
+    return "'" + name + "'";
   }
 
   private static boolean isIntegral(DataType t) {

@@ -38,17 +38,21 @@ public final class EvaluationStage {
 
   /**
    * The training set and targets on the driver (both ordered by example_id), and the model recipe.
-   * A training set too large for one executor comes as {@code distributed} with only its sorted ids
-   * on the driver ({@code train} null): each retraining is then a distributed training.
+   * A training set too large for one executor comes as {@code distributed} with its positions on the
+   * executors ({@link #distributed}; {@code train} null): each retraining is then a distributed
+   * training, and the driver holds no example ids.
    */
   public record Inputs(LocalData train, LocalData targets, Architecture arch, TrainConfig trainConfig, double l2,
-      dev.ggda.data.LoadedData distributed, long[] trainIds) {
+      dev.ggda.data.LoadedData distributed, Dataset<Row> positions, int trainSize) {
     public Inputs(LocalData train, LocalData targets, Architecture arch, TrainConfig trainConfig, double l2) {
-      this(train, targets, arch, trainConfig, l2, null, train.ids());
+      this(train, targets, arch, trainConfig, l2, null, null, train.size());
     }
 
-    int trainSize() {
-      return trainIds.length;
+    /** A training set that stays on the executors; its (example_id, position) table is persisted there. */
+    public static Inputs distributed(dev.ggda.data.LoadedData train, LocalData targets, Architecture arch,
+        TrainConfig trainConfig, double l2) {
+      return new Inputs(null, targets, arch, trainConfig, l2, train, Positions.of(train.examples().sparkSession(),
+          train.examples()), Math.toIntExact(train.count()));
     }
   }
 
@@ -149,27 +153,65 @@ public final class EvaluationStage {
   }
 
   /** Groups of the training set: index per example position, ids and sizes per group. */
-  private static final class GroupIndex {
+  static final class GroupIndex {
     final long[] groupIds;
     final int[] sizes;
     final int[] groupOf; // per example position
     final int[][] members; // positions per group, ascending
 
-    GroupIndex(long[] exampleIds, Dataset<Row> groups) {
+    /** From groups/ and the training set's sorted ids on the driver. */
+    static GroupIndex of(long[] exampleIds, Dataset<Row> groups) {
       List<Row> rows = groups.select("example_id", "group_id").collectAsList();
       if (rows.size() != exampleIds.length) {
         throw new IllegalStateException("groups/ has " + rows.size() + " rows for " + exampleIds.length + " training examples");
       }
-      groupIds = rows.stream().mapToLong(r -> r.getLong(1)).distinct().sorted().toArray();
-      sizes = new int[groupIds.length];
-      groupOf = new int[exampleIds.length];
-      for (Row r : rows) {
+      long[] positionAndGroup = new long[2 * rows.size()];
+      for (int i = 0; i < rows.size(); i++) {
+        Row r = rows.get(i);
         int pos = Arrays.binarySearch(exampleIds, r.getLong(0));
-        int g = Arrays.binarySearch(groupIds, r.getLong(1));
         if (pos < 0) {
           throw new IllegalStateException("groups/ names example " + r.getLong(0) + " that is not in the training set");
         }
-        groupOf[pos] = g;
+        positionAndGroup[2 * i] = pos;
+        positionAndGroup[2 * i + 1] = r.getLong(1);
+      }
+      return new GroupIndex(exampleIds.length, positionAndGroup);
+    }
+
+    /**
+     * From groups/ and the positions on the executors: only (position, group) pairs reach the
+     * driver, as one long array per partition.
+     */
+    static GroupIndex of(int n, Dataset<Row> positions, Dataset<Row> groups) {
+      List<long[]> parts = positions.join(groups.select("example_id", "group_id"), "example_id")
+          .select(Positions.POSITION, "group_id").javaRDD()
+          .mapPartitions(it -> {
+            java.util.stream.LongStream.Builder v = java.util.stream.LongStream.builder();
+            it.forEachRemaining(r -> v.add(r.getLong(0)).add(r.getLong(1)));
+            return List.of(v.build().toArray()).iterator();
+          }).collect();
+      int total = parts.stream().mapToInt(p -> p.length).sum();
+      if (total != 2 * n) {
+        throw new IllegalStateException("groups/ has " + total / 2 + " rows for " + n + " training examples");
+      }
+      long[] positionAndGroup = new long[total];
+      int k = 0;
+      for (long[] p : parts) {
+        System.arraycopy(p, 0, positionAndGroup, k, p.length);
+        k += p.length;
+      }
+      return new GroupIndex(n, positionAndGroup);
+    }
+
+    /** @param positionAndGroup (position, group id) pairs, every position once */
+    private GroupIndex(int n, long[] positionAndGroup) {
+      groupIds = java.util.stream.IntStream.range(0, positionAndGroup.length / 2).mapToLong(i -> positionAndGroup[2 * i + 1])
+          .distinct().sorted().toArray();
+      sizes = new int[groupIds.length];
+      groupOf = new int[n];
+      for (int i = 0; i < positionAndGroup.length; i += 2) {
+        int g = Arrays.binarySearch(groupIds, positionAndGroup[i + 1]);
+        groupOf[(int) positionAndGroup[i]] = g;
         sizes[g]++;
       }
       members = new int[groupIds.length][];
@@ -230,7 +272,8 @@ public final class EvaluationStage {
   public Result evaluate(Attribution a) {
     Result result = new Result();
     int n = in.trainSize();
-    GroupIndex gi = new GroupIndex(in.trainIds(), a.groups());
+    GroupIndex gi = in.train() != null ? GroupIndex.of(in.train().ids(), a.groups())
+        : GroupIndex.of(n, in.positions(), a.groups());
     long[] targetIds = targetIds(a.scores());
     result.targetIds = targetIds;
     List<EvalMetric> metrics = config.metrics();
@@ -373,7 +416,7 @@ public final class EvaluationStage {
 
   private List<RetrainResult> retrain(List<RetrainSpec> specs) {
     return in.train() != null ? retrainer.run(in.train(), in.targets(), specs, retrainDir)
-        : retrainer.runDistributed(in.distributed(), in.trainIds(), in.targets(), specs, retrainDir);
+        : retrainer.runDistributed(in.distributed(), in.positions(), in.targets(), specs, retrainDir);
   }
 
   /** Groups by value per example, highest first (ties by group id). */

@@ -20,8 +20,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.function.FilterFunction;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -165,11 +165,11 @@ public final class Retrainer {
 
   /**
    * The same for a training set too large for one executor: one distributed training
-   * (DistributedTrainer on the spec's rows) after another. {@code sortedIds} are the training set's
-   * example ids in ascending order (spec rows index them).
+   * (DistributedTrainer on the spec's rows) after another. {@code positions} are the training
+   * set's (example_id, position) from {@link Positions#of}: spec rows are positions.
    */
-  public List<RetrainResult> runDistributed(LoadedData trainData, long[] sortedIds, LocalData eval, List<RetrainSpec> specs,
-      String checkpointDir) {
+  public List<RetrainResult> runDistributed(LoadedData trainData, Dataset<Row> positions, LocalData eval,
+      List<RetrainSpec> specs, String checkpointDir) {
     RetrainStore store = checkpointDir == null ? null : new RetrainStore(checkpointDir, spark.sparkContext().hadoopConfiguration());
     RetrainResult[] results = new RetrainResult[specs.size()];
     List<Integer> todo = reuse(specs, store, results);
@@ -177,14 +177,9 @@ public final class Retrainer {
     int done = 0;
     for (int index : todo) {
       RetrainSpec spec = specs.get(index);
-      long[] keep = new long[spec.rows().length];
-      for (int i = 0; i < keep.length; i++) {
-        keep[i] = sortedIds[spec.rows()[i]];
-      }
-      Broadcast<long[]> kept = jsc.broadcast(keep);
-      LoadedData subset = new LoadedData(
-          trainData.examples().filter((FilterFunction<Row>) r -> Arrays.binarySearch(kept.value(), r.<Long>getAs("example_id")) >= 0),
-          trainData.dim(), trainData.classes(), keep.length);
+      Broadcast<int[]> kept = jsc.broadcast(spec.rows());
+      LoadedData subset = new LoadedData(Positions.select(trainData.examples(), positions, kept), trainData.dim(),
+          trainData.classes(), spec.rows().length);
       TrainConfig cfg = withSeed(oneMember(train), spec.seed());
       TrainedModel model = new DistributedTrainer(arch, cfg, l2).train(subset, (fmt, args) -> {});
       kept.destroy();

@@ -76,6 +76,16 @@ public final class FeaturizeBackends {
     return backend;
   }
 
+  /** What {@link #forTask} would choose here, without opening a backend: "cpu: reason" or "cuda:N: reason". */
+  static String decision(ComputeDevice requested) {
+    try {
+      Choice c = choose(requested, taskGpu(), CudaDevices::probe);
+      return (c.ordinal() == null ? "cpu" : "cuda:" + c.ordinal()) + ": " + c.reason();
+    } catch (InputException e) {
+      return "unavailable: " + e.getMessage();
+    }
+  }
+
   /**
    * Fails early, on the driver, for compute.device: cuda in local mode (the driver is the executor)
    * when no device can be used, instead of in the first task.

@@ -39,6 +39,15 @@ final class DenseIds {
    * @param keyed example_id plus the key columns (nulls form their own key, sorted first)
    */
   static Dense byKeys(SparkSession spark, Dataset<Row> keyed, String... keys) {
+    return dense(spark, keyed, false, keys);
+  }
+
+  /** The same for one key column whose value is kept in the assignment as {@link Groups#GROUP_KEY}. */
+  static Dense byNamedKey(SparkSession spark, Dataset<Row> keyed, String key) {
+    return dense(spark, keyed, true, key);
+  }
+
+  private static Dense dense(SparkSession spark, Dataset<Row> keyed, boolean keepKey, String... keys) {
     Column[] keyCols = Arrays.stream(keys).map(functions::col).toArray(Column[]::new);
     Dataset<Row> distinct = keyed.select(keyCols).distinct().sort(keyCols);
     Dataset<Row> idMap = withRank(spark, distinct).persist(StorageLevel.MEMORY_AND_DISK());
@@ -49,8 +58,10 @@ final class DenseIds {
       on = on == null ? eq : on.and(eq);
     }
     Dataset<Row> right = count <= BROADCAST_KEYS ? functions.broadcast(idMap) : idMap;
-    Dataset<Row> assignment =
-        keyed.join(right, on).select(keyed.col(Columns.EXAMPLE_ID), idMap.col(Groups.GROUP_ID));
+    Dataset<Row> assignment = keepKey
+        ? keyed.join(right, on).select(keyed.col(Columns.EXAMPLE_ID), idMap.col(Groups.GROUP_ID),
+            idMap.col(keys[0]).as(Groups.GROUP_KEY))
+        : keyed.join(right, on).select(keyed.col(Columns.EXAMPLE_ID), idMap.col(Groups.GROUP_ID));
     return new Dense(assignment, idMap);
   }
 

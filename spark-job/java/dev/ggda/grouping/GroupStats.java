@@ -18,6 +18,7 @@ import dev.ggda.math.Network;
 import java.util.Iterator;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -43,16 +44,21 @@ final class GroupStats {
             .examples()
             .select(Columns.EXAMPLE_ID, Columns.LABEL, Columns.FEATURES)
             .mapPartitions(new ExampleLosses(model), Encoders.row(ExampleLosses.SCHEMA));
-    // Count per (group, label) first, so the label counts are one small map per group.
+    // Count per (group, label) first, so the label counts are one small map per group. The key is a
+    // function of the group id: grouping by it as well only carries it along.
+    boolean named = Groups.hasKey(assignment);
+    Column[] group = named ? new Column[] {col(Groups.GROUP_ID), col(Groups.GROUP_KEY)} : new Column[] {col(Groups.GROUP_ID)};
+    Column[] groupAndLabel = java.util.Arrays.copyOf(group, group.length + 1);
+    groupAndLabel[group.length] = col(Columns.LABEL);
     Dataset<Row> perLabel =
         losses
             .join(assignment, Columns.EXAMPLE_ID)
-            .groupBy(Groups.GROUP_ID, Columns.LABEL)
+            .groupBy(groupAndLabel)
             .agg(count(lit(1)).as("n"), sum(LOSS).as("loss_sum"));
     String labelCounts =
         "transform(sequence(0, " + (train.classes() - 1) + "), k -> coalesce(try_element_at(by_label, k), 0L))";
-    return perLabel
-        .groupBy(Groups.GROUP_ID)
+    Dataset<Row> stats = perLabel
+        .groupBy(group)
         .agg(
             sum("n").as(Groups.SIZE),
             sum("loss_sum").as("loss_sum"),
@@ -61,10 +67,24 @@ final class GroupStats {
             col(Groups.GROUP_ID),
             col(Groups.SIZE),
             expr(labelCounts).as(Groups.LABEL_COUNTS),
-            col("loss_sum").divide(col(Groups.SIZE)).as(Groups.MEAN_LOSS))
+            col("loss_sum").divide(col(Groups.SIZE)).as(Groups.MEAN_LOSS),
+            named ? col(Groups.GROUP_KEY) : lit(null).cast("string").as(Groups.GROUP_KEY))
         .withColumn(
             Groups.MAJORITY_LABEL,
             expr("cast(array_position(" + Groups.LABEL_COUNTS + ", array_max(" + Groups.LABEL_COUNTS + ")) - 1 as int)"));
+    // The key goes last, after the columns every grouping has.
+    return named ? stats.select(withKeyLast(stats.columns())) : stats.drop(Groups.GROUP_KEY);
+  }
+
+  private static Column[] withKeyLast(String[] columns) {
+    java.util.List<Column> out = new java.util.ArrayList<>();
+    for (String c : columns) {
+      if (!c.equals(Groups.GROUP_KEY)) {
+        out.add(col(c));
+      }
+    }
+    out.add(col(Groups.GROUP_KEY));
+    return out.toArray(Column[]::new);
   }
 
   /** (example_id, label, features) → (example_id, label, loss), one forward pass per batch. */

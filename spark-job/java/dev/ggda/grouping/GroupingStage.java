@@ -145,14 +145,17 @@ public final class GroupingStage {
     return DenseIds.byKeys(spark, keyed, Columns.LABEL, BUCKET);
   }
 
-  /** The user's group column; ids follow the sorted values (a null value is one group, first). */
+  /**
+   * The user's group column; ids follow the sorted values (a null value is one group, first), and
+   * the value stays with the group as group_key.
+   */
   private static DenseIds.Dense byColumn(SparkSession spark, LoadedData train) {
     if (!train.hasGroup()) {
       throw new InputException(
           "group.method column needs a group column in the training data, but it has none;"
               + " set data.train.group_col to the column naming each example's group, or choose another group.method");
     }
-    return DenseIds.byKeys(spark, train.examples().select(Columns.EXAMPLE_ID, Columns.GROUP), Columns.GROUP);
+    return DenseIds.byNamedKey(spark, train.examples().select(Columns.EXAMPLE_ID, Columns.GROUP), Columns.GROUP);
   }
 
   private static DenseIds.Dense kmeans(

@@ -108,6 +108,14 @@ public final class Projection {
 
   private static final java.util.Map<String, INDArray> CACHE = new java.util.LinkedHashMap<>();
   private static long cachedBytes;
+  private static long evictions;
+
+  /** How many cached P this JVM has evicted to make room for another (the stress run reports it). */
+  public static long evictions() {
+    synchronized (CACHE) {
+      return evictions;
+    }
+  }
 
   /** The whole P (p x k, float), generated once per JVM, or null when it exceeds the budget. */
   INDArray cachedMatrix() {
@@ -126,6 +134,7 @@ public final class Projection {
         var eldest = CACHE.entrySet().iterator().next();
         cachedBytes -= eldest.getValue().length() * 4;
         CACHE.remove(eldest.getKey());
+        evictions++;
       }
       INDArray p = Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, dim}, 'c');
       java.nio.FloatBuffer storage = Flat.floatView(p);
@@ -206,7 +215,11 @@ public final class Projection {
     }
     INDArray whole = cachedMatrix();
     if (whole != null) {
-      return g.mmul(g.dataType() == whole.dataType() ? whole : whole.castTo(g.dataType()));
+      INDArray out = g.mmul(g.dataType() == whole.dataType() ? whole : whole.castTo(g.dataType()));
+      // Another task may evict P from the cache while this product runs; this reference, not the
+      // cache, is what keeps P's native buffer from being freed under the GEMM.
+      java.lang.ref.Reference.reachabilityFence(whole);
+      return out;
     }
     INDArray out = Nd4j.zeros(g.dataType(), g.rows(), dim);
     for (int b = 0; b < blocks(); b++) {

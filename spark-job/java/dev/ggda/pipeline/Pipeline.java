@@ -17,6 +17,7 @@ import dev.ggda.io.RunOutput;
 import dev.ggda.model.ModelStore;
 import dev.ggda.model.TrainedModel;
 import dev.ggda.report.ReportWriter;
+import dev.ggda.featurize.ComputeReport;
 import dev.ggda.spark.ModelMetrics;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -106,11 +107,13 @@ public final class Pipeline implements AutoCloseable {
   /** Loads and validates train and target data (no heavy work before this passes). */
   public void load() {
     info.stage("load", () -> {
-      train = cached(DataLoader.load(spark, config.data().train(), config.data().classes(), "train"));
+      train = cached(DataLoader.load(spark, config.data().train(), config.data().classes(), "train", null,
+          line -> console.info("load: %s", line)));
       info.count("train_rows", train.count()).count("features", train.dim()).count("classes", train.classes());
       console.info("load: train %,d rows x %d features, %d classes", train.count(), train.dim(), train.classes());
       if (config.data().targets() != null) {
-        targets = cached(DataLoader.load(spark, config.data().targets(), train.classes(), "targets"));
+        targets = cached(DataLoader.load(spark, config.data().targets(), train.classes(), "targets", null,
+            line -> console.info("load: %s", line)));
         if (targets.dim() != train.dim()) {
           throw new InputException(
               "data.targets: examples have " + targets.dim() + " features but data.train has " + train.dim()
@@ -248,11 +251,14 @@ public final class Pipeline implements AutoCloseable {
       resume.put("groups_featurized", prepared.groupsFeaturized);
     }
     info.count("projection_dim", prepared.k);
-    info.put("damping_used", prepared.dampingUsed);
+    info.put("attribution", prepared.effective);
+    if (!Double.isNaN(prepared.dampingUsed)) {
+      info.put("damping_used", prepared.dampingUsed);
+    }
     if (!prepared.selfInfluenceNote.isEmpty()) {
       info.put("self_influence_note", prepared.selfInfluenceNote);
     }
-    scores = ScoreStage.score(spark, prepared.blocks, prepared.operator, config.output().topK());
+    scores = ScoreStage.score(spark, prepared.blocks, prepared.operator, config.output().topK(), groups.keys());
     return scores;
   }
 
@@ -323,10 +329,9 @@ public final class Pipeline implements AutoCloseable {
       LocalData tr = info.stage("collect_for_retraining", () -> LocalData.collect(train));
       inputs = new EvaluationStage.Inputs(tr, tg, model.architecture(), config.train(), model.l2());
     } else {
-      // Too large for one executor (or train.mode distributed): one distributed retraining after another.
-      long[] ids = train.examples().select("example_id").javaRDD().map(r -> r.getLong(0)).collect().stream()
-          .mapToLong(Long::longValue).sorted().toArray();
-      inputs = new EvaluationStage.Inputs(null, tg, model.architecture(), config.train(), model.l2(), train, ids);
+      // Too large for one executor (or train.mode distributed): one distributed retraining after another,
+      // the training set and its example ids left on the executors.
+      inputs = EvaluationStage.Inputs.distributed(train, tg, model.architecture(), config.train(), model.l2());
       console.info("evaluate: retraining with the distributed trainer, one retraining at a time");
     }
     return new EvaluationStage(spark, config.evaluate(), inputs, out.path(RunOutput.STAGES + "/retrain"),
@@ -356,6 +361,7 @@ public final class Pipeline implements AutoCloseable {
     resume.put("resumed", out.resumed());
     resume.putIfAbsent("reused_stages", new java.util.ArrayList<String>());
     info.put("resume", resume);
+    info.put("compute", ComputeReport.describe(spark, config.compute().device()));
     out.writeText("run.json", info.toJson());
     ReportWriter.writeOrWarn(spark, out, train);
     out.commit();

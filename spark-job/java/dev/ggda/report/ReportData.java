@@ -108,12 +108,18 @@ public record ReportData(
    * @param labelCounts examples per class (empty when group_stats has none)
    * @param majorityLabel -1 when unknown
    * @param thumbnails PNG data URIs of a few members (image data only)
+   * @param groupKey the user's name of the group (group.method column), or null
    */
   public record GroupScore(long groupId, double score, long size, int majorityLabel, long[] labelCounts,
-      List<String> thumbnails) {
+      List<String> thumbnails, String groupKey) {
     public GroupScore {
       labelCounts = labelCounts.clone();
       thumbnails = List.copyOf(thumbnails);
+    }
+
+    /** A group without a name. */
+    public GroupScore(long groupId, double score, long size, int majorityLabel, long[] labelCounts, List<String> thumbnails) {
+      this(groupId, score, size, majorityLabel, labelCounts, thumbnails, null);
     }
 
     @Override
@@ -136,7 +142,13 @@ public record ReportData(
     }
   }
 
-  public record GroupValue(long groupId, long size, double value, double valuePerExample, long rank) {}
+  /** @param groupKey the user's name of the group (group.method column), or null */
+  public record GroupValue(long groupId, long size, double value, double valuePerExample, long rank, String groupKey) {
+    /** A group without a name. */
+    public GroupValue(long groupId, long size, double value, double valuePerExample, long rank) {
+      this(groupId, size, value, valuePerExample, rank, null);
+    }
+  }
 
   /** A row of evaluation/efficiency_fidelity/; NaN means not measured. */
   public record EfficiencyPoint(String method, String grouping, long groupSize, long groups,

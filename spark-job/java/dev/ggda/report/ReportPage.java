@@ -74,8 +74,9 @@ public final class ReportPage {
     summary(body, charts, data);
     groups(body, charts, data);
     scores(body, charts, data);
-    topGroups(body, data.topGroups());
-    groupValues(body, data.topValues(), data.bottomValues());
+    boolean named = namedGroups(data);
+    topGroups(body, data.topGroups(), named);
+    groupValues(body, data.topValues(), data.bottomValues(), named);
     efficiency(body, charts, data.efficiency(), protocol(data.run()));
     prune(body, charts, data.prune());
     noise(body, charts, data.noiseCurve(), data.noiseSummary());
@@ -214,16 +215,27 @@ public final class ReportPage {
         "series", List.of(obj("type", "bar", "name", yName, "barCategoryGap", "8%", "data", counts)));
   }
 
-  private static void topGroups(StringBuilder b, List<TargetGroups> targets) {
+  /**
+   * Whether the groups carry the user's names (group.method column): then every group table gets a
+   * key column, where the group of the null value shows as "(null)".
+   */
+  private static boolean namedGroups(ReportData data) {
+    return data.topGroups().stream().flatMap(t -> java.util.stream.Stream.concat(t.proponents().stream(),
+            t.opponents().stream())).anyMatch(g -> g.groupKey() != null)
+        || java.util.stream.Stream.concat(data.topValues().stream(), data.bottomValues().stream())
+            .anyMatch(v -> v.groupKey() != null);
+  }
+
+  private static void topGroups(StringBuilder b, List<TargetGroups> targets, boolean named) {
     if (targets.isEmpty()) {
       return;
     }
     b.append("<h2 id=\"top-groups\">Top proponent and opponent groups</h2>\n");
     for (TargetGroups t : targets) {
       b.append("<h3>target ").append(t.targetId()).append("</h3>\n<div class=\"facts\">\n");
-      groupScoreTable(b, "proponents", t.proponents());
+      groupScoreTable(b, "proponents", t.proponents(), named);
       if (t.opponentsKnown()) {
-        groupScoreTable(b, "opponents", t.opponents());
+        groupScoreTable(b, "opponents", t.opponents(), named);
       } else {
         b.append("<p class=\"note\">opponents unknown: scores/ keeps only the highest scores per target (output.top_k)</p>\n");
       }
@@ -231,13 +243,15 @@ public final class ReportPage {
     }
   }
 
-  private static void groupScoreTable(StringBuilder b, String kind, List<GroupScore> rows) {
+  private static void groupScoreTable(StringBuilder b, String kind, List<GroupScore> rows, boolean named) {
     boolean thumbs = rows.stream().anyMatch(r -> !r.thumbnails().isEmpty());
-    b.append("<table class=\"").append(kind).append("\"><tr><th colspan=\"").append(thumbs ? 6 : 5).append("\">")
-        .append(kind).append("</th></tr>\n<tr><th>group</th><th>score</th><th>size</th><th>majority label</th>")
+    b.append("<table class=\"").append(kind).append("\"><tr><th colspan=\"").append(5 + (thumbs ? 1 : 0) + (named ? 1 : 0))
+        .append("\">").append(kind).append("</th></tr>\n<tr><th>group</th>").append(named ? "<th>group key</th>" : "")
+        .append("<th>score</th><th>size</th><th>majority label</th>")
         .append("<th>label counts</th>").append(thumbs ? "<th>members</th>" : "").append("</tr>\n");
     for (GroupScore g : rows) {
-      b.append("<tr><td class=\"n\">").append(g.groupId()).append("</td><td class=\"n\">").append(fmt(g.score()))
+      b.append("<tr><td class=\"n\">").append(g.groupId()).append("</td>").append(named ? keyCell(g.groupKey()) : "")
+          .append("<td class=\"n\">").append(fmt(g.score()))
           .append("</td><td class=\"n\">").append(g.size() < 0 ? "" : String.valueOf(g.size())).append("</td><td class=\"n\">")
           .append(g.majorityLabel() < 0 ? "" : String.valueOf(g.majorityLabel())).append("</td><td>")
           .append(labelCounts(g.labelCounts())).append("</td>");
@@ -252,6 +266,11 @@ public final class ReportPage {
       b.append("</tr>\n");
     }
     b.append("</table>\n");
+  }
+
+  /** The user's group value, escaped; a null value (its own group) is shown as such. */
+  private static String keyCell(String key) {
+    return key == null ? "<td class=\"key null\">(null)</td>" : "<td class=\"key\">" + Html.escape(key) + "</td>";
   }
 
   /** "3: 12, 7: 5" for the non-zero classes, most frequent first. */
@@ -270,24 +289,26 @@ public final class ReportPage {
     return s.toString();
   }
 
-  private static void groupValues(StringBuilder b, List<GroupValue> top, List<GroupValue> bottom) {
+  private static void groupValues(StringBuilder b, List<GroupValue> top, List<GroupValue> bottom, boolean named) {
     if (top.isEmpty() && bottom.isEmpty()) {
       return;
     }
     b.append("<h2 id=\"group-values\">Group values</h2>\n")
         .append("<p class=\"note\">value: the group's score summed over all targets</p>\n");
     b.append("<div class=\"facts\">\n");
-    groupValueTable(b, "highest", top);
-    groupValueTable(b, "lowest", bottom);
+    groupValueTable(b, "highest", top, named);
+    groupValueTable(b, "lowest", bottom, named);
     b.append("</div>\n");
   }
 
-  private static void groupValueTable(StringBuilder b, String kind, List<GroupValue> rows) {
-    b.append("<table class=\"values-").append(kind).append("\"><tr><th colspan=\"5\">").append(kind)
-        .append("</th></tr>\n<tr><th>rank</th><th>group</th><th>size</th><th>value</th><th>value per example</th></tr>\n");
+  private static void groupValueTable(StringBuilder b, String kind, List<GroupValue> rows, boolean named) {
+    b.append("<table class=\"values-").append(kind).append("\"><tr><th colspan=\"").append(named ? 6 : 5).append("\">")
+        .append(kind).append("</th></tr>\n<tr><th>rank</th><th>group</th>").append(named ? "<th>group key</th>" : "")
+        .append("<th>size</th><th>value</th><th>value per example</th></tr>\n");
     for (GroupValue v : rows) {
       b.append("<tr><td class=\"n\">").append(v.rank()).append("</td><td class=\"n\">").append(v.groupId())
-          .append("</td><td class=\"n\">").append(v.size()).append("</td><td class=\"n\">").append(fmt(v.value()))
+          .append("</td>").append(named ? keyCell(v.groupKey()) : "").append("<td class=\"n\">").append(v.size())
+          .append("</td><td class=\"n\">").append(fmt(v.value()))
           .append("</td><td class=\"n\">").append(fmt(v.valuePerExample())).append("</td></tr>\n");
     }
     b.append("</table>\n");

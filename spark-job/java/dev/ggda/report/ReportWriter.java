@@ -17,6 +17,7 @@ import dev.ggda.InputException;
 import dev.ggda.config.OutputFormat;
 import dev.ggda.data.Columns;
 import dev.ggda.data.LoadedData;
+import dev.ggda.grouping.Groups;
 import dev.ggda.io.RunOutput;
 import dev.ggda.io.Tables;
 import dev.ggda.report.ReportData.EfficiencyPoint;
@@ -242,13 +243,15 @@ public final class ReportWriter {
           col("group_id").cast("long").as("group_id"),
           col("size").cast("long").as("size"),
           labels ? col("label_counts") : lit(null).cast("array<bigint>").as("label_counts"),
-          majority ? col("majority_label").cast("int").as("majority_label") : lit(null).cast("int").as("majority_label")),
+          majority ? col("majority_label").cast("int").as("majority_label") : lit(null).cast("int").as("majority_label"),
+          groupKey(stats)),
           new String[] {"group_id"}, "left");
     } else {
       ranked = ranked.withColumn("size", lit(null).cast("long")).withColumn("label_counts", lit(null).cast("array<bigint>"))
-          .withColumn("majority_label", lit(null).cast("int"));
+          .withColumn("majority_label", lit(null).cast("int")).withColumn(Groups.GROUP_KEY, lit(null).cast("string"));
     }
-    List<Row> rows = ranked.select("target_id", "group_id", "score", "pro", "con", "size", "label_counts", "majority_label")
+    List<Row> rows = ranked.select("target_id", "group_id", "score", "pro", "con", "size", "label_counts", "majority_label",
+            Groups.GROUP_KEY)
         .collectAsList();
     Set<Long> shown = new HashSet<>();
     rows.forEach(r -> shown.add(r.getLong(1)));
@@ -264,7 +267,7 @@ public final class ReportWriter {
         }
         GroupScore g = new GroupScore(r.getLong(1), r.getDouble(2), r.isNullAt(5) ? -1 : r.getLong(5),
             r.isNullAt(7) ? -1 : r.getInt(7), r.isNullAt(6) ? new long[0] : longs(r.getList(6)),
-            thumbs.getOrDefault(r.getLong(1), List.of()));
+            thumbs.getOrDefault(r.getLong(1), List.of()), r.getString(8));
         int p = r.getInt(3);
         int c = r.getInt(4);
         if (p <= PER_SIDE) {
@@ -310,9 +313,16 @@ public final class ReportWriter {
 
   private static List<GroupValue> groupValues(Dataset<Row> values, Column order) {
     return values.select(col("group_id").cast("long"), col("size").cast("long"), col("value").cast("double"),
-            col("value_per_example").cast("double"), col("rank").cast("long").as("rank"))
+            col("value_per_example").cast("double"), col("rank").cast("long").as("rank"), groupKey(values))
         .orderBy(order).limit(VALUES).collectAsList().stream()
-        .map(r -> new GroupValue(r.getLong(0), r.getLong(1), r.getDouble(2), r.getDouble(3), r.getLong(4))).toList();
+        .map(r -> new GroupValue(r.getLong(0), r.getLong(1), r.getDouble(2), r.getDouble(3), r.getLong(4), r.getString(5)))
+        .toList();
+  }
+
+  /** The table's group_key as a string column, or a null one when the groups have no names. */
+  private static Column groupKey(Dataset<Row> table) {
+    return Groups.hasKey(table) ? col(Groups.GROUP_KEY).cast("string").as(Groups.GROUP_KEY)
+        : lit(null).cast("string").as(Groups.GROUP_KEY);
   }
 
   // ---- optional tables

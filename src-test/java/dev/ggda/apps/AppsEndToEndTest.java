@@ -14,6 +14,7 @@ import dev.ggda.config.SyntheticSpec;
 import dev.ggda.data.DataLoader;
 import dev.ggda.data.LoadedData;
 import dev.ggda.data.LocalData;
+import dev.ggda.spark.Ranks;
 import dev.ggda.testing.SparkTestSession;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -322,9 +323,9 @@ class AppsEndToEndTest {
     assertEquals(120, a.length);
     Dataset<Row> t = data.examples().select(functions.col("example_id"),
         functions.col("example_id").mod(5).cast("double").as("score"));
-    List<Row> r1 = Ranking.rank(spark, t.repartition(1), functions.col("score").desc(), functions.col("example_id").asc())
+    List<Row> r1 = Ranks.rank(spark, t.repartition(1), functions.col("score").desc(), functions.col("example_id").asc())
         .orderBy("rank").collectAsList();
-    List<Row> r7 = Ranking.rank(spark, t.repartition(7), functions.col("score").desc(), functions.col("example_id").asc())
+    List<Row> r7 = Ranks.rank(spark, t.repartition(7), functions.col("score").desc(), functions.col("example_id").asc())
         .orderBy("rank").collectAsList();
     assertEquals(r1, r7);
     assertEquals(4L, r1.get(0).getLong(1) % 5);

@@ -85,6 +85,65 @@ class CsvReaderTest {
     assertArrayEquals(new long[] {1, 3}, LocalData.collect(d).ids());
   }
 
+  /** Twelve feature columns; f11 of the row with id {@code badId} holds {@code cell} instead of a number. */
+  static String twelveFeatures(int rows, int badId, String cell) {
+    StringBuilder sb = new StringBuilder("id,label");
+    for (int f = 0; f < 12; f++) {
+      sb.append(",f").append(f);
+    }
+    sb.append(",note\n");
+    for (int i = 0; i < rows; i++) {
+      sb.append(i).append(',').append(i % 3);
+      for (int f = 0; f < 12; f++) {
+        sb.append(',').append(f == 11 && i == badId ? cell : String.valueOf(0.25 * (i + f)));
+      }
+      sb.append(",n").append(i).append('\n');
+    }
+    return sb.toString();
+  }
+
+  @Test
+  void aStrayTextCellInAFeatureColumnIsAnErrorNamingColumnLineAndValue() {
+    Path csv = write(dir, "stray.csv", twelveFeatures(20, 6, "abc"));
+    DataFixtures.assertInputError(() -> DataLoader.load(spark, source(csv.toString(), DataFormat.CSV), null, "train"),
+        "data.train", "feature column 'f11'", "\"abc\"", "line 8 of ", "stray.csv", "not a number");
+    // Hostile cells are shown as they are, quoted, with control characters escaped: the error is one line.
+    Path hostile = write(dir, "hostile.csv", twelveFeatures(20, 3, "<script>x\u0007é'y"));
+    var e = DataFixtures.assertInputError(
+        () -> DataLoader.load(spark, source(hostile.toString(), DataFormat.CSV), null, "train"),
+        "feature column 'f11'", "\"<script>x\\u0007é'y\"", "line 5 of ");
+    assertEquals(1, e.getMessage().lines().count());
+  }
+
+  @Test
+  void everyUnusedColumnIsListedWithWhy() {
+    Path csv = write(dir, "notes.csv", """
+        id,label,a,when,b,comment,code
+        1,0,0.5,2024-01-02,1,hello,7
+        2,1,1.5,2024-01-03,2,world,x1
+        3,0,2.5,2024-01-04,3,again,x2
+        """);
+    List<String> notes = new java.util.ArrayList<>();
+    LoadedData d = DataLoader.load(spark, source(csv.toString(), DataFormat.CSV), null, "train", null, notes::add);
+    assertEquals(2, d.dim());
+    assertEquals(List.of("data.train: the features are 2 numeric columns: a, b",
+        "data.train: columns not used: 'when' (type date), 'comment' (text), 'code' (text: 1 of 3 cells are numbers)"), notes);
+  }
+
+  @Test
+  void theRunLogListsTheUnusedColumns() {
+    Path train = write(dir, "train-note.csv", twelveFeatures(30, -1, "0"));
+    StringBuilder console = new StringBuilder();
+    int code = dev.ggda.testing.CliCapture.run("validate", List.of("data.train.path=" + train, "data.train.format=csv",
+        "data.targets.path=" + train, "data.targets.format=csv"), console);
+    assertEquals(0, code, console::toString);
+    assertTrue(console.toString().contains("ggda: load: data.train: columns not used: 'note' (text)"), console::toString);
+    assertTrue(console.toString().contains("ggda: load: data.train: the features are 12 numeric columns: f0, f1, f2, f3, f4,"
+        + " f5, f6, f7, f8, f9, f10, f11"), console::toString);
+    assertEquals("a, b, c, d, e, ..., p, q", DataLoader.abbreviated(List.of("a", "b", "c", "d", "e", "f", "g", "h", "i", "j",
+        "k", "l", "m", "n", "o", "p", "q")));
+  }
+
   @Test
   void canonicalSchemaIsNonNullable() {
     StructType s = Columns.schema(false);

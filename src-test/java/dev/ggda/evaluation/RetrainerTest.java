@@ -1,5 +1,8 @@
 package dev.ggda.evaluation;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.pmod;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -19,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -113,7 +117,9 @@ class RetrainerTest {
     TrainConfig recipe = new TrainConfig(2, 16, 0.2, LrSchedule.CONSTANT, 1, 1, 1.0, 0, TrainMode.DISTRIBUTED);
     RetrainSpec spec = new RetrainSpec("d0", Subsets.sample(90, 40, 5, 0), 42);
     Retrainer retrainer = new Retrainer(SparkTestSession.get(), ARCH, recipe, 1e-3);
-    RetrainResult r = retrainer.runDistributed(loaded(train, 3), train.ids(), eval, List.of(spec), dir.toString()).get(0);
+    var data = loaded(train, 3);
+    var positions = Positions.of(SparkTestSession.get(), data.examples());
+    RetrainResult r = retrainer.runDistributed(data, positions, eval, List.of(spec), dir.toString()).get(0);
 
     TrainConfig seeded = new TrainConfig(2, 16, 0.2, LrSchedule.CONSTANT, 1, 1, 1.0, 42, TrainMode.DISTRIBUTED);
     var model = new dev.ggda.training.DistributedTrainer(ARCH, seeded, 1e-3).train(loaded(train.select(spec.rows()), 2), (f, a) -> { });
@@ -123,9 +129,35 @@ class RetrainerTest {
     assertEquals(direct.accuracy(), r.accuracy(), 0);
 
     List<String> log = new ArrayList<>();
-    RetrainResult again = retrainer.log(log::add).runDistributed(loaded(train, 2), train.ids(), eval, List.of(spec), dir.toString()).get(0);
+    RetrainResult again = retrainer.log(log::add).runDistributed(data, positions, eval, List.of(spec), dir.toString()).get(0);
     assertArrayEquals(r.margins(), again.margins(), 0);
     assertTrue(log.get(0).contains("1 of 1 retrainings reused"), log.toString());
+  }
+
+  /**
+   * The distributed path never collects ids: positions are ranks computed on the executors, and the
+   * group index built from them equals the driver-side one (position i is the i-th smallest id).
+   */
+  @Test
+  void positionsAndGroupIndexOnTheExecutorsMatchTheDriverSide() {
+    LocalData train = data(90, 6);
+    var data = loaded(train, 3);
+    var positions = Positions.of(SparkTestSession.get(), data.examples());
+    var groups = data.examples().select(col("example_id"), pmod(col("example_id").multiply(31), lit(7L)).as("group_id"));
+    EvaluationStage.GroupIndex local = EvaluationStage.GroupIndex.of(train.ids(), groups);
+    EvaluationStage.GroupIndex distributed = EvaluationStage.GroupIndex.of(90, positions, groups);
+    for (int i = 0; i < 90; i++) {
+      assertEquals(Math.floorMod(train.ids()[i] * 31, 7L), distributed.groupIds[distributed.groupOf[i]], "position " + i);
+    }
+    assertArrayEquals(local.groupIds, distributed.groupIds);
+    assertArrayEquals(local.sizes, distributed.sizes);
+    assertArrayEquals(local.groupOf, distributed.groupOf);
+    int[] rows = Subsets.sample(90, 25, 3, 0);
+    var kept = JavaSparkContext.fromSparkContext(SparkTestSession.get().sparkContext()).broadcast(rows);
+    long[] selected = Positions.select(data.examples(), positions, kept).select("example_id").collectAsList().stream()
+        .mapToLong(r -> r.getLong(0)).sorted().toArray();
+    assertArrayEquals(java.util.Arrays.stream(rows).mapToLong(i -> train.ids()[i]).toArray(), selected);
+    positions.unpersist();
   }
 
   private static dev.ggda.data.LoadedData loaded(LocalData d, int partitions) {

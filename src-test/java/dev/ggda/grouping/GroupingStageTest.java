@@ -130,6 +130,19 @@ class GroupingStageTest {
     for (String v : values) {
       assertEquals(Set.of(expected++), idsPerValue.get(v), "value " + v);
     }
+    // The value stays with its group: group_key in the assignment and in the stats.
+    Map<Long, String> keyOf = new HashMap<>();
+    for (Row r : groups.assignment().select("example_id", "group_id", "group_key").collectAsList()) {
+      Row in = rows.stream().filter(x -> x.getLong(0) == r.getLong(0)).findFirst().orElseThrow();
+      assertEquals(in.isNullAt(3) ? null : in.getString(3), r.isNullAt(2) ? null : r.getString(2), "example " + r.getLong(0));
+      keyOf.put(r.getLong(1), r.isNullAt(2) ? null : r.getString(2));
+    }
+    List<Row> stats = groups.stats().select("group_id", "group_key").collectAsList();
+    assertEquals(groups.count(), stats.size());
+    for (Row r : stats) {
+      assertEquals(keyOf.get(r.getLong(0)), r.isNullAt(1) ? null : r.getString(1), "stats of group " + r.getLong(0));
+    }
+    assertEquals("group_key", groups.stats().columns()[groups.stats().columns().length - 1], "the key goes last");
   }
 
   @Test

@@ -45,4 +45,44 @@ class BenchmarkTest {
     assertEquals(ref.path("reference_seconds").asDouble() / ref.path("per_example_seconds").asDouble(),
         ref.path("per_example_speedup_vs_reference").asDouble(), 1e-9);
   }
+
+  /**
+   * `benchmark --rows` reports, per n, the heap the driver retains between stages; the figure counts
+   * what the driver holds and leaves out the cached blocks the local-mode executors keep in the JVM.
+   */
+  @Test
+  void scalingRunReportsTheHeapTheDriverRetains(@TempDir Path dir) throws Exception {
+    var spark = SparkTestSession.get();
+    GgdaConfig config = ConfigLoader.fromYaml("", List.of(
+        "data.train.format=synthetic", "data.train.synthetic.n=1000", "data.train.synthetic.dim=8",
+        "data.train.synthetic.classes=3", "data.targets.format=synthetic", "data.targets.synthetic.n=20",
+        "data.targets.synthetic.dim=8", "data.targets.synthetic.classes=3", "model.kind=mlp", "model.hidden=[6]",
+        "train.epochs=1", "train.checkpoints=1", "train.mode=distributed", "group.method=random", "group.size=10",
+        "attribute.method=trak", "attribute.kernel=sampled", "attribute.projection.dim=16", "output.top_k=3",
+        "output.path=" + dir.resolve("scaling")));
+    ScalingBenchmark.run(config, List.of(1000L, 3000L));
+    JsonNode results = new ObjectMapper().readTree(dir.resolve("scaling/scaling.json").toFile()).path("results");
+    assertEquals(2, results.size());
+    for (JsonNode r : results) {
+      assertTrue(r.path("driver_retained_heap_bytes").asLong() > 0, r::toPrettyString);
+      List<String> stages = new java.util.ArrayList<>();
+      r.path("driver_retained_heap_bytes_after").fieldNames().forEachRemaining(stages::add);
+      assertEquals(List.of("train", "target_featurize", "group", "featurize_and_solve", "score"), stages);
+    }
+    assertEquals(300, results.get(1).path("groups").asLong());
+
+    var sc = spark.sparkContext();
+    long base = MemoryPeaks.retainedHeapBytes(sc);
+    byte[] held = new byte[64 << 20];
+    long holding = MemoryPeaks.retainedHeapBytes(sc);
+    java.lang.ref.Reference.reachabilityFence(held);
+    assertTrue(holding - base > 60 << 20, "a 64 MB array on the driver shows: " + base + " -> " + holding);
+    var cached = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(sc)
+        .parallelize(java.util.stream.IntStream.range(0, 48).boxed().toList(), 4).map(i -> new byte[1 << 20]).cache();
+    cached.count();
+    long caching = MemoryPeaks.retainedHeapBytes(sc);
+    cached.unpersist(true);
+    assertTrue(caching - base < 24 << 20, "48 MB of cached blocks are the executors', not the driver's: " + base + " -> "
+        + caching);
+  }
 }

@@ -199,4 +199,73 @@ class ProjectionTest {
     }
     return out;
   }
+
+  /**
+   * Two threads projecting with different P under a cache that holds one: each evicts the P the
+   * other is multiplying with, while a third thread forces full GCs (ND4J then frees every
+   * unreachable native buffer). Every product must still equal the blockwise one.
+   */
+  @Test
+  void aPEvictedWhileInUseStaysValidForItsProduct() throws Exception {
+    int rows = 4000;
+    Projection[] proj = {new Projection(Projection.Kind.RADEMACHER, rows, K, 5, 0, 0),
+        new Projection(Projection.Kind.RADEMACHER, rows, K, 5, 1, 0)};
+    INDArray g = GaussNewtonFixtures.toArray(GaussNewtonFixtures.randomMatrix(64, rows, 7)).castTo(DataType.FLOAT);
+    String key = "ggda.projection.cache.mb";
+    String before = System.getProperty(key);
+    try {
+      System.setProperty(key, "0");
+      double[][] expected = {Flat.doubles(proj[0].project(g).castTo(DataType.DOUBLE)),
+          Flat.doubles(proj[1].project(g).castTo(DataType.DOUBLE))};
+      System.setProperty(key, String.valueOf((rows * (long) K * 4 >> 20) + 1));
+      long evicted = Projection.evictions();
+      AtomicReference<String> failure = new AtomicReference<>();
+      Thread gc = new Thread(() -> {
+        try {
+          while (!Thread.currentThread().isInterrupted()) {
+            System.gc();
+            Thread.sleep(5);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      gc.start();
+      Thread[] workers = new Thread[2];
+      java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+      for (int w = 0; w < 2; w++) {
+        int which = w;
+        workers[w] = new Thread(() -> {
+          try {
+            start.await();
+          } catch (Exception e) {
+            failure.set("start: " + e);
+          }
+          for (int i = 0; i < 15 && failure.get() == null; i++) {
+            double[] got = Flat.doubles(proj[which].project(g.dup()).castTo(DataType.DOUBLE));
+            for (int j = 0; j < got.length; j++) {
+              if (Math.abs(got[j] - expected[which][j]) > 1e-4 * (1 + Math.abs(expected[which][j]))) {
+                failure.set("P " + which + ", product " + i + ", entry " + j + ": " + got[j] + " vs " + expected[which][j]);
+                return;
+              }
+            }
+          }
+        });
+        workers[w].start();
+      }
+      for (Thread t : workers) {
+        t.join();
+      }
+      gc.interrupt();
+      gc.join();
+      assertEquals(null, failure.get());
+      assertTrue(Projection.evictions() - evicted >= 2, "the two P evicted each other: " + (Projection.evictions() - evicted));
+    } finally {
+      if (before == null) {
+        System.clearProperty(key);
+      } else {
+        System.setProperty(key, before);
+      }
+    }
+  }
 }

@@ -114,6 +114,7 @@ class BadInputMatrixTest {
     write("label7.csv", csv(20, 3).replaceFirst("\n(\\d+),\\d,", "\n$1,7,"));
     write("labeltext.csv", csv(20, 3).replaceFirst("\n(\\d+),\\d,", "\n$1,cat,"));
     write("dupids.csv", csv(20, 3).replaceFirst("\n1,", "\n0,"));
+    write("stray.csv", csv(20, 3).replaceFirst("\n5,(\\d),([^,]+),[^,]+,", "\n5,$1,$2,abc,"));
     StructType ragged = new StructType().add("id", DataTypes.LongType).add("label", DataTypes.IntegerType)
         .add("features", DataTypes.createArrayType(DataTypes.FloatType));
     spark.createDataFrame(List.of(RowFactory.create(1L, 0, new float[] {1f, 2f}), RowFactory.create(2L, 1, new float[] {1f})),
@@ -161,6 +162,8 @@ class BadInputMatrixTest {
         new Case("label out of range", List.of("data.train.path=" + d.resolve("label7.csv")), List.of("label", "7")),
         new Case("ragged vectors", List.of("data.train.path=" + d.resolve("ragged.parquet"), "data.train.format=parquet"),
             List.of("ragged")),
+        new Case("stray text in a feature column", List.of("data.train.path=" + d.resolve("stray.csv")),
+            List.of("feature column 'x2'", "\"abc\"", "line 7 of", "stray.csv")),
         new Case("duplicate ids", List.of("data.train.path=" + d.resolve("dupids.csv")), List.of("more than once", "unique")),
         new Case("corrupt .npy model file", List.of("model.load=" + d.resolve("model-corrupt")), List.of(".npy")),
         new Case("unsupported MLlib model", List.of("model.load=" + d.resolve("mllib-linreg")), List.of("LinearRegression")),

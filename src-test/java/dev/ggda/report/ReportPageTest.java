@@ -107,6 +107,26 @@ class ReportPageTest {
     assertEquals(List.of(HOSTILE), names);
   }
 
+  /** The user's group names (group.method column) are shown beside the ids, escaped, whatever they hold. */
+  @Test
+  void groupKeysAreShownEscapedBesideTheIds() throws Exception {
+    String key = "<script>alert('v')</script> \"Müller & Søn\" 東京";
+    GroupScore named = new GroupScore(7, 0.125, 64, 3, new long[] {0, 64}, List.of(), key);
+    GroupScore nullKey = new GroupScore(9, -0.5, 32, 1, new long[] {32, 0}, List.of(), null);
+    ReportData data = ReportData.of("out/run", run("x"))
+        .withScores(Histogram.of(new double[] {-1, 0.5}, false, 4), 2, List.of(new TargetGroups(42, List.of(named),
+            List.of(nullKey), true)))
+        .withGroupValues(List.of(new GroupValue(7, 64, 2.5, 2.5 / 64, 1, key)), List.of(new GroupValue(9, 32, -1, -1 / 32.0, 2,
+            null)));
+    String html = ReportPage.render(data, LIBRARY);
+    String escaped = "&lt;script&gt;alert(&#39;v&#39;)&lt;/script&gt; &quot;Müller &amp; Søn&quot; 東京";
+    assertEquals(2, occurrences(html, "<td class=\"key\">" + escaped + "</td>"), "in the proponents and the values table");
+    assertEquals(2, occurrences(html, "<td class=\"key null\">(null)</td>"), "a null value is its own group");
+    assertEquals(0, occurrences(html, "<script>alert"));
+    assertEquals(4, occurrences(html, "<th>group key</th>"), "every group table of a run with named groups");
+    assertFalse(ReportPage.render(full("m"), LIBRARY).contains("group key"), "unnamed groups get no key column");
+  }
+
   @Test
   void htmlEscapeCoversTheFiveSpecialCharacters() {
     assertEquals("&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;", Html.escape("<a href=\"x\" title='y'>&</a>"));

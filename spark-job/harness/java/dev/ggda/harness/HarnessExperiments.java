@@ -21,4 +21,14 @@ public final class HarnessExperiments implements Experiments {
   public void benchmarkRows(GgdaConfig config, List<Long> rows) {
     ScalingBenchmark.run(config, rows);
   }
+
+  @Override
+  public void stressNative(GgdaConfig config, int rounds, int iterations, int tasks, int gcIntervalMs) {
+    NativeStress.run(config, rounds, iterations, tasks, gcIntervalMs);
+  }
+
+  @Override
+  public void stressNativeRound(GgdaConfig config, int iterations, int gcIntervalMs) {
+    NativeStress.child(config, iterations, gcIntervalMs);
+  }
 }

@@ -6,11 +6,13 @@ import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.apache.spark.SparkContext;
+import org.apache.spark.storage.RDDInfo;
 
 /**
  * Peak memory of this JVM, for the benchmark: the heap pools' peak usage (what -Xmx must cover;
- * driver and executors alike in local mode), ND4J's off-heap peak as JavaCPP counts it, and the
- * process's peak resident set (VmHWM, Linux only).
+ * driver and executors alike in local mode), the heap the driver retains between stages, ND4J's
+ * off-heap peak as JavaCPP counts it, and the process's peak resident set (VmHWM, Linux only).
  */
 public final class MemoryPeaks {
   private MemoryPeaks() {}
@@ -33,6 +35,24 @@ public final class MemoryPeaks {
         pool.resetPeakUsage();
       }
     }
+  }
+
+  /**
+   * Heap the driver retains: heap in use right after a full collection, less the cached RDD blocks
+   * Spark holds in this JVM (local mode, where the executors share it; on a cluster they live
+   * elsewhere and nothing is subtracted). Measured between stages, when no task runs, this is what
+   * the driver itself keeps: it must not grow with the number of rows.
+   */
+  public static long retainedHeapBytes(SparkContext sc) {
+    System.gc();
+    long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    long cached = 0;
+    if (sc.isLocal()) {
+      for (RDDInfo info : sc.getRDDStorageInfo()) {
+        cached += info.memSize();
+      }
+    }
+    return Math.max(0, used - cached);
   }
 
   /** The process's peak resident set in bytes, or -1 where /proc is not there. */

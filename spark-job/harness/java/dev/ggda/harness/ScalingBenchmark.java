@@ -24,9 +24,10 @@ import org.apache.spark.sql.SparkSession;
 /**
  * `ggda benchmark --rows n1,n2,...`: the whole pipeline (generate, train, group, featurize,
  * kernel, score) on the synthetic training set at several sizes n, one after another in one
- * session, with the configured group size (so the group count grows with n) and the per-n peak
- * heap. Shows whether cost per row stays flat as n grows, and gives the per-row figures the
- * README's cluster sizing guide extrapolates from. Writes output.path/scaling.json.
+ * session, with the configured group size (so the group count grows with n), the per-n peak
+ * heap and the heap the driver retains between stages. Shows whether cost per row and driver
+ * memory stay flat as n grows, and gives the per-row figures the README's cluster sizing guide
+ * extrapolates from. Writes output.path/scaling.json.
  */
 public final class ScalingBenchmark {
   private ScalingBenchmark() {}
@@ -51,24 +52,31 @@ public final class ScalingBenchmark {
       p.obtainModel();
       double loadSecs = p.info().stageSeconds("load");
       double trainSecs = secs(t0) - loadSecs;
+      Map<String, Long> retained = new LinkedHashMap<>();
+      retained.put("train", MemoryPeaks.retainedHeapBytes(spark.sparkContext()));
       // Partitions grow with n like a cluster job's input splits would.
       int partitions = (int) Math.max(partitionsFloor, Math.min(2_000, n / 250_000));
       AttributionStage stage = new AttributionStage(c.attribute(), c.compute().device(), line -> console.info("%s", line));
       long t1 = System.nanoTime();
       TargetFeatures targetFeatures = stage.featurizeTargets(p.targetData(), p.model(), n, partitionsFloor);
       double targetSecs = secs(t1);
+      retained.put("target_featurize", MemoryPeaks.retainedHeapBytes(spark.sparkContext()));
       long t2 = System.nanoTime();
       Groups groups = GroupingStage.assign(spark, c, p.trainData(), p.model());
       groups.assignment().cache().count();
       double groupSecs = secs(t2);
+      retained.put("group", MemoryPeaks.retainedHeapBytes(spark.sparkContext()));
       AttributionStage.Prepared prepared =
           stage.prepare(p.trainData(), groups.assignment(), targetFeatures, p.model(), n, partitions);
+      retained.put("featurize_and_solve", MemoryPeaks.retainedHeapBytes(spark.sparkContext()));
       long t3 = System.nanoTime();
       ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, c.output().topK());
       long groupCount = tables.groupValues.count();
       long scoreRows = tables.scores.count();
       double scoreSecs = secs(t3);
       long heapPeak = MemoryPeaks.heapPeakBytes();
+      retained.put("score", MemoryPeaks.retainedHeapBytes(spark.sparkContext()));
+      long driverHeap = retained.values().stream().mapToLong(Long::longValue).max().orElse(0);
       tables.release();
       prepared.blocks.unpersist(false);
       groups.assignment().unpersist();
@@ -93,13 +101,15 @@ public final class ScalingBenchmark {
           1e6 * (groupSecs + prepared.featurizeSeconds + prepared.operatorSeconds + scoreSecs) / n);
       r.put("total_microseconds_per_row", 1e6 * total / n);
       r.put("peak_heap_bytes", heapPeak);
+      r.put("driver_retained_heap_bytes", driverHeap);
+      r.put("driver_retained_heap_bytes_after", retained);
       r.put("heap_max_bytes", Runtime.getRuntime().maxMemory());
       r.put("peak_resident_bytes", MemoryPeaks.residentPeakBytes());
       results.add(r);
       console.info("benchmark --rows: n=%,d: %,d groups, load %.1f s, train %.1f s, group %.1f s, featurize %.1f s,"
-              + " kernel %.1f s, score %.1f s, total %.1f s (%.2f us/row), peak heap %.2f GB",
+              + " kernel %.1f s, score %.1f s, total %.1f s (%.2f us/row), peak heap %.2f GB, driver retains %.0f MB",
           n, groupCount, loadSecs, trainSecs, groupSecs, prepared.featurizeSeconds, prepared.operatorSeconds, scoreSecs,
-          total, 1e6 * total / n, heapPeak / 1e9);
+          total, 1e6 * total / n, heapPeak / 1e9, driverHeap / 1e6);
     }
     print(results);
     Map<String, Object> out = new LinkedHashMap<>();
@@ -128,22 +138,26 @@ public final class ScalingBenchmark {
 
   private static void print(List<Map<String, Object>> results) {
     System.out.println();
-    System.out.printf("%12s %8s %7s %8s %8s %10s %8s %8s %8s %9s %11s %9s %10s%n", "rows", "groups", "load s", "train s",
-        "group s", "featurize s", "kernel s", "score s", "total s", "us/row", "attr us/row", "vs first", "peak heap");
+    System.out.printf("%12s %8s %7s %8s %8s %10s %8s %8s %8s %9s %11s %9s %10s %11s%n", "rows", "groups", "load s", "train s",
+        "group s", "featurize s", "kernel s", "score s", "total s", "us/row", "attr us/row", "vs first", "peak heap",
+        "driver heap");
     double first = Double.NaN;
     for (Map<String, Object> r : results) {
       double perRow = (Double) r.get("total_microseconds_per_row");
       if (Double.isNaN(first)) {
         first = perRow;
       }
-      System.out.printf("%,12d %,8d %7.1f %8.1f %8.1f %10.1f %8.1f %8.1f %8.1f %9.2f %11.2f %8.2fx %8.2f GB%n",
+      System.out.printf("%,12d %,8d %7.1f %8.1f %8.1f %10.1f %8.1f %8.1f %8.1f %9.2f %11.2f %8.2fx %8.2f GB %8.0f MB%n",
           r.get("rows"), r.get("groups"), r.get("load_seconds"), r.get("train_seconds"), r.get("grouping_seconds"),
           r.get("featurize_seconds"), r.get("kernel_solve_seconds"), r.get("score_seconds"), r.get("total_seconds"),
-          perRow, r.get("attribution_microseconds_per_row"), perRow / first, (Long) r.get("peak_heap_bytes") / 1e9);
+          perRow, r.get("attribution_microseconds_per_row"), perRow / first, (Long) r.get("peak_heap_bytes") / 1e9,
+          (Long) r.get("driver_retained_heap_bytes") / 1e6);
     }
     System.out.println("us/row constant across n (\"vs first\" near 1.0x) means time grows linearly in n. Peak heap is"
         + " the sum of the heap pools' peaks (an upper bound: they peak at different moments); the heap limit is "
-        + String.format("%.2f GB", Runtime.getRuntime().maxMemory() / 1e9) + ".");
+        + String.format("%.2f GB", Runtime.getRuntime().maxMemory() / 1e9) + ". Driver heap is the most the driver"
+        + " retained after any stage (heap after a full GC, less cached RDD blocks): flat across n means nothing on the"
+        + " driver grows with the rows.");
   }
 
   private static double secs(long t0) {
