@@ -15,9 +15,9 @@ import org.apache.spark.sql.Row;
  */
 public final class AttributionResult implements AutoCloseable {
   private final Pipeline run;
-  private final ScoreStage.Tables tables;
+  private final ScoreStage.Scored tables;
 
-  AttributionResult(Pipeline run, ScoreStage.Tables tables) {
+  AttributionResult(Pipeline run, ScoreStage.Scored tables) {
     this.run = run;
     this.tables = tables;
   }

@@ -1,5 +1,6 @@
 package dev.ggda.apps;
 
+import dev.ggda.data.Columns;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -35,10 +36,10 @@ final class AppSupport {
   /** group_values rows (m x 4 numbers and the group's name: small) on the driver. */
   static List<GroupValue> groupValues(Dataset<Row> table) {
     List<GroupValue> values = new ArrayList<>();
-    org.apache.spark.sql.Column key = Groups.hasKey(table) ? functions.col(Groups.GROUP_KEY).cast("string")
+    org.apache.spark.sql.Column key = Groups.hasKey(table) ? functions.col(Columns.GROUP_KEY).cast("string")
         : functions.lit(null).cast("string");
-    for (Row r : table.select(functions.col("group_id"), functions.col("size"), functions.col("value"),
-        functions.col("value_per_example"), key).collectAsList()) {
+    for (Row r : table.select(functions.col(Columns.GROUP_ID), functions.col(Columns.SIZE), functions.col(Columns.VALUE),
+        functions.col(Columns.VALUE_PER_EXAMPLE), key).collectAsList()) {
       values.add(new GroupValue(r.getLong(0), r.getLong(1), r.getDouble(2), r.getDouble(3), r.getString(4)));
     }
     return values;
@@ -74,7 +75,7 @@ final class AppSupport {
    */
   static LoadedData[] split(LoadedData data, double fraction, long seed) {
     var u = org.apache.spark.sql.functions.udf((UDF1<Long, Double>) id -> Seeds.unit(Seeds.mix(seed, id)), DataTypes.DoubleType);
-    Dataset<Row> ex = data.examples().withColumn("_u", u.apply(org.apache.spark.sql.functions.col("example_id")));
+    Dataset<Row> ex = data.examples().withColumn("_u", u.apply(org.apache.spark.sql.functions.col(Columns.EXAMPLE_ID)));
     Dataset<Row> first = ex.where("_u >= " + fraction).drop("_u");
     Dataset<Row> second = ex.where("_u < " + fraction).drop("_u");
     return new LoadedData[] {

@@ -1,5 +1,6 @@
 package dev.ggda.apps;
 
+import dev.ggda.data.Columns;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Losses;
 import dev.ggda.math.Network;
@@ -24,8 +25,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class ExampleSignals {
   public static final StructType SCHEMA = new StructType()
-      .add("example_id", DataTypes.LongType, false)
-      .add("label", DataTypes.IntegerType, false)
+      .add(Columns.EXAMPLE_ID, DataTypes.LongType, false)
+      .add(Columns.LABEL, DataTypes.IntegerType, false)
       .add("loss", DataTypes.DoubleType, false)
       .add("margin", DataTypes.DoubleType, false);
 
@@ -34,7 +35,7 @@ public final class ExampleSignals {
   /** example_id, label, loss, margin for every row of a canonical examples table. */
   public static Dataset<Row> compute(SparkSession spark, Dataset<Row> examples, Architecture arch, float[] params) {
     Broadcast<float[]> bParams = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(params);
-    JavaRDD<Row> rows = examples.select("example_id", "label", "features").javaRDD().mapPartitions((Iterator<Row> it) -> {
+    JavaRDD<Row> rows = examples.select(Columns.EXAMPLE_ID, Columns.LABEL, Columns.FEATURES).javaRDD().mapPartitions((Iterator<Row> it) -> {
       Network net = Network.fromFloats(arch, bParams.value());
       ExampleBatch batch = new ExampleBatch(arch.inputDim());
       List<Row> out = new ArrayList<>();

@@ -25,11 +25,11 @@ public final class NoiseInjection {
    * @param noisy the training set with the flipped labels (same ids, features and schema)
    * @param flippedIds ascending ids of the flipped examples
    */
-  public record Result(LoadedData noisy, long[] flippedIds) {}
+  public record Injected(LoadedData noisy, long[] flippedIds) {}
 
   private NoiseInjection() {}
 
-  public static Result apply(SparkSession spark, LoadedData train, double fraction, long seed) {
+  public static Injected apply(SparkSession spark, LoadedData train, double fraction, long seed) {
     long m = LabelFlips.count(train.count(), fraction);
     if (m > Integer.MAX_VALUE - 8) {
       throw new IllegalStateException(m + " flips do not fit one array on the driver");
@@ -55,6 +55,6 @@ public final class NoiseInjection {
             ? coalesce(relabel.apply(col(Columns.EXAMPLE_ID), col(Columns.LABEL)), lit(0)).as(Columns.LABEL)
             : col(c))
         .toArray(Column[]::new);
-    return new Result(new LoadedData(ex.select(cols), train.dim(), train.classes(), train.count()), ids);
+    return new Injected(new LoadedData(ex.select(cols), train.dim(), train.classes(), train.count()), ids);
   }
 }

@@ -1,5 +1,6 @@
 package dev.ggda.apps;
 
+import dev.ggda.data.Columns;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
@@ -108,7 +109,7 @@ public final class NoiseJob {
     Map<String, Object> summary = new LinkedHashMap<>();
     long[] flipped = null;
     if (inject) {
-      NoiseInjection.Result r = p.info().stage("inject_noise",
+      NoiseInjection.Injected r = p.info().stage("inject_noise",
           () -> NoiseInjection.apply(spark, p.trainData(), nc.injectFraction(), nc.seed()));
       p.replaceTrain(r.noisy());
       flipped = r.flippedIds();
@@ -118,7 +119,7 @@ public final class NoiseJob {
     }
     if (p.targetData() == null) {
       // Self-influence needs no targets, but the attribution stage scores some: a few training rows stand in.
-      Dataset<Row> first = p.trainData().examples().orderBy(col("example_id")).limit(STAND_IN_TARGETS);
+      Dataset<Row> first = p.trainData().examples().orderBy(col(Columns.EXAMPLE_ID)).limit(STAND_IN_TARGETS);
       p.replaceTargets(new LoadedData(first, p.trainData().dim(), p.trainData().classes(),
           Math.min(STAND_IN_TARGETS, p.trainData().count())));
       summary.put("targets", "none given: the first " + STAND_IN_TARGETS + " training examples stand in (only self-influence is used)");
@@ -129,7 +130,7 @@ public final class NoiseJob {
 
     long t0 = System.nanoTime();
     Dataset<Row> groupScores = groupScores(spark, out, format, nc.signal(), p.info());
-    Dataset<Row> rankedGroups = Ranks.rank(spark, groupScores, Ranking.nanLast("score").desc(), col("group_id").asc());
+    Dataset<Row> rankedGroups = Ranks.rank(spark, groupScores, Ranking.nanLast(Columns.SCORE).desc(), col(Columns.GROUP_ID).asc());
     double groupRankSeconds = (System.nanoTime() - t0) / 1e9;
     boolean named = Groups.hasKey(groupScores);
 
@@ -142,11 +143,11 @@ public final class NoiseJob {
     long te = System.nanoTime();
     String signalCol = nc.exampleSignal() == ExampleSignal.LOSS ? "loss" : "margin";
     Column within = nc.exampleSignal() == ExampleSignal.LOSS ? Ranking.nanLast("loss").desc() : col("margin").asc();
-    Dataset<Row> examples = Tables.read(spark, out.path("groups"), format).select(col("example_id").cast("long"),
-            col("group_id").cast("long"))
-        .join(named ? groupScores.select("group_id", "score", Groups.GROUP_KEY) : groupScores.select("group_id", "score"),
-            "group_id")
-        .join(signals, "example_id")
+    Dataset<Row> examples = Tables.read(spark, out.path("groups"), format).select(col(Columns.EXAMPLE_ID).cast("long"),
+            col(Columns.GROUP_ID).cast("long"))
+        .join(named ? groupScores.select(Columns.GROUP_ID, Columns.SCORE, Columns.GROUP_KEY) : groupScores.select(Columns.GROUP_ID, Columns.SCORE),
+            Columns.GROUP_ID)
+        .join(signals, Columns.EXAMPLE_ID)
         .withColumn("example_signal", col(signalCol));
     Broadcast<long[]> bFlipped = null;
     if (inject) {
@@ -154,23 +155,23 @@ public final class NoiseJob {
       Broadcast<long[]> bf = bFlipped;
       var isFlipped = org.apache.spark.sql.functions.udf((UDF1<Long, Boolean>) id -> Arrays.binarySearch(bf.value(), id) >= 0,
           DataTypes.BooleanType);
-      examples = examples.withColumn("flipped", isFlipped.apply(col("example_id")));
+      examples = examples.withColumn("flipped", isFlipped.apply(col(Columns.EXAMPLE_ID)));
     }
-    List<String> columns = new ArrayList<>(List.of("example_id", "group_id", "label", "score", "example_signal", "loss", "margin"));
+    List<String> columns = new ArrayList<>(List.of(Columns.EXAMPLE_ID, Columns.GROUP_ID, Columns.LABEL, Columns.SCORE, "example_signal", "loss", "margin"));
     if (inject) {
       columns.add("flipped");
     }
     if (named) {
-      columns.add(Groups.GROUP_KEY);
+      columns.add(Columns.GROUP_KEY);
     }
     Dataset<Row> rankedExamples = Ranks.rank(spark, examples.select(columns.stream().map(c -> col(c)).toArray(Column[]::new)),
-        Ranking.nanLast("score").desc(), col("group_id").asc(), within, col("example_id").asc())
+        Ranking.nanLast(Columns.SCORE).desc(), col(Columns.GROUP_ID).asc(), within, col(Columns.EXAMPLE_ID).asc())
         .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
     if (inject) {
-      Dataset<Row> flippedPerGroup = rankedExamples.groupBy("group_id")
+      Dataset<Row> flippedPerGroup = rankedExamples.groupBy(Columns.GROUP_ID)
           .agg(org.apache.spark.sql.functions.sum(col("flipped").cast("long")).as("flipped"));
-      rankedGroups = rankedGroups.join(flippedPerGroup, "group_id").orderBy("rank");
-      rankedGroups = rankedGroups.select(prepend("rank", rankedGroups.columns()));
+      rankedGroups = rankedGroups.join(flippedPerGroup, Columns.GROUP_ID).orderBy(Columns.RANK);
+      rankedGroups = rankedGroups.select(prepend(Columns.RANK, rankedGroups.columns()));
     }
     Tables.write(rankedGroups.coalesce(1), out.path("noise/ranked_groups"), format);
     Tables.write(rankedExamples, out.path("noise/ranked_examples"), format);
@@ -189,22 +190,22 @@ public final class NoiseJob {
 
       long tp = System.nanoTime();
       Dataset<Row> perExample = perExampleScores(spark, config, p, console);
-      Dataset<Row> flags = rankedExamples.select("example_id", "flipped", "loss");
-      Dataset<Row> perRanked = Ranks.rank(spark, perExample.join(flags, "example_id"), Ranking.nanLast("score").desc(),
-          col("example_id").asc());
+      Dataset<Row> flags = rankedExamples.select(Columns.EXAMPLE_ID, "flipped", "loss");
+      Dataset<Row> perRanked = Ranks.rank(spark, perExample.join(flags, Columns.EXAMPLE_ID), Ranking.nanLast(Columns.SCORE).desc(),
+          col(Columns.EXAMPLE_ID).asc());
       curves.put(PER_EXAMPLE, new RecallCurve(Ranking.ranksWhere(perRanked, "flipped"), n));
       seconds.put(PER_EXAMPLE, (System.nanoTime() - tp) / 1e9);
 
       long tl = System.nanoTime();
-      Dataset<Row> lossRanked = Ranks.rank(spark, flags, Ranking.nanLast("loss").desc(), col("example_id").asc());
+      Dataset<Row> lossRanked = Ranks.rank(spark, flags, Ranking.nanLast("loss").desc(), col(Columns.EXAMPLE_ID).asc());
       curves.put(LOSS, new RecallCurve(Ranking.ranksWhere(lossRanked, "flipped"), n));
       seconds.put(LOSS, signalSeconds + (System.nanoTime() - tl) / 1e9);
 
       long tr = System.nanoTime();
       long seed = nc.seed() ^ RANDOM_SALT;
       var key = org.apache.spark.sql.functions.udf((UDF1<Long, Long>) id -> LabelFlips.key(seed, id), DataTypes.LongType);
-      Dataset<Row> randomRanked = Ranks.rank(spark, flags.withColumn("key", key.apply(col("example_id"))), col("key").asc(),
-          col("example_id").asc());
+      Dataset<Row> randomRanked = Ranks.rank(spark, flags.withColumn("key", key.apply(col(Columns.EXAMPLE_ID))), col("key").asc(),
+          col(Columns.EXAMPLE_ID).asc());
       curves.put(RANDOM, new RecallCurve(Ranking.ranksWhere(randomRanked, "flipped"), n));
       seconds.put(RANDOM, (System.nanoTime() - tr) / 1e9);
 
@@ -243,8 +244,8 @@ public final class NoiseJob {
   /** The first groups of ranked_groups, named as the user names them when they carry group_key. */
   static String mostSuspicious(Dataset<Row> rankedGroups, boolean named) {
     List<GroupValue> top = new ArrayList<>();
-    Column key = named ? col(Groups.GROUP_KEY) : lit(null).cast("string");
-    for (Row r : rankedGroups.where(col("rank").leq(SHOWN)).orderBy("rank").select(col("group_id"), key).collectAsList()) {
+    Column key = named ? col(Columns.GROUP_KEY) : lit(null).cast("string");
+    for (Row r : rankedGroups.where(col(Columns.RANK).leq(SHOWN)).orderBy(Columns.RANK).select(col(Columns.GROUP_ID), key).collectAsList()) {
       top.add(new GroupValue(r.getLong(0), 0, 0, 0, r.getString(1)));
     }
     return GroupValue.describe(top, named, SHOWN);
@@ -268,24 +269,24 @@ public final class NoiseJob {
     Dataset<Row> table = Tables.read(spark, out.path("group_values"), format);
     boolean named = Groups.hasKey(table);
     Dataset<Row> values = table
-        .select(col("group_id").cast("long"), col("size").cast("long"), col("value").cast("double"),
-            col("value_per_example").cast("double"),
-            named ? col(Groups.GROUP_KEY).cast("string") : lit(null).cast("string").as(Groups.GROUP_KEY));
+        .select(col(Columns.GROUP_ID).cast("long"), col(Columns.SIZE).cast("long"), col(Columns.VALUE).cast("double"),
+            col(Columns.VALUE_PER_EXAMPLE).cast("double"),
+            named ? col(Columns.GROUP_KEY).cast("string") : lit(null).cast("string").as(Columns.GROUP_KEY));
     boolean haveSelf = dev.ggda.io.HadoopFiles.exists(spark, out.path("self_influence"));
     if (signal == NoiseSignal.SELF_INFLUENCE && !haveSelf) {
       throw new InputException("noise.signal: self-influence was not computed for this attribution setting"
           + " (see self_influence_note in run.json); use noise.signal: validation or change attribute.method");
     }
     Dataset<Row> self = haveSelf
-        ? Tables.read(spark, out.path("self_influence"), format).select(col("group_id").cast("long"),
-            col("self_influence").cast("double"))
-        : values.select(col("group_id"), lit(null).cast("double").as("self_influence"));
-    Dataset<Row> joined = values.join(self, "group_id");
-    Column score = signal == NoiseSignal.SELF_INFLUENCE ? col("self_influence").divide(col("size"))
-        : col("value_per_example").multiply(-1.0);
-    Dataset<Row> scored = joined.withColumn("score", score);
-    return named ? scored.select("group_id", "size", "score", "value", "value_per_example", "self_influence", Groups.GROUP_KEY)
-        : scored.select("group_id", "size", "score", "value", "value_per_example", "self_influence");
+        ? Tables.read(spark, out.path("self_influence"), format).select(col(Columns.GROUP_ID).cast("long"),
+            col(Columns.SELF_INFLUENCE).cast("double"))
+        : values.select(col(Columns.GROUP_ID), lit(null).cast("double").as(Columns.SELF_INFLUENCE));
+    Dataset<Row> joined = values.join(self, Columns.GROUP_ID);
+    Column score = signal == NoiseSignal.SELF_INFLUENCE ? col(Columns.SELF_INFLUENCE).divide(col(Columns.SIZE))
+        : col(Columns.VALUE_PER_EXAMPLE).multiply(-1.0);
+    Dataset<Row> scored = joined.withColumn(Columns.SCORE, score);
+    return named ? scored.select(Columns.GROUP_ID, Columns.SIZE, Columns.SCORE, Columns.VALUE, Columns.VALUE_PER_EXAMPLE, Columns.SELF_INFLUENCE, Columns.GROUP_KEY)
+        : scored.select(Columns.GROUP_ID, Columns.SIZE, Columns.SCORE, Columns.VALUE, Columns.VALUE_PER_EXAMPLE, Columns.SELF_INFLUENCE);
   }
 
   /** example_id, score: the same method and signal with every example its own group (size 1). */
@@ -299,17 +300,17 @@ public final class NoiseJob {
         line -> console.info("per-example %s", line));
     AttributionStage.Prepared prepared = stage.prepare(train, groups.assignment(),
         stage.featurizeTargets(p.targetData(), p.model(), train.count(), partitions), p.model(), train.count(), partitions);
-    ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, 1);
+    ScoreStage.Scored tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, 1);
     Dataset<Row> scores;
     if (config.noise().signal() == NoiseSignal.SELF_INFLUENCE) {
       if (tables.selfInfluence == null) {
         throw new InputException("noise.signal: self-influence was not computed for this attribution setting; use noise.signal: validation");
       }
-      scores = tables.selfInfluence.select(col("group_id"), col("self_influence").as("score"));
+      scores = tables.selfInfluence.select(col(Columns.GROUP_ID), col(Columns.SELF_INFLUENCE).as(Columns.SCORE));
     } else {
-      scores = tables.groupValues.select(col("group_id"), col("value_per_example").multiply(-1.0).as("score"));
+      scores = tables.groupValues.select(col(Columns.GROUP_ID), col(Columns.VALUE_PER_EXAMPLE).multiply(-1.0).as(Columns.SCORE));
     }
-    Dataset<Row> perExample = groups.assignment().join(scores, "group_id").select("example_id", "score")
+    Dataset<Row> perExample = groups.assignment().join(scores, Columns.GROUP_ID).select(Columns.EXAMPLE_ID, Columns.SCORE)
         .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
     perExample.count();
     tables.release();

@@ -1,5 +1,6 @@
 package dev.ggda.apps;
 
+import dev.ggda.data.Columns;
 import static org.apache.spark.sql.functions.col;
 
 import dev.ggda.InputException;
@@ -48,10 +49,10 @@ public final class PruneJob {
   static final long TEST_SPLIT_SALT = 0x74657374L;
 
   public static final StructType GROUP_TABLE = new StructType()
-      .add("group_id", DataTypes.LongType, false)
-      .add("size", DataTypes.LongType, false)
-      .add("value", DataTypes.DoubleType, false)
-      .add("value_per_example", DataTypes.DoubleType, false)
+      .add(Columns.GROUP_ID, DataTypes.LongType, false)
+      .add(Columns.SIZE, DataTypes.LongType, false)
+      .add(Columns.VALUE, DataTypes.DoubleType, false)
+      .add(Columns.VALUE_PER_EXAMPLE, DataTypes.DoubleType, false)
       .add("position", DataTypes.LongType, false);
 
   public static final StructType VALIDATION_TABLE = new StructType()
@@ -156,7 +157,7 @@ public final class PruneJob {
       rows.add(named ? RowFactory.create(g.groupId(), g.size(), g.value(), g.valuePerExample(), positions.get(i), g.groupKey())
           : RowFactory.create(g.groupId(), g.size(), g.value(), g.valuePerExample(), positions.get(i)));
     }
-    StructType schema = named ? GROUP_TABLE.add(Groups.GROUP_KEY, DataTypes.StringType, true) : GROUP_TABLE;
+    StructType schema = named ? GROUP_TABLE.add(Columns.GROUP_KEY, DataTypes.StringType, true) : GROUP_TABLE;
     return spark.createDataFrame(rows, schema).coalesce(1);
   }
 
@@ -166,10 +167,10 @@ public final class PruneJob {
     for (GroupValue g : plan.droppedGroups()) {
       ids.add(RowFactory.create(g.groupId()));
     }
-    Dataset<Row> dropped = spark.createDataFrame(ids, new StructType().add("group_id", DataTypes.LongType, false));
+    Dataset<Row> dropped = spark.createDataFrame(ids, new StructType().add(Columns.GROUP_ID, DataTypes.LongType, false));
     List<Row> rows = AppSupport.read(spark, out, "groups", format)
-        .join(org.apache.spark.sql.functions.broadcast(dropped), "group_id")
-        .select(col("example_id").cast(DataTypes.LongType))
+        .join(org.apache.spark.sql.functions.broadcast(dropped), Columns.GROUP_ID)
+        .select(col(Columns.EXAMPLE_ID).cast(DataTypes.LongType))
         .collectAsList();
     long[] out2 = new long[rows.size()];
     for (int i = 0; i < out2.length; i++) {
@@ -203,7 +204,7 @@ public final class PruneJob {
         (org.apache.spark.sql.api.java.UDF1<Long, Boolean>) id -> Arrays.binarySearch(broadcast.value(), id) >= 0,
         DataTypes.BooleanType);
     Map<Integer, long[]> labels = new TreeMap<>();
-    for (Row r : train.examples().groupBy(col("label"), isDropped.apply(col("example_id")).as("d")).count().collectAsList()) {
+    for (Row r : train.examples().groupBy(col(Columns.LABEL), isDropped.apply(col(Columns.EXAMPLE_ID)).as("d")).count().collectAsList()) {
       labels.computeIfAbsent(r.getInt(0), k -> new long[2])[r.getBoolean(1) ? 1 : 0] += r.getLong(2);
     }
     Map<String, Object> before = new LinkedHashMap<>();
@@ -270,14 +271,14 @@ public final class PruneJob {
     LocalData testLocal = LocalData.collect(test);
     // Group of every training row, in the id order of LocalData (n longs).
     Map<Long, Long> groupOf = new java.util.HashMap<>();
-    for (Row r : AppSupport.read(spark, out, "groups", config.output().format()).select("example_id", "group_id").collectAsList()) {
+    for (Row r : AppSupport.read(spark, out, "groups", config.output().format()).select(Columns.EXAMPLE_ID, Columns.GROUP_ID).collectAsList()) {
       groupOf.put(r.getLong(0), r.getLong(1));
     }
     long[] groups = new long[train.size()];
     for (int i = 0; i < groups.length; i++) {
       groups[i] = groupOf.get(train.ids()[i]);
     }
-    List<PruneValidation.Run> runs = PruneValidation.runs(train.ids(), groups, values, config.prune().rankBy(),
+    List<PruneValidation.Trial> runs = PruneValidation.runs(train.ids(), groups, values, config.prune().rankBy(),
         config.prune().validateFractions(), config.prune().validateSeeds(), config.train().seed());
     console.info("prune --validate: %d retrainings (%d fractions x attribution, random; full data) x %d seeds, scored on %,d test targets",
         runs.size(), config.prune().validateFractions().size(), config.prune().validateSeeds(), testLocal.size());

@@ -22,7 +22,7 @@ public final class PruneValidation {
   private static final long RANDOM_SALT = 0x72616e646f6dL;
 
   /** One retraining: the rows (positions in id order) to train on and the training seed. */
-  public record Run(String strategy, double fraction, int seedIndex, long trainSeed, int[] rows, long dropped) {
+  public record Trial(String strategy, double fraction, int seedIndex, long trainSeed, int[] rows, long dropped) {
     public String id() {
       return strategy + "-f" + fraction + "-s" + seedIndex;
     }
@@ -38,11 +38,11 @@ public final class PruneValidation {
    * @param groupOf group id of each row
    * @param values group_values rows
    */
-  public static List<Run> runs(long[] ids, long[] groupOf, List<GroupValue> values, PruneRankBy rankBy, List<Double> fractions,
+  public static List<Trial> runs(long[] ids, long[] groupOf, List<GroupValue> values, PruneRankBy rankBy, List<Double> fractions,
       int seeds, long baseSeed) {
-    List<Run> runs = new ArrayList<>();
+    List<Trial> runs = new ArrayList<>();
     for (int s = 0; s < seeds; s++) {
-      runs.add(new Run(FULL, 0.0, s, baseSeed + s, all(ids.length), 0));
+      runs.add(new Trial(FULL, 0.0, s, baseSeed + s, all(ids.length), 0));
     }
     for (double f : fractions) {
       PrunePlan plan = PrunePlan.plan(values, rankBy, f, null);
@@ -53,8 +53,8 @@ public final class PruneValidation {
       int[] kept = Arrays.stream(indices(ids.length)).filter(r -> !dropped.contains(groupOf[r])).toArray();
       long droppedCount = ids.length - kept.length;
       for (int s = 0; s < seeds; s++) {
-        runs.add(new Run(ATTRIBUTION, f, s, baseSeed + s, kept, droppedCount));
-        runs.add(new Run(RANDOM, f, s, baseSeed + s, randomKeep(ids, (int) droppedCount, Seeds.mix(RANDOM_SALT, baseSeed + s)),
+        runs.add(new Trial(ATTRIBUTION, f, s, baseSeed + s, kept, droppedCount));
+        runs.add(new Trial(RANDOM, f, s, baseSeed + s, randomKeep(ids, (int) droppedCount, Seeds.mix(RANDOM_SALT, baseSeed + s)),
             droppedCount));
       }
     }
@@ -81,10 +81,10 @@ public final class PruneValidation {
    * Mean and sample standard deviation (n - 1; 0 for one seed) per (strategy, fraction). The full
    * data's figure is repeated at every validated fraction, as the reference line of the plot.
    */
-  public static List<Point> summarise(List<Run> runs, double[] accuracy, List<Double> fractions) {
+  public static List<Point> summarise(List<Trial> runs, double[] accuracy, List<Double> fractions) {
     Map<String, List<Double>> by = new HashMap<>();
     for (int i = 0; i < runs.size(); i++) {
-      Run r = runs.get(i);
+      Trial r = runs.get(i);
       by.computeIfAbsent(r.strategy() + "@" + r.fraction(), k -> new ArrayList<>()).add(accuracy[i]);
     }
     List<Point> points = new ArrayList<>();

@@ -1,5 +1,6 @@
 package dev.ggda.apps;
 
+import dev.ggda.data.Columns;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.nanvl;
@@ -22,7 +23,7 @@ public final class Ranking {
 
   /** The ranks (column rank) of the rows of a ranked table whose boolean column {@code flag} is true. */
   public static long[] ranksWhere(Dataset<Row> ranked, String flag) {
-    List<Row> rows = ranked.where(col(flag)).select("rank").collectAsList();
+    List<Row> rows = ranked.where(col(flag)).select(Columns.RANK).collectAsList();
     long[] out = new long[rows.size()];
     for (int i = 0; i < out.length; i++) {
       out[i] = rows.get(i).getLong(0);

@@ -12,7 +12,7 @@ import java.util.function.Consumer;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Retrains one model per {@link PruneValidation.Run} with the evaluation engine's {@link Retrainer}
+ * Retrains one model per {@link PruneValidation.Trial} with the evaluation engine's {@link Retrainer}
  * (parallel single-task Spark jobs, the run's train.* recipe with the run's seed, one member) and
  * returns each model's accuracy on the test set. Finished retrainings are stored under
  * {@code checkpointDir} and reused by a resumed run.
@@ -21,9 +21,9 @@ final class Retraining {
   private Retraining() {}
 
   static double[] accuracies(SparkSession spark, LocalData train, LocalData test, Architecture arch, TrainConfig base, double l2,
-      List<PruneValidation.Run> runs, String checkpointDir, Consumer<String> log) {
+      List<PruneValidation.Trial> runs, String checkpointDir, Consumer<String> log) {
     List<RetrainSpec> specs = new ArrayList<>();
-    for (PruneValidation.Run run : runs) {
+    for (PruneValidation.Trial run : runs) {
       specs.add(new RetrainSpec(run.id(), run.rows(), run.trainSeed()));
     }
     List<RetrainResult> results = new Retrainer(spark, arch, base, l2).log(log).run(train, test, specs, checkpointDir);

@@ -1,5 +1,8 @@
 package dev.ggda.attribution;
 
+import dev.ggda.data.Columns;
+import dev.ggda.config.ProjectionKind;
+
 import dev.ggda.InputException;
 import dev.ggda.config.AttributeConfig;
 import dev.ggda.config.AttributionMethod;
@@ -48,6 +51,8 @@ public final class AttributionStage {
    * of the same data (the evaluate grid) sums it once instead of once per cell (~2 min on FMNIST LR).
    */
   private SummedHessian summedHessian;
+  /** Where prepare and withDamping record their steps' time ({@link #timedBy}); unread by default. */
+  private StageClock clock = new StageClock();
 
   /** A parameter-space Hessian sum, what it was summed over, and what summing it took. */
   private record SummedHessian(TrainedModel model, LoadedData train, double[] sum, double seconds) {}
@@ -91,18 +96,8 @@ public final class AttributionStage {
      * uses the exact kernel whatever was configured), projection and k, damping, and every solve.
      */
     public final Map<String, Object> effective = new LinkedHashMap<>();
-    /** Wall time of the training-set featurize (with its kernel reduction) and of the driver-side solve. */
-    public double featurizeSeconds;
-    public double operatorSeconds;
     /** Groups featurized by this run: 0 when a resumed run read them from its checkpoint. */
     public long groupsFeaturized;
-    /** IF exact: what summing the parameter-space Hessian took (0 for other methods). */
-    public double hessianSeconds;
-    /**
-     * Work reused from an earlier prepare that a run of this grouping alone would pay (the IF exact
-     * Hessian sum): included in {@link #operatorSeconds} but not in the wall time of this prepare.
-     */
-    public double reusedSeconds;
 
     /** Rebuilds the operator with another damping from the same features; null for hessian: cg. */
     private final OperatorBuilder builder;
@@ -129,33 +124,42 @@ public final class AttributionStage {
       effective.put("solves", solves);
     }
 
-    /** True when {@link #withDamping} can reuse these features (every mode but hessian: cg). */
+    /** True when {@link AttributionStage#withDamping} can reuse these features (every mode but hessian: cg). */
     public boolean rebuildable() {
       return builder != null;
     }
+  }
 
-    /**
-     * The same featurized groups (shared, not copied) with the operator solved again for another
-     * damping: a damping sweep pays featurize once. {@code operatorSeconds} is the new solve's time
-     * plus the reused Hessian sum's; {@code featurizeSeconds} is carried over.
-     */
-    public Prepared withDamping(double damping, double relativeDamping) {
-      if (builder == null) {
-        throw new IllegalStateException("hessian: cg solves with its damping inside; featurize again for another one");
-      }
-      long t0 = System.nanoTime();
-      OperatorBuilder ob = builder.withDamping(damping, relativeDamping);
-      ScoreOperator op = ob.build();
-      Prepared out = new Prepared(blocks, op, k, ob.dampingUsed(), ob.selfNote(), ob);
-      out.effective.putAll(effective);
-      out.recordSolves(ob.solves());
-      out.featurizeSeconds = featurizeSeconds;
-      out.groupsFeaturized = groupsFeaturized;
-      out.hessianSeconds = hessianSeconds;
-      out.reusedSeconds = hessianSeconds;
-      out.operatorSeconds = (System.nanoTime() - t0) / 1e9 + hessianSeconds;
-      return out;
+  /**
+   * Records the time of the steps of every later prepare and solve into {@code clock}: the stage is
+   * kept across groupings (it reuses the IF exact Hessian), so each caller's cell gets its own clock.
+   */
+  public AttributionStage timedBy(StageClock clock) {
+    this.clock = clock;
+    return this;
+  }
+
+  /**
+   * The same featurized groups (shared, not copied) with the operator solved again for another
+   * damping: a damping sweep pays featurize once. The clock gets the new solve and, for the IF
+   * exact Hessian, its sum as reused work.
+   */
+  public Prepared withDamping(Prepared p, double damping, double relativeDamping) {
+    if (p.builder == null) {
+      throw new IllegalStateException("hessian: cg solves with its damping inside; featurize again for another one");
     }
+    long t0 = System.nanoTime();
+    OperatorBuilder ob = p.builder.withDamping(damping, relativeDamping);
+    ScoreOperator op = ob.build();
+    Prepared out = new Prepared(p.blocks, op, p.k, ob.dampingUsed(), ob.selfNote(), ob);
+    out.effective.putAll(p.effective);
+    out.recordSolves(ob.solves());
+    out.groupsFeaturized = p.groupsFeaturized;
+    clock.add(StageClock.SOLVE, (System.nanoTime() - t0) / 1e9);
+    if (config.method() == AttributionMethod.IF && config.hessian() == HessianMode.EXACT && summedHessian != null) {
+      clock.add(StageClock.REUSED, summedHessian.seconds());
+    }
+    return out;
   }
 
   /** How many model slots (members or checkpoints) the method featurizes against. */
@@ -182,35 +186,26 @@ public final class AttributionStage {
   }
 
   /** Projection actually used: influence functions in exact/cg mode work in parameter space. */
-  Projection.Kind projectionKind() {
+  ProjectionKind projectionKind() {
     if (config.method() == AttributionMethod.IF && config.hessian() != HessianMode.PROJECTED) {
-      return Projection.Kind.NONE;
+      return ProjectionKind.NONE;
     }
-    return projectionKind(config.projection().kind());
+    return config.projection().kind();
   }
 
-  /** The math core's projection for a configured kind. */
-  public static Projection.Kind projectionKind(dev.ggda.config.ProjectionKind kind) {
-    return switch (kind) {
-      case RADEMACHER -> Projection.Kind.RADEMACHER;
-      case GAUSSIAN -> Projection.Kind.GAUSSIAN;
-      case NONE -> Projection.Kind.NONE;
-      case FACTORED -> Projection.Kind.FACTORED;
-    };
-  }
-
-  Featurizer.KernelKind kernelKind() {
+  /** The second-moment matrix featurize sums for this method: TRAK's kernel, or IF's projected Gauss-Newton matrix. */
+  Featurizer.Moment moment() {
     if (config.method() == AttributionMethod.TRAK) {
       return switch (config.kernel()) {
-        case EXACT -> Featurizer.KernelKind.EXACT;
-        case BATCHED -> Featurizer.KernelKind.BATCHED;
-        case SAMPLED -> Featurizer.KernelKind.SAMPLED;
+        case EXACT -> Featurizer.Moment.EXAMPLES;
+        case BATCHED -> Featurizer.Moment.GROUP_SUMS;
+        case SAMPLED -> Featurizer.Moment.SAMPLED_EXAMPLES;
       };
     }
     if (config.method() == AttributionMethod.IF && config.hessian() == HessianMode.PROJECTED) {
-      return Featurizer.KernelKind.GAUSS_NEWTON;
+      return Featurizer.Moment.GAUSS_NEWTON;
     }
-    return Featurizer.KernelKind.NONE;
+    return Featurizer.Moment.NONE;
   }
 
   /** Rows of one forward/backward pass: bounded so that per-example rows x p stay ~128 MB. */
@@ -238,7 +233,7 @@ public final class AttributionStage {
 
   /** 1 + the largest group id (ids are dense from 0, so this is the group count). */
   static long groupIdBound(Dataset<Row> groups) {
-    Row r = groups.agg(org.apache.spark.sql.functions.max("group_id")).first();
+    Row r = groups.agg(org.apache.spark.sql.functions.max(Columns.GROUP_ID)).first();
     return r.isNullAt(0) ? 0 : r.getLong(0) + 1;
   }
 
@@ -267,20 +262,20 @@ public final class AttributionStage {
   /** The featurize spec; rejects settings the model cannot take before any work starts. */
   private Featurizer.Spec spec(Architecture arch, long trainRows) {
     long p = arch.paramCount();
-    Projection.Kind kind = projectionKind();
-    int requested = kind == Projection.Kind.NONE ? Math.toIntExact(p) : config.projection().dim();
-    if (kind != Projection.Kind.NONE && requested > p) {
+    ProjectionKind kind = projectionKind();
+    int requested = kind == ProjectionKind.NONE ? Math.toIntExact(p) : config.projection().dim();
+    if (kind != ProjectionKind.NONE && requested > p) {
       throw new InputException("attribute.projection.dim " + requested + " exceeds the model's " + p
           + " parameters; set attribute.projection.dim <= " + p + " or attribute.projection.kind: none");
     }
-    if (kind == Projection.Kind.NONE && p > 20_000 && config.method() == AttributionMethod.IF
+    if (kind == ProjectionKind.NONE && p > 20_000 && config.method() == AttributionMethod.IF
         && config.hessian() == HessianMode.EXACT) {
       throw new InputException("attribute.hessian: exact needs a dense " + p + " x " + p
           + " Hessian (limit 20000 parameters); use attribute.hessian: cg or projected");
     }
     double sampleFraction = Math.min(1.0, SAMPLED_KERNEL_ROWS / (double) trainRows);
     return new Featurizer.Spec(kind, requested, config.projection().seed(), config.method() == AttributionMethod.TRAK,
-        kernelKind(), sampleFraction, config.projection().seed() ^ 0x5A4D_504CL, passRows(p));
+        moment(), sampleFraction, config.projection().seed() ^ 0x5A4D_504CL, passRows(p));
   }
 
   public Prepared prepare(
@@ -303,7 +298,8 @@ public final class AttributionStage {
           + config.kernel().toString().toLowerCase(java.util.Locale.ROOT) + " applies to groups)");
       AttributeConfig exact = new AttributeConfig(config.method(), config.projection(), dev.ggda.config.KernelMode.EXACT,
           config.hessian(), config.damping(), config.target(), config.relativeDamping());
-      Prepared out = new AttributionStage(exact, device, log, selfInfluence).prepare(train, groups, tf, model, trainRows,
+      Prepared out = new AttributionStage(exact, device, log, selfInfluence).timedBy(clock).prepare(train, groups, tf, model,
+          trainRows,
           partitions,
           checkpointDir);
       out.effective.put("kernel_configured", ConfigLoader.yamlName(config.kernel()));
@@ -312,9 +308,9 @@ public final class AttributionStage {
     }
     Architecture arch = model.architecture();
     long p = arch.paramCount();
-    Projection.Kind kind = projectionKind();
+    ProjectionKind kind = projectionKind();
     boolean trak = config.method() == AttributionMethod.TRAK;
-    Featurizer.KernelKind kernel = kernelKind();
+    Featurizer.Moment kernel = moment();
     Featurizer.Spec spec = spec(arch, trainRows);
     int k = Featurizer.featureDim(arch, spec);
     FeaturizeStage.Slots slots = slots(config.method(), model);
@@ -322,7 +318,7 @@ public final class AttributionStage {
         slots.size(), kind, k, kernel, device.name().toLowerCase(java.util.Locale.ROOT)));
     long t0 = System.nanoTime();
     org.apache.spark.sql.SparkSession spark = train.examples().sparkSession();
-    FeaturizeStage.Result features;
+    FeaturizeStage.Featurized features;
     long featurized;
     if (checkpointDir != null && FeatureCheckpoint.exists(checkpointDir, spark.sparkContext().hadoopConfiguration())) {
       features = FeatureCheckpoint.load(spark, checkpointDir, partitions);
@@ -331,7 +327,7 @@ public final class AttributionStage {
     } else {
       FeaturizeBackends.checkLocal(device, spark.sparkContext().master());
       features = FeaturizeStage.run(train.examples(), groups, arch, slots, spec,
-          groupsPerBlock(kind == Projection.Kind.FACTORED ? k : p, trak, groupIdBound(groups)), partitions, device);
+          groupsPerBlock(kind == ProjectionKind.FACTORED ? k : p, trak, groupIdBound(groups)), partitions, device);
       featurized = features.groups;
       if (checkpointDir != null) {
         FeatureCheckpoint.save(spark, features, slots.size(), k, checkpointDir);
@@ -339,8 +335,9 @@ public final class AttributionStage {
     }
     double featurizeSecs = (System.nanoTime() - t0) / 1e9;
     log.accept(String.format("featurize: %,d groups in %.1f s", features.groups, featurizeSecs));
+    clock.add(StageClock.FEATURIZE, featurizeSecs);
+    double hessianBefore = clock.seconds(StageClock.HESSIAN);
     long t1 = System.nanoTime();
-    double reusedSeconds = 0;
     Prepared out;
     if (config.method() == AttributionMethod.IF && config.hessian() == HessianMode.CG) {
       out = conjugateGradient(train, model, features, tf, k, trainRows);
@@ -356,13 +353,14 @@ public final class AttributionStage {
         if (h != null && h.model() == model && h.train() == train) {
           ob.parameterSpaceHessian(h.sum());
           // Charged as if summed again: the time is what a run of this grouping alone would take.
-          reusedSeconds = h.seconds();
+          clock.add(StageClock.REUSED, h.seconds());
           log.accept(String.format("attribute: Hessian reused from the previous grouping (summing it took %.1f s)",
               h.seconds()));
         } else {
           long h0 = System.nanoTime();
           ob.parameterSpaceHessian(train, partitions);
           summedHessian = new SummedHessian(model, train, ob.parameterSpaceHessian(), (System.nanoTime() - h0) / 1e9);
+          clock.add(StageClock.HESSIAN, summedHessian.seconds());
         }
       }
       ScoreOperator op = ob.build();
@@ -370,13 +368,10 @@ public final class AttributionStage {
       out.effective.putAll(effective(k));
       out.recordSolves(ob.solves());
     }
-    out.featurizeSeconds = featurizeSecs;
     out.groupsFeaturized = featurized;
-    out.hessianSeconds = config.method() == AttributionMethod.IF && config.hessian() == HessianMode.EXACT
-        ? summedHessian.seconds() : 0;
-    out.reusedSeconds = reusedSeconds;
-    out.operatorSeconds = (System.nanoTime() - t1) / 1e9 + reusedSeconds;
-    log.accept(String.format("attribute: kernel/solve in %.1f s", out.operatorSeconds));
+    double driverSecs = (System.nanoTime() - t1) / 1e9;
+    clock.add(StageClock.SOLVE, driverSecs - (clock.seconds(StageClock.HESSIAN) - hessianBefore));
+    log.accept(String.format("attribute: kernel/solve in %.1f s", driverSecs));
     return out;
   }
 
@@ -398,7 +393,7 @@ public final class AttributionStage {
   }
 
   /** IF with CG: solve on the smaller side, targets or groups (k = p here: no projection). */
-  private Prepared conjugateGradient(LoadedData train, TrainedModel model, FeaturizeStage.Result features,
+  private Prepared conjugateGradient(LoadedData train, TrainedModel model, FeaturizeStage.Featurized features,
       TargetFeatures tf, int p, long n) {
     double damping = config.damping();
     if (config.relativeDamping() > 0) {

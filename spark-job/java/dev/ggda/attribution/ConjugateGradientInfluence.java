@@ -73,7 +73,7 @@ final class ConjugateGradientInfluence {
 
   /** Solves for each column of {@code rhs} (rows of length p); logs iterations and residuals. */
   static double[][] solve(ConjugateGradient.LinearOperator op, double[][] rhs, String side, Consumer<String> log) {
-    ConjugateGradient.Result r = ConjugateGradient.solve(op, rhs, TOLERANCE, MAX_ITERATIONS);
+    ConjugateGradient.Solution r = ConjugateGradient.solve(op, rhs, TOLERANCE, MAX_ITERATIONS);
     log.accept(String.format("influence cg: %d right-hand sides (%s side), %d passes over the data, max relative residual %.2e%s",
         rhs.length, side, r.iterations(), r.maxRelativeResidual(), r.converged() ? "" : " (NOT converged: raise attribute.damping)"));
     return r.solutions();

@@ -32,7 +32,7 @@ final class OperatorBuilder {
   private final AttributeConfig config;
   private final TrainedModel model;
   private final FeaturizeStage.Slots slots;
-  private final FeaturizeStage.Result features;
+  private final FeaturizeStage.Featurized features;
   private final TargetFeatures targets;
   private final int k;
   private final long n;
@@ -46,7 +46,7 @@ final class OperatorBuilder {
   private String selfNote = "";
   private double[] hessian;
 
-  OperatorBuilder(AttributeConfig config, TrainedModel model, FeaturizeStage.Slots slots, FeaturizeStage.Result features,
+  OperatorBuilder(AttributeConfig config, TrainedModel model, FeaturizeStage.Slots slots, FeaturizeStage.Featurized features,
       TargetFeatures targets, int k, long n, Consumer<String> log, boolean selfInfluence) {
     this.config = config;
     this.model = model;

@@ -1,5 +1,6 @@
 package dev.ggda.attribution;
 
+import dev.ggda.data.Columns;
 import dev.ggda.featurize.BlockFeatures;
 import dev.ggda.spark.Ranks;
 import java.io.Serializable;
@@ -27,9 +28,9 @@ import org.apache.spark.storage.StorageLevel;
  */
 public final class ScoreStage {
   public static final StructType SCORES = new StructType()
-      .add("target_id", DataTypes.LongType, false)
-      .add("group_id", DataTypes.LongType, false)
-      .add("score", DataTypes.DoubleType, false);
+      .add(Columns.TARGET_ID, DataTypes.LongType, false)
+      .add(Columns.GROUP_ID, DataTypes.LongType, false)
+      .add(Columns.SCORE, DataTypes.DoubleType, false);
 
   private ScoreStage() {}
 
@@ -50,13 +51,13 @@ public final class ScoreStage {
   }
 
   /** The three tables, lazily defined over one cached scoring pass; call {@link #release()} after writing. */
-  public static final class Tables {
+  public static final class Scored {
     public final Dataset<Row> scores;
     public final Dataset<Row> groupValues;
     public final Dataset<Row> selfInfluence;
     private final JavaRDD<ScoredBlock> cached;
 
-    Tables(Dataset<Row> scores, Dataset<Row> groupValues, Dataset<Row> selfInfluence, JavaRDD<ScoredBlock> cached) {
+    Scored(Dataset<Row> scores, Dataset<Row> groupValues, Dataset<Row> selfInfluence, JavaRDD<ScoredBlock> cached) {
       this.scores = scores;
       this.groupValues = groupValues;
       this.selfInfluence = selfInfluence;
@@ -68,7 +69,7 @@ public final class ScoreStage {
     }
   }
 
-  public static Tables score(SparkSession spark, JavaRDD<BlockFeatures> blocks, ScoreOperator op, Integer topK) {
+  public static Scored score(SparkSession spark, JavaRDD<BlockFeatures> blocks, ScoreOperator op, Integer topK) {
     return score(spark, blocks, op, topK, null);
   }
 
@@ -76,7 +77,7 @@ public final class ScoreStage {
    * @param keys (group_id, group_key) when the groups are named by the user's column, else null:
    *     group_values/ and self_influence/ then carry group_key as their last column
    */
-  public static Tables score(SparkSession spark, JavaRDD<BlockFeatures> blocks, ScoreOperator op, Integer topK,
+  public static Scored score(SparkSession spark, JavaRDD<BlockFeatures> blocks, ScoreOperator op, Integer topK,
       Dataset<Row> keys) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<ScoreOperator> bOp = jsc.broadcast(op);
@@ -91,16 +92,16 @@ public final class ScoreStage {
     JavaRDD<Row> scoreRows = scored.flatMap(b -> (topK == null ? allPairs(b, targetIds) : topPairs(b, targetIds, topK)).iterator());
     Dataset<Row> scores = spark.createDataFrame(scoreRows, SCORES);
     if (topK != null) {
-      var w = Window.partitionBy("target_id").orderBy(functions.col("score").desc(), functions.col("group_id").asc());
-      scores = scores.withColumn("rank", functions.row_number().over(w))
-          .where(functions.col("rank").leq(topK)).drop("rank");
+      var w = Window.partitionBy(Columns.TARGET_ID).orderBy(functions.col(Columns.SCORE).desc(), functions.col(Columns.GROUP_ID).asc());
+      scores = scores.withColumn(Columns.RANK, functions.row_number().over(w))
+          .where(functions.col(Columns.RANK).leq(topK)).drop(Columns.RANK);
     }
 
     StructType valueSchema = new StructType()
-        .add("group_id", DataTypes.LongType, false)
-        .add("size", DataTypes.LongType, false)
-        .add("value", DataTypes.DoubleType, false)
-        .add("self_influence", DataTypes.DoubleType, false);
+        .add(Columns.GROUP_ID, DataTypes.LongType, false)
+        .add(Columns.SIZE, DataTypes.LongType, false)
+        .add(Columns.VALUE, DataTypes.DoubleType, false)
+        .add(Columns.SELF_INFLUENCE, DataTypes.DoubleType, false);
     JavaRDD<Row> valueRows = scored.flatMap(b -> {
       List<Row> rows = new ArrayList<>(b.groupIds.length);
       for (int j = 0; j < b.groupIds.length; j++) {
@@ -114,15 +115,15 @@ public final class ScoreStage {
     });
     Dataset<Row> values = spark.createDataFrame(valueRows, valueSchema);
     Dataset<Row> groupValues = Ranks.rank(spark,
-            values.withColumn("value_per_example", functions.col("value").divide(functions.col("size"))),
-            functions.col("value").desc(), functions.col("group_id").asc())
-        .select("group_id", "size", "value", "value_per_example", Ranks.RANK);
-    Dataset<Row> selfInfluence = op.selfInfluence ? values.select("group_id", "self_influence") : null;
+            values.withColumn(Columns.VALUE_PER_EXAMPLE, functions.col(Columns.VALUE).divide(functions.col(Columns.SIZE))),
+            functions.col(Columns.VALUE).desc(), functions.col(Columns.GROUP_ID).asc())
+        .select(Columns.GROUP_ID, Columns.SIZE, Columns.VALUE, Columns.VALUE_PER_EXAMPLE, Columns.RANK);
+    Dataset<Row> selfInfluence = op.selfInfluence ? values.select(Columns.GROUP_ID, Columns.SELF_INFLUENCE) : null;
     if (keys != null) {
-      groupValues = groupValues.join(keys, "group_id");
-      selfInfluence = selfInfluence == null ? null : selfInfluence.join(keys, "group_id");
+      groupValues = groupValues.join(keys, Columns.GROUP_ID);
+      selfInfluence = selfInfluence == null ? null : selfInfluence.join(keys, Columns.GROUP_ID);
     }
-    return new Tables(scores, groupValues, selfInfluence, scored);
+    return new Scored(scores, groupValues, selfInfluence, scored);
   }
 
   private static List<Row> allPairs(ScoredBlock b, long[] targetIds) {

@@ -38,7 +38,7 @@ public final class TargetFeatures {
       Dataset<Row> targets, Architecture arch, FeaturizeStage.Slots slots, Featurizer.Spec spec, int partitions,
       dev.ggda.config.ComputeDevice device) {
     Featurizer.Spec perExample = new Featurizer.Spec(
-        spec.projection(), spec.dim(), spec.seed(), spec.marginSums(), Featurizer.KernelKind.NONE, 0, 0, spec.passRows());
+        spec.projection(), spec.dim(), spec.seed(), spec.marginSums(), Featurizer.Moment.NONE, 0, 0, spec.passRows());
     // Each target is its own group, numbered by its rank among the target ids, so that blocks of
     // TARGETS_PER_BLOCK targets are the same whatever the partitioning.
     org.apache.spark.api.java.JavaRDD<Row> ranked = targets.select(Columns.EXAMPLE_ID).javaRDD()
@@ -48,8 +48,8 @@ public final class TargetFeatures {
         .cache();
     Dataset<Row> asGroups = targets.sparkSession().createDataFrame(ranked, new org.apache.spark.sql.types.StructType()
         .add(Columns.EXAMPLE_ID, org.apache.spark.sql.types.DataTypes.LongType, false)
-        .add("group_id", org.apache.spark.sql.types.DataTypes.LongType, false));
-    FeaturizeStage.Result r = FeaturizeStage.run(targets, asGroups, arch, slots, perExample, TARGETS_PER_BLOCK, partitions,
+        .add(Columns.GROUP_ID, org.apache.spark.sql.types.DataTypes.LongType, false));
+    FeaturizeStage.Featurized r = FeaturizeStage.run(targets, asGroups, arch, slots, perExample, TARGETS_PER_BLOCK, partitions,
         device);
     List<BlockFeatures> blocks = r.blocks.collect();
     r.blocks.unpersist(false);

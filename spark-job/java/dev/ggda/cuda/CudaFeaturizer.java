@@ -1,5 +1,7 @@
 package dev.ggda.cuda;
 
+import dev.ggda.config.ProjectionKind;
+
 import dev.ggda.math.Architecture;
 import dev.ggda.math.FactoredProjection;
 import dev.ggda.math.FeaturizeBackend;
@@ -118,7 +120,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
     int s = slots.size();
     float[][] loss = new float[s][];
     float[][] margin = spec.marginSums() ? new float[s][] : null;
-    double[][] kernel = spec.kernel() == Featurizer.KernelKind.NONE ? null : new double[s][];
+    double[][] kernel = spec.moment() == Featurizer.Moment.NONE ? null : new double[s][];
     long[] kernelRows = new long[s];
     for (int si = 0; si < s; si++) {
       Featurizer.Slot slot = slots.get(si);
@@ -127,7 +129,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
       gpu.upload(slot.params(), 0, slot.params().length, params);
       stage(UPLOAD, t);
       Sketch sketch = sketch(arch, spec, slot);
-      SlotResult r = allSingle ? perExample(arch, params, sketch, spec, rows, x, y) : grouped(arch, params, sketch, spec, rows,
+      SlotArrays r = allSingle ? perExample(arch, params, sketch, spec, rows, x, y) : grouped(arch, params, sketch, spec, rows,
           sizes, x, y);
       loss[si] = r.loss;
       if (margin != null) {
@@ -141,7 +143,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
     return new Featurizer.Output(rows.groupIds().clone(), sizes, loss, margin, kernel, kernelRows);
   }
 
-  private record SlotResult(float[] loss, float[] margin, double[] kernel, long kernelRows) {}
+  private record SlotArrays(float[] loss, float[] margin, double[] kernel, long kernelRows) {}
 
   private Sketch sketch(Architecture arch, Featurizer.Spec spec, Featurizer.Slot slot) {
     long p = arch.paramCount();
@@ -153,14 +155,14 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
       }
       default -> {
         Projection proj = new Projection(spec.projection(), p, spec.dim(), spec.seed(), slot.member(), slot.checkpoint());
-        boolean split = options.splitTf32() && proj.kind() == Projection.Kind.RADEMACHER;
+        boolean split = options.splitTf32() && proj.kind() == ProjectionKind.RADEMACHER;
         yield new Sketch(SketchKind.DENSE, proj, null, proj.dim(), p, split);
       }
     };
   }
 
   /** Groups of one example: the per-example features phi, psi = -Q phi (as {@link Featurizer}). */
-  private SlotResult perExample(Architecture arch, Gpu.Array params, Sketch sk, Featurizer.Spec spec, Featurizer.Rows rows,
+  private SlotArrays perExample(Architecture arch, Gpu.Array params, Sketch sk, Featurizer.Spec spec, Featurizer.Rows rows,
       Gpu.Array x, Gpu.Array y) {
     int n = rows.rows();
     int k = sk.dim;
@@ -169,7 +171,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
     float[] margin = spec.marginSums() ? new float[n * k] : null;
     Gpu.Array kernel = zeroedKernel(spec, k);
     long kernelRows = 0;
-    boolean gaussNewton = spec.kernel() == Featurizer.KernelKind.GAUSS_NEWTON;
+    boolean gaussNewton = spec.moment() == Featurizer.Moment.GAUSS_NEWTON;
     int passRows = perExamplePassRows(arch, sk, n);
     for (int r0 = 0; r0 < n; r0 += passRows) {
       int r1 = Math.min(n, r0 + passRows);
@@ -194,13 +196,13 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
         gpu.download(phi, margin, r0 * k, b * k);
       }
       stage(DOWNLOAD, t);
-      switch (spec.kernel()) {
-        case EXACT, BATCHED -> {
+      switch (spec.moment()) {
+        case EXAMPLES, GROUP_SUMS -> {
           // Groups of one: the batched kernel sum_G chi chi^T / |G| is the exact one.
           addKernel(phi, b, k, kernel);
           kernelRows += b;
         }
-        case SAMPLED -> {
+        case SAMPLED_EXAMPLES -> {
           int[] sample = Featurizer.sampledIndices(rows, r0, r1, spec);
           if (sample.length > 0) {
             Gpu.Array idx = ints("sample", sample);
@@ -214,27 +216,27 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
         default -> { }
       }
     }
-    return new SlotResult(loss, margin, downloadKernel(kernel, k), kernelRows);
+    return new SlotArrays(loss, margin, downloadKernel(kernel, k), kernelRows);
   }
 
-  private SlotResult grouped(Architecture arch, Gpu.Array params, Sketch sk, Featurizer.Spec spec, Featurizer.Rows rows,
+  private SlotArrays grouped(Architecture arch, Gpu.Array params, Sketch sk, Featurizer.Spec spec, Featurizer.Rows rows,
       int[] sizes, Gpu.Array x, Gpu.Array y) {
     int m = rows.groups();
     int k = sk.dim;
     int classes = arch.classes();
-    Featurizer.KernelKind kind = spec.kernel();
-    boolean withMargin = spec.marginSums() || kind == Featurizer.KernelKind.BATCHED;
+    Featurizer.Moment kind = spec.moment();
+    boolean withMargin = spec.marginSums() || kind == Featurizer.Moment.GROUP_SUMS;
     int stackedRows = withMargin ? 2 * m : m;
     // Stacked [loss sums; margin sums] (m or 2m x rowWidth), projected by one GEMM at the end.
     Gpu.Array stacked = buf("stacked", Gpu.Type.FLOAT, stackedRows * sk.rowWidth);
     gpu.zero(stacked, stackedRows * sk.rowWidth);
     Gpu.Array kernel = zeroedKernel(spec, k);
     long kernelRows = 0;
-    boolean perExampleRows = kind == Featurizer.KernelKind.EXACT || kind == Featurizer.KernelKind.SAMPLED
-        || kind == Featurizer.KernelKind.GAUSS_NEWTON;
+    boolean perExampleRows = kind == Featurizer.Moment.EXAMPLES || kind == Featurizer.Moment.SAMPLED_EXAMPLES
+        || kind == Featurizer.Moment.GAUSS_NEWTON;
     int passRows = perExampleRows ? perExamplePassRows(arch, sk, rows.rows())
         : Math.max(spec.passRows(), options.groupedPassRows());
-    boolean needMargin = withMargin || kind == Featurizer.KernelKind.EXACT || kind == Featurizer.KernelKind.SAMPLED;
+    boolean needMargin = withMargin || kind == Featurizer.Moment.EXAMPLES || kind == Featurizer.Moment.SAMPLED_EXAMPLES;
     Featurizer.Segments seg = Featurizer.Segments.of(rows.starts(), passRows);
     for (int[] pass : seg.passes(passRows)) {
       int s0 = pass[0];
@@ -261,7 +263,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
       Gpu.Array[] a = forward(arch, params, x.at((long) r0 * rows.dim()), b);
       Gpu.Array dOut = buf("dlogits", Gpu.Type.FLOAT, (long) b * classes);
       Gpu.Array q = needMargin ? buf("q", Gpu.Type.FLOAT, b) : null;
-      Gpu.Array probs = kind == Featurizer.KernelKind.GAUSS_NEWTON ? buf("probs", Gpu.Type.FLOAT, (long) b * classes) : null;
+      Gpu.Array probs = kind == Featurizer.Moment.GAUSS_NEWTON ? buf("probs", Gpu.Type.FLOAT, (long) b * classes) : null;
       t = mark();
       // One backward pass serves both sums: with the margin's output gradient, each example's loss
       // gradient is -Q_i times its margin gradient (l = softplus(-f)).
@@ -269,12 +271,12 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
       stage(FORWARD, t);
       Gpu.Array[] d = backward(arch, params, a, dOut, b);
       groupSums(arch, sk, a, d, b, segments, count, rowA, rowB, q, stacked);
-      if (kind == Featurizer.KernelKind.EXACT) {
+      if (kind == Featurizer.Moment.EXAMPLES) {
         Gpu.Array phi = buf("phi", Gpu.Type.FLOAT, (long) b * k);
         perExampleFeatures(arch, sk, a, d, b, phi);
         addKernel(phi, b, k, kernel);
         kernelRows += b;
-      } else if (kind == Featurizer.KernelKind.SAMPLED) {
+      } else if (kind == Featurizer.Moment.SAMPLED_EXAMPLES) {
         // Only the sampled examples' gradients are formed and projected.
         int[] sample = Featurizer.sampledIndices(rows, r0, r1, spec);
         if (sample.length > 0) {
@@ -294,7 +296,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
           addKernel(phi, sample.length, k, kernel);
           kernelRows += sample.length;
         }
-      } else if (kind == Featurizer.KernelKind.GAUSS_NEWTON) {
+      } else if (kind == Featurizer.Moment.GAUSS_NEWTON) {
         kernelRows += gaussNewton(arch, params, sk, a, probs, b, kernel);
       }
     }
@@ -319,7 +321,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
       gpu.download(features.at((long) m * k), margin, 0, m * k);
     }
     stage(DOWNLOAD, t);
-    if (kind == Featurizer.KernelKind.BATCHED) {
+    if (kind == Featurizer.Moment.GROUP_SUMS) {
       // sum_G (1/|G|) chi_G chi_G^T = chi^T diag(1/|G|) chi, in float64 as on the CPU.
       t = mark();
       double[] inv = java.util.Arrays.stream(sizes).mapToDouble(v -> 1.0 / v).toArray();
@@ -334,7 +336,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
       stage(KERNEL, t);
       kernelRows += m;
     }
-    return new SlotResult(loss, margin, downloadKernel(kernel, k), kernelRows);
+    return new SlotArrays(loss, margin, downloadKernel(kernel, k), kernelRows);
   }
 
   /** Layer inputs a[0..L-1] and the logits a[L] of b rows starting at x0. */
@@ -479,7 +481,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
     Projection proj = sk.dense;
     int p = Math.toIntExact(proj.rows());
     int k = proj.dim();
-    float alpha = proj.kind() == Projection.Kind.RADEMACHER ? proj.rademacherScale() : 1f;
+    float alpha = proj.kind() == ProjectionKind.RADEMACHER ? proj.rademacherScale() : 1f;
     Gpu.Precision precision = lo != null ? Gpu.Precision.TF32 : Gpu.Precision.FP32;
     Gpu.Array whole = cachedProjection(proj, false);
     long t = mark();
@@ -540,7 +542,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
 
   private void generate(Projection proj, Gpu.Array dst, long row0, int rows) {
     long t = mark();
-    gpu.projectionRows(dst, proj.kind() == Projection.Kind.GAUSSIAN, proj.key(), row0, rows, proj.dim(), 1f,
+    gpu.projectionRows(dst, proj.kind() == ProjectionKind.GAUSSIAN, proj.key(), row0, rows, proj.dim(), 1f,
         1.0 / Math.sqrt(proj.dim()));
     stage(GENERATE, t);
   }
@@ -576,7 +578,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
   }
 
   private Gpu.Array zeroedKernel(Featurizer.Spec spec, int k) {
-    if (spec.kernel() == Featurizer.KernelKind.NONE) {
+    if (spec.moment() == Featurizer.Moment.NONE) {
       return null;
     }
     Gpu.Array kernel = buf("kernel", Gpu.Type.DOUBLE, (long) k * k);

@@ -11,7 +11,7 @@ import static org.bytedeco.cuda.global.cudart.CUDA_R_64F;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
 
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -349,17 +349,17 @@ public final class CudaGpu implements Gpu {
     return Math.min(65_535L * 16, (n + THREADS - 1) / THREADS);
   }
 
-  private static int code(Activation act) {
+  private static int code(ActivationKind act) {
     return act == null ? 0 : act.ordinal() + 1;
   }
 
   @Override
-  public void biasActivation(Array z, Array bias, int rows, int cols, Activation act) {
+  public void biasActivation(Array z, Array bias, int rows, int cols, ActivationKind act) {
     launch("bias_activation", blocks((long) rows * cols), 1, addr(z, Type.FLOAT), addr(bias, Type.FLOAT), rows, cols, code(act));
   }
 
   @Override
-  public void activationBackward(Array d, Array a, long n, Activation act) {
+  public void activationBackward(Array d, Array a, long n, ActivationKind act) {
     launch("activation_backward", blocks(n), 1, addr(d, Type.FLOAT), addr(a, Type.FLOAT), n, code(act));
   }
 

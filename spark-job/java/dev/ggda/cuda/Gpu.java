@@ -1,6 +1,6 @@
 package dev.ggda.cuda;
 
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 
 /**
  * The device operations {@link CudaFeaturizer} is written in: arrays in device memory, row-major
@@ -81,10 +81,10 @@ public interface Gpu extends AutoCloseable {
       double beta, Array c, int ldc);
 
   /** {@code bias_activation}: z[r, c] = act(z[r, c] + bias[c]); act null is the identity. */
-  void biasActivation(Array z, Array bias, int rows, int cols, Activation act);
+  void biasActivation(Array z, Array bias, int rows, int cols, ActivationKind act);
 
   /** {@code activation_backward}: d *= act'(.), written through the activation's output a. */
-  void activationBackward(Array d, Array a, long n, Activation act);
+  void activationBackward(Array d, Array a, long n, ActivationKind act);
 
   /**
    * {@code logit_gradients}: per row of logits, any of df/dz (margin), q = 1 - p_y, dl/dz (loss) and

@@ -138,7 +138,7 @@ public final class DataLoader {
       ExampleIds.requireUnique(w.frame(), w.idCol(), src);
     }
     if (spec.limit() != null) w = w.withFrame(smallestIds(w.frame(), spec.limit()));
-    DataValidator.Result r = DataValidator.validate(w, classes, src);
+    DataValidator.Summary r = DataValidator.validate(w, classes, src);
     return new LoadedData(canonical(w.frame(), w.hasGroup()), r.dim(), r.classes(), r.count());
   }
 

@@ -32,7 +32,7 @@ import org.apache.spark.sql.Row;
  */
 final class DataValidator {
   /** What the pass found; {@code classes} is resolved (given, or max label + 1). */
-  record Result(long count, int dim, int classes) {}
+  record Summary(long count, int dim, int classes) {}
 
   private static final String BAD_AT = "_bad_at";
 
@@ -41,7 +41,7 @@ final class DataValidator {
   /** Largest feature magnitude accepted: squares and products of gradients stay inside float32. */
   static final double MAX_ABS_FEATURE = 1e15;
 
-  static Result validate(Working w, Integer classes, Source src) {
+  static Summary validate(Working w, Integer classes, Source src) {
     Column id = col(Columns.EXAMPLE_ID);
     Column f = col(Columns.FEATURES);
     Column label = col(TableReader.LABEL_D);
@@ -129,7 +129,7 @@ final class DataValidator {
       throw src.error(labelColumn(w) + " has only the class 0; classification needs at least 2 classes: check "
           + src.key("label_col") + " or set data.classes");
     }
-    return new Result(n, dim, resolved);
+    return new Summary(n, dim, resolved);
   }
 
   private static String labelColumn(Working w) {

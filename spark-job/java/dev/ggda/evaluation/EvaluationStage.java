@@ -1,5 +1,6 @@
 package dev.ggda.evaluation;
 
+import dev.ggda.data.Columns;
 import dev.ggda.config.EvalMetric;
 import dev.ggda.config.EvaluateConfig;
 import dev.ggda.config.SeedMode;
@@ -19,7 +20,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Fidelity of one attribution result by retraining (issue 4): LDS over example subsets, group LDS
+ * Fidelity of one attribution result by retraining: LDS over example subsets, group LDS
  * over subsets of whole groups, counterfactual removal of the top-valued groups against random
  * removal and no removal, and leave-one-group-out. Retrainings of the same rows and seed are shared
  * between calls (the {@link Retrainer}'s store), so several attribution results of one model (an
@@ -107,8 +108,8 @@ public final class EvaluationStage {
   /** Order-independent: the XOR of a hash of every row (ids are unique). */
   private static long distributedContentHash(dev.ggda.data.LoadedData d) {
     Row r = d.examples().agg(org.apache.spark.sql.functions.bit_xor(org.apache.spark.sql.functions.xxhash64(
-        org.apache.spark.sql.functions.col("example_id"), org.apache.spark.sql.functions.col("label"),
-        org.apache.spark.sql.functions.col("features")))).first();
+        org.apache.spark.sql.functions.col(Columns.EXAMPLE_ID), org.apache.spark.sql.functions.col(Columns.LABEL),
+        org.apache.spark.sql.functions.col(Columns.FEATURES)))).first();
     return Seeds.mix(d.count(), r.isNullAt(0) ? 0 : r.getLong(0));
   }
 
@@ -120,7 +121,7 @@ public final class EvaluationStage {
   public record LooRow(long groupId, long size, double predicted, double actual) {}
 
   /** Everything measured for one attribution result; NaN / empty for metrics not run. */
-  public static final class Result {
+  public static final class Fidelity {
     public double lds = Double.NaN;
     /** LDS against the first run of each subset alone: equals {@link #lds} with one run per subset. */
     public double ldsOneRun = Double.NaN;
@@ -161,7 +162,7 @@ public final class EvaluationStage {
 
     /** From groups/ and the training set's sorted ids on the driver. */
     static GroupIndex of(long[] exampleIds, Dataset<Row> groups) {
-      List<Row> rows = groups.select("example_id", "group_id").collectAsList();
+      List<Row> rows = groups.select(Columns.EXAMPLE_ID, Columns.GROUP_ID).collectAsList();
       if (rows.size() != exampleIds.length) {
         throw new IllegalStateException("groups/ has " + rows.size() + " rows for " + exampleIds.length + " training examples");
       }
@@ -183,8 +184,8 @@ public final class EvaluationStage {
      * driver, as one long array per partition.
      */
     static GroupIndex of(int n, Dataset<Row> positions, Dataset<Row> groups) {
-      List<long[]> parts = positions.join(groups.select("example_id", "group_id"), "example_id")
-          .select(Positions.POSITION, "group_id").javaRDD()
+      List<long[]> parts = positions.join(groups.select(Columns.EXAMPLE_ID, Columns.GROUP_ID), Columns.EXAMPLE_ID)
+          .select(Positions.POSITION, Columns.GROUP_ID).javaRDD()
           .mapPartitions(it -> {
             java.util.stream.LongStream.Builder v = java.util.stream.LongStream.builder();
             it.forEachRemaining(r -> v.add(r.getLong(0)).add(r.getLong(1)));
@@ -269,8 +270,8 @@ public final class EvaluationStage {
     return p;
   }
 
-  public Result evaluate(Attribution a) {
-    Result result = new Result();
+  public Fidelity evaluate(Attribution a) {
+    Fidelity result = new Fidelity();
     int n = in.trainSize();
     GroupIndex gi = in.train() != null ? GroupIndex.of(in.train().ids(), a.groups())
         : GroupIndex.of(n, in.positions(), a.groups());
@@ -319,7 +320,7 @@ public final class EvaluationStage {
           keep, gi.count(), runsDescription()));
     }
     if (metrics.contains(EvalMetric.REMOVAL) || metrics.contains(EvalMetric.LOO)) {
-      List<Row> values = a.groupValues().select("group_id", "value", "value_per_example").collectAsList();
+      List<Row> values = a.groupValues().select(Columns.GROUP_ID, Columns.VALUE, Columns.VALUE_PER_EXAMPLE).collectAsList();
       if (metrics.contains(EvalMetric.REMOVAL)) {
         removal(a, gi, values, result);
       }
@@ -332,7 +333,7 @@ public final class EvaluationStage {
 
   /** Target ids in ascending order (the eval rows are the targets in example_id order; -1 is the aggregate). */
   private long[] targetIds(Dataset<Row> scores) {
-    long[] ids = scores.select("target_id").distinct().collectAsList().stream().mapToLong(r -> r.getLong(0)).sorted().toArray();
+    long[] ids = scores.select(Columns.TARGET_ID).distinct().collectAsList().stream().mapToLong(r -> r.getLong(0)).sorted().toArray();
     if (ids.length == 1 && ids[0] == -1L) {
       return ids;
     }
@@ -426,7 +427,7 @@ public final class EvaluationStage {
     return sorted;
   }
 
-  private void removal(Attribution a, GroupIndex gi, List<Row> values, Result result) {
+  private void removal(Attribution a, GroupIndex gi, List<Row> values, Fidelity result) {
     int n = in.trainSize();
     int seeds = config.removalSeeds();
     List<RetrainSpec> specs = new ArrayList<>();
@@ -497,7 +498,7 @@ public final class EvaluationStage {
         Correlation.mean(acc), Correlation.std(acc));
   }
 
-  private void loo(Attribution a, GroupIndex gi, List<Row> values, Result result) {
+  private void loo(Attribution a, GroupIndex gi, List<Row> values, Fidelity result) {
     int n = in.trainSize();
     int seeds = config.removalSeeds();
     int count = Math.min(config.looGroups(), gi.count());

@@ -26,7 +26,7 @@ final class Positions {
   /** Persisted; unpersist it when the evaluation is done. */
   static Dataset<Row> of(SparkSession spark, Dataset<Row> examples) {
     return Ranks.rank(spark, examples.select(Columns.EXAMPLE_ID), col(Columns.EXAMPLE_ID).asc())
-        .select(col(Columns.EXAMPLE_ID), col(Ranks.RANK).minus(1).as(POSITION))
+        .select(col(Columns.EXAMPLE_ID), col(Columns.RANK).minus(1).as(POSITION))
         .persist(StorageLevel.MEMORY_AND_DISK());
   }
 

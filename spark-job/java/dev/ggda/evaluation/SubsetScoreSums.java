@@ -1,5 +1,6 @@
 package dev.ggda.evaluation;
 
+import dev.ggda.data.Columns;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -33,7 +34,7 @@ public final class SubsetScoreSums {
     Broadcast<long[]> bg = jsc.broadcast(groupIds);
     Broadcast<float[]> bw = jsc.broadcast(weightsByGroup);
     try {
-      double[] sums = scores.select("target_id", "group_id", "score").javaRDD().mapPartitions((Iterator<Row> rows) -> {
+      double[] sums = scores.select(Columns.TARGET_ID, Columns.GROUP_ID, Columns.SCORE).javaRDD().mapPartitions((Iterator<Row> rows) -> {
         long[] tid = bt.value();
         long[] gid = bg.value();
         float[] w = bw.value();

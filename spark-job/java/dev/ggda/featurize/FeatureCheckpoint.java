@@ -1,5 +1,6 @@
 package dev.ggda.featurize;
 
+import dev.ggda.data.Columns;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -48,7 +49,7 @@ public final class FeatureCheckpoint {
     }
   }
 
-  public static void save(SparkSession spark, FeaturizeStage.Result result, int slots, int k, String dir) {
+  public static void save(SparkSession spark, FeaturizeStage.Featurized result, int slots, int k, String dir) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     // Rows are sliced one at a time as the writer pulls them: a per-example block of many members
     // is hundreds of MB, and copying all its rows first doubled that (10 members x k 2,048 ran a
@@ -81,7 +82,7 @@ public final class FeatureCheckpoint {
     }
   }
 
-  public static FeaturizeStage.Result load(SparkSession spark, String dir, int partitions) {
+  public static FeaturizeStage.Featurized load(SparkSession spark, String dir, int partitions) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     try {
       Path d = new Path(dir);
@@ -109,7 +110,7 @@ public final class FeatureCheckpoint {
           .groupByKey(partitions)
           .map(t -> toBlock(t._1(), t._2(), slots, k))
           .persist(StorageLevel.MEMORY_AND_DISK());
-      return new FeaturizeStage.Result(blocks, kernel, kernelRows, meta.get("groups").asLong());
+      return new FeaturizeStage.Featurized(blocks, kernel, kernelRows, meta.get("groups").asLong());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the featurize checkpoint under " + dir + ": " + e.getMessage(), e);
     }
@@ -158,8 +159,8 @@ public final class FeatureCheckpoint {
   private static StructType schema() {
     return new StructType()
         .add("block", DataTypes.IntegerType, false)
-        .add("group_id", DataTypes.LongType, false)
-        .add("size", DataTypes.IntegerType, false)
+        .add(Columns.GROUP_ID, DataTypes.LongType, false)
+        .add(Columns.SIZE, DataTypes.IntegerType, false)
         .add("loss", DataTypes.createArrayType(DataTypes.FloatType, false), false)
         .add("margin", DataTypes.createArrayType(DataTypes.FloatType, false), true);
   }

@@ -33,13 +33,13 @@ public final class FeaturizeStage {
   private FeaturizeStage() {}
 
   /** What featurize leaves behind: per-block features (persisted) and the reduced kernels. */
-  public static final class Result {
+  public static final class Featurized {
     public final JavaRDD<BlockFeatures> blocks;
     public final double[][] kernel;
     public final long[] kernelRows;
     public final long groups;
 
-    public Result(JavaRDD<BlockFeatures> blocks, double[][] kernel, long[] kernelRows, long groups) {
+    public Featurized(JavaRDD<BlockFeatures> blocks, double[][] kernel, long[] kernelRows, long groups) {
       this.blocks = blocks;
       this.kernel = kernel;
       this.kernelRows = kernelRows;
@@ -86,7 +86,7 @@ public final class FeaturizeStage {
    * @param groupsPerBlock groups featurized together (bounded by the stacked-gradient memory)
    * @param device where each task featurizes
    */
-  public static Result run(
+  public static Featurized run(
       Dataset<Row> examples,
       Dataset<Row> groups,
       Architecture arch,
@@ -99,7 +99,7 @@ public final class FeaturizeStage {
     Broadcast<Slots> bSlots = jsc.broadcast(slots);
     int dim = arch.inputDim();
     JavaPairRDD<BlockKey, ExampleRecord> keyed =
-        ExampleRecord.withGroup(examples.join(groups, Columns.EXAMPLE_ID), "group_id")
+        ExampleRecord.withGroup(examples.join(groups, Columns.EXAMPLE_ID), Columns.GROUP_ID)
             .mapToPair(r -> new Tuple2<>(new BlockKey(r.group / groupsPerBlock, r.group, r.id), r));
     int s = slots.size();
     // One pass computes both the block features and, as the last element of each partition, the
@@ -118,8 +118,8 @@ public final class FeaturizeStage {
     long groupCount = blocks.map(b -> (long) b.groups()).fold(0L, Long::sum);
     both.unpersist(false);
     // bSlots stays alive: the cached blocks keep it in their lineage (a recompute needs it).
-    boolean withKernel = spec.kernel() != Featurizer.KernelKind.NONE;
-    return new Result(blocks, withKernel ? sum.kernel : null, sum.rows, groupCount);
+    boolean withKernel = spec.moment() != Featurizer.Moment.NONE;
+    return new Featurized(blocks, withKernel ? sum.kernel : null, sum.rows, groupCount);
   }
 
   /** Streams the sorted rows block by block; after the last block, the partition's kernel sum. */

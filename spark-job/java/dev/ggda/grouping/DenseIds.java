@@ -59,9 +59,9 @@ final class DenseIds {
     }
     Dataset<Row> right = count <= BROADCAST_KEYS ? functions.broadcast(idMap) : idMap;
     Dataset<Row> assignment = keepKey
-        ? keyed.join(right, on).select(keyed.col(Columns.EXAMPLE_ID), idMap.col(Groups.GROUP_ID),
-            idMap.col(keys[0]).as(Groups.GROUP_KEY))
-        : keyed.join(right, on).select(keyed.col(Columns.EXAMPLE_ID), idMap.col(Groups.GROUP_ID));
+        ? keyed.join(right, on).select(keyed.col(Columns.EXAMPLE_ID), idMap.col(Columns.GROUP_ID),
+            idMap.col(keys[0]).as(Columns.GROUP_KEY))
+        : keyed.join(right, on).select(keyed.col(Columns.EXAMPLE_ID), idMap.col(Columns.GROUP_ID));
     return new Dense(assignment, idMap);
   }
 
@@ -86,6 +86,6 @@ final class DenseIds {
                   v[r.size()] = t._2();
                   return RowFactory.create(v);
                 });
-    return spark.createDataFrame(ranked, sorted.schema().add(Groups.GROUP_ID, DataTypes.LongType, false));
+    return spark.createDataFrame(ranked, sorted.schema().add(Columns.GROUP_ID, DataTypes.LongType, false));
   }
 }

@@ -47,7 +47,7 @@ final class GroupStats {
     // Count per (group, label) first, so the label counts are one small map per group. The key is a
     // function of the group id: grouping by it as well only carries it along.
     boolean named = Groups.hasKey(assignment);
-    Column[] group = named ? new Column[] {col(Groups.GROUP_ID), col(Groups.GROUP_KEY)} : new Column[] {col(Groups.GROUP_ID)};
+    Column[] group = named ? new Column[] {col(Columns.GROUP_ID), col(Columns.GROUP_KEY)} : new Column[] {col(Columns.GROUP_ID)};
     Column[] groupAndLabel = java.util.Arrays.copyOf(group, group.length + 1);
     groupAndLabel[group.length] = col(Columns.LABEL);
     Dataset<Row> perLabel =
@@ -60,30 +60,30 @@ final class GroupStats {
     Dataset<Row> stats = perLabel
         .groupBy(group)
         .agg(
-            sum("n").as(Groups.SIZE),
+            sum("n").as(Columns.SIZE),
             sum("loss_sum").as("loss_sum"),
             map_from_entries(collect_list(struct(col(Columns.LABEL), col("n")))).as("by_label"))
         .select(
-            col(Groups.GROUP_ID),
-            col(Groups.SIZE),
-            expr(labelCounts).as(Groups.LABEL_COUNTS),
-            col("loss_sum").divide(col(Groups.SIZE)).as(Groups.MEAN_LOSS),
-            named ? col(Groups.GROUP_KEY) : lit(null).cast("string").as(Groups.GROUP_KEY))
+            col(Columns.GROUP_ID),
+            col(Columns.SIZE),
+            expr(labelCounts).as(Columns.LABEL_COUNTS),
+            col("loss_sum").divide(col(Columns.SIZE)).as(Columns.MEAN_LOSS),
+            named ? col(Columns.GROUP_KEY) : lit(null).cast("string").as(Columns.GROUP_KEY))
         .withColumn(
-            Groups.MAJORITY_LABEL,
-            expr("cast(array_position(" + Groups.LABEL_COUNTS + ", array_max(" + Groups.LABEL_COUNTS + ")) - 1 as int)"));
+            Columns.MAJORITY_LABEL,
+            expr("cast(array_position(" + Columns.LABEL_COUNTS + ", array_max(" + Columns.LABEL_COUNTS + ")) - 1 as int)"));
     // The key goes last, after the columns every grouping has.
-    return named ? stats.select(withKeyLast(stats.columns())) : stats.drop(Groups.GROUP_KEY);
+    return named ? stats.select(withKeyLast(stats.columns())) : stats.drop(Columns.GROUP_KEY);
   }
 
   private static Column[] withKeyLast(String[] columns) {
     java.util.List<Column> out = new java.util.ArrayList<>();
     for (String c : columns) {
-      if (!c.equals(Groups.GROUP_KEY)) {
+      if (!c.equals(Columns.GROUP_KEY)) {
         out.add(col(c));
       }
     }
-    out.add(col(Groups.GROUP_KEY));
+    out.add(col(Columns.GROUP_KEY));
     return out.toArray(Column[]::new);
   }
 

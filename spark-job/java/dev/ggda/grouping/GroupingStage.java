@@ -66,7 +66,7 @@ public final class GroupingStage {
     }
     assignment = assignment.persist(StorageLevel.MEMORY_AND_DISK());
     // One pass materialises the cache and checks it; afterwards the scratch caches can go.
-    Row check = assignment.agg(count(lit(1)), max(col(Groups.GROUP_ID))).first();
+    Row check = assignment.agg(count(lit(1)), max(col(Columns.GROUP_ID))).first();
     scratch.forEach(d -> d.unpersist(false));
     long rows = check.getLong(0);
     if (rows != n) {

@@ -1,5 +1,7 @@
 package dev.ggda.grouping;
 
+import dev.ggda.data.Columns;
+
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -19,28 +21,20 @@ import org.apache.spark.sql.Row;
  * @param count number of groups
  */
 public record Groups(Dataset<Row> assignment, Dataset<Row> stats, long count) {
-  public static final String GROUP_ID = "group_id";
-  /** The user's group value a group id stands for (group.method column only; null for a null value). */
-  public static final String GROUP_KEY = "group_key";
-  public static final String SIZE = "size";
-  public static final String LABEL_COUNTS = "label_counts";
-  public static final String MEAN_LOSS = "mean_loss";
-  public static final String MAJORITY_LABEL = "majority_label";
-
   /**
    * (group_id, group_key) for groups named by the user's column, else null; from the persisted
    * assignment (the stats would run the model over the training set again).
    */
   public Dataset<Row> keys() {
-    return hasKey(assignment) ? assignment.select(GROUP_ID, GROUP_KEY).distinct() : null;
+    return hasKey(assignment) ? assignment.select(Columns.GROUP_ID, Columns.GROUP_KEY).distinct() : null;
   }
 
   /** (group_id, group_key) of a group-level table that has the key column, else null. */
   public static Dataset<Row> keys(Dataset<Row> groupTable) {
-    return hasKey(groupTable) ? groupTable.select(GROUP_ID, GROUP_KEY) : null;
+    return hasKey(groupTable) ? groupTable.select(Columns.GROUP_ID, Columns.GROUP_KEY) : null;
   }
 
   public static boolean hasKey(Dataset<Row> table) {
-    return table != null && java.util.Arrays.asList(table.columns()).contains(GROUP_KEY);
+    return table != null && java.util.Arrays.asList(table.columns()).contains(Columns.GROUP_KEY);
   }
 }

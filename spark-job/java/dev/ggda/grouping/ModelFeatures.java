@@ -1,5 +1,7 @@
 package dev.ggda.grouping;
 
+import dev.ggda.config.ProjectionKind;
+
 import dev.ggda.spark.ExampleBatch;
 
 import dev.ggda.data.Columns;
@@ -89,7 +91,7 @@ final class ModelFeatures implements MapPartitionsFunction<Row, Row> {
     if (p <= GRADIENT_INPUT_DIM) {
       return null;
     }
-    return new Projection(Projection.Kind.RADEMACHER, p, GRADIENT_INPUT_DIM, Seeds.mix(seed, PROJECTION_SALT), 0, 0);
+    return new Projection(ProjectionKind.RADEMACHER, p, GRADIENT_INPUT_DIM, Seeds.mix(seed, PROJECTION_SALT), 0, 0);
   }
 
   /** Width of the gradient feature for a model. */

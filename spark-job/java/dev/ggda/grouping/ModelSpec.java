@@ -1,6 +1,6 @@
 package dev.ggda.grouping;
 
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Network;
 import dev.ggda.model.TrainedModel;
@@ -34,7 +34,7 @@ final class ModelSpec implements Serializable {
   }
 
   Architecture architecture() {
-    return new Architecture(inputDim, hidden, classes, Activation.values()[activation]);
+    return new Architecture(inputDim, hidden, classes, ActivationKind.values()[activation]);
   }
 
   Network network() {

@@ -1,5 +1,7 @@
 package dev.ggda.math;
 
+import dev.ggda.config.ActivationKind;
+
 import java.util.Arrays;
 
 /**
@@ -11,7 +13,7 @@ import java.util.Arrays;
  * projected gradient): for each layer l = 0..L-1, W_l as an (in_l x out_l) row-major block, then b_l
  * (out_l values).
  */
-public record Architecture(int inputDim, int[] hidden, int classes, Activation activation)
+public record Architecture(int inputDim, int[] hidden, int classes, ActivationKind activation)
     implements java.io.Serializable {
 
   public Architecture {
@@ -19,7 +21,7 @@ public record Architecture(int inputDim, int[] hidden, int classes, Activation a
   }
 
   public static Architecture logistic(int inputDim, int classes) {
-    return new Architecture(inputDim, new int[0], classes, Activation.RELU);
+    return new Architecture(inputDim, new int[0], classes, ActivationKind.RELU);
   }
 
   /** Number of dense layers (hidden layers + the output layer). */

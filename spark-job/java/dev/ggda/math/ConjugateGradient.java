@@ -50,7 +50,7 @@ public final class ConjugateGradient {
    * @param columnIterations CG steps taken by each column
    * @param relativeResiduals final ||r_j|| / ||b_j|| of each column's recurrence (0 for b_j = 0)
    */
-  public record Result(
+  public record Solution(
       double[][] solutions, int iterations, int[] columnIterations, double[] relativeResiduals, Status[] statuses) {
 
     public boolean converged() {
@@ -78,7 +78,7 @@ public final class ConjugateGradient {
    * @param tolerance relative residual at which a column is done (> 0)
    * @param maxIterations bound on operator calls (>= 0)
    */
-  public static Result solve(LinearOperator a, double[][] b, double tolerance, int maxIterations) {
+  public static Solution solve(LinearOperator a, double[][] b, double tolerance, int maxIterations) {
     if (!(tolerance > 0)) {
       throw new IllegalArgumentException("tolerance must be positive, got " + tolerance);
     }
@@ -154,7 +154,7 @@ public final class ConjugateGradient {
       }
       active = still;
     }
-    return new Result(x, iterations, steps, relRes, status);
+    return new Solution(x, iterations, steps, relRes, status);
   }
 
   /** True relative residuals ||b_j - A x_j|| / ||b_j|| (0 where b_j = 0), with one operator call. */

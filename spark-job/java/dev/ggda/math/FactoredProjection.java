@@ -1,5 +1,7 @@
 package dev.ggda.math;
 
+import dev.ggda.config.ProjectionKind;
+
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -37,8 +39,8 @@ public final class FactoredProjection implements GradientSketch {
       kOut[l] = (int) Math.min(outW, Math.max(1, Math.round(Math.sqrt(share))));
       kIn[l] = (int) Math.min(inW, Math.max(1, share / kOut[l]));
       long s = Seeds.mix(seed, 0xFAC7L + l);
-      in[l] = kIn[l] == inW ? null : new Projection(Projection.Kind.RADEMACHER, inW, kIn[l], s, member, checkpoint);
-      out[l] = kOut[l] == outW ? null : new Projection(Projection.Kind.RADEMACHER, outW, kOut[l], Seeds.mix(s, 1), member, checkpoint);
+      in[l] = kIn[l] == inW ? null : new Projection(ProjectionKind.RADEMACHER, inW, kIn[l], s, member, checkpoint);
+      out[l] = kOut[l] == outW ? null : new Projection(ProjectionKind.RADEMACHER, outW, kOut[l], Seeds.mix(s, 1), member, checkpoint);
       sum += kIn[l] * kOut[l];
     }
     dim = sum;

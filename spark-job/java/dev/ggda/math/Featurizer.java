@@ -1,5 +1,7 @@
 package dev.ggda.math;
 
+import dev.ggda.config.ProjectionKind;
+
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -18,28 +20,36 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 public final class Featurizer {
 
-  public enum KernelKind {
+  /**
+   * The k x k second-moment matrix featurize sums beside the features, from which the driver builds
+   * the matrix it inverts (TRAK's kernel, IF's projected Gauss-Newton matrix).
+   */
+  public enum Moment {
+    /** Nothing (TracIn, GradDot, IF in parameter space). */
     NONE,
-    EXACT,
-    BATCHED,
-    SAMPLED,
+    /** sum_i phi_i phi_i^T over every example's projected margin gradient (TRAK's exact kernel). */
+    EXAMPLES,
+    /** The same over a seeded sample of the examples (TRAK's sampled kernel, scaled up on the driver). */
+    SAMPLED_EXAMPLES,
+    /** sum_G chi_G chi_G^T / |G| over the groups' summed margin gradients (TRAK's batched kernel). */
+    GROUP_SUMS,
     /** sum_i sum_c (P^T v_ic)(P^T v_ic)^T, v_ic the backward of sqrt(p_c)(e_c - p): P^T J^T Lambda J P. */
     GAUSS_NEWTON
   }
 
   /**
    * @param marginSums also compute chi_G (TRAK)
-   * @param kernel which k x k kernel contribution to accumulate
+   * @param moment which k x k second-moment matrix to sum
    * @param sampleFraction SAMPLED: fraction of examples in the kernel
    * @param sampleSeed SAMPLED: seed of the per-example inclusion draw
    * @param passRows rows per forward/backward pass (bigger groups are chunked and summed)
    */
   public record Spec(
-      Projection.Kind projection,
+      ProjectionKind projection,
       int dim,
       long seed,
       boolean marginSums,
-      KernelKind kernel,
+      Moment moment,
       double sampleFraction,
       long sampleSeed,
       int passRows) implements java.io.Serializable {}
@@ -115,7 +125,7 @@ public final class Featurizer {
     int s = slots.size();
     float[][] loss = new float[s][];
     float[][] margin = spec.marginSums() ? new float[s][] : null;
-    double[][] kernel = spec.kernel() == KernelKind.NONE ? null : new double[s][];
+    double[][] kernel = spec.moment() == Moment.NONE ? null : new double[s][];
     long[] kernelRows = new long[s];
     for (int si = 0; si < s; si++) {
       Slot slot = slots.get(si);
@@ -146,7 +156,7 @@ public final class Featurizer {
     int k = proj.dim();
     float[] loss = new float[n * k];
     float[] margin = spec.marginSums() ? new float[n * k] : null;
-    INDArray kernel = spec.kernel() == KernelKind.NONE ? null : Nd4j.zeros(DataType.DOUBLE, k, k);
+    INDArray kernel = spec.moment() == Moment.NONE ? null : Nd4j.zeros(DataType.DOUBLE, k, k);
     long kernelRows = 0;
     for (int r0 = 0; r0 < n; r0 += spec.passRows()) {
       int r1 = Math.min(n, r0 + spec.passRows());
@@ -160,10 +170,10 @@ public final class Featurizer {
       if (margin != null) {
         copyRows(phi, margin, r0, k);
       }
-      if (spec.kernel() == KernelKind.GAUSS_NEWTON) {
+      if (spec.moment() == Moment.GAUSS_NEWTON) {
         kernelRows += gaussNewton(net, proj, fp, y, kernel);
       } else if (kernel != null) {
-        INDArray used = spec.kernel() == KernelKind.SAMPLED ? sampledRows(phi, rows, r0, r1, spec) : phi;
+        INDArray used = spec.moment() == Moment.SAMPLED_EXAMPLES ? sampledRows(phi, rows, r0, r1, spec) : phi;
         if (used != null) {
           kernel.addi(used.transpose().mmul(used).castTo(DataType.DOUBLE));
           kernelRows += used.rows();
@@ -178,15 +188,15 @@ public final class Featurizer {
     int m = rows.groups();
     int k = proj.dim();
     long p = proj.rowWidth();
-    boolean withMargin = spec.marginSums() || spec.kernel() == KernelKind.BATCHED;
+    boolean withMargin = spec.marginSums() || spec.moment() == Moment.GROUP_SUMS;
     // Stacked [loss sums; margin sums] (m or 2m x p), projected by one GEMM at the end.
     INDArray stacked = Nd4j.zeros(DataType.FLOAT, withMargin ? 2L * m : m, p);
-    INDArray kernel = spec.kernel() == KernelKind.NONE ? null : Nd4j.zeros(DataType.DOUBLE, k, k);
+    INDArray kernel = spec.moment() == Moment.NONE ? null : Nd4j.zeros(DataType.DOUBLE, k, k);
     long kernelRows = 0;
     // Without per-example rows (exact, sampled or Gauss-Newton kernels materialise them) a pass holds
     // only activations, so it can be much longer than the per-example pass: fewer, bigger ops.
-    boolean perExampleRows = spec.kernel() == KernelKind.EXACT || spec.kernel() == KernelKind.SAMPLED
-        || spec.kernel() == KernelKind.GAUSS_NEWTON;
+    boolean perExampleRows = spec.moment() == Moment.EXAMPLES || spec.moment() == Moment.SAMPLED_EXAMPLES
+        || spec.moment() == Moment.GAUSS_NEWTON;
     int passRows = perExampleRows ? spec.passRows() : Math.max(spec.passRows(), GROUPED_PASS_ROWS);
     Segments seg = Segments.of(rows.starts(), passRows);
     for (int[] pass : seg.passes(passRows)) {
@@ -207,10 +217,10 @@ public final class Featurizer {
       }
       Network.ForwardPass fp = net.forward(batch(rows, r0, r1));
       INDArray logits = fp.logits();
-      if (spec.kernel() == KernelKind.GAUSS_NEWTON) {
+      if (spec.moment() == Moment.GAUSS_NEWTON) {
         kernelRows += gaussNewton(net, proj, fp, y, kernel);
       }
-      boolean needMargin = withMargin || spec.kernel() == KernelKind.EXACT || spec.kernel() == KernelKind.SAMPLED;
+      boolean needMargin = withMargin || spec.moment() == Moment.EXAMPLES || spec.moment() == Moment.SAMPLED_EXAMPLES;
       if (!needMargin) {
         proj.addGroupRows(net.backward(fp, Losses.crossEntropyGradient(logits, y), false), local, stacked, lossRow);
       } else {
@@ -222,11 +232,11 @@ public final class Featurizer {
         if (withMargin) {
           proj.addGroupRows(mg, local, stacked, marginRow);
         }
-        if (spec.kernel() == KernelKind.EXACT || spec.kernel() == KernelKind.SAMPLED) {
+        if (spec.moment() == Moment.EXAMPLES || spec.moment() == Moment.SAMPLED_EXAMPLES) {
           // The sampled kernel projects only the sampled examples' gradients (about 10,000 in all),
           // not the whole pass: per-example rows are the expensive part of featurize.
-          int[] sample = spec.kernel() == KernelKind.SAMPLED ? sampledIndices(rows, r0, r1, spec) : null;
-          INDArray used = spec.kernel() == KernelKind.EXACT ? proj.perExample(mg)
+          int[] sample = spec.moment() == Moment.SAMPLED_EXAMPLES ? sampledIndices(rows, r0, r1, spec) : null;
+          INDArray used = spec.moment() == Moment.EXAMPLES ? proj.perExample(mg)
               : sample.length == 0 ? null : proj.perExample(mg.rows(sample));
           if (used != null) {
             kernel.addi(used.transpose().mmul(used).castTo(DataType.DOUBLE));
@@ -243,7 +253,7 @@ public final class Featurizer {
       if (spec.marginSums()) {
         margin = Flat.floats(chi);
       }
-      if (spec.kernel() == KernelKind.BATCHED) {
+      if (spec.moment() == Moment.GROUP_SUMS) {
         // sum_G (1/|G|) chi_G chi_G^T = chi^T diag(1/|G|) chi
         INDArray inv = Nd4j.create(java.util.Arrays.stream(sizes).mapToDouble(v -> 1.0 / v).toArray()).reshape(-1, 1);
         INDArray chiD = chi.castTo(DataType.DOUBLE);

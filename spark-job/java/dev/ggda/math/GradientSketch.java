@@ -1,5 +1,7 @@
 package dev.ggda.math;
 
+import dev.ggda.config.ProjectionKind;
+
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -34,8 +36,8 @@ public interface GradientSketch {
   /** Features of every example of a batch (n x k): the batched per-example path. */
   INDArray perExample(BatchGradient g);
 
-  static GradientSketch of(Architecture arch, Projection.Kind kind, int dim, long seed, int member, int checkpoint) {
-    if (kind == Projection.Kind.FACTORED) {
+  static GradientSketch of(Architecture arch, ProjectionKind kind, int dim, long seed, int member, int checkpoint) {
+    if (kind == ProjectionKind.FACTORED) {
       return new FactoredProjection(arch, dim, seed, member, checkpoint);
     }
     Projection p = new Projection(kind, arch.paramCount(), dim, seed, member, checkpoint);

@@ -1,5 +1,7 @@
 package dev.ggda.math;
 
+import dev.ggda.config.ProjectionKind;
+
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -25,15 +27,8 @@ public final class Projection {
   /** Rows of P generated at once; also the unit of the key, so it must never change. */
   public static final int BLOCK_ROWS = 512;
 
-  public enum Kind {
-    RADEMACHER,
-    GAUSSIAN,
-    NONE,
-    /** Per-layer Kronecker factors: {@link FactoredProjection}, not this class. */
-    FACTORED
-  }
 
-  private final Kind kind;
+  private final ProjectionKind kind;
   private final long rows;
   private final int dim;
   private final long key;
@@ -42,13 +37,13 @@ public final class Projection {
    * @param rows p, the length of the vectors projected
    * @param dim k (ignored for NONE, where k = p)
    */
-  public Projection(Kind kind, long rows, int dim, long seed, int member, int checkpoint) {
-    if (kind == Kind.FACTORED) {
+  public Projection(ProjectionKind kind, long rows, int dim, long seed, int member, int checkpoint) {
+    if (kind == ProjectionKind.FACTORED) {
       throw new IllegalArgumentException("the factored projection is FactoredProjection");
     }
     this.kind = kind;
     this.rows = rows;
-    this.dim = kind == Kind.NONE ? Math.toIntExact(rows) : dim;
+    this.dim = kind == ProjectionKind.NONE ? Math.toIntExact(rows) : dim;
     this.key = Seeds.mix(Seeds.mix(Seeds.mix(seed, 0x5EEDL), member), checkpoint);
   }
 
@@ -60,7 +55,7 @@ public final class Projection {
     return rows;
   }
 
-  public Kind kind() {
+  public ProjectionKind kind() {
     return kind;
   }
 
@@ -210,7 +205,7 @@ public final class Projection {
     if (g.columns() != rows) {
       throw new IllegalArgumentException("vectors have " + g.columns() + " entries, projection expects " + rows);
     }
-    if (kind == Kind.NONE) {
+    if (kind == ProjectionKind.NONE) {
       return g.dup();
     }
     INDArray whole = cachedMatrix();

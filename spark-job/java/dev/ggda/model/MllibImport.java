@@ -3,7 +3,7 @@ package dev.ggda.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ggda.InputException;
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -34,7 +34,7 @@ import org.apache.spark.sql.SparkSession;
  *   <li>{@link MultilayerPerceptronClassificationModel}: MLlib's affine layer stores its weights as
  *       a column-major (out x in) matrix followed by the bias, which is byte for byte ggda's
  *       row-major (in x out) W_l then b_l, so the flat weight vector is copied as is. Hidden layers
- *       are sigmoid, the output softmax: {@link Activation#SIGMOID}.
+ *       are sigmoid, the output softmax: {@link ActivationKind#SIGMOID}.
  * </ul>
  *
  * <p>l2: MLlib's MLP has no regularisation (0). For logistic regression we carry regParam * (1 -
@@ -136,7 +136,7 @@ public final class MllibImport {
           + Arrays.toString(layers) + "; expected at least [inputs, classes]");
     }
     Architecture arch = new Architecture(layers[0], Arrays.copyOfRange(layers, 1, layers.length - 1),
-        layers[layers.length - 1], Activation.SIGMOID);
+        layers[layers.length - 1], ActivationKind.SIGMOID);
     double[] w = mlp.weights().toArray();
     if (w.length != arch.paramCount()) {
       throw new InputException("model.load: the MultilayerPerceptronClassificationModel with layers "

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ggda.InputException;
 import dev.ggda.io.Npy;
 import dev.ggda.io.NpyArray;
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -350,9 +350,9 @@ public final class ModelStore {
       throw new InputException(json + ": architecture needs input_dim >= 1 and classes >= 2");
     }
     String act = a.path("activation").asText("");
-    Activation activation;
+    ActivationKind activation;
     try {
-      activation = Activation.valueOf(act.toUpperCase(Locale.ROOT));
+      activation = ActivationKind.valueOf(act.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new InputException(json + ": architecture.activation '" + act + "' must be relu, tanh or sigmoid");
     }

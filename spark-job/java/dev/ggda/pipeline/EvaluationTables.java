@@ -1,5 +1,6 @@
 package dev.ggda.pipeline;
 
+import dev.ggda.data.Columns;
 import dev.ggda.config.OutputFormat;
 import dev.ggda.evaluation.EvaluationStage;
 import dev.ggda.io.RunOutput;
@@ -16,10 +17,10 @@ import org.apache.spark.sql.types.StructType;
 final class EvaluationTables {
   static final StructType SUMMARY = new StructType()
       .add("metric", DataTypes.StringType, false)
-      .add("value", DataTypes.DoubleType, true);
+      .add(Columns.VALUE, DataTypes.DoubleType, true);
   static final StructType PER_TARGET = new StructType()
       .add("metric", DataTypes.StringType, false)
-      .add("target_id", DataTypes.LongType, false)
+      .add(Columns.TARGET_ID, DataTypes.LongType, false)
       .add("spearman", DataTypes.DoubleType, true);
   static final StructType REMOVAL = new StructType()
       .add("fraction", DataTypes.DoubleType, false)
@@ -31,14 +32,14 @@ final class EvaluationTables {
       .add("target_accuracy_mean", DataTypes.DoubleType, true)
       .add("target_accuracy_std", DataTypes.DoubleType, true);
   static final StructType LOO = new StructType()
-      .add("group_id", DataTypes.LongType, false)
-      .add("size", DataTypes.LongType, false)
+      .add(Columns.GROUP_ID, DataTypes.LongType, false)
+      .add(Columns.SIZE, DataTypes.LongType, false)
       .add("predicted", DataTypes.DoubleType, true)
       .add("actual", DataTypes.DoubleType, true);
 
   private EvaluationTables() {}
 
-  static void write(SparkSession spark, EvaluationStage.Result r, RunOutput out, OutputFormat format) {
+  static void write(SparkSession spark, EvaluationStage.Fidelity r, RunOutput out, OutputFormat format) {
     List<Row> summary = new ArrayList<>();
     r.summary().forEach((k, v) -> summary.add(RowFactory.create(k, (Double) v)));
     Tables.write(spark.createDataFrame(summary, SUMMARY).coalesce(1), out.path("evaluation/summary"), format);

@@ -1,5 +1,6 @@
 package dev.ggda.pipeline;
 
+import dev.ggda.data.Columns;
 import dev.ggda.InputException;
 import dev.ggda.config.ConfigLoader;
 import dev.ggda.config.GgdaConfig;
@@ -42,7 +43,7 @@ public final class Pipeline implements AutoCloseable {
   private TrainedModel given;
   private Groups groups;
   private AttributionStage.Prepared prepared;
-  private ScoreStage.Tables scores;
+  private ScoreStage.Scored scores;
   private boolean modelWritten;
   /** What a resumed run reused (run.json "resume"): stages read back and groups featurized anew. */
   private final Map<String, Object> resume = new LinkedHashMap<>();
@@ -229,7 +230,7 @@ public final class Pipeline implements AutoCloseable {
    * cached until {@link #close()}. With an output, featurized groups are checkpointed there (and
    * read back by a resumed run).
    */
-  public ScoreStage.Tables score(RunOutput out) {
+  public ScoreStage.Scored score(RunOutput out) {
     if (targets == null) {
       throw new InputException("data.targets: attribution needs targets; set data.targets.path (e.g. a test set)");
     }
@@ -264,7 +265,7 @@ public final class Pipeline implements AutoCloseable {
 
   /** {@link #score} and write scores/, group_values/ and self_influence/ to the output. */
   public void attribute(RunOutput out) {
-    ScoreStage.Tables tables = score(out);
+    ScoreStage.Scored tables = score(out);
     info.stage("score_and_write", () -> {
       Tables.write(tables.scores, out.path("scores"), config.output().format());
       Tables.write(tables.groupValues, out.path("group_values"), config.output().format());
@@ -312,7 +313,7 @@ public final class Pipeline implements AutoCloseable {
     var format = config.output().format();
     String tag = config.attribute().method().name().toLowerCase(java.util.Locale.ROOT) + "-"
         + GroupingStage.describe(config.group()).replaceAll("[^A-Za-z0-9.]+", "_");
-    EvaluationStage.Result r = info.stage("evaluate", () -> stage.evaluate(new EvaluationStage.Attribution(tag,
+    EvaluationStage.Fidelity r = info.stage("evaluate", () -> stage.evaluate(new EvaluationStage.Attribution(tag,
         Tables.read(spark, out.path("groups"), format), Tables.read(spark, out.path("scores"), format),
         Tables.read(spark, out.path("group_values"), format))));
     info.stage("write_evaluation", () -> EvaluationTables.write(spark, r, out, format));

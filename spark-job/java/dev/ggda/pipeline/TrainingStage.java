@@ -5,7 +5,7 @@ import dev.ggda.config.ModelConfig;
 import dev.ggda.config.TrainMode;
 import dev.ggda.data.LoadedData;
 import dev.ggda.data.LocalData;
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.model.TrainedModel;
 import dev.ggda.training.DistributedTrainer;
@@ -36,7 +36,7 @@ final class TrainingStage {
       case LOGISTIC -> new int[0];
       case MLP -> m.hidden().stream().mapToInt(Integer::intValue).toArray();
     };
-    return new Architecture(dim, hidden, classes, Activation.valueOf(m.activation().name()));
+    return new Architecture(dim, hidden, classes, m.activation());
   }
 
   /** Whether training (and each evaluation retraining) runs on one JVM rather than across executors. */

@@ -31,8 +31,8 @@ public record ReportData(
     Histogram scores,
     long scoreCount,
     List<TargetGroups> topGroups,
-    List<GroupValue> topValues,
-    List<GroupValue> bottomValues,
+    List<RankedGroup> topValues,
+    List<RankedGroup> bottomValues,
     List<EfficiencyPoint> efficiency,
     List<PrunePoint> prune,
     List<NoisePoint> noiseCurve,
@@ -64,7 +64,7 @@ public record ReportData(
         efficiency, prune, noiseCurve, noiseSummary);
   }
 
-  public ReportData withGroupValues(List<GroupValue> top, List<GroupValue> bottom) {
+  public ReportData withGroupValues(List<RankedGroup> top, List<RankedGroup> bottom) {
     return new ReportData(outputPath, run, groupSizes, groupCount, scores, scoreCount, topGroups, top, bottom,
         efficiency, prune, noiseCurve, noiseSummary);
   }
@@ -143,9 +143,9 @@ public record ReportData(
   }
 
   /** @param groupKey the user's name of the group (group.method column), or null */
-  public record GroupValue(long groupId, long size, double value, double valuePerExample, long rank, String groupKey) {
+  public record RankedGroup(long groupId, long size, double value, double valuePerExample, long rank, String groupKey) {
     /** A group without a name. */
-    public GroupValue(long groupId, long size, double value, double valuePerExample, long rank) {
+    public RankedGroup(long groupId, long size, double value, double valuePerExample, long rank) {
       this(groupId, size, value, valuePerExample, rank, null);
     }
   }

@@ -2,7 +2,7 @@ package dev.ggda.report;
 
 import dev.ggda.report.ReportData.EfficiencyPoint;
 import dev.ggda.report.ReportData.GroupScore;
-import dev.ggda.report.ReportData.GroupValue;
+import dev.ggda.report.ReportData.RankedGroup;
 import dev.ggda.report.ReportData.NoisePoint;
 import dev.ggda.report.ReportData.NoiseSummary;
 import dev.ggda.report.ReportData.PrunePoint;
@@ -289,7 +289,7 @@ public final class ReportPage {
     return s.toString();
   }
 
-  private static void groupValues(StringBuilder b, List<GroupValue> top, List<GroupValue> bottom, boolean named) {
+  private static void groupValues(StringBuilder b, List<RankedGroup> top, List<RankedGroup> bottom, boolean named) {
     if (top.isEmpty() && bottom.isEmpty()) {
       return;
     }
@@ -301,11 +301,11 @@ public final class ReportPage {
     b.append("</div>\n");
   }
 
-  private static void groupValueTable(StringBuilder b, String kind, List<GroupValue> rows, boolean named) {
+  private static void groupValueTable(StringBuilder b, String kind, List<RankedGroup> rows, boolean named) {
     b.append("<table class=\"values-").append(kind).append("\"><tr><th colspan=\"").append(named ? 6 : 5).append("\">")
         .append(kind).append("</th></tr>\n<tr><th>rank</th><th>group</th>").append(named ? "<th>group key</th>" : "")
         .append("<th>size</th><th>value</th><th>value per example</th></tr>\n");
-    for (GroupValue v : rows) {
+    for (RankedGroup v : rows) {
       b.append("<tr><td class=\"n\">").append(v.rank()).append("</td><td class=\"n\">").append(v.groupId())
           .append("</td>").append(named ? keyCell(v.groupKey()) : "").append("<td class=\"n\">").append(v.size())
           .append("</td><td class=\"n\">").append(fmt(v.value()))

@@ -22,7 +22,7 @@ import dev.ggda.io.RunOutput;
 import dev.ggda.io.Tables;
 import dev.ggda.report.ReportData.EfficiencyPoint;
 import dev.ggda.report.ReportData.GroupScore;
-import dev.ggda.report.ReportData.GroupValue;
+import dev.ggda.report.ReportData.RankedGroup;
 import dev.ggda.report.ReportData.NoisePoint;
 import dev.ggda.report.ReportData.NoiseSummary;
 import dev.ggda.report.ReportData.PrunePoint;
@@ -151,12 +151,12 @@ public final class ReportWriter {
 
     Optional<Dataset<Row>> stats = tables.get("group_stats");
     if (stats.isPresent()) {
-      HistogramAndCount h = histogram(stats.get(), "size", true);
+      HistogramAndCount h = histogram(stats.get(), Columns.SIZE, true);
       data = data.withGroups(h.histogram, h.rows);
     }
     Optional<Dataset<Row>> scores = tables.get("scores");
     if (scores.isPresent()) {
-      HistogramAndCount h = histogram(scores.get(), "score", false);
+      HistogramAndCount h = histogram(scores.get(), Columns.SCORE, false);
       boolean images = train != null && Thumbnails.isImage(config.path("data").path("train").path("format").asText(),
           train.dim());
       Optional<Dataset<Row>> groups = images ? tables.get("groups") : Optional.empty();
@@ -166,7 +166,7 @@ public final class ReportWriter {
     }
     Optional<Dataset<Row>> values = tables.get("group_values");
     if (values.isPresent()) {
-      data = data.withGroupValues(groupValues(values.get(), col("rank").asc()), groupValues(values.get(), col("rank").desc()));
+      data = data.withGroupValues(groupValues(values.get(), col(Columns.RANK).asc()), groupValues(values.get(), col(Columns.RANK).desc()));
     }
     data = data.withEfficiency(optional(tables, EFFICIENCY_TABLE, t -> collect(t, r -> new EfficiencyPoint(
         r.getString(0), r.getString(1), r.getLong(2), r.getLong(3), r.getDouble(4), r.getDouble(5), r.getDouble(6),
@@ -222,36 +222,36 @@ public final class ReportWriter {
 
   private static List<TargetGroups> topGroups(Dataset<Row> scores, Dataset<Row> stats, Dataset<Row> groups,
       LoadedData train, boolean allPairs) {
-    List<Long> targets = scores.select(col("target_id").cast("long")).distinct().orderBy("target_id").limit(TARGETS)
+    List<Long> targets = scores.select(col(Columns.TARGET_ID).cast("long")).distinct().orderBy(Columns.TARGET_ID).limit(TARGETS)
         .collectAsList().stream().map(r -> r.getLong(0)).toList();
     if (targets.isEmpty()) {
       return List.of();
     }
-    WindowSpec byTarget = Window.partitionBy("target_id");
+    WindowSpec byTarget = Window.partitionBy(Columns.TARGET_ID);
     Dataset<Row> ranked = scores
-        .select(col("target_id").cast("long").as("target_id"), col("group_id").cast("long").as("group_id"),
-            col("score").cast("double").as("score"))
-        .where(col("target_id").isin(targets.toArray()))
-        .withColumn("pro", row_number().over(byTarget.orderBy(col("score").desc(), col("group_id"))))
-        .withColumn("con", row_number().over(byTarget.orderBy(col("score").asc(), col("group_id"))))
+        .select(col(Columns.TARGET_ID).cast("long").as(Columns.TARGET_ID), col(Columns.GROUP_ID).cast("long").as(Columns.GROUP_ID),
+            col(Columns.SCORE).cast("double").as(Columns.SCORE))
+        .where(col(Columns.TARGET_ID).isin(targets.toArray()))
+        .withColumn("pro", row_number().over(byTarget.orderBy(col(Columns.SCORE).desc(), col(Columns.GROUP_ID))))
+        .withColumn("con", row_number().over(byTarget.orderBy(col(Columns.SCORE).asc(), col(Columns.GROUP_ID))))
         .where(col("pro").leq(PER_SIDE).or(col("con").leq(allPairs ? PER_SIDE : 0)));
-    boolean labels = stats != null && Arrays.asList(stats.columns()).contains("label_counts")
-        && stats.schema().apply("label_counts").dataType() instanceof org.apache.spark.sql.types.ArrayType;
-    boolean majority = stats != null && Arrays.asList(stats.columns()).contains("majority_label");
+    boolean labels = stats != null && Arrays.asList(stats.columns()).contains(Columns.LABEL_COUNTS)
+        && stats.schema().apply(Columns.LABEL_COUNTS).dataType() instanceof org.apache.spark.sql.types.ArrayType;
+    boolean majority = stats != null && Arrays.asList(stats.columns()).contains(Columns.MAJORITY_LABEL);
     if (stats != null) {
       ranked = ranked.join(stats.select(
-          col("group_id").cast("long").as("group_id"),
-          col("size").cast("long").as("size"),
-          labels ? col("label_counts") : lit(null).cast("array<bigint>").as("label_counts"),
-          majority ? col("majority_label").cast("int").as("majority_label") : lit(null).cast("int").as("majority_label"),
+          col(Columns.GROUP_ID).cast("long").as(Columns.GROUP_ID),
+          col(Columns.SIZE).cast("long").as(Columns.SIZE),
+          labels ? col(Columns.LABEL_COUNTS) : lit(null).cast("array<bigint>").as(Columns.LABEL_COUNTS),
+          majority ? col(Columns.MAJORITY_LABEL).cast("int").as(Columns.MAJORITY_LABEL) : lit(null).cast("int").as(Columns.MAJORITY_LABEL),
           groupKey(stats)),
-          new String[] {"group_id"}, "left");
+          new String[] {Columns.GROUP_ID}, "left");
     } else {
-      ranked = ranked.withColumn("size", lit(null).cast("long")).withColumn("label_counts", lit(null).cast("array<bigint>"))
-          .withColumn("majority_label", lit(null).cast("int")).withColumn(Groups.GROUP_KEY, lit(null).cast("string"));
+      ranked = ranked.withColumn(Columns.SIZE, lit(null).cast("long")).withColumn(Columns.LABEL_COUNTS, lit(null).cast("array<bigint>"))
+          .withColumn(Columns.MAJORITY_LABEL, lit(null).cast("int")).withColumn(Columns.GROUP_KEY, lit(null).cast("string"));
     }
-    List<Row> rows = ranked.select("target_id", "group_id", "score", "pro", "con", "size", "label_counts", "majority_label",
-            Groups.GROUP_KEY)
+    List<Row> rows = ranked.select(Columns.TARGET_ID, Columns.GROUP_ID, Columns.SCORE, "pro", "con", Columns.SIZE, Columns.LABEL_COUNTS, Columns.MAJORITY_LABEL,
+            Columns.GROUP_KEY)
         .collectAsList();
     Set<Long> shown = new HashSet<>();
     rows.forEach(r -> shown.add(r.getLong(1)));
@@ -293,12 +293,12 @@ public final class ReportWriter {
   /** PNGs of the {@link #THUMBS} lowest example ids of each shown group. */
   private static Map<Long, List<String>> thumbnails(Dataset<Row> groups, LoadedData train, Set<Long> groupIds) {
     Dataset<Row> members = groups
-        .select(col(Columns.EXAMPLE_ID).cast("long").as(Columns.EXAMPLE_ID), col("group_id").cast("long").as("group_id"))
-        .where(col("group_id").isin(groupIds.toArray()))
-        .withColumn("n", row_number().over(Window.partitionBy("group_id").orderBy(Columns.EXAMPLE_ID)))
+        .select(col(Columns.EXAMPLE_ID).cast("long").as(Columns.EXAMPLE_ID), col(Columns.GROUP_ID).cast("long").as(Columns.GROUP_ID))
+        .where(col(Columns.GROUP_ID).isin(groupIds.toArray()))
+        .withColumn("n", row_number().over(Window.partitionBy(Columns.GROUP_ID).orderBy(Columns.EXAMPLE_ID)))
         .where(col("n").leq(THUMBS));
     List<Row> rows = members.join(train.examples().select(Columns.EXAMPLE_ID, Columns.FEATURES), Columns.EXAMPLE_ID)
-        .orderBy("group_id", Columns.EXAMPLE_ID).select("group_id", Columns.FEATURES).collectAsList();
+        .orderBy(Columns.GROUP_ID, Columns.EXAMPLE_ID).select(Columns.GROUP_ID, Columns.FEATURES).collectAsList();
     Map<Long, List<String>> out = new HashMap<>();
     for (Row r : rows) {
       List<Object> f = r.getList(1);
@@ -311,18 +311,18 @@ public final class ReportWriter {
     return out;
   }
 
-  private static List<GroupValue> groupValues(Dataset<Row> values, Column order) {
-    return values.select(col("group_id").cast("long"), col("size").cast("long"), col("value").cast("double"),
-            col("value_per_example").cast("double"), col("rank").cast("long").as("rank"), groupKey(values))
+  private static List<RankedGroup> groupValues(Dataset<Row> values, Column order) {
+    return values.select(col(Columns.GROUP_ID).cast("long"), col(Columns.SIZE).cast("long"), col(Columns.VALUE).cast("double"),
+            col(Columns.VALUE_PER_EXAMPLE).cast("double"), col(Columns.RANK).cast("long").as(Columns.RANK), groupKey(values))
         .orderBy(order).limit(VALUES).collectAsList().stream()
-        .map(r -> new GroupValue(r.getLong(0), r.getLong(1), r.getDouble(2), r.getDouble(3), r.getLong(4), r.getString(5)))
+        .map(r -> new RankedGroup(r.getLong(0), r.getLong(1), r.getDouble(2), r.getDouble(3), r.getLong(4), r.getString(5)))
         .toList();
   }
 
   /** The table's group_key as a string column, or a null one when the groups have no names. */
   private static Column groupKey(Dataset<Row> table) {
-    return Groups.hasKey(table) ? col(Groups.GROUP_KEY).cast("string").as(Groups.GROUP_KEY)
-        : lit(null).cast("string").as(Groups.GROUP_KEY);
+    return Groups.hasKey(table) ? col(Columns.GROUP_KEY).cast("string").as(Columns.GROUP_KEY)
+        : lit(null).cast("string").as(Columns.GROUP_KEY);
   }
 
   // ---- optional tables

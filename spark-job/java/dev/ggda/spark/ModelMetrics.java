@@ -1,5 +1,6 @@
 package dev.ggda.spark;
 
+import dev.ggda.data.Columns;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Losses;
 import dev.ggda.math.Network;
@@ -41,7 +42,7 @@ public final class ModelMetrics implements Serializable {
   public static ModelMetrics evaluate(Dataset<Row> examples, Architecture arch, float[] params) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(examples.sparkSession().sparkContext());
     Broadcast<float[]> bParams = jsc.broadcast(params);
-    JavaRDD<Row> rows = examples.select("example_id", "label", "features").javaRDD();
+    JavaRDD<Row> rows = examples.select(Columns.EXAMPLE_ID, Columns.LABEL, Columns.FEATURES).javaRDD();
     return rows.mapPartitions(
             (Iterator<Row> it) -> {
               Network net = Network.fromFloats(arch, bParams.value());

@@ -1,5 +1,7 @@
 package dev.ggda.spark;
 
+import dev.ggda.data.Columns;
+
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -15,8 +17,6 @@ import org.apache.spark.sql.types.StructType;
  * without partitionBy would move every row to a single task.
  */
 public final class Ranks {
-  public static final String RANK = "rank";
-
   private Ranks() {}
 
   /**
@@ -26,7 +26,7 @@ public final class Ranks {
    */
   public static Dataset<Row> rank(SparkSession spark, Dataset<Row> table, Column... order) {
     Dataset<Row> sorted = table.orderBy(order);
-    StructType schema = new StructType().add(RANK, DataTypes.LongType, false);
+    StructType schema = new StructType().add(Columns.RANK, DataTypes.LongType, false);
     for (var f : sorted.schema().fields()) {
       schema = schema.add(f);
     }

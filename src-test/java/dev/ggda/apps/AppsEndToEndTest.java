@@ -318,7 +318,7 @@ class AppsEndToEndTest {
     LoadedData data = loadSynthetic(spark);
     long[] a = NoiseInjection.apply(spark, data, 0.1, 9).flippedIds();
     LoadedData re = new LoadedData(data.examples().repartition(7), data.dim(), data.classes(), data.count());
-    NoiseInjection.Result b = NoiseInjection.apply(spark, re, 0.1, 9);
+    NoiseInjection.Injected b = NoiseInjection.apply(spark, re, 0.1, 9);
     assertArrayEquals(a, b.flippedIds());
     assertEquals(120, a.length);
     Dataset<Row> t = data.examples().select(functions.col("example_id"),

@@ -9,7 +9,7 @@ import dev.ggda.config.AttributionMethod;
 import dev.ggda.config.HessianMode;
 import dev.ggda.config.KernelMode;
 import dev.ggda.config.ProjectionKind;
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.CholeskySolver;
 import dev.ggda.math.Network;
@@ -37,7 +37,7 @@ class AttributionCorrectnessTest {
   void setUp() {
     lrArch = Architecture.logistic(4, 3);
     lr = new AttributionFixture(60, 5, 4, 3, 12, 11).train(lrArch, 4, 3, 1, L2, 1);
-    mlpArch = new Architecture(4, new int[] {5}, 3, Activation.TANH);
+    mlpArch = new Architecture(4, new int[] {5}, 3, ActivationKind.TANH);
     mlp = new AttributionFixture(48, 4, 4, 3, 10, 12).train(mlpArch, 3, 3, 2, L2, 2);
   }
 
@@ -282,15 +282,20 @@ class AttributionCorrectnessTest {
     org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> perExample = train.examples()
         .select(org.apache.spark.sql.functions.col("example_id"), org.apache.spark.sql.functions.col("example_id").as("group_id"));
     AttributionStage reusedStage = new AttributionStage(cfg, line -> { });
-    AttributionStage.Prepared first = reusedStage.prepare(train, lr.groupAssignment(2), targets, lr.model, lr.n, 2);
-    AttributionStage.Prepared second = reusedStage.prepare(train, perExample, targets, lr.model, lr.n, 2);
-    AttributionStage.Prepared fresh = new AttributionStage(cfg, line -> { }).prepare(train, perExample, targets, lr.model, lr.n, 2);
-    assertEquals(0.0, first.reusedSeconds, "the first grouping sums the Hessian");
-    assertTrue(first.hessianSeconds > 0, "the Hessian sum is timed");
-    assertEquals(first.hessianSeconds, second.reusedSeconds, "the second grouping is charged the reused sum");
-    assertEquals(0.0, fresh.reusedSeconds, "a fresh stage sums it again");
+    StageClock c1 = new StageClock();
+    StageClock c2 = new StageClock();
+    StageClock c3 = new StageClock();
+    AttributionStage.Prepared first = reusedStage.timedBy(c1).prepare(train, lr.groupAssignment(2), targets, lr.model, lr.n, 2);
+    AttributionStage.Prepared second = reusedStage.timedBy(c2).prepare(train, perExample, targets, lr.model, lr.n, 2);
+    AttributionStage.Prepared fresh = new AttributionStage(cfg, line -> { }).timedBy(c3)
+        .prepare(train, perExample, targets, lr.model, lr.n, 2);
+    assertTrue(c1.seconds(StageClock.HESSIAN) > 0, "the first grouping sums the Hessian, timed");
+    assertEquals(0.0, c1.seconds(StageClock.REUSED));
+    assertEquals(0.0, c2.seconds(StageClock.HESSIAN), "the second grouping does not sum it again");
+    assertEquals(c1.seconds(StageClock.HESSIAN), c2.seconds(StageClock.REUSED), "and is charged the reused sum");
+    assertTrue(c3.seconds(StageClock.HESSIAN) > 0 && c3.seconds(StageClock.REUSED) == 0, "a fresh stage sums it again");
     java.util.function.Function<AttributionStage.Prepared, List<org.apache.spark.sql.Row>> scores = p -> {
-      ScoreStage.Tables t = ScoreStage.score(spark, p.blocks, p.operator, null);
+      ScoreStage.Scored t = ScoreStage.score(spark, p.blocks, p.operator, null);
       List<org.apache.spark.sql.Row> rows = t.scores.orderBy("target_id", "group_id").collectAsList();
       t.release();
       return rows;

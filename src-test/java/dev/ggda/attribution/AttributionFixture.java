@@ -149,7 +149,7 @@ public final class AttributionFixture {
   public PipelineOutput pipeline(AttributionStage stage, int partitions, Integer topK) {
     AttributionStage.Prepared p = stage.prepare(trainData(partitions), groupAssignment(partitions), targetData(partitions),
         model, n, partitions);
-    ScoreStage.Tables t = ScoreStage.score(SparkTestSession.get(), p.blocks, p.operator, topK);
+    ScoreStage.Scored t = ScoreStage.score(SparkTestSession.get(), p.blocks, p.operator, topK);
     Map<String, Double> out = new HashMap<>();
     for (Row r : t.scores.collectAsList()) {
       out.put(key(r.getLong(0), r.getLong(1)), r.getDouble(2));

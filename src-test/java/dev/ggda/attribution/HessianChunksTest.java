@@ -1,5 +1,7 @@
 package dev.ggda.attribution;
 
+import dev.ggda.config.ActivationKind;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -31,7 +33,7 @@ class HessianChunksTest {
   @Test
   void mlpChunkedSumEqualsTheDriverSideSum() {
     AttributionFixture f = new AttributionFixture(60, 5, 6, 3, 9, 4);
-    Architecture arch = new Architecture(6, new int[] {4}, 3, dev.ggda.math.Activation.TANH);
+    Architecture arch = new Architecture(6, new int[] {4}, 3, dev.ggda.config.ActivationKind.TANH);
     float[] params = Network.initialise(arch, 5, DataType.FLOAT).paramsAsFloats();
     double[] many = HessianStage.exactChunked(f.trainData(3).examples(), arch, params, 53);
     assertArrayEquals(driverSideSum(f, arch, params), many, 1e-9);

@@ -49,7 +49,7 @@ class InfluenceRetrainingTest {
         KernelMode.EXACT, HessianMode.EXACT, 0.0, TargetMode.AGGREGATE);
     AttributionStage.Prepared p = new AttributionStage(cfg, line -> { })
         .prepare(f.trainData(2), f.groupAssignment(2), f.targetData(2), f.model, f.n, 2);
-    ScoreStage.Tables t = ScoreStage.score(SparkTestSession.get(), p.blocks, p.operator, null);
+    ScoreStage.Scored t = ScoreStage.score(SparkTestSession.get(), p.blocks, p.operator, null);
     double[] predicted = new double[f.groups];
     for (Row r : t.scores.collectAsList()) {
       predicted[(int) r.getLong(1)] = r.getDouble(2);

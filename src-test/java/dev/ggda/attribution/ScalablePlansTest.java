@@ -41,7 +41,7 @@ class ScalablePlansTest {
     fx = new AttributionFixture(160, 6, 4, 3, GROUPS, 21).train(Architecture.logistic(4, 3), 2, 1, 1, 0.05, 3);
   }
 
-  private ScoreStage.Tables tables(Integer topK) {
+  private ScoreStage.Scored tables(Integer topK) {
     var cfg = AttributionFixture.config(AttributionMethod.IF, ProjectionKind.RADEMACHER, 8, KernelMode.EXACT,
         HessianMode.PROJECTED, 0.01);
     AttributionStage.Prepared p = new AttributionStage(cfg, line -> { })
@@ -52,7 +52,7 @@ class ScalablePlansTest {
   @Test
   void noScoreTableFunnelsItsRowsThroughOnePartition() {
     for (Integer topK : new Integer[] {null, 3}) {
-      ScoreStage.Tables t = tables(topK);
+      ScoreStage.Scored t = tables(topK);
       for (Dataset<Row> table : List.of(t.scores, t.groupValues, t.selfInfluence)) {
         assertEquals(List.of(), singlePartitionSteps(table), "top_k " + topK + ": " + table.queryExecution().executedPlan());
         table.count();
@@ -72,7 +72,7 @@ class ScalablePlansTest {
 
   @Test
   void groupValueRanksAreTheDriverSideSortOrder() {
-    ScoreStage.Tables t = tables(null);
+    ScoreStage.Scored t = tables(null);
     List<Row> rows = new ArrayList<>(t.groupValues.collectAsList());
     t.release();
     assertEquals(GROUPS, rows.size());

@@ -11,7 +11,7 @@ import dev.ggda.config.ComputeDevice;
 import dev.ggda.config.HessianMode;
 import dev.ggda.config.KernelMode;
 import dev.ggda.config.ProjectionKind;
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Featurizer;
 import dev.ggda.math.Projection;
@@ -56,10 +56,10 @@ class CudaBackendGpuTest {
   @Test
   void projectionsGeneratedOnTheDeviceAreTheCpusEntries() {
     Gpu gpu = device.gpu();
-    for (Projection.Kind kind : new Projection.Kind[] {Projection.Kind.RADEMACHER, Projection.Kind.GAUSSIAN}) {
+    for (ProjectionKind kind : new ProjectionKind[] {ProjectionKind.RADEMACHER, ProjectionKind.GAUSSIAN}) {
       Projection proj = new Projection(kind, 1500, 301, 11, 1, 3);
       Gpu.Array a = gpu.alloc(Gpu.Type.FLOAT, 1500L * 301);
-      gpu.projectionRows(a, kind == Projection.Kind.GAUSSIAN, proj.key(), 0, 1500, 301, proj.rademacherScale(),
+      gpu.projectionRows(a, kind == ProjectionKind.GAUSSIAN, proj.key(), 0, 1500, 301, proj.rademacherScale(),
           1.0 / Math.sqrt(301));
       float[] v = new float[1500 * 301];
       gpu.download(a, v, 0, v.length);
@@ -71,7 +71,7 @@ class CudaBackendGpuTest {
           float got = v[r * 301 + c];
           // RADEMACHER bit for bit; GAUSSIAN within one float32 step (the device's log and cos may
           // round the last double bit differently from the JVM's).
-          boolean same = kind == Projection.Kind.RADEMACHER ? Float.floatToRawIntBits(e) == Float.floatToRawIntBits(got)
+          boolean same = kind == ProjectionKind.RADEMACHER ? Float.floatToRawIntBits(e) == Float.floatToRawIntBits(got)
               : Math.abs(e - got) <= Math.ulp(e);
           differ += same ? 0 : 1;
         }
@@ -99,7 +99,7 @@ class CudaBackendGpuTest {
   void pipelineScoresWithComputeDeviceCudaEqualTheCpus() {
     Architecture lrArch = Architecture.logistic(4, 3);
     AttributionFixture lr = new AttributionFixture(60, 5, 4, 3, 12, 11).train(lrArch, 4, 3, 1, 0.05, 1);
-    Architecture mlpArch = new Architecture(4, new int[] {5}, 3, Activation.TANH);
+    Architecture mlpArch = new Architecture(4, new int[] {5}, 3, ActivationKind.TANH);
     AttributionFixture mlp = new AttributionFixture(48, 4, 4, 3, 10, 12).train(mlpArch, 3, 3, 2, 0.05, 2);
     AttributionFixture perExample = new AttributionFixture(40, 4, 4, 3, 40, 13).train(mlpArch, 3, 2, 1, 0.05, 3);
     record Run(String name, AttributionFixture fixture, AttributeConfig config) {}

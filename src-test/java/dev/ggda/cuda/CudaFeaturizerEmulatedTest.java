@@ -1,5 +1,7 @@
 package dev.ggda.cuda;
 
+import dev.ggda.config.ProjectionKind;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,7 +62,7 @@ class CudaFeaturizerEmulatedTest {
     for (int i = 0; i < g.length; i++) {
       g[i] = (float) rnd.nextGaussian();
     }
-    Projection proj = new Projection(Projection.Kind.RADEMACHER, p, k, 1, 0, 0);
+    Projection proj = new Projection(ProjectionKind.RADEMACHER, p, k, 1, 0, 0);
     float[] unit = new float[p * k];
     for (int r = 0; r < p; r++) {
       for (int c = 0; c < k; c++) {

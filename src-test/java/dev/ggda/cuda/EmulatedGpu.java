@@ -1,6 +1,6 @@
 package dev.ggda.cuda;
 
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 
 /**
  * {@link Gpu} emulated in Java on the host: every kernel of {@code kernels.cu} restated line for
@@ -227,12 +227,12 @@ public class EmulatedGpu implements Gpu {
     }
   }
 
-  private static int code(Activation act) {
+  private static int code(ActivationKind act) {
     return act == null ? 0 : act.ordinal() + 1;
   }
 
   @Override
-  public void biasActivation(Array z, Array bias, int rows, int cols, Activation act) {
+  public void biasActivation(Array z, Array bias, int rows, int cols, ActivationKind act) {
     HostArray hz = h(z);
     HostArray hb = h(bias);
     int code = code(act);
@@ -250,7 +250,7 @@ public class EmulatedGpu implements Gpu {
   }
 
   @Override
-  public void activationBackward(Array d, Array a, long n, Activation act) {
+  public void activationBackward(Array d, Array a, long n, ActivationKind act) {
     HostArray hd = h(d);
     HostArray ha = h(a);
     int code = code(act);

@@ -1,6 +1,8 @@
 package dev.ggda.cuda;
 
-import dev.ggda.math.Activation;
+import dev.ggda.config.ProjectionKind;
+
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Featurizer;
 import dev.ggda.math.Projection;
@@ -15,11 +17,11 @@ import java.util.SplittableRandom;
  * Plain Java (no ND4J), so the GPU check can run them where only the device and the JVM are.
  */
 public final class FeaturizeCases {
-  public static final Architecture SMALL = new Architecture(5, new int[] {6}, 3, Activation.RELU);
+  public static final Architecture SMALL = new Architecture(5, new int[] {6}, 3, ActivationKind.RELU);
   /** p = 754: a P of more than one 512-row block. */
-  public static final Architecture WIDE = new Architecture(20, new int[] {30}, 4, Activation.RELU);
-  public static final Architecture DEEP = new Architecture(7, new int[] {9, 6}, 4, Activation.TANH);
-  public static final Architecture SIGMOID = new Architecture(5, new int[] {8}, 3, Activation.SIGMOID);
+  public static final Architecture WIDE = new Architecture(20, new int[] {30}, 4, ActivationKind.RELU);
+  public static final Architecture DEEP = new Architecture(7, new int[] {9, 6}, 4, ActivationKind.TANH);
+  public static final Architecture SIGMOID = new Architecture(5, new int[] {8}, 3, ActivationKind.SIGMOID);
 
   private FeaturizeCases() {}
 
@@ -102,7 +104,7 @@ public final class FeaturizeCases {
     return v;
   }
 
-  static Featurizer.Spec spec(Projection.Kind kind, int k, boolean margin, Featurizer.KernelKind kernel) {
+  static Featurizer.Spec spec(ProjectionKind kind, int k, boolean margin, Featurizer.Moment kernel) {
     return new Featurizer.Spec(kind, k, 5, margin, kernel, 0.5, 77, 4);
   }
 
@@ -120,30 +122,30 @@ public final class FeaturizeCases {
 
   public static List<Case> all() {
     int[] mixed = {3, 1, 4, 2, 9, 5, 1};
-    Featurizer.KernelKind exact = Featurizer.KernelKind.EXACT;
-    Featurizer.KernelKind sampled = Featurizer.KernelKind.SAMPLED;
-    Featurizer.KernelKind batched = Featurizer.KernelKind.BATCHED;
-    Featurizer.KernelKind gaussNewton = Featurizer.KernelKind.GAUSS_NEWTON;
-    Featurizer.KernelKind none = Featurizer.KernelKind.NONE;
-    Projection.Kind rademacher = Projection.Kind.RADEMACHER;
+    Featurizer.Moment exact = Featurizer.Moment.EXAMPLES;
+    Featurizer.Moment sampled = Featurizer.Moment.SAMPLED_EXAMPLES;
+    Featurizer.Moment batched = Featurizer.Moment.GROUP_SUMS;
+    Featurizer.Moment gaussNewton = Featurizer.Moment.GAUSS_NEWTON;
+    Featurizer.Moment none = Featurizer.Moment.NONE;
+    ProjectionKind rademacher = ProjectionKind.RADEMACHER;
     return List.of(
         new Case("per-example rademacher exact, 3 rows per pass", SMALL, ones(11), spec(rademacher, 8, true, exact), 1,
             options(rowsOf(3, SMALL, 8), 1 << 14, 1L << 30, true)),
         new Case("per-example rademacher exact, float32 projection", SMALL, ones(11), spec(rademacher, 8, true, exact), 1,
             options(1L << 30, 1 << 14, 1L << 30, false)),
-        new Case("per-example gaussian sampled, P in chunks", WIDE, ones(13), spec(Projection.Kind.GAUSSIAN, 16, true, sampled), 1,
+        new Case("per-example gaussian sampled, P in chunks", WIDE, ones(13), spec(ProjectionKind.GAUSSIAN, 16, true, sampled), 1,
             options(1L << 30, 1 << 14, 0, true)),
         new Case("per-example rademacher, P in chunks, two slots", WIDE, ones(9), spec(rademacher, 12, false, none), 2,
             options(1L << 30, 1 << 14, 0, true)),
-        new Case("per-example none, Gauss-Newton", SMALL, ones(7), spec(Projection.Kind.NONE, 0, false, gaussNewton), 1, ROOMY),
-        new Case("per-example factored exact", DEEP, ones(8), spec(Projection.Kind.FACTORED, 40, true, exact), 1, ROOMY),
+        new Case("per-example none, Gauss-Newton", SMALL, ones(7), spec(ProjectionKind.NONE, 0, false, gaussNewton), 1, ROOMY),
+        new Case("per-example factored exact", DEEP, ones(8), spec(ProjectionKind.FACTORED, 40, true, exact), 1, ROOMY),
         new Case("per-example rademacher batched (a block of singletons)", SMALL, ones(6), spec(rademacher, 8, true, batched), 1,
             ROOMY),
         new Case("groups rademacher batched, groups chunked over passes of 4", SMALL, mixed, spec(rademacher, 8, true, batched), 1,
             options(1L << 30, 4, 1L << 30, true)),
-        new Case("groups gaussian sampled, two slots", WIDE, mixed, spec(Projection.Kind.GAUSSIAN, 10, true, sampled), 2, ROOMY),
-        new Case("groups none, loss sums only", SMALL, mixed, spec(Projection.Kind.NONE, 0, false, none), 1, ROOMY),
-        new Case("groups factored batched, two hidden layers", DEEP, mixed, spec(Projection.Kind.FACTORED, 40, true, batched), 1,
+        new Case("groups gaussian sampled, two slots", WIDE, mixed, spec(ProjectionKind.GAUSSIAN, 10, true, sampled), 2, ROOMY),
+        new Case("groups none, loss sums only", SMALL, mixed, spec(ProjectionKind.NONE, 0, false, none), 1, ROOMY),
+        new Case("groups factored batched, two hidden layers", DEEP, mixed, spec(ProjectionKind.FACTORED, 40, true, batched), 1,
             ROOMY),
         new Case("groups rademacher Gauss-Newton, sigmoid", SIGMOID, mixed, spec(rademacher, 6, false, gaussNewton), 1, ROOMY),
         new Case("groups rademacher exact, P in chunks, 5 rows per pass", WIDE, mixed, spec(rademacher, 8, true, exact), 1,

@@ -1,6 +1,8 @@
 package dev.ggda.cuda;
 
-import dev.ggda.math.Activation;
+import dev.ggda.config.ProjectionKind;
+
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Projection;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,17 +51,17 @@ public final class KernelTwins {
       return r;
     }));
 
-    for (Activation act : new Activation[] {null, Activation.RELU, Activation.TANH, Activation.SIGMOID}) {
+    for (ActivationKind act : new ActivationKind[] {null, ActivationKind.RELU, ActivationKind.TANH, ActivationKind.SIGMOID}) {
       float[] z = gaussian(rnd, 37 * 129, 2.0);
       float[] bias = gaussian(rnd, 129, 1.0);
-      out.add(p.floats("bias_activation " + act, act == null || act == Activation.RELU ? 0 : 1e-6, 37 * 129,
+      out.add(p.floats("bias_activation " + act, act == null || act == ActivationKind.RELU ? 0 : 1e-6, 37 * 129,
           (g, a) -> g.biasActivation(p.copy(g, a, z), p.upload(g, bias), 37, 129, act), z));
     }
-    for (Activation act : Activation.values()) {
+    for (ActivationKind act : ActivationKind.values()) {
       float[] d = gaussian(rnd, 4773, 1.0);
-      float[] fwd = act == Activation.TANH ? tanh(gaussian(rnd, 4773, 1.0))
-          : uniform(rnd, 4773, act == Activation.RELU ? -1 : 0, 1);
-      out.add(p.floats("activation_backward " + act, act == Activation.RELU ? 0 : 1e-6, 4773,
+      float[] fwd = act == ActivationKind.TANH ? tanh(gaussian(rnd, 4773, 1.0))
+          : uniform(rnd, 4773, act == ActivationKind.RELU ? -1 : 0, 1);
+      out.add(p.floats("activation_backward " + act, act == ActivationKind.RELU ? 0 : 1e-6, 4773,
           (g, a) -> g.activationBackward(p.copy(g, a, d), p.upload(g, fwd), 4773, act), d));
     }
 
@@ -138,10 +140,10 @@ public final class KernelTwins {
     out.add(p.floats("gauss_newton_direction", 0, rows * classes,
         (g, a) -> g.gaussNewtonDirection(p.upload(g, probs), rows, classes, 7, a), null));
 
-    Projection rademacher = new Projection(Projection.Kind.RADEMACHER, 1300, 77, 4, 1, 2);
+    Projection rademacher = new Projection(ProjectionKind.RADEMACHER, 1300, 77, 4, 1, 2);
     out.add(p.floats("projection_rows rademacher", 0, 700 * 77, (g, a) -> g.projectionRows(a, false, rademacher.key(), 450, 700, 77,
         1f, 1.0 / Math.sqrt(77)), null));
-    Projection gaussianP = new Projection(Projection.Kind.GAUSSIAN, 1300, 77, 4, 1, 2);
+    Projection gaussianP = new Projection(ProjectionKind.GAUSSIAN, 1300, 77, 4, 1, 2);
     out.add(p.floats("projection_rows gaussian", 1e-6, 700 * 77, (g, a) -> g.projectionRows(a, true, gaussianP.key(), 450, 700,
         77, 1f, 1.0 / Math.sqrt(77)), null));
 

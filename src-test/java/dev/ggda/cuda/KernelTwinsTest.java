@@ -1,5 +1,7 @@
 package dev.ggda.cuda;
 
+import dev.ggda.config.ProjectionKind;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,11 +30,11 @@ class KernelTwinsTest {
   @Test
   void theEmulatorsProjectionRowsAreProjectionEntries() {
     EmulatedGpu gpu = new EmulatedGpu();
-    for (dev.ggda.math.Projection.Kind kind : new dev.ggda.math.Projection.Kind[] {dev.ggda.math.Projection.Kind.RADEMACHER,
-        dev.ggda.math.Projection.Kind.GAUSSIAN}) {
+    for (dev.ggda.config.ProjectionKind kind : new dev.ggda.config.ProjectionKind[] {dev.ggda.config.ProjectionKind.RADEMACHER,
+        dev.ggda.config.ProjectionKind.GAUSSIAN}) {
       dev.ggda.math.Projection proj = new dev.ggda.math.Projection(kind, 1100, 33, 8, 0, 1);
       Gpu.Array a = gpu.alloc(Gpu.Type.FLOAT, 600L * 33);
-      gpu.projectionRows(a, kind == dev.ggda.math.Projection.Kind.GAUSSIAN, proj.key(), 500, 600, 33, proj.rademacherScale(),
+      gpu.projectionRows(a, kind == dev.ggda.config.ProjectionKind.GAUSSIAN, proj.key(), 500, 600, 33, proj.rademacherScale(),
           1.0 / Math.sqrt(33));
       float[] v = new float[600 * 33];
       gpu.download(a, v, 0, v.length);

@@ -99,7 +99,7 @@ class EvaluateCommandTest {
     var noise = spark.read().parquet(out.resolve("scores").toString())
         .withColumn("score", org.apache.spark.sql.functions.randn(11));
     var values = spark.read().parquet(out.resolve("group_values").toString());
-    EvaluationStage.Result r = new EvaluationStage(spark, config.evaluate(), inputs(spark, config), tmp.resolve("retrain").toString(),
+    EvaluationStage.Fidelity r = new EvaluationStage(spark, config.evaluate(), inputs(spark, config), tmp.resolve("retrain").toString(),
         line -> { }).evaluate(new EvaluationStage.Attribution("noise", groups, noise, values));
     System.out.println("LDS of noise scores: " + r.lds);
     assertTrue(Math.abs(r.lds) < 0.25, "noise scores must not have a real LDS: " + r.lds);
@@ -132,7 +132,7 @@ class EvaluateCommandTest {
     var attribution = new EvaluationStage.Attribution("if", spark.read().parquet(out.resolve("groups").toString()),
         spark.read().parquet(out.resolve("scores").toString()), spark.read().parquet(out.resolve("group_values").toString()));
     Map<String, Double> lds = new java.util.LinkedHashMap<>();
-    Map<String, EvaluationStage.Result> results = new java.util.LinkedHashMap<>();
+    Map<String, EvaluationStage.Fidelity> results = new java.util.LinkedHashMap<>();
     for (String setting : List.of("shared 1", "independent 1", "independent 5")) {
       String[] modeRuns = setting.split(" ");
       var e = config.evaluate();

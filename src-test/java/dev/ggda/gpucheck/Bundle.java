@@ -1,6 +1,6 @@
 package dev.ggda.gpucheck;
 
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Featurizer;
 import java.io.BufferedInputStream;
@@ -110,7 +110,7 @@ final class Bundle {
     String[] hidden = meta.getProperty("hidden").split(",");
     return new Architecture(Integer.parseInt(meta.getProperty("input")), Arrays.stream(hidden).filter(s -> !s.isBlank())
         .mapToInt(Integer::parseInt).toArray(), Integer.parseInt(meta.getProperty("classes")),
-        Activation.valueOf(meta.getProperty("activation")));
+        ActivationKind.valueOf(meta.getProperty("activation")));
   }
 
   static Properties meta(Path dir) throws IOException {

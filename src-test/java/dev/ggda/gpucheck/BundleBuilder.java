@@ -4,7 +4,7 @@ import dev.ggda.config.LrSchedule;
 import dev.ggda.config.TrainConfig;
 import dev.ggda.config.TrainMode;
 import dev.ggda.cuda.FeaturizeCases;
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.CholeskySolver;
 import dev.ggda.math.Featurizer;
@@ -49,7 +49,7 @@ public final class BundleBuilder {
     Bundle.Images train = Bundle.readIdx(trainImages, trainLabels, trainLimit);
     Bundle.Images test = Bundle.readIdx(data.resolve("t10k-images-idx3-ubyte.gz"), data.resolve("t10k-labels-idx1-ubyte.gz"),
         targetCount);
-    Architecture arch = new Architecture(train.dim(), new int[] {hidden}, 10, Activation.RELU);
+    Architecture arch = new Architecture(train.dim(), new int[] {hidden}, 10, ActivationKind.RELU);
     System.out.printf("read %,d train and %,d target rows (%.1f s)%n", train.rows(), test.rows(), secs(t0));
 
     t0 = System.nanoTime();

@@ -1,5 +1,7 @@
 package dev.ggda.gpucheck;
 
+import dev.ggda.config.ProjectionKind;
+
 import dev.ggda.cuda.Agreement;
 import dev.ggda.cuda.CudaDevices;
 import dev.ggda.cuda.CudaFeaturizer;
@@ -174,7 +176,7 @@ public final class GpuCheck {
           Featurizer.Output got = f.featurize(arch, slot, s.spec(), Workloads.rows(train, s.r0(), s.n(), s.groupSize()));
           int width = Featurizer.featureDim(arch, s.spec());
           Agreement.Report r = Agreement.outputs(refs().output("slice." + i, 1), sketched(got, width), width);
-          record("fmnist " + s.name() + (s.spec().projection() == Projection.Kind.RADEMACHER ? split ? ", split tf32" : ", fp32"
+          record("fmnist " + s.name() + (s.spec().projection() == ProjectionKind.RADEMACHER ? split ? ", split tf32" : ", fp32"
               : "") + " [" + r + "]", r.within(TOLERANCE), r.worst(), results);
         }
         if (split) {
@@ -310,7 +312,7 @@ public final class GpuCheck {
     json.put("timings", results);
     Map<String, Double> best = new LinkedHashMap<>();
     long p = arch.paramCount();
-    Projection.Kind rademacher = Projection.Kind.RADEMACHER;
+    ProjectionKind rademacher = ProjectionKind.RADEMACHER;
     Featurizer.Rows single = Workloads.rows(train, 0, n, 1);
     Featurizer.Rows groups = Workloads.rows(train, 0, n, 64);
     Featurizer.Spec features = Workloads.featuresOnly(rademacher, k, p);
@@ -319,10 +321,10 @@ public final class GpuCheck {
       best.put("per-example", time("per-example features (loss), split tf32", f, arch, slot, features, single, results));
       time("per-example features (loss), fp32", fp32, arch, slot, features, single, results);
       time("per-example TRAK features (loss + margin + exact kernel), split tf32", f, arch, slot,
-          Workloads.trak(rademacher, k, Featurizer.KernelKind.EXACT, train.rows(), p), single, results);
+          Workloads.trak(rademacher, k, Featurizer.Moment.EXAMPLES, train.rows(), p), single, results);
       best.put("groups64", time("groups of 64 features (loss sums), split tf32", f, arch, slot, features, groups, results));
       time("groups of 64 TRAK features (loss + margin sums + sampled kernel), split tf32", f, arch, slot,
-          Workloads.trak(rademacher, k, Featurizer.KernelKind.SAMPLED, train.rows(), p), groups, results);
+          Workloads.trak(rademacher, k, Featurizer.Moment.SAMPLED_EXAMPLES, train.rows(), p), groups, results);
       for (long gib : new long[] {1, 4}) {
         try (CudaFeaturizer g = new CudaFeaturizer(gpu, withPassBytes(options(), gib << 30))) {
           time("per-example features (loss), split tf32, " + gib + " GiB passes", g, arch, slot, features, single, results);
@@ -398,7 +400,7 @@ public final class GpuCheck {
   /** TRAK end to end without Spark: featurize the training rows (exact kernel) and the targets, solve, score. */
   private double endToEnd(CudaFeaturizer f, Architecture arch, int k, List<Featurizer.Slot> slot, Bundle.Images train,
       Bundle.Images targets, int n, int t, List<Object> results) {
-    Featurizer.Spec spec = Workloads.trak(Projection.Kind.RADEMACHER, k, Featurizer.KernelKind.EXACT, train.rows(),
+    Featurizer.Spec spec = Workloads.trak(ProjectionKind.RADEMACHER, k, Featurizer.Moment.EXAMPLES, train.rows(),
         arch.paramCount());
     Featurizer.Rows rows = Workloads.rows(train, 0, n, 1);
     Featurizer.Rows targetRows = Workloads.rows(targets, 0, t, 1);

@@ -1,5 +1,7 @@
 package dev.ggda.gpucheck;
 
+import dev.ggda.config.ProjectionKind;
+
 import dev.ggda.math.Featurizer;
 import dev.ggda.math.Projection;
 
@@ -23,14 +25,14 @@ final class Workloads {
    * The spec of a TRAK run (attribute.method trak): margin sums, the given kernel, the sampled
    * kernel's fraction for {@code trainRows} (10,000 examples) and its seed derived as AttributionStage does.
    */
-  static Featurizer.Spec trak(Projection.Kind kind, int k, Featurizer.KernelKind kernel, long trainRows, long params) {
+  static Featurizer.Spec trak(ProjectionKind kind, int k, Featurizer.Moment kernel, long trainRows, long params) {
     return new Featurizer.Spec(kind, k, SEED, true, kernel, Math.min(1.0, 10_000.0 / trainRows), SEED ^ 0x5A4D_504CL,
         passRows(params));
   }
 
   /** Loss features only (no margin sums, no kernel): what the torch reference computes. */
-  static Featurizer.Spec featuresOnly(Projection.Kind kind, int k, long params) {
-    return new Featurizer.Spec(kind, k, SEED, false, Featurizer.KernelKind.NONE, 0, 0, passRows(params));
+  static Featurizer.Spec featuresOnly(ProjectionKind kind, int k, long params) {
+    return new Featurizer.Spec(kind, k, SEED, false, Featurizer.Moment.NONE, 0, 0, passRows(params));
   }
 
   /** Rows r0 .. r0 + n - 1 of the images in groups of {@code size} consecutive rows; example id = row. */
@@ -58,23 +60,23 @@ final class Workloads {
 
   /** The slices whose CPU features the bundle carries (k features, p parameters, trainRows for the sampled kernel). */
   static java.util.List<Slice> slices(int k, long params, long trainRows) {
-    Projection.Kind rademacher = Projection.Kind.RADEMACHER;
+    ProjectionKind rademacher = ProjectionKind.RADEMACHER;
     return java.util.List.of(
-        new Slice("per-example TRAK (exact kernel)", 0, 256, 1, trak(rademacher, k, Featurizer.KernelKind.EXACT, trainRows, params)),
-        new Slice("groups of 64, TRAK sampled kernel", 0, 1024, 64, trak(rademacher, k, Featurizer.KernelKind.SAMPLED, trainRows,
+        new Slice("per-example TRAK (exact kernel)", 0, 256, 1, trak(rademacher, k, Featurizer.Moment.EXAMPLES, trainRows, params)),
+        new Slice("groups of 64, TRAK sampled kernel", 0, 1024, 64, trak(rademacher, k, Featurizer.Moment.SAMPLED_EXAMPLES, trainRows,
             params)),
-        new Slice("groups of 64, TRAK batched kernel", 0, 1024, 64, trak(rademacher, k, Featurizer.KernelKind.BATCHED, trainRows,
+        new Slice("groups of 64, TRAK batched kernel", 0, 1024, 64, trak(rademacher, k, Featurizer.Moment.GROUP_SUMS, trainRows,
             params)),
-        new Slice("per-example gaussian features", 256, 64, 1, featuresOnly(Projection.Kind.GAUSSIAN, k, params)),
-        new Slice("per-example factored TRAK", 320, 64, 1, trak(Projection.Kind.FACTORED, k, Featurizer.KernelKind.EXACT, trainRows,
+        new Slice("per-example gaussian features", 256, 64, 1, featuresOnly(ProjectionKind.GAUSSIAN, k, params)),
+        new Slice("per-example factored TRAK", 320, 64, 1, trak(ProjectionKind.FACTORED, k, Featurizer.Moment.EXAMPLES, trainRows,
             params)),
         new Slice("groups of 8, Gauss-Newton kernel (IF projected)", 384, 32, 8, new Featurizer.Spec(rademacher, k, SEED, false,
-            Featurizer.KernelKind.GAUSS_NEWTON, 0, 0, passRows(params))));
+            Featurizer.Moment.GAUSS_NEWTON, 0, 0, passRows(params))));
   }
 
   /** The target side of TRAK (TargetFeatures): per-example margin features, no kernel. */
   static Featurizer.Spec targetSpec(Featurizer.Spec train) {
-    return new Featurizer.Spec(train.projection(), train.dim(), train.seed(), true, Featurizer.KernelKind.NONE, 0, 0,
+    return new Featurizer.Spec(train.projection(), train.dim(), train.seed(), true, Featurizer.Moment.NONE, 0, 0,
         train.passRows());
   }
 

@@ -1,5 +1,6 @@
 package dev.ggda.grouping;
 
+import dev.ggda.data.Columns;
 import static dev.ggda.grouping.GroupingTestData.assignment;
 import static dev.ggda.grouping.GroupingTestData.blobs;
 import static dev.ggda.grouping.GroupingTestData.config;
@@ -16,7 +17,7 @@ import dev.ggda.InputException;
 import dev.ggda.config.GroupConfig;
 import dev.ggda.config.GroupMethod;
 import dev.ggda.data.LoadedData;
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Network;
 import dev.ggda.math.Projection;
@@ -43,7 +44,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 class GroupingStageTest {
-  private static final Architecture MLP = new Architecture(4, new int[] {8}, 3, Activation.TANH);
+  private static final Architecture MLP = new Architecture(4, new int[] {8}, 3, ActivationKind.TANH);
 
   @ParameterizedTest
   @EnumSource(GroupMethod.class)
@@ -160,7 +161,7 @@ class GroupingStageTest {
     List<Row> rows = blobs(200, 4, 3, 11);
     Groups groups =
         GroupingStage.assign(
-            spark(), config(GroupMethod.KMEANS_INPUT, 64, 4, 5), data(rows, 3, 4, 3), model(new Architecture(3, new int[0], 4, Activation.RELU), 1));
+            spark(), config(GroupMethod.KMEANS_INPUT, 64, 4, 5), data(rows, 3, 4, 3), model(new Architecture(3, new int[0], 4, ActivationKind.RELU), 1));
 
     assertEquals(4, groups.count());
     Map<Long, Integer> blobOf = new HashMap<>();
@@ -175,9 +176,9 @@ class GroupingStageTest {
   static Stream<Arguments> gradientModels() {
     return Stream.of(
         // Penultimate width 40 > 32: projected to 32 dims.
-        Arguments.of(new Architecture(4, new int[] {40}, 3, Activation.TANH)),
+        Arguments.of(new Architecture(4, new int[] {40}, 3, ActivationKind.TANH)),
         // Logistic regression on 5 inputs: a_{L-1} is the input, used unprojected.
-        Arguments.of(new Architecture(5, new int[0], 3, Activation.RELU)));
+        Arguments.of(new Architecture(5, new int[0], 3, ActivationKind.RELU)));
   }
 
   @ParameterizedTest
@@ -285,17 +286,17 @@ class GroupingStageTest {
 
     List<Row> stats = groups.stats().collectAsList();
     assertEquals(groups.count(), stats.size());
-    assertEquals(700L, stats.stream().mapToLong(s -> s.getAs(Groups.SIZE)).sum());
+    assertEquals(700L, stats.stream().mapToLong(s -> s.getAs(Columns.SIZE)).sum());
     for (Row s : stats) {
-      long g = s.getAs(Groups.GROUP_ID);
+      long g = s.getAs(Columns.GROUP_ID);
       long[] expected = counts.get(g);
       assertNotNull(expected, "stats for unknown group " + g);
-      List<Long> labelCounts = s.getList(s.fieldIndex(Groups.LABEL_COUNTS));
+      List<Long> labelCounts = s.getList(s.fieldIndex(Columns.LABEL_COUNTS));
       assertEquals(LongStream.of(expected).boxed().toList(), labelCounts, "group " + g);
-      long size = s.getAs(Groups.SIZE);
+      long size = s.getAs(Columns.SIZE);
       assertEquals(LongStream.of(expected).sum(), size);
-      assertEquals(argmax(expected), (int) s.getAs(Groups.MAJORITY_LABEL), "group " + g);
-      assertEquals(lossSums.get(g) / size, (double) s.getAs(Groups.MEAN_LOSS), 1e-4, "group " + g);
+      assertEquals(argmax(expected), (int) s.getAs(Columns.MAJORITY_LABEL), "group " + g);
+      assertEquals(lossSums.get(g) / size, (double) s.getAs(Columns.MEAN_LOSS), 1e-4, "group " + g);
     }
   }
 
@@ -310,11 +311,11 @@ class GroupingStageTest {
   // ---- helpers
 
   private static Architecture MLP2() {
-    return new Architecture(2, new int[] {4}, 3, Activation.RELU);
+    return new Architecture(2, new int[] {4}, 3, ActivationKind.RELU);
   }
 
   private static Architecture MLP3() {
-    return new Architecture(3, new int[] {4}, 3, Activation.RELU);
+    return new Architecture(3, new int[] {4}, 3, ActivationKind.RELU);
   }
 
   private static void assertDense(Map<Long, Long> assigned, long count) {

@@ -1,5 +1,7 @@
 package dev.ggda.math;
 
+import dev.ggda.config.ActivationKind;
+
 import static dev.ggda.math.GaussNewtonFixtures.denseGaussNewton;
 import static dev.ggda.math.GaussNewtonFixtures.randomBatch;
 import static dev.ggda.math.GaussNewtonFixtures.randomMatrix;
@@ -11,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ggda.math.ConjugateGradient.LinearOperator;
-import dev.ggda.math.ConjugateGradient.Result;
+import dev.ggda.math.ConjugateGradient.Solution;
 import dev.ggda.math.ConjugateGradient.Status;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,7 +27,7 @@ class ConjugateGradientTest {
   /** A small tanh MLP over two local batches, with its damped operator and dense matrix. */
   private record Problem(Network net, List<GaussNewton.Batch> batches, int p, double[] dense) {
     static Problem create() {
-      Architecture arch = new Architecture(3, new int[] {5}, 3, Activation.TANH);
+      Architecture arch = new Architecture(3, new int[] {5}, 3, ActivationKind.TANH);
       Network net = randomNetwork(arch, 71, 0.8);
       GaussNewton.Batch b1 = randomBatch(10, 3, 3, 72);
       GaussNewton.Batch b2 = randomBatch(7, 3, 3, 73);
@@ -60,7 +62,7 @@ class ConjugateGradientTest {
   void solutionMatchesCholeskyOnTheDampedGaussNewtonSystem() {
     Problem pr = Problem.create();
     double[][] b = randomMatrix(4, pr.p, 81);
-    Result cg = ConjugateGradient.solve(pr.operator(), b, 1e-12, 10 * pr.p);
+    ConjugateGradient.Solution cg = ConjugateGradient.solve(pr.operator(), b, 1e-12, 10 * pr.p);
 
     CholeskySolver chol = CholeskySolver.factor(pr.dense, pr.p, 0.0);
     assertEquals(0.0, chol.damping(), "the damped system is positive definite as it stands");
@@ -87,7 +89,7 @@ class ConjugateGradientTest {
     LinearOperator op = denseApply(a, dim);
     double[][] b = randomMatrix(2, dim, 91);
 
-    Result cut = ConjugateGradient.solve(op, b, 1e-10, 5);
+    ConjugateGradient.Solution cut = ConjugateGradient.solve(op, b, 1e-10, 5);
     assertFalse(cut.converged());
     assertEquals(5, cut.iterations());
     double[] truth = ConjugateGradient.relativeResiduals(op, b, cut.solutions());
@@ -100,7 +102,7 @@ class ConjugateGradientTest {
     }
 
     int bound = 20 * dim;
-    Result full = ConjugateGradient.solve(op, b, 1e-6, bound);
+    ConjugateGradient.Solution full = ConjugateGradient.solve(op, b, 1e-6, bound);
     System.out.printf(
         "CG on condition number 1e8, dim=%d: %d iterations (bound %d), residuals %s%n",
         dim, full.iterations(), bound, Arrays.toString(full.relativeResiduals()));
@@ -124,7 +126,7 @@ class ConjugateGradientTest {
       callSizes.add(cols.length);
       return dense.apply(cols);
     };
-    Result res = ConjugateGradient.solve(counting, b, 1e-10, 100);
+    ConjugateGradient.Solution res = ConjugateGradient.solve(counting, b, 1e-10, 100);
     assertTrue(res.converged());
     assertEquals(callSizes.size(), res.iterations(), "one operator call per iteration");
     assertEquals(1, res.columnIterations()[0]);
@@ -141,7 +143,7 @@ class ConjugateGradientTest {
     LinearOperator fail = cols -> {
       throw new AssertionError("operator called");
     };
-    Result res = ConjugateGradient.solve(fail, new double[2][5], 1e-8, 10);
+    ConjugateGradient.Solution res = ConjugateGradient.solve(fail, new double[2][5], 1e-8, 10);
     assertTrue(res.converged());
     assertEquals(0, res.iterations());
     for (double[] x : res.solutions()) {
@@ -161,7 +163,7 @@ class ConjugateGradientTest {
       }
       return out;
     };
-    Result res = ConjugateGradient.solve(negative, randomMatrix(1, 4, 110), 1e-8, 10);
+    ConjugateGradient.Solution res = ConjugateGradient.solve(negative, randomMatrix(1, 4, 110), 1e-8, 10);
     assertFalse(res.converged());
     assertEquals(Status.BREAKDOWN, res.statuses()[0]);
     assertEquals(1.0, res.relativeResiduals()[0]);
@@ -171,8 +173,8 @@ class ConjugateGradientTest {
   void repeatedSolvesAreBitIdentical() {
     Problem pr = Problem.create();
     double[][] b = randomMatrix(3, pr.p, 120);
-    Result first = ConjugateGradient.solve(pr.operator(), b, 1e-10, 200);
-    Result second = ConjugateGradient.solve(pr.operator(), b, 1e-10, 200);
+    ConjugateGradient.Solution first = ConjugateGradient.solve(pr.operator(), b, 1e-10, 200);
+    ConjugateGradient.Solution second = ConjugateGradient.solve(pr.operator(), b, 1e-10, 200);
     assertEquals(first.iterations(), second.iterations());
     for (int j = 0; j < b.length; j++) {
       assertArrayEquals(first.solutions()[j], second.solutions()[j], 0.0);

@@ -1,5 +1,9 @@
 package dev.ggda.math;
 
+import dev.ggda.config.ProjectionKind;
+
+import dev.ggda.config.ActivationKind;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,7 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class FactoredProjectionTest {
-  static final Architecture ARCH = new Architecture(6, new int[] {5}, 4, Activation.TANH);
+  static final Architecture ARCH = new Architecture(6, new int[] {5}, 4, ActivationKind.TANH);
 
   static BatchGradient batch(int n, long seed) {
     SplittableRandom rnd = new SplittableRandom(seed);
@@ -68,7 +72,7 @@ class FactoredProjectionTest {
     if (k == width) {
       return Nd4j.eye(width).castTo(DataType.DOUBLE);
     }
-    return new Projection(Projection.Kind.RADEMACHER, width, k, seed, 1, 2).project(Nd4j.eye(width).castTo(DataType.DOUBLE));
+    return new Projection(ProjectionKind.RADEMACHER, width, k, seed, 1, 2).project(Nd4j.eye(width).castTo(DataType.DOUBLE));
   }
 
   private static int kIn(FactoredProjection f, int l) {

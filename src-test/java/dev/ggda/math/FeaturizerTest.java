@@ -1,5 +1,9 @@
 package dev.ggda.math;
 
+import dev.ggda.config.ProjectionKind;
+
+import dev.ggda.config.ActivationKind;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
@@ -8,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 
 class FeaturizerTest {
-  static final Architecture ARCH = new Architecture(5, new int[] {6}, 3, Activation.RELU);
+  static final Architecture ARCH = new Architecture(5, new int[] {6}, 3, ActivationKind.RELU);
 
   static Featurizer.Rows rows(int[] sizes, long seed) {
     SplittableRandom rnd = new SplittableRandom(seed);
@@ -32,8 +36,8 @@ class FeaturizerTest {
     return new Featurizer.Rows(x, y, ids, 5, groupIds, starts);
   }
 
-  static Featurizer.Spec spec(Featurizer.KernelKind kernel, int passRows) {
-    return new Featurizer.Spec(Projection.Kind.RADEMACHER, 8, 5, true, kernel, 1.0, 0, passRows);
+  static Featurizer.Spec spec(Featurizer.Moment kernel, int passRows) {
+    return new Featurizer.Spec(ProjectionKind.RADEMACHER, 8, 5, true, kernel, 1.0, 0, passRows);
   }
 
   static List<Featurizer.Slot> slot() {
@@ -49,8 +53,8 @@ class FeaturizerTest {
     java.util.Arrays.fill(singles, 1);
     Featurizer.Rows single = new Featurizer.Rows(grouped.x(), grouped.y(), grouped.exampleIds(), 5,
         java.util.stream.LongStream.range(0, n).toArray(), java.util.stream.IntStream.rangeClosed(0, n).toArray());
-    Featurizer.Output g = Featurizer.featurize(ARCH, slot(), spec(Featurizer.KernelKind.BATCHED, 64), grouped);
-    Featurizer.Output s = Featurizer.featurize(ARCH, slot(), spec(Featurizer.KernelKind.BATCHED, 64), single);
+    Featurizer.Output g = Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.GROUP_SUMS, 64), grouped);
+    Featurizer.Output s = Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.GROUP_SUMS, 64), single);
     int k = 8;
     int row = 0;
     for (int gi = 0; gi < sizes.length; gi++) {
@@ -76,7 +80,7 @@ class FeaturizerTest {
         assertEquals(expected, g.kernel()[0][a * k + b], 1e-5);
       }
     }
-    Featurizer.Output exact = Featurizer.featurize(ARCH, slot(), spec(Featurizer.KernelKind.EXACT, 64), grouped);
+    Featurizer.Output exact = Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.EXAMPLES, 64), grouped);
     for (int i = 0; i < k * k; i++) {
       assertEquals(s.kernel()[0][i], exact.kernel()[0][i], 1e-5, "exact kernel entry " + i);
     }
@@ -90,9 +94,9 @@ class FeaturizerTest {
     int n = 30;
     Featurizer.Rows single = new Featurizer.Rows(grouped.x(), grouped.y(), grouped.exampleIds(), 5,
         java.util.stream.LongStream.range(0, n).toArray(), java.util.stream.IntStream.rangeClosed(0, n).toArray());
-    Featurizer.Output s = Featurizer.featurize(ARCH, slot(), spec(Featurizer.KernelKind.NONE, 64), single);
+    Featurizer.Output s = Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.NONE, 64), single);
     long sampleSeed = 99;
-    Featurizer.Spec sampled = new Featurizer.Spec(Projection.Kind.RADEMACHER, 8, 5, true, Featurizer.KernelKind.SAMPLED,
+    Featurizer.Spec sampled = new Featurizer.Spec(ProjectionKind.RADEMACHER, 8, 5, true, Featurizer.Moment.SAMPLED_EXAMPLES,
         0.5, sampleSeed, 8);
     Featurizer.Output g = Featurizer.featurize(ARCH, slot(), sampled, grouped);
     int k = 8;
@@ -118,8 +122,8 @@ class FeaturizerTest {
   @Test
   void aGroupLargerThanAPassIsChunkedAndItsSumsAdded() {
     Featurizer.Rows r = rows(new int[] {9, 2}, 2);
-    Featurizer.Output whole = Featurizer.featurize(ARCH, slot(), spec(Featurizer.KernelKind.BATCHED, 64), r);
-    Featurizer.Output chunked = Featurizer.featurize(ARCH, slot(), spec(Featurizer.KernelKind.BATCHED, 4), r);
+    Featurizer.Output whole = Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.GROUP_SUMS, 64), r);
+    Featurizer.Output chunked = Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.GROUP_SUMS, 4), r);
     for (int i = 0; i < whole.loss()[0].length; i++) {
       assertEquals(whole.loss()[0][i], chunked.loss()[0][i], 1e-5);
       assertEquals(whole.margin()[0][i], chunked.margin()[0][i], 1e-5);

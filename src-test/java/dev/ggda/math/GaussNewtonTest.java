@@ -1,5 +1,7 @@
 package dev.ggda.math;
 
+import dev.ggda.config.ActivationKind;
+
 import static dev.ggda.math.GaussNewtonFixtures.denseGaussNewton;
 import static dev.ggda.math.GaussNewtonFixtures.multiply;
 import static dev.ggda.math.GaussNewtonFixtures.randomBatch;
@@ -26,11 +28,11 @@ class GaussNewtonTest {
 
   static Stream<Architecture> mlps() {
     return Stream.of(
-        new Architecture(3, new int[] {4}, 3, Activation.TANH),
-        new Architecture(3, new int[] {4}, 3, Activation.RELU),
-        new Architecture(3, new int[] {4, 3}, 3, Activation.TANH),
-        new Architecture(3, new int[] {4, 3}, 3, Activation.RELU),
-        new Architecture(3, new int[] {4}, 3, Activation.SIGMOID));
+        new Architecture(3, new int[] {4}, 3, ActivationKind.TANH),
+        new Architecture(3, new int[] {4}, 3, ActivationKind.RELU),
+        new Architecture(3, new int[] {4, 3}, 3, ActivationKind.TANH),
+        new Architecture(3, new int[] {4, 3}, 3, ActivationKind.RELU),
+        new Architecture(3, new int[] {4}, 3, ActivationKind.SIGMOID));
   }
 
   static Stream<Architecture> allArchitectures() {
@@ -109,7 +111,7 @@ class GaussNewtonTest {
 
   @Test
   void batchesAddUpSlicesAgreeAndTheResultIsExactlySymmetric() {
-    Architecture arch = new Architecture(3, new int[] {4, 3}, 3, Activation.TANH);
+    Architecture arch = new Architecture(3, new int[] {4, 3}, 3, ActivationKind.TANH);
     Network net = randomNetwork(arch, 31, 0.8);
     GaussNewton.Batch whole = randomBatch(8, 3, 3, 32);
     int p = (int) arch.paramCount();
@@ -151,7 +153,7 @@ class GaussNewtonTest {
 
   @Test
   void productSumTakesAVectorAndKeepsTheNetworksDataType() {
-    Architecture arch = new Architecture(3, new int[] {4}, 3, Activation.TANH);
+    Architecture arch = new Architecture(3, new int[] {4}, 3, ActivationKind.TANH);
     Network net = randomNetwork(arch, 51, 0.8);
     GaussNewton.Batch batch = randomBatch(4, 3, 3, 52);
     int p = (int) arch.paramCount();

@@ -1,5 +1,7 @@
 package dev.ggda.math;
 
+import dev.ggda.config.ActivationKind;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,10 +23,10 @@ class NetworkGradientTest {
 
   private static final Architecture[] ARCHS = {
     Architecture.logistic(5, 4),
-    new Architecture(5, new int[] {6}, 3, Activation.RELU),
-    new Architecture(5, new int[] {6, 4}, 3, Activation.TANH),
-    new Architecture(5, new int[] {4, 3}, 3, Activation.SIGMOID),
-    new Architecture(5, new int[] {4, 3}, 3, Activation.RELU),
+    new Architecture(5, new int[] {6}, 3, ActivationKind.RELU),
+    new Architecture(5, new int[] {6, 4}, 3, ActivationKind.TANH),
+    new Architecture(5, new int[] {4, 3}, 3, ActivationKind.SIGMOID),
+    new Architecture(5, new int[] {4, 3}, 3, ActivationKind.RELU),
   };
 
   private static Network randomNetwork(Architecture arch, long seed) {

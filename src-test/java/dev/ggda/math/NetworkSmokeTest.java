@@ -1,5 +1,7 @@
 package dev.ggda.math;
 
+import dev.ggda.config.ActivationKind;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
@@ -10,7 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
 class NetworkSmokeTest {
   @Test
   void gradientOfSummedLossMatchesFiniteDifferenceOnOneCoordinate() {
-    Architecture arch = new Architecture(3, new int[] {4}, 3, Activation.TANH);
+    Architecture arch = new Architecture(3, new int[] {4}, 3, ActivationKind.TANH);
     Network net = Network.initialise(arch, 7, DataType.DOUBLE);
     INDArray x = Nd4j.createFromArray(new double[][] {{0.1, -0.2, 0.3}, {1.0, 0.5, -0.7}});
     int[] y = {2, 0};

@@ -1,5 +1,7 @@
 package dev.ggda.math;
 
+import dev.ggda.config.ProjectionKind;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -25,8 +27,8 @@ class ProjectionTest {
    * independent restatement of SplittableRandom's stream for one entry.
    */
   @ParameterizedTest
-  @EnumSource(value = Projection.Kind.class, names = {"RADEMACHER", "GAUSSIAN", "NONE"})
-  void everyEntryOnItsOwnEqualsItsBlock(Projection.Kind kind) {
+  @EnumSource(value = ProjectionKind.class, names = {"RADEMACHER", "GAUSSIAN", "NONE"})
+  void everyEntryOnItsOwnEqualsItsBlock(ProjectionKind kind) {
     for (int k : new int[] {K, 37}) {
       Projection proj = new Projection(kind, P, k, 9, 2, 1);
       for (int b = 0; b < proj.blocks(); b++) {
@@ -44,7 +46,7 @@ class ProjectionTest {
         }
       }
     }
-    if (kind == Projection.Kind.RADEMACHER) {
+    if (kind == ProjectionKind.RADEMACHER) {
       // Entry (512, 70), the first row of block 1: element 70 of the block is bit 6 of its 2nd long.
       Projection proj = new Projection(kind, P, K, 9, 2, 1);
       java.util.SplittableRandom rnd = new java.util.SplittableRandom(Seeds.mix(proj.key(), 1));
@@ -56,8 +58,8 @@ class ProjectionTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Projection.Kind.class, names = {"RADEMACHER", "GAUSSIAN"})
-  void squaredNormsArePreservedWithinJohnsonLindenstraussBounds(Projection.Kind kind) {
+  @EnumSource(value = ProjectionKind.class, names = {"RADEMACHER", "GAUSSIAN"})
+  void squaredNormsArePreservedWithinJohnsonLindenstraussBounds(ProjectionKind kind) {
     Projection proj = new Projection(kind, P, K, 3, 0, 0);
     INDArray g = GaussNewtonFixtures.toArray(GaussNewtonFixtures.randomMatrix(50, P, 200));
     INDArray gp = proj.project(g);
@@ -74,8 +76,8 @@ class ProjectionTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Projection.Kind.class, names = {"RADEMACHER", "GAUSSIAN"})
-  void innerProductsArePreservedWithinJohnsonLindenstraussBounds(Projection.Kind kind) {
+  @EnumSource(value = ProjectionKind.class, names = {"RADEMACHER", "GAUSSIAN"})
+  void innerProductsArePreservedWithinJohnsonLindenstraussBounds(ProjectionKind kind) {
     Projection proj = new Projection(kind, P, K, 4, 1, 2);
     double[][] a = GaussNewtonFixtures.randomMatrix(50, P, 210);
     double[][] noise = GaussNewtonFixtures.randomMatrix(50, P, 211);
@@ -102,8 +104,8 @@ class ProjectionTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Projection.Kind.class, names = {"RADEMACHER", "GAUSSIAN"})
-  void blocksRegeneratedByIndependentInstancesAreBitIdentical(Projection.Kind kind) throws Exception {
+  @EnumSource(value = ProjectionKind.class, names = {"RADEMACHER", "GAUSSIAN"})
+  void blocksRegeneratedByIndependentInstancesAreBitIdentical(ProjectionKind kind) throws Exception {
     Projection driver = new Projection(kind, P, K, 7, 2, 3);
     // The other "executor": a separate instance built in another thread.
     AtomicReference<float[][]> remote = new AtomicReference<>();
@@ -133,8 +135,8 @@ class ProjectionTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Projection.Kind.class, names = {"RADEMACHER", "GAUSSIAN"})
-  void projectEqualsMultiplyingByTheDenseMatrixBuiltFromAllBlocks(Projection.Kind kind) {
+  @EnumSource(value = ProjectionKind.class, names = {"RADEMACHER", "GAUSSIAN"})
+  void projectEqualsMultiplyingByTheDenseMatrixBuiltFromAllBlocks(ProjectionKind kind) {
     Projection proj = new Projection(kind, P, K, 9, 0, 1);
     INDArray dense = Nd4j.vstack(blocks(proj)).castTo(DataType.DOUBLE);
     assertArrayEquals(new long[] {P, K}, dense.shape());
@@ -156,7 +158,7 @@ class ProjectionTest {
   @Test
   void entriesHaveTheDocumentedDistributions() {
     double s = 1 / Math.sqrt(K);
-    float[] rad = Nd4j.vstack(blocks(new Projection(Projection.Kind.RADEMACHER, P, K, 1, 0, 0)))
+    float[] rad = Nd4j.vstack(blocks(new Projection(ProjectionKind.RADEMACHER, P, K, 1, 0, 0)))
         .reshape(-1).toFloatVector();
     long plus = 0;
     for (float v : rad) {
@@ -166,7 +168,7 @@ class ProjectionTest {
     // Fair signs: within 4 standard deviations of half.
     assertEquals(rad.length / 2.0, plus, 4 * Math.sqrt(rad.length / 4.0));
 
-    float[] gauss = Nd4j.vstack(blocks(new Projection(Projection.Kind.GAUSSIAN, P, K, 1, 0, 0)))
+    float[] gauss = Nd4j.vstack(blocks(new Projection(ProjectionKind.GAUSSIAN, P, K, 1, 0, 0)))
         .reshape(-1).toFloatVector();
     double mean = 0;
     double var = 0;
@@ -180,7 +182,7 @@ class ProjectionTest {
 
   @Test
   void noneIsTheIdentity() {
-    Projection none = new Projection(Projection.Kind.NONE, P, 0, 1, 0, 0);
+    Projection none = new Projection(ProjectionKind.NONE, P, 0, 1, 0, 0);
     assertEquals(P, none.dim());
     INDArray dense = Nd4j.vstack(blocks(none));
     assertEquals(Nd4j.eye(P).castTo(DataType.FLOAT), dense);
@@ -208,8 +210,8 @@ class ProjectionTest {
   @Test
   void aPEvictedWhileInUseStaysValidForItsProduct() throws Exception {
     int rows = 4000;
-    Projection[] proj = {new Projection(Projection.Kind.RADEMACHER, rows, K, 5, 0, 0),
-        new Projection(Projection.Kind.RADEMACHER, rows, K, 5, 1, 0)};
+    Projection[] proj = {new Projection(ProjectionKind.RADEMACHER, rows, K, 5, 0, 0),
+        new Projection(ProjectionKind.RADEMACHER, rows, K, 5, 1, 0)};
     INDArray g = GaussNewtonFixtures.toArray(GaussNewtonFixtures.randomMatrix(64, rows, 7)).castTo(DataType.FLOAT);
     String key = "ggda.projection.cache.mb";
     String before = System.getProperty(key);

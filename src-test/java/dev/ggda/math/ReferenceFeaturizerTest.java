@@ -1,5 +1,7 @@
 package dev.ggda.math;
 
+import dev.ggda.config.ProjectionKind;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.ggda.harness.ReferenceFeaturizer;
@@ -17,9 +19,9 @@ class ReferenceFeaturizerTest {
     java.util.Arrays.fill(singles, 1);
     Featurizer.Rows rows = FeaturizerTest.rows(singles, 4);
     Featurizer.Output ours = Featurizer.featurize(FeaturizerTest.ARCH, FeaturizerTest.slot(),
-        FeaturizerTest.spec(Featurizer.KernelKind.EXACT, 5), rows);
+        FeaturizerTest.spec(Featurizer.Moment.EXAMPLES, 5), rows);
     Network net = Network.fromFloats(FeaturizerTest.ARCH, FeaturizerTest.slot().get(0).params());
-    Projection proj = new Projection(Projection.Kind.RADEMACHER, FeaturizerTest.ARCH.paramCount(), 8, 5, 0, 0);
+    Projection proj = new Projection(ProjectionKind.RADEMACHER, FeaturizerTest.ARCH.paramCount(), 8, 5, 0, 0);
     INDArray kernel = Nd4j.zeros(DataType.DOUBLE, 8, 8);
     // A batch that does not divide n: the last batch is partial.
     INDArray phi = ReferenceFeaturizer.perExample(net, proj, Flat.matrix(rows.x(), n, 5), rows.y(), 4, kernel);

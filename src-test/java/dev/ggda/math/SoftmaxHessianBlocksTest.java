@@ -1,5 +1,7 @@
 package dev.ggda.math;
 
+import dev.ggda.config.ActivationKind;
+
 import static dev.ggda.math.GaussNewtonFixtures.denseGaussNewton;
 import static dev.ggda.math.GaussNewtonFixtures.randomBatch;
 import static dev.ggda.math.GaussNewtonFixtures.randomNetwork;
@@ -50,7 +52,7 @@ class SoftmaxHessianBlocksTest {
 
   @Test
   void refusesAModelWithAHiddenLayer() {
-    Architecture mlp = new Architecture(3, new int[] {4}, 3, Activation.TANH);
+    Architecture mlp = new Architecture(3, new int[] {4}, 3, ActivationKind.TANH);
     GaussNewton.Batch batch = randomBatch(2, 3, 3, 1);
     SoftmaxHessianBlocks blocks = new SoftmaxHessianBlocks(3, 3);
     assertThrows(IllegalArgumentException.class,

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ggda.InputException;
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Losses;
 import dev.ggda.math.Network;
@@ -129,7 +129,7 @@ class MllibImportTest {
     MultilayerPerceptronClassifier mlp = new MultilayerPerceptronClassifier()
         .setLayers(new int[] {D, 5, 4, 3}).setMaxIter(15).setSeed(11);
     TrainedModel imported = saveImportAndCompare(spark, mlp.fit(data), data, "mlp");
-    assertEquals(new Architecture(D, new int[] {5, 4}, 3, Activation.SIGMOID), imported.architecture());
+    assertEquals(new Architecture(D, new int[] {5, 4}, 3, ActivationKind.SIGMOID), imported.architecture());
     assertEquals(0.0, imported.l2());
     data.unpersist();
   }

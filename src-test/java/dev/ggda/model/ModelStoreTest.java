@@ -12,7 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ggda.InputException;
 import dev.ggda.io.Npy;
 import dev.ggda.io.NpyArray;
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelStoreTest {
   private static final Configuration CONF = new Configuration();
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Architecture MLP = new Architecture(4, new int[] {5, 3}, 3, Activation.TANH);
+  private static final Architecture MLP = new Architecture(4, new int[] {5, 3}, 3, ActivationKind.TANH);
 
   @TempDir java.nio.file.Path tmp;
 

@@ -1,6 +1,6 @@
 package dev.ggda.perf;
 
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.BatchGradient;
 import dev.ggda.math.GroupGradients;
@@ -67,7 +67,7 @@ public class FeaturizeKernels {
   @Setup
   public void setUp() {
     Nd4jThreads.set(1);
-    arch = new Architecture(784, new int[] {128}, 10, Activation.RELU);
+    arch = new Architecture(784, new int[] {128}, 10, ActivationKind.RELU);
     net = Network.initialise(arch, 1, DataType.FLOAT);
     x = Nd4j.rand(DataType.FLOAT, rows, 784);
     labels = new int[rows];

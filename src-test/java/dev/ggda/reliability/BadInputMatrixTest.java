@@ -36,7 +36,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The bad-input matrix (issue 8): each case runs the real CLI against the output path of an earlier
+ * The bad-input matrix: each case runs the real CLI against the output path of an earlier
  * good run and must give exit code 2, exactly one `ggda: error:` line naming the thing and the fix,
  * no new `_SUCCESS` anywhere, and the good output byte for byte as it was.
  */

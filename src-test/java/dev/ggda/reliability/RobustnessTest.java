@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Numerical robustness (issue 8): a kernel of rank below k (projection dim above the number of
+ * Numerical robustness: a kernel of rank below k (projection dim above the number of
  * groups, two groups with identical rows) is damped with a warning and gives finite scores; inputs
  * that would overflow float32 are refused with one clear line (exit 2) instead of NaN scores.
  */

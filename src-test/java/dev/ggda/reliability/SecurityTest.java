@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** Issue 8, security: no Java deserialization, YAML that cannot build objects, no credentials in run.json. */
+/** Security: no Java deserialization, YAML that cannot build objects, no credentials in run.json. */
 class SecurityTest {
   /** Set if YAML loading ever instantiates this class from a tag. */
   public static final class Canary {

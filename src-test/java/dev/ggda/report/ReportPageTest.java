@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ggda.report.ReportData.EfficiencyPoint;
 import dev.ggda.report.ReportData.GroupScore;
-import dev.ggda.report.ReportData.GroupValue;
+import dev.ggda.report.ReportData.RankedGroup;
 import dev.ggda.report.ReportData.NoisePoint;
 import dev.ggda.report.ReportData.NoiseSummary;
 import dev.ggda.report.ReportData.PrunePoint;
@@ -66,7 +66,7 @@ class ReportPageTest {
     return ReportData.of(hostile, run(hostile))
         .withGroups(Histogram.of(new double[] {3, 4, 4, 7}, true, 40), 4)
         .withScores(Histogram.of(new double[] {-1, 0.5, 2}, false, 4), 3, List.of(new TargetGroups(42, List.of(g), List.of(h), true)))
-        .withGroupValues(List.of(new GroupValue(7, 64, 2.5, 2.5 / 64, 1)), List.of(new GroupValue(9, 32, -1, -1 / 32.0, 2)))
+        .withGroupValues(List.of(new RankedGroup(7, 64, 2.5, 2.5 / 64, 1)), List.of(new RankedGroup(9, 32, -1, -1 / 32.0, 2)))
         .withEfficiency(eff)
         .withPrune(prune)
         .withNoise(curve, List.of(new NoiseSummary(hostile, 0.71, 0.44)));
@@ -116,7 +116,7 @@ class ReportPageTest {
     ReportData data = ReportData.of("out/run", run("x"))
         .withScores(Histogram.of(new double[] {-1, 0.5}, false, 4), 2, List.of(new TargetGroups(42, List.of(named),
             List.of(nullKey), true)))
-        .withGroupValues(List.of(new GroupValue(7, 64, 2.5, 2.5 / 64, 1, key)), List.of(new GroupValue(9, 32, -1, -1 / 32.0, 2,
+        .withGroupValues(List.of(new RankedGroup(7, 64, 2.5, 2.5 / 64, 1, key)), List.of(new RankedGroup(9, 32, -1, -1 / 32.0, 2,
             null)));
     String html = ReportPage.render(data, LIBRARY);
     String escaped = "&lt;script&gt;alert(&#39;v&#39;)&lt;/script&gt; &quot;Müller &amp; Søn&quot; 東京";

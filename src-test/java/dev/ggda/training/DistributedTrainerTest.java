@@ -12,7 +12,7 @@ import dev.ggda.config.TrainConfig;
 import dev.ggda.config.TrainMode;
 import dev.ggda.data.DataLoader;
 import dev.ggda.data.LoadedData;
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.model.TrainedModel;
 import dev.ggda.spark.ModelMetrics;
@@ -29,7 +29,7 @@ class DistributedTrainerTest {
 
   @Test
   void learnsAndGivesTheSameModelWhateverThePartitioning() {
-    Architecture arch = new Architecture(8, new int[] {8}, 4, Activation.RELU);
+    Architecture arch = new Architecture(8, new int[] {8}, 4, ActivationKind.RELU);
     TrainConfig cfg = new TrainConfig(4, 32, 0.1, LrSchedule.LINEAR, 2, 2, 0.6, 3, TrainMode.DISTRIBUTED);
     TrainedModel a = new DistributedTrainer(arch, cfg, 1e-4).train(synthetic(1), (f, args) -> { });
     TrainedModel b = new DistributedTrainer(arch, cfg, 1e-4).train(synthetic(7), (f, args) -> { });

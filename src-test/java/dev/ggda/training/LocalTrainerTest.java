@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ggda.config.LrSchedule;
 import dev.ggda.config.TrainConfig;
 import dev.ggda.config.TrainMode;
-import dev.ggda.math.Activation;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Network;
 import dev.ggda.model.Checkpoint;
@@ -56,7 +56,7 @@ class LocalTrainerTest {
   @Test
   void learnsSeparableDataAndIsReproducibleBitForBit() {
     TrainingData data = blobs(400, 3, 1);
-    Architecture arch = new Architecture(5, new int[] {8}, 3, Activation.TANH);
+    Architecture arch = new Architecture(5, new int[] {8}, 3, ActivationKind.TANH);
     TrainedModel a = new LocalTrainer(arch, config(6, 1, LrSchedule.CONSTANT), 1e-3).train(data, null);
     TrainedModel b = new LocalTrainer(arch, config(6, 1, LrSchedule.CONSTANT), 1e-3).train(data, null);
     assertArrayEquals(a.finalCheckpoint(0).params(), b.finalCheckpoint(0).params());

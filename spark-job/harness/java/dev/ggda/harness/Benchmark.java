@@ -1,11 +1,14 @@
 package dev.ggda.harness;
 
+import dev.ggda.config.ProjectionKind;
+
 import dev.ggda.pipeline.Console;
 import dev.ggda.pipeline.Pipeline;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ggda.attribution.AttributionStage;
 import dev.ggda.attribution.ScoreStage;
+import dev.ggda.attribution.StageClock;
 import dev.ggda.attribution.TargetFeatures;
 import dev.ggda.config.AttributionMethod;
 import dev.ggda.config.GgdaConfig;
@@ -91,11 +94,12 @@ public final class Benchmark {
       groups.assignment().cache().count();
       double groupSecs = secs(t0);
       long t1 = System.nanoTime();
-      AttributionStage.Prepared prepared = stage.prepare(train, groups.assignment(), targetFeatures, model, train.count(),
-          partitions);
+      StageClock clock = new StageClock();
+      AttributionStage.Prepared prepared = stage.timedBy(clock).prepare(train, groups.assignment(), targetFeatures, model,
+          train.count(), partitions);
       double featurizeSecs = secs(t1);
       long t2 = System.nanoTime();
-      ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, config.output().topK());
+      ScoreStage.Scored tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, config.output().topK());
       long scored = tables.groupValues.count();
       double scoreSecs = secs(t2);
       tables.release();
@@ -111,8 +115,8 @@ public final class Benchmark {
       r.put("group_size", size);
       r.put("groups", scored);
       r.put("grouping_seconds", groupSecs);
-      r.put("featurize_seconds", prepared.featurizeSeconds);
-      r.put("kernel_solve_seconds", prepared.operatorSeconds);
+      r.put("featurize_seconds", clock.seconds(StageClock.FEATURIZE));
+      r.put("kernel_solve_seconds", clock.driverSeconds());
       r.put("featurize_kernel_seconds", featurizeSecs);
       r.put("score_seconds", scoreSecs);
       r.put("attribution_seconds", total);
@@ -130,7 +134,7 @@ public final class Benchmark {
       double rowsProjected = (size == 1 ? (double) train.count() : (double) scored * slotsPerGroup + sampledRows)
           * AttributionStage.modelSlots(config.attribute().method(), model);
       double gflop = 2.0 * rowsProjected * p0 * prepared.k / 1e9;
-      double rate = gflop / Math.max(prepared.featurizeSeconds, 1e-9);
+      double rate = gflop / Math.max(clock.seconds(StageClock.FEATURIZE), 1e-9);
       r.put("projection_gflop", gflop);
       r.put("featurize_gflops", rate);
       r.put("featurize_fraction_of_sgemm", rate / gemmMachine);
@@ -138,7 +142,7 @@ public final class Benchmark {
       r.put("groups_per_second", scored / total);
       rows.add(r);
       console.info("benchmark: group size %d: %,d groups, featurize %.1f s, kernel/solve %.1f s, score %.1f s, total %.1f s%s",
-          size, scored, prepared.featurizeSeconds, prepared.operatorSeconds, scoreSecs, total,
+          size, scored, clock.seconds(StageClock.FEATURIZE), clock.driverSeconds(), scoreSecs, total,
           Double.isNaN(baseline) ? "" : String.format(", %.1fx vs size 1", baseline / total));
     }
     Map<String, Object> reference = groupSizes.contains(1) ? referenceComparison(config, train, model, console) : null;
@@ -151,18 +155,19 @@ public final class Benchmark {
     System.out.printf("%-10s %12s %14s %12s %12s %10s%n", "group size", "proj GFLOP", "featurize GF/s", "% of sgemm",
         "examples/s", "groups/s");
     for (Map<String, Object> r : rows) {
-      System.out.printf("%-10d %12.0f %14.1f %11.0f%% %12.0f %10.0f%n", r.get("group_size"), r.get("projection_gflop"),
-          r.get("featurize_gflops"), 100 * (Double) r.get("featurize_fraction_of_sgemm"), r.get("examples_per_second"),
-          r.get("groups_per_second"));
+      System.out.printf("%-10d %12.0f %14.1f %11.0f%% %12.0f %10.0f%n", (long) num(r, "group_size"), num(r, "projection_gflop"),
+          num(r, "featurize_gflops"), 100 * num(r, "featurize_fraction_of_sgemm"), num(r, "examples_per_second"),
+          num(r, "groups_per_second"));
     }
     System.out.printf("targets featurized once: %.1f s (%,d targets)%n", targetSecs, targetFeatures.targets());
     System.out.printf("%-10s %8s %10s %11s %9s %8s %8s %9s %13s %10s%n", "group size", "groups", "grouping s", "featurize s",
         "kernel s", "score s", "total s", "speedup", "+targets s", "speedup");
     for (Map<String, Object> r : rows) {
-      System.out.printf("%-10d %8d %10.1f %11.1f %9.1f %8.1f %8.1f %9s %13.1f %10s%n", r.get("group_size"), r.get("groups"),
-          r.get("grouping_seconds"), r.get("featurize_seconds"), r.get("kernel_solve_seconds"), r.get("score_seconds"),
-          r.get("attribution_seconds"), ratio((Double) r.get("speedup_vs_size_1")), r.get("attribution_with_targets_seconds"),
-          ratio((Double) r.get("speedup_with_targets_vs_size_1")));
+      System.out.printf("%-10d %8d %10.1f %11.1f %9.1f %8.1f %8.1f %9s %13.1f %10s%n", (long) num(r, "group_size"),
+          (long) num(r, "groups"),
+          num(r, "grouping_seconds"), num(r, "featurize_seconds"), num(r, "kernel_solve_seconds"), num(r, "score_seconds"),
+          num(r, "attribution_seconds"), ratio(num(r, "speedup_vs_size_1")), num(r, "attribution_with_targets_seconds"),
+          ratio(num(r, "speedup_with_targets_vs_size_1")));
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("versions", Versions.all());
@@ -192,7 +197,7 @@ public final class Benchmark {
   static final int REFERENCE_ROWS = 1024;
 
   /**
-   * Issue 6's third ratio: TRAK's per-example featurize ({@link dev.ggda.math.Featurizer}, what
+   * The third ratio: TRAK's per-example featurize ({@link dev.ggda.math.Featurizer}, what
    * group size 1 runs) against the straightforward batched {@link ReferenceFeaturizer}
    * on the same first rows (by example id), the same dense P (generated before timing), the same
    * batch size and one BLAS thread each, in the driver. Null (and a line saying why) when the
@@ -200,8 +205,8 @@ public final class Benchmark {
    */
   static Map<String, Object> referenceComparison(GgdaConfig config, LoadedData train, TrainedModel model, Console console) {
     var ac = config.attribute();
-    Projection.Kind kind = AttributionStage.projectionKind(ac.projection().kind());
-    boolean dense = kind == Projection.Kind.RADEMACHER || kind == Projection.Kind.GAUSSIAN;
+    ProjectionKind kind = ac.projection().kind();
+    boolean dense = kind == ProjectionKind.RADEMACHER || kind == ProjectionKind.GAUSSIAN;
     if (ac.method() != AttributionMethod.TRAK || !dense) {
       console.info("benchmark: reference comparison skipped: it times TRAK under a dense (rademacher or gaussian) projection");
       return null;
@@ -220,7 +225,7 @@ public final class Benchmark {
     var cp = model.finalCheckpoint(0);
     int batch = AttributionStage.passRows(arch.paramCount());
     int k = ac.projection().dim();
-    var spec = new Featurizer.Spec(kind, k, ac.projection().seed(), true, Featurizer.KernelKind.EXACT, 1.0, 0, batch);
+    var spec = new Featurizer.Spec(kind, k, ac.projection().seed(), true, Featurizer.Moment.EXAMPLES, 1.0, 0, batch);
     var slots = List.of(new Featurizer.Slot(cp.member(), cp.index(), cp.params()));
     var proj = new Projection(kind, arch.paramCount(), k, ac.projection().seed(), cp.member(), cp.index());
     var net = Network.fromFloats(arch, cp.params());
@@ -293,4 +298,10 @@ public final class Benchmark {
   private static double secs(long t0) {
     return (System.nanoTime() - t0) / 1e9;
   }
+
+  /** A number of a result row, for printing. */
+  private static double num(Map<String, Object> row, String key) {
+    return ((Number) row.get(key)).doubleValue();
+  }
+
 }

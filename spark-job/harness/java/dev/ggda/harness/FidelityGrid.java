@@ -1,5 +1,6 @@
 package dev.ggda.harness;
 
+import dev.ggda.data.Columns;
 import dev.ggda.config.Damping;
 import dev.ggda.config.GridSpec;
 import dev.ggda.pipeline.Console;
@@ -8,6 +9,7 @@ import dev.ggda.pipeline.Runs;
 
 import dev.ggda.attribution.AttributionStage;
 import dev.ggda.attribution.ScoreStage;
+import dev.ggda.attribution.StageClock;
 import dev.ggda.attribution.TargetFeatures;
 import dev.ggda.config.AttributeConfig;
 import dev.ggda.config.AttributionMethod;
@@ -142,29 +144,35 @@ public final class FidelityGrid {
         groups.assignment().cache().count();
         double groupSecs = secs(g0);
         AttributionStage.Prepared previous = null;
+        AttributionStage previousStage = null;
+        double featurizeSecs = 0;
         for (int vi = 0; vi < variants.size(); vi++) {
           Variant v = variants.get(vi);
           long a0 = System.nanoTime();
           TargetFeatures tf = targets.get(v.featureKey());
+          StageClock clock = new StageClock();
           AttributionStage.Prepared prepared;
           boolean reused = previous != null && previous.rebuildable()
               && variants.get(vi - 1).featureKey().equals(v.featureKey());
           if (reused) {
             console.info("evaluate: damping %s: solving again on the same features", v.damping().label());
-            prepared = previous.withDamping(v.damping().absolute(), v.damping().relative());
+            prepared = previousStage.timedBy(clock).withDamping(previous, v.damping().absolute(), v.damping().relative());
           } else {
             if (previous != null) {
               previous.blocks.unpersist(false);
             }
-            prepared = stages.get(v).prepare(p.trainData(), groups.assignment(), tf, p.model(), n, partitions);
+            previousStage = stages.get(v).timedBy(clock);
+            prepared = previousStage.prepare(p.trainData(), groups.assignment(), tf, p.model(), n, partitions);
+            featurizeSecs = clock.seconds(StageClock.FEATURIZE);
           }
           previous = prepared;
           long s0 = System.nanoTime();
-          ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, null);
+          ScoreStage.Scored tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, null);
           long groupCount = tables.groupValues.count();
-          // A reused cell pays featurize once, like a run with that damping alone would.
-          double attributionSecs = reused ? prepared.featurizeSeconds + prepared.operatorSeconds + secs(s0)
-              : secs(a0) + prepared.reusedSeconds;
+          // A reused cell pays featurize once, like a run with that damping alone would; reused work
+          // (the IF exact Hessian sum) is charged to every cell.
+          double attributionSecs = reused ? featurizeSecs + clock.driverSeconds() + secs(s0)
+              : secs(a0) + clock.seconds(StageClock.REUSED);
           if (size == 1) {
             baseline.put(v, attributionSecs);
           }
@@ -172,7 +180,7 @@ public final class FidelityGrid {
               + (dampings.size() > 1 ? "-damping" + v.damping().label() : "") + "-" + groupingName + "-" + size;
           console.info("evaluate: %s: %,d groups, attribution %.1f s (grouping %.1f s)", tag, groupCount, attributionSecs,
               groupSecs);
-          EvaluationStage.Result r = evaluation.evaluate(
+          EvaluationStage.Fidelity r = evaluation.evaluate(
               new EvaluationStage.Attribution(tag, groups.assignment(), tables.scores, tables.groupValues));
           tables.release();
           double speedup = baseline.getOrDefault(v, Double.NaN) / attributionSecs;

@@ -1,5 +1,6 @@
 package dev.ggda.harness;
 
+import dev.ggda.data.Columns;
 import dev.ggda.InputException;
 import dev.ggda.pipeline.Console;
 import dev.ggda.pipeline.Pipeline;
@@ -218,8 +219,8 @@ public final class NativeStress {
     long n = p.trainData().count();
     AttributionStage.Prepared prepared = stage.prepare(p.trainData(), groups.assignment(),
         stage.featurizeTargets(p.targetData(), p.model(), n, partitions), p.model(), n, partitions);
-    ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, null);
-    List<Row> rows = tables.scores.orderBy("target_id", "group_id").select("score").collectAsList();
+    ScoreStage.Scored tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, null);
+    List<Row> rows = tables.scores.orderBy(Columns.TARGET_ID, Columns.GROUP_ID).select(Columns.SCORE).collectAsList();
     tables.release();
     prepared.blocks.unpersist(false);
     return rows.stream().mapToDouble(r -> r.getDouble(0)).toArray();

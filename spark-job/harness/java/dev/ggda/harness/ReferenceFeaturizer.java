@@ -12,7 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * The yardstick for the per-example path (issue 6): TRAK's per-example features written the
+ * The yardstick for the per-example path: TRAK's per-example features written the
  * straightforward batched way the Python tools do it (per-sample gradients by vmap, then one matmul
  * with a dense P). Per batch: one forward/backward; the per-example gradients materialised by
  * batched outer products (a rank-3 matmul, A[:, :, None] @ D[:, None, :]) and assembled into a

@@ -5,6 +5,7 @@ import dev.ggda.pipeline.Pipeline;
 import dev.ggda.InputException;
 import dev.ggda.attribution.AttributionStage;
 import dev.ggda.attribution.ScoreStage;
+import dev.ggda.attribution.StageClock;
 import dev.ggda.attribution.TargetFeatures;
 import dev.ggda.config.DataConfig;
 import dev.ggda.config.DataFormat;
@@ -36,7 +37,7 @@ public final class ScalingBenchmark {
     DataSource train = config.data().train();
     if (train.format() != DataFormat.SYNTHETIC || train.synthetic() == null) {
       throw new InputException("--rows: scaling runs generate the training set; set data.train.format: synthetic"
-          + " (see conf/scaling-synthetic.yaml) or drop --rows");
+          + " (see conf/experiments/scaling-synthetic.yaml) or drop --rows");
     }
     Console console = Console.progress();
     SparkSession spark = Sessions.getOrCreate("ggda benchmark --rows");
@@ -66,11 +67,12 @@ public final class ScalingBenchmark {
       groups.assignment().cache().count();
       double groupSecs = secs(t2);
       retained.put("group", MemoryPeaks.retainedHeapBytes(spark.sparkContext()));
+      StageClock clock = new StageClock();
       AttributionStage.Prepared prepared =
-          stage.prepare(p.trainData(), groups.assignment(), targetFeatures, p.model(), n, partitions);
+          stage.timedBy(clock).prepare(p.trainData(), groups.assignment(), targetFeatures, p.model(), n, partitions);
       retained.put("featurize_and_solve", MemoryPeaks.retainedHeapBytes(spark.sparkContext()));
       long t3 = System.nanoTime();
-      ScoreStage.Tables tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, c.output().topK());
+      ScoreStage.Scored tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, c.output().topK());
       long groupCount = tables.groupValues.count();
       long scoreRows = tables.scores.count();
       double scoreSecs = secs(t3);
@@ -84,7 +86,7 @@ public final class ScalingBenchmark {
       p.targetData().examples().unpersist(false);
 
       Map<String, Object> r = new LinkedHashMap<>();
-      double total = loadSecs + trainSecs + targetSecs + groupSecs + prepared.featurizeSeconds + prepared.operatorSeconds
+      double total = loadSecs + trainSecs + targetSecs + groupSecs + clock.seconds(StageClock.FEATURIZE) + clock.driverSeconds()
           + scoreSecs;
       r.put("rows", n);
       r.put("groups", groupCount);
@@ -93,12 +95,12 @@ public final class ScalingBenchmark {
       r.put("train_seconds", trainSecs);
       r.put("target_featurize_seconds", targetSecs);
       r.put("grouping_seconds", groupSecs);
-      r.put("featurize_seconds", prepared.featurizeSeconds);
-      r.put("kernel_solve_seconds", prepared.operatorSeconds);
+      r.put("featurize_seconds", clock.seconds(StageClock.FEATURIZE));
+      r.put("kernel_solve_seconds", clock.driverSeconds());
       r.put("score_seconds", scoreSecs);
       r.put("total_seconds", total);
       r.put("attribution_microseconds_per_row",
-          1e6 * (groupSecs + prepared.featurizeSeconds + prepared.operatorSeconds + scoreSecs) / n);
+          1e6 * (groupSecs + clock.seconds(StageClock.FEATURIZE) + clock.driverSeconds() + scoreSecs) / n);
       r.put("total_microseconds_per_row", 1e6 * total / n);
       r.put("peak_heap_bytes", heapPeak);
       r.put("driver_retained_heap_bytes", driverHeap);
@@ -108,7 +110,7 @@ public final class ScalingBenchmark {
       results.add(r);
       console.info("benchmark --rows: n=%,d: %,d groups, load %.1f s, train %.1f s, group %.1f s, featurize %.1f s,"
               + " kernel %.1f s, score %.1f s, total %.1f s (%.2f us/row), peak heap %.2f GB, driver retains %.0f MB",
-          n, groupCount, loadSecs, trainSecs, groupSecs, prepared.featurizeSeconds, prepared.operatorSeconds, scoreSecs,
+          n, groupCount, loadSecs, trainSecs, groupSecs, clock.seconds(StageClock.FEATURIZE), clock.driverSeconds(), scoreSecs,
           total, 1e6 * total / n, heapPeak / 1e9, driverHeap / 1e6);
     }
     print(results);
@@ -148,10 +150,10 @@ public final class ScalingBenchmark {
         first = perRow;
       }
       System.out.printf("%,12d %,8d %7.1f %8.1f %8.1f %10.1f %8.1f %8.1f %8.1f %9.2f %11.2f %8.2fx %8.2f GB %8.0f MB%n",
-          r.get("rows"), r.get("groups"), r.get("load_seconds"), r.get("train_seconds"), r.get("grouping_seconds"),
-          r.get("featurize_seconds"), r.get("kernel_solve_seconds"), r.get("score_seconds"), r.get("total_seconds"),
-          perRow, r.get("attribution_microseconds_per_row"), perRow / first, (Long) r.get("peak_heap_bytes") / 1e9,
-          (Long) r.get("driver_retained_heap_bytes") / 1e6);
+          (long) num(r, "rows"), (long) num(r, "groups"), num(r, "load_seconds"), num(r, "train_seconds"), num(r, "grouping_seconds"),
+          num(r, "featurize_seconds"), num(r, "kernel_solve_seconds"), num(r, "score_seconds"), num(r, "total_seconds"),
+          perRow, num(r, "attribution_microseconds_per_row"), perRow / first, num(r, "peak_heap_bytes") / 1e9,
+          num(r, "driver_retained_heap_bytes") / 1e6);
     }
     System.out.println("us/row constant across n (\"vs first\" near 1.0x) means time grows linearly in n. Peak heap is"
         + " the sum of the heap pools' peaks (an upper bound: they peak at different moments); the heap limit is "
@@ -163,4 +165,10 @@ public final class ScalingBenchmark {
   private static double secs(long t0) {
     return (System.nanoTime() - t0) / 1e9;
   }
+
+  /** A number of a result row, for printing. */
+  private static double num(Map<String, Object> row, String key) {
+    return ((Number) row.get(key)).doubleValue();
+  }
+
 }
