@@ -44,8 +44,7 @@ public final class MemoryPeaks {
    * the driver itself keeps: it must not grow with the number of rows.
    */
   public static long retainedHeapBytes(SparkContext sc) {
-    System.gc();
-    long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    long used = settledHeapBytes();
     long cached = 0;
     if (sc.isLocal()) {
       for (RDDInfo info : sc.getRDDStorageInfo()) {
@@ -53,6 +52,23 @@ public final class MemoryPeaks {
       }
     }
     return Math.max(0, used - cached);
+  }
+
+  /**
+   * Heap in use after collections until it stops shrinking: one System.gc() may leave garbage that
+   * a Cleaner or a reference queue releases only afterwards.
+   */
+  private static long settledHeapBytes() {
+    long best = Long.MAX_VALUE;
+    for (int i = 0; i < 8; i++) {
+      System.gc();
+      long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+      if (used > best - (1 << 20)) {
+        return Math.min(best, used);
+      }
+      best = used;
+    }
+    return best;
   }
 
   /** The process's peak resident set in bytes, or -1 where /proc is not there. */
