@@ -58,6 +58,24 @@ class ExperimentTablesTest {
   }
 
   @Test
+  void anyArrayOfRowsIsTabledWithItsFormats(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("bench.json"), """
+        {"results": [{"group_size": 1, "groups": 60000, "total_seconds": 267.4, "speedup": 1.0},
+                     {"group_size": 64, "groups": 938, "total_seconds": 12.5, "speedup": 21.392, "note": "x"}]}
+        """);
+    String doc = "<!-- table: bench.json#/results columns=group_size,groups,total_seconds:%.1f,speedup:%.1fx,note -->\n"
+        + "<!-- end table -->\n";
+    assertEquals("""
+        <!-- table: bench.json#/results columns=group_size,groups,total_seconds:%.1f,speedup:%.1fx,note -->
+        | group size | groups | total seconds | speedup | note |
+        | --- | --- | --- | --- | --- |
+        | 1 | 60,000 | 267.4 | 1.0x | - |
+        | 64 | 938 | 12.5 | 21.4x | x |
+        <!-- end table -->
+        """, ExperimentTables.regenerate(doc, dir));
+  }
+
+  @Test
   void everyExperimentDocumentMatchesItsJson() throws Exception {
     Path folder = Path.of(System.getProperty("ggda.project.dir", "."), "conf", "experiments");
     for (Path md : ExperimentTables.documents(folder)) {

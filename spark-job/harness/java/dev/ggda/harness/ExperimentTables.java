@@ -27,7 +27,8 @@ import java.util.regex.Pattern;
  * is replaced by the fidelity protocol of that run and a Markdown table of its efficiency-fidelity
  * rows (the optional {@code where} keeps the rows whose columns have those values, {@code ;} between
  * conditions). {@code removal_share} is a row's removal effect over the per-example row's of the
- * same method, projection and damping. With {@code --check} nothing is written and the exit code
+ * same method, projection and damping. {@code RUN.json#/json/pointer} tables any other array of
+ * rows instead ({@link #renderRows}). With {@code --check} nothing is written and the exit code
  * says whether every file was up to date.
  *
  * <p>Usage: {@code deploy/ggda experiment-tables [--check] [FILE.md ...]} (default: every
@@ -36,7 +37,7 @@ import java.util.regex.Pattern;
 public final class ExperimentTables {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern BLOCK = Pattern.compile(
-      "<!-- table: (\\S+) columns=(\\S+)(?: where=(\\S+))? -->\\n(.*?)<!-- end table -->", Pattern.DOTALL);
+      "<!-- table: (\\S+?)(?:#(\\S+))? columns=(\\S+)(?: where=(\\S+))? -->\\n(.*?)<!-- end table -->", Pattern.DOTALL);
 
   /** Column heading and number format. */
   private record Column(String heading, String format) {}
@@ -108,13 +109,58 @@ public final class ExperimentTables {
     StringBuilder out = new StringBuilder();
     while (m.find()) {
       String json = m.group(1);
-      String header = "<!-- table: " + json + " columns=" + m.group(2) + (m.group(3) == null ? "" : " where=" + m.group(3))
-          + " -->\n";
-      String body = render(read(dir.resolve(json)), List.of(m.group(2).split(",")), m.group(3));
+      String pointer = m.group(2);
+      String header = "<!-- table: " + json + (pointer == null ? "" : "#" + pointer) + " columns=" + m.group(3)
+          + (m.group(4) == null ? "" : " where=" + m.group(4)) + " -->\n";
+      List<String> columns = List.of(m.group(3).split(","));
+      String body = pointer == null ? render(read(dir.resolve(json)), columns, m.group(4))
+          : renderRows(read(dir.resolve(json)).at(pointer), columns, m.group(4));
       m.appendReplacement(out, Matcher.quoteReplacement(header + body + "<!-- end table -->"));
     }
     m.appendTail(out);
     return out.toString();
+  }
+
+  /**
+   * Any other JSON array of objects (benchmark.json, scaling.json, ...): each column is {@code name}
+   * or {@code name:format} (a java.util.Formatter pattern; integers default to %,d, other numbers to
+   * %.4g), headed by its name.
+   */
+  static String renderRows(JsonNode rows, List<String> columns, String where) {
+    if (!rows.isArray()) {
+      throw new IllegalArgumentException("the JSON pointer does not name an array of rows");
+    }
+    StringBuilder b = new StringBuilder("| ");
+    for (String c : columns) {
+      b.append(c.split(":", 2)[0].replace('_', ' ')).append(" | ");
+    }
+    b.setLength(b.length() - 1);
+    b.append("\n|").append(" --- |".repeat(columns.size())).append('\n');
+    for (JsonNode row : rows) {
+      if (!matches(row, where)) {
+        continue;
+      }
+      b.append("| ");
+      for (String c : columns) {
+        String[] nf = c.split(":", 2);
+        JsonNode v = row.path(nf[0]);
+        String cell;
+        if (v.isMissingNode() || v.isNull()) {
+          cell = "-";
+        } else if (!v.isNumber()) {
+          cell = v.asText();
+        } else if (nf.length == 2) {
+          cell = String.format(Locale.ROOT, nf[1], nf[1].endsWith("d") ? v.asLong() : v.asDouble());
+        } else {
+          cell = v.isIntegralNumber() ? String.format(Locale.ROOT, "%,d", v.asLong())
+              : String.format(Locale.ROOT, "%.4g", v.asDouble());
+        }
+        b.append(cell).append(" | ");
+      }
+      b.setLength(b.length() - 1);
+      b.append('\n');
+    }
+    return b.toString();
   }
 
   private static JsonNode read(Path json) {
