@@ -35,15 +35,25 @@ class ExperimentTablesTest {
     String table = ExperimentTables.render(new ObjectMapper().readTree(RUN),
         List.of("method", "grouping", "groups", "speedup", "lds", "lds_one_run", "removal_share"), "method=trak");
     assertEquals("""
-        *Protocol:* LDS over m = 50 random subsets of alpha = 0.5 of the training set (group LDS: 20 subsets of alpha of \
-        the groups), 500 targets, independent retraining seeds, 5 runs per subset ("1 run" columns: the first run of each \
-        subset alone); removal of 0.05, 0.2 of the examples with 2 paired seeds.
+        *Protocol:* LDS over m = 50 random subsets of alpha = 0.5 of the training set; group LDS over 20 random subsets \
+        of alpha = 0.5 of the groups; independent retraining seeds, 5 runs per subset ("1 run" columns: the first run \
+        of each subset alone); 500 targets; removal of 0.05, 0.2 of the examples with 2 paired seeds.
 
         | method | grouping | groups | speedup | LDS | LDS, 1 run | share of per-example removal |
         | --- | --- | --- | --- | --- | --- | --- |
         | trak | per-example | 60,000 | 1.0x | 0.597 | 0.410 | 100.0% |
         | trak | kmeans-grad | 3,750 | 2.6x | 0.400 | - | 50.0% |
         """, table);
+  }
+
+  @Test
+  void theProtocolNamesOnlyTheMetricsTheRunMeasured() throws Exception {
+    var json = new ObjectMapper();
+    String line = ExperimentTables.protocol(json.readTree(RUN).at("/efficiency_fidelity/protocol"),
+        json.readTree("[\"lds\"]"));
+    assertEquals("*Protocol:* LDS over m = 50 random subsets of alpha = 0.5 of the training set; independent"
+        + " retraining seeds, 5 runs per subset (\"1 run\" columns: the first run of each subset alone); 500 targets.",
+        line);
   }
 
   @Test

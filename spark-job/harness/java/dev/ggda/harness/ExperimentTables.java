@@ -183,7 +183,7 @@ public final class ExperimentTables {
       }
     }
     StringBuilder b = new StringBuilder();
-    b.append(protocol(grid.path("protocol"))).append("\n\n");
+    b.append(protocol(grid.path("protocol"), run.path("config").path("evaluate").path("metrics"))).append("\n\n");
     b.append("| ");
     for (String c : columns) {
       b.append(COLUMNS.get(c).heading()).append(" | ");
@@ -206,20 +206,41 @@ public final class ExperimentTables {
     return b.toString();
   }
 
-  /** "Protocol: ..." from run.json's efficiency_fidelity.protocol. */
-  static String protocol(JsonNode p) {
+  /**
+   * "Protocol: ..." from run.json's efficiency_fidelity.protocol, naming only the metrics the run
+   * measured (its evaluate.metrics; all of them when the config is not there).
+   */
+  static String protocol(JsonNode p, JsonNode metrics) {
     if (p.isMissingNode()) {
       return "*Protocol:* not recorded (a run from before the protocol was written to run.json).";
     }
-    String mode = p.path("seed_mode").asText();
+    List<String> ran = new ArrayList<>();
+    metrics.forEach(m -> ran.add(m.asText()));
+    boolean all = ran.isEmpty();
+    List<String> parts = new ArrayList<>();
+    String alpha = p.path("fraction").asText();
+    if (all || ran.contains("lds")) {
+      parts.add(String.format(Locale.ROOT, "LDS over m = %d random subsets of alpha = %s of the training set",
+          p.path("subsets").asInt(), alpha));
+    }
+    if (all || ran.contains("group-lds")) {
+      parts.add(String.format(Locale.ROOT, "group LDS over %d random subsets of alpha = %s of the groups",
+          p.path("group_subsets").asInt(), alpha));
+    }
     int runs = p.path("runs_per_subset").asInt();
-    return String.format(Locale.ROOT, "*Protocol:* LDS over m = %d random subsets of alpha = %s of the training set (group LDS:"
-            + " %d subsets of alpha of the groups), %d targets, %s, %d %s per subset (\"1 run\" columns: the first run of"
-            + " each subset alone); removal of %s of the examples with %d paired seeds.",
-        p.path("subsets").asInt(), p.path("fraction").asText(), p.path("group_subsets").asInt(), p.path("targets").asInt(),
-        mode.equals("shared") ? "shared seeds (common random numbers)" : "independent retraining seeds", runs,
-        runs == 1 ? "run" : "runs", p.path("removal_fractions").toString().replaceAll("[\\[\\]]", "").replace(",", ", "),
-        p.path("removal_seeds").asInt());
+    if (!parts.isEmpty()) {
+      String mode = p.path("seed_mode").asText();
+      parts.add(String.format(Locale.ROOT, "%s, %d %s per subset (\"1 run\" columns: the first run of each subset alone)",
+          mode.equals("shared") ? "shared seeds (common random numbers)" : "independent retraining seeds", runs,
+          runs == 1 ? "run" : "runs"));
+    }
+    parts.add(String.format(Locale.ROOT, "%d targets", p.path("targets").asInt()));
+    if (all || ran.contains("removal")) {
+      parts.add(String.format(Locale.ROOT, "removal of %s of the examples with %d paired seeds",
+          p.path("removal_fractions").toString().replaceAll("[\\[\\]]", "").replace(",", ", "),
+          p.path("removal_seeds").asInt()));
+    }
+    return "*Protocol:* " + String.join("; ", parts) + ".";
   }
 
   private static boolean matches(JsonNode row, String where) {
