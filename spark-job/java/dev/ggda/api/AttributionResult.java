@@ -37,7 +37,10 @@ public final class AttributionResult implements AutoCloseable {
     return run.groups().stats();
   }
 
-  /** group_id, size, value (score summed over the targets), value_per_example, rank (1 = highest value). */
+  /**
+   * group_id, size, value (score summed over the targets), value_per_example, rank (1 = highest
+   * value).
+   */
   public Dataset<Row> groupValues() {
     return tables.groupValues;
   }
@@ -57,7 +60,9 @@ public final class AttributionResult implements AutoCloseable {
     return run.config();
   }
 
-  /** What run.json would record: counts, stage times, the effective damping and projection width. */
+  /**
+   * What run.json would record: counts, stage times, the effective damping and projection width.
+   */
   public String runJson() {
     return run.info().toJson();
   }

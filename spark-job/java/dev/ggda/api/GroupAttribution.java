@@ -90,7 +90,9 @@ public final class GroupAttribution {
       return this;
     }
 
-    /** The rows whose predictions are attributed (e.g. a test set), with the same feature columns. */
+    /**
+     * The rows whose predictions are attributed (e.g. a test set), with the same feature columns.
+     */
     public Builder targets(Dataset<Row> rows) {
       this.targets = rows;
       return this;
@@ -99,8 +101,18 @@ public final class GroupAttribution {
     /** Column names of both Datasets (defaults: {@code id}, {@code label}, {@code features}). */
     public Builder columns(String idColumn, String labelColumn, String featuresColumn) {
       DataSource s = source();
-      return data(new DataSource(null, s.format(), idColumn, labelColumn, featuresColumn, s.groupCol(), null, null,
-          s.synthetic()), config.data().classes());
+      return data(
+          new DataSource(
+              null,
+              s.format(),
+              idColumn,
+              labelColumn,
+              featuresColumn,
+              s.groupCol(),
+              null,
+              null,
+              s.synthetic()),
+          config.data().classes());
     }
 
     /** Number of classes; by default the largest training label + 1. */
@@ -111,29 +123,57 @@ public final class GroupAttribution {
     /** attribute.method: trak, tracin, if, graddot or gradcos. */
     public Builder method(AttributionMethod method) {
       AttributeConfig a = config.attribute();
-      return attribute(new AttributeConfig(method, a.projection(), a.kernel(), a.hessian(), a.damping(), a.target(),
-          a.relativeDamping()));
+      return attribute(
+          new AttributeConfig(
+              method,
+              a.projection(),
+              a.kernel(),
+              a.hessian(),
+              a.damping(),
+              a.target(),
+              a.relativeDamping()));
     }
 
     /** attribute.projection: kind and dimension k (seed unchanged). */
     public Builder projection(ProjectionKind kind, int dim) {
       AttributeConfig a = config.attribute();
-      return attribute(new AttributeConfig(a.method(), new ProjectionConfig(kind, dim, a.projection().seed()), a.kernel(),
-          a.hessian(), a.damping(), a.target(), a.relativeDamping()));
+      return attribute(
+          new AttributeConfig(
+              a.method(),
+              new ProjectionConfig(kind, dim, a.projection().seed()),
+              a.kernel(),
+              a.hessian(),
+              a.damping(),
+              a.target(),
+              a.relativeDamping()));
     }
 
     /** attribute.kernel (TRAK). */
     public Builder kernel(KernelMode kernel) {
       AttributeConfig a = config.attribute();
-      return attribute(new AttributeConfig(a.method(), a.projection(), kernel, a.hessian(), a.damping(), a.target(),
-          a.relativeDamping()));
+      return attribute(
+          new AttributeConfig(
+              a.method(),
+              a.projection(),
+              kernel,
+              a.hessian(),
+              a.damping(),
+              a.target(),
+              a.relativeDamping()));
     }
 
     /** attribute.hessian (influence functions). */
     public Builder hessian(HessianMode hessian) {
       AttributeConfig a = config.attribute();
-      return attribute(new AttributeConfig(a.method(), a.projection(), a.kernel(), hessian, a.damping(), a.target(),
-          a.relativeDamping()));
+      return attribute(
+          new AttributeConfig(
+              a.method(),
+              a.projection(),
+              a.kernel(),
+              hessian,
+              a.damping(),
+              a.target(),
+              a.relativeDamping()));
     }
 
     /** attribute.damping and attribute.relative_damping (times the mean eigenvalue). */
@@ -141,11 +181,21 @@ public final class GroupAttribution {
       return attribute(config.attribute().withDamping(absolute, relative));
     }
 
-    /** attribute.target: per-example (each target row) or aggregate (the summed loss of all targets). */
+    /**
+     * attribute.target: per-example (each target row) or aggregate (the summed loss of all
+     * targets).
+     */
     public Builder target(TargetMode target) {
       AttributeConfig a = config.attribute();
-      return attribute(new AttributeConfig(a.method(), a.projection(), a.kernel(), a.hessian(), a.damping(), target,
-          a.relativeDamping()));
+      return attribute(
+          new AttributeConfig(
+              a.method(),
+              a.projection(),
+              a.kernel(),
+              a.hessian(),
+              a.damping(),
+              target,
+              a.relativeDamping()));
     }
 
     /** group.method and group.size (1 is per-example attribution). */
@@ -154,10 +204,23 @@ public final class GroupAttribution {
       return this;
     }
 
-    /** The user's own groups: the training Dataset's column (data source, shard, vendor) is the group. */
+    /**
+     * The user's own groups: the training Dataset's column (data source, shard, vendor) is the
+     * group.
+     */
     public Builder groupColumn(String column) {
       DataSource s = source();
-      data(new DataSource(null, s.format(), s.idCol(), s.labelCol(), s.featuresCol(), column, null, null, s.synthetic()),
+      data(
+          new DataSource(
+              null,
+              s.format(),
+              s.idCol(),
+              s.labelCol(),
+              s.featuresCol(),
+              column,
+              null,
+              null,
+              s.synthetic()),
           config.data().classes());
       GroupConfig g = config.group();
       config = config.withGroup(g.with(GroupMethod.COLUMN, g.size(), g.count()));
@@ -175,14 +238,16 @@ public final class GroupAttribution {
     /** model.activation of the hidden layers. */
     public Builder activation(ActivationKind activation) {
       ModelConfig m = config.model();
-      config = config.withModel(new ModelConfig(m.kind(), m.hidden(), activation, m.l2(), m.load()));
+      config =
+          config.withModel(new ModelConfig(m.kind(), m.hidden(), activation, m.l2(), m.load()));
       return this;
     }
 
     /** model.l2: the L2 term of the training objective. */
     public Builder l2(double l2) {
       ModelConfig m = config.model();
-      config = config.withModel(new ModelConfig(m.kind(), m.hidden(), m.activation(), l2, m.load()));
+      config =
+          config.withModel(new ModelConfig(m.kind(), m.hidden(), m.activation(), l2, m.load()));
       return this;
     }
 
@@ -195,7 +260,8 @@ public final class GroupAttribution {
     /** model.load: a saved ggda model folder or an MLlib model folder (any Hadoop path). */
     public Builder modelPath(String path) {
       ModelConfig m = config.model();
-      config = config.withModel(new ModelConfig(m.kind(), m.hidden(), m.activation(), m.l2(), path));
+      config =
+          config.withModel(new ModelConfig(m.kind(), m.hidden(), m.activation(), m.l2(), path));
       return this;
     }
 
@@ -205,13 +271,18 @@ public final class GroupAttribution {
       return this;
     }
 
-    /** compute.device: where executors featurize (auto: a GPU Spark assigned when one opens, else the CPU). */
+    /**
+     * compute.device: where executors featurize (auto: a GPU Spark assigned when one opens, else
+     * the CPU).
+     */
     public Builder computeDevice(ComputeDevice device) {
       config = config.withCompute(new ComputeConfig(device));
       return this;
     }
 
-    /** output.top_k: keep only the k highest-scoring groups per target in scores(); null keeps all. */
+    /**
+     * output.top_k: keep only the k highest-scoring groups per target in scores(); null keeps all.
+     */
     public Builder topK(Integer k) {
       OutputConfig o = config.output();
       config = config.withOutput(new OutputConfig(o.path(), o.format(), k, o.mode()));
@@ -235,16 +306,38 @@ public final class GroupAttribution {
         throw new InputException("train: no training rows; pass them with train(Dataset)");
       }
       if (targets == null) {
-        throw new InputException("targets: no targets; pass the rows to attribute with targets(Dataset)");
+        throw new InputException(
+            "targets: no targets; pass the rows to attribute with targets(Dataset)");
       }
       Console console = Console.progress();
       DataSource columns = source();
-      LoadedData tr = DataLoader.fromDataset(train, columns, config.data().classes(), "train", null,
-          line -> console.info("load: %s", line));
-      DataSource targetColumns = new DataSource(null, columns.format(), columns.idCol(), columns.labelCol(),
-          columns.featuresCol(), null, null, null, columns.synthetic());
-      LoadedData tg = DataLoader.fromDataset(targets, targetColumns, tr.classes(), "targets", tr.dim(),
-          line -> console.info("load: %s", line));
+      LoadedData tr =
+          DataLoader.fromDataset(
+              train,
+              columns,
+              config.data().classes(),
+              "train",
+              null,
+              line -> console.info("load: %s", line));
+      DataSource targetColumns =
+          new DataSource(
+              null,
+              columns.format(),
+              columns.idCol(),
+              columns.labelCol(),
+              columns.featuresCol(),
+              null,
+              null,
+              null,
+              columns.synthetic());
+      LoadedData tg =
+          DataLoader.fromDataset(
+              targets,
+              targetColumns,
+              tr.classes(),
+              "targets",
+              tr.dim(),
+              line -> console.info("load: %s", line));
       Pipeline p = new Pipeline(spark, config, "api", console);
       try {
         p.use(tr, tg);

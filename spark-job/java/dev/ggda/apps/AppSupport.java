@@ -1,10 +1,10 @@
 package dev.ggda.apps;
 
-import dev.ggda.data.Columns;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ggda.config.OutputFormat;
+import dev.ggda.data.Columns;
 import dev.ggda.data.LoadedData;
 import dev.ggda.grouping.Groups;
 import dev.ggda.io.RunOutput;
@@ -15,11 +15,14 @@ import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
 import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 
-/** Helpers the app jobs share: JSON files in the run folder, group_values on the driver, seeded splits. */
+/**
+ * Helpers the app jobs share: JSON files in the run folder, group_values on the driver, seeded
+ * splits.
+ */
 final class AppSupport {
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -36,11 +39,22 @@ final class AppSupport {
   /** group_values rows (m x 4 numbers and the group's name: small) on the driver. */
   static List<GroupValue> groupValues(Dataset<Row> table) {
     List<GroupValue> values = new ArrayList<>();
-    org.apache.spark.sql.Column key = Groups.hasKey(table) ? functions.col(Columns.GROUP_KEY).cast("string")
-        : functions.lit(null).cast("string");
-    for (Row r : table.select(functions.col(Columns.GROUP_ID), functions.col(Columns.SIZE), functions.col(Columns.VALUE),
-        functions.col(Columns.VALUE_PER_EXAMPLE), key).collectAsList()) {
-      values.add(new GroupValue(r.getLong(0), r.getLong(1), r.getDouble(2), r.getDouble(3), r.getString(4)));
+    org.apache.spark.sql.Column key =
+        Groups.hasKey(table)
+            ? functions.col(Columns.GROUP_KEY).cast("string")
+            : functions.lit(null).cast("string");
+    for (Row r :
+        table
+            .select(
+                functions.col(Columns.GROUP_ID),
+                functions.col(Columns.SIZE),
+                functions.col(Columns.VALUE),
+                functions.col(Columns.VALUE_PER_EXAMPLE),
+                key)
+            .collectAsList()) {
+      values.add(
+          new GroupValue(
+              r.getLong(0), r.getLong(1), r.getDouble(2), r.getDouble(3), r.getString(4)));
     }
     return values;
   }
@@ -55,13 +69,15 @@ final class AppSupport {
     }
     String v = key.length() > 40 ? key.substring(0, 40) + "..." : key;
     StringBuilder b = new StringBuilder("'");
-    v.codePoints().forEach(cp -> {
-      if (cp < 0x20 || cp == 0x7f) {
-        b.append(String.format("\\u%04x", cp));
-      } else {
-        b.appendCodePoint(cp);
-      }
-    });
+    v.codePoints()
+        .forEach(
+            cp -> {
+              if (cp < 0x20 || cp == 0x7f) {
+                b.append(String.format("\\u%04x", cp));
+              } else {
+                b.appendCodePoint(cp);
+              }
+            });
     return b.append("' (group ").append(groupId).append(')').toString();
   }
 
@@ -74,8 +90,12 @@ final class AppSupport {
    * go to the second part. The split does not depend on partitioning.
    */
   static LoadedData[] split(LoadedData data, double fraction, long seed) {
-    var u = org.apache.spark.sql.functions.udf((UDF1<Long, Double>) id -> Seeds.unit(Seeds.mix(seed, id)), DataTypes.DoubleType);
-    Dataset<Row> ex = data.examples().withColumn("_u", u.apply(org.apache.spark.sql.functions.col(Columns.EXAMPLE_ID)));
+    var u =
+        org.apache.spark.sql.functions.udf(
+            (UDF1<Long, Double>) id -> Seeds.unit(Seeds.mix(seed, id)), DataTypes.DoubleType);
+    Dataset<Row> ex =
+        data.examples()
+            .withColumn("_u", u.apply(org.apache.spark.sql.functions.col(Columns.EXAMPLE_ID)));
     Dataset<Row> first = ex.where("_u >= " + fraction).drop("_u");
     Dataset<Row> second = ex.where("_u < " + fraction).drop("_u");
     return new LoadedData[] {

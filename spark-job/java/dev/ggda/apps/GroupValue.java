@@ -7,7 +7,8 @@ import java.util.stream.Collectors;
  * One row of group_values/: a group's size and its value (score summed over targets), and the
  * user's name of the group (group_key, group.method column) or null.
  */
-public record GroupValue(long groupId, long size, double value, double valuePerExample, String groupKey) {
+public record GroupValue(
+    long groupId, long size, double value, double valuePerExample, String groupKey) {
   /** A group without a name. */
   public GroupValue(long groupId, long size, double value, double valuePerExample) {
     this(groupId, size, value, valuePerExample, null);
@@ -20,7 +21,8 @@ public record GroupValue(long groupId, long size, double value, double valuePerE
 
   /** The first {@code shown} groups described, then how many more. */
   static String describe(List<GroupValue> groups, boolean named, int shown) {
-    String first = groups.stream().limit(shown).map(g -> g.describe(named)).collect(Collectors.joining(", "));
+    String first =
+        groups.stream().limit(shown).map(g -> g.describe(named)).collect(Collectors.joining(", "));
     return groups.size() > shown ? first + " and " + (groups.size() - shown) + " more" : first;
   }
 }

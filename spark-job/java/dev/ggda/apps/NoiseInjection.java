@@ -19,7 +19,10 @@ import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.types.DataTypes;
 
-/** Applies {@link LabelFlips} to a loaded training set: the noisy set and the sorted ids of the flipped examples. */
+/**
+ * Applies {@link LabelFlips} to a loaded training set: the noisy set and the sorted ids of the
+ * flipped examples.
+ */
 public final class NoiseInjection {
   /**
    * @param noisy the training set with the flipped labels (same ids, features and schema)
@@ -35,11 +38,14 @@ public final class NoiseInjection {
       throw new IllegalStateException(m + " flips do not fit one array on the driver");
     }
     var key = udf((UDF1<Long, Long>) id -> LabelFlips.key(seed, id), DataTypes.LongType);
-    List<Row> chosen = train.examples().select(col(Columns.EXAMPLE_ID))
-        .withColumn("_key", key.apply(col(Columns.EXAMPLE_ID)))
-        .orderBy(col("_key"), col(Columns.EXAMPLE_ID))
-        .limit((int) m)
-        .collectAsList();
+    List<Row> chosen =
+        train
+            .examples()
+            .select(col(Columns.EXAMPLE_ID))
+            .withColumn("_key", key.apply(col(Columns.EXAMPLE_ID)))
+            .orderBy(col("_key"), col(Columns.EXAMPLE_ID))
+            .limit((int) m)
+            .collectAsList();
     long[] ids = new long[chosen.size()];
     for (int i = 0; i < ids.length; i++) {
       ids[i] = chosen.get(i).getLong(0);
@@ -47,14 +53,26 @@ public final class NoiseInjection {
     Arrays.sort(ids);
     Broadcast<long[]> bIds = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(ids);
     int classes = train.classes();
-    var relabel = udf((UDF2<Long, Integer, Integer>) (id, label) ->
-        Arrays.binarySearch(bIds.value(), id) >= 0 ? LabelFlips.flip(seed, id, label, classes) : label, DataTypes.IntegerType);
+    var relabel =
+        udf(
+            (UDF2<Long, Integer, Integer>)
+                (id, label) ->
+                    Arrays.binarySearch(bIds.value(), id) >= 0
+                        ? LabelFlips.flip(seed, id, label, classes)
+                        : label,
+            DataTypes.IntegerType);
     Dataset<Row> ex = train.examples();
-    Column[] cols = Arrays.stream(ex.columns())
-        .map(c -> c.equals(Columns.LABEL)
-            ? coalesce(relabel.apply(col(Columns.EXAMPLE_ID), col(Columns.LABEL)), lit(0)).as(Columns.LABEL)
-            : col(c))
-        .toArray(Column[]::new);
-    return new Injected(new LoadedData(ex.select(cols), train.dim(), train.classes(), train.count()), ids);
+    Column[] cols =
+        Arrays.stream(ex.columns())
+            .map(
+                c ->
+                    c.equals(Columns.LABEL)
+                        ? coalesce(
+                                relabel.apply(col(Columns.EXAMPLE_ID), col(Columns.LABEL)), lit(0))
+                            .as(Columns.LABEL)
+                        : col(c))
+            .toArray(Column[]::new);
+    return new Injected(
+        new LoadedData(ex.select(cols), train.dim(), train.classes(), train.count()), ids);
   }
 }

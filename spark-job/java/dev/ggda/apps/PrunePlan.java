@@ -6,12 +6,12 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Which groups `ggda prune` drops. Groups are walked in ascending order of their rank_by value (most
- * harmful first, then the useless ones near zero), ties by group id, against a budget of
+ * Which groups `ggda prune` drops. Groups are walked in ascending order of their rank_by value
+ * (most harmful first, then the useless ones near zero), ties by group id, against a budget of
  * round(fraction * n) examples (at least 1): a group is dropped when it fits what is left of the
- * budget (and, with a threshold, when its value is below it), otherwise it is kept and the walk goes
- * on. The dropped count never exceeds the budget, and a few large groups (k-means groups are not all
- * the same size) cannot make it overshoot. Spark-free.
+ * budget (and, with a threshold, when its value is below it), otherwise it is kept and the walk
+ * goes on. The dropped count never exceeds the budget, and a few large groups (k-means groups are
+ * not all the same size) cannot make it overshoot. Spark-free.
  *
  * @param order every group in rank order (ascending rank value)
  * @param dropped for each group of {@code order}, whether it is dropped
@@ -19,15 +19,23 @@ import java.util.List;
  * @param totalExamples examples in all groups
  * @param targetExamples the budget: round(fraction * n), at least 1
  */
-public record PrunePlan(List<GroupValue> order, boolean[] dropped, long droppedExamples, long totalExamples, long targetExamples,
+public record PrunePlan(
+    List<GroupValue> order,
+    boolean[] dropped,
+    long droppedExamples,
+    long totalExamples,
+    long targetExamples,
     PruneRankBy rankBy) {
 
-  public static PrunePlan plan(List<GroupValue> groups, PruneRankBy rankBy, double fraction, Double threshold) {
+  public static PrunePlan plan(
+      List<GroupValue> groups, PruneRankBy rankBy, double fraction, Double threshold) {
     if (!(fraction > 0 && fraction < 1)) {
       throw new IllegalArgumentException("fraction must be in (0, 1), got " + fraction);
     }
     List<GroupValue> order = new ArrayList<>(groups);
-    order.sort(Comparator.comparingDouble((GroupValue g) -> rankValue(g, rankBy)).thenComparingLong(GroupValue::groupId));
+    order.sort(
+        Comparator.comparingDouble((GroupValue g) -> rankValue(g, rankBy))
+            .thenComparingLong(GroupValue::groupId));
     long total = 0;
     for (GroupValue g : order) {
       total += g.size();
@@ -48,11 +56,12 @@ public record PrunePlan(List<GroupValue> order, boolean[] dropped, long droppedE
 
   /** The value a group is ranked by; NaN sorts as +infinity (never dropped first). */
   public static double rankValue(GroupValue g, PruneRankBy rankBy) {
-    double v = switch (rankBy) {
-      case VALUE -> g.value();
-      case VALUE_PER_EXAMPLE -> g.valuePerExample();
-      case ABS_VALUE_PER_EXAMPLE -> Math.abs(g.valuePerExample());
-    };
+    double v =
+        switch (rankBy) {
+          case VALUE -> g.value();
+          case VALUE_PER_EXAMPLE -> g.valuePerExample();
+          case ABS_VALUE_PER_EXAMPLE -> Math.abs(g.valuePerExample());
+        };
     return Double.isNaN(v) ? Double.POSITIVE_INFINITY : v;
   }
 

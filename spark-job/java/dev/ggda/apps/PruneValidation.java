@@ -12,8 +12,8 @@ import java.util.Set;
 
 /**
  * What `ggda prune --validate` retrains (Spark-free): for every fraction f and seed s, the training
- * rows left by attribution pruning at f, by random pruning of the same number of examples (seeded by
- * s), and the full data; and the mean and standard deviation of the accuracies that come back.
+ * rows left by attribution pruning at f, by random pruning of the same number of examples (seeded
+ * by s), and the full data; and the mean and standard deviation of the accuracies that come back.
  */
 public final class PruneValidation {
   public static final String ATTRIBUTION = "attribution";
@@ -22,14 +22,16 @@ public final class PruneValidation {
   private static final long RANDOM_SALT = 0x72616e646f6dL;
 
   /** One retraining: the rows (positions in id order) to train on and the training seed. */
-  public record Trial(String strategy, double fraction, int seedIndex, long trainSeed, int[] rows, long dropped) {
+  public record Trial(
+      String strategy, double fraction, int seedIndex, long trainSeed, int[] rows, long dropped) {
     public String id() {
       return strategy + "-f" + fraction + "-s" + seedIndex;
     }
   }
 
   /** A prune/validation row. */
-  public record Point(double fraction, String strategy, double accuracyMean, double accuracyStd, int seeds) {}
+  public record Point(
+      double fraction, String strategy, double accuracyMean, double accuracyStd, int seeds) {}
 
   private PruneValidation() {}
 
@@ -38,8 +40,14 @@ public final class PruneValidation {
    * @param groupOf group id of each row
    * @param values group_values rows
    */
-  public static List<Trial> runs(long[] ids, long[] groupOf, List<GroupValue> values, PruneRankBy rankBy, List<Double> fractions,
-      int seeds, long baseSeed) {
+  public static List<Trial> runs(
+      long[] ids,
+      long[] groupOf,
+      List<GroupValue> values,
+      PruneRankBy rankBy,
+      List<Double> fractions,
+      int seeds,
+      long baseSeed) {
     List<Trial> runs = new ArrayList<>();
     for (int s = 0; s < seeds; s++) {
       runs.add(new Trial(FULL, 0.0, s, baseSeed + s, all(ids.length), 0));
@@ -50,12 +58,19 @@ public final class PruneValidation {
       for (GroupValue g : plan.droppedGroups()) {
         dropped.add(g.groupId());
       }
-      int[] kept = Arrays.stream(indices(ids.length)).filter(r -> !dropped.contains(groupOf[r])).toArray();
+      int[] kept =
+          Arrays.stream(indices(ids.length)).filter(r -> !dropped.contains(groupOf[r])).toArray();
       long droppedCount = ids.length - kept.length;
       for (int s = 0; s < seeds; s++) {
         runs.add(new Trial(ATTRIBUTION, f, s, baseSeed + s, kept, droppedCount));
-        runs.add(new Trial(RANDOM, f, s, baseSeed + s, randomKeep(ids, (int) droppedCount, Seeds.mix(RANDOM_SALT, baseSeed + s)),
-            droppedCount));
+        runs.add(
+            new Trial(
+                RANDOM,
+                f,
+                s,
+                baseSeed + s,
+                randomKeep(ids, (int) droppedCount, Seeds.mix(RANDOM_SALT, baseSeed + s)),
+                droppedCount));
       }
     }
     return runs;
@@ -69,7 +84,9 @@ public final class PruneValidation {
       order[r] = r;
       key[r] = LabelFlips.key(seed, ids[r]);
     }
-    Arrays.sort(order, (a, b) -> key[a] != key[b] ? Long.compare(key[a], key[b]) : Long.compare(ids[a], ids[b]));
+    Arrays.sort(
+        order,
+        (a, b) -> key[a] != key[b] ? Long.compare(key[a], key[b]) : Long.compare(ids[a], ids[b]));
     boolean[] gone = new boolean[ids.length];
     for (int i = 0; i < drop; i++) {
       gone[order[i]] = true;
@@ -85,7 +102,8 @@ public final class PruneValidation {
     Map<String, List<Double>> by = new HashMap<>();
     for (int i = 0; i < runs.size(); i++) {
       Trial r = runs.get(i);
-      by.computeIfAbsent(r.strategy() + "@" + r.fraction(), k -> new ArrayList<>()).add(accuracy[i]);
+      by.computeIfAbsent(r.strategy() + "@" + r.fraction(), k -> new ArrayList<>())
+          .add(accuracy[i]);
     }
     List<Point> points = new ArrayList<>();
     List<Double> full = by.get(FULL + "@0.0");

@@ -1,10 +1,10 @@
 package dev.ggda.apps;
 
-import dev.ggda.data.Columns;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.nanvl;
 
+import dev.ggda.data.Columns;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Column;
@@ -21,7 +21,10 @@ public final class Ranking {
     return nanvl(col(column), lit(Double.NEGATIVE_INFINITY));
   }
 
-  /** The ranks (column rank) of the rows of a ranked table whose boolean column {@code flag} is true. */
+  /**
+   * The ranks (column rank) of the rows of a ranked table whose boolean column {@code flag} is
+   * true.
+   */
   public static long[] ranksWhere(Dataset<Row> ranked, String flag) {
     List<Row> rows = ranked.where(col(flag)).select(Columns.RANK).collectAsList();
     long[] out = new long[rows.size()];
@@ -31,7 +34,10 @@ public final class Ranking {
     return out;
   }
 
-  /** noise/curve rows (method, inspected_fraction, recall) of one method on the standard 101-point grid. */
+  /**
+   * noise/curve rows (method, inspected_fraction, recall) of one method on the standard 101-point
+   * grid.
+   */
   public static List<Row> curveRows(String method, RecallCurve curve) {
     List<Row> rows = new ArrayList<>();
     for (double f : RecallCurve.grid(101)) {

@@ -4,13 +4,13 @@ import java.util.Arrays;
 
 /**
  * Recall of a set of positives (e.g. flipped labels) against the fraction of a ranked list that is
- * inspected, from the 1-based ranks of the positives alone (so a list of n items costs O(m) memory for
- * m positives). Spark-free.
+ * inspected, from the 1-based ranks of the positives alone (so a list of n items costs O(m) memory
+ * for m positives). Spark-free.
  *
- * <p>recall(k) = (positives ranked at most k) / m after inspecting the first k of n items; the curve
- * is that step function at k = 0..n joined by straight lines, and {@link #auc()} is its exact area
- * over the inspected fraction k / n in [0, 1]: sum over positives of (n - rank + 1/2) / (m n). A
- * random ranking has an expected AUC of 1/2, a perfect one 1 - m / (2n).
+ * <p>recall(k) = (positives ranked at most k) / m after inspecting the first k of n items; the
+ * curve is that step function at k = 0..n joined by straight lines, and {@link #auc()} is its exact
+ * area over the inspected fraction k / n in [0, 1]: sum over positives of (n - rank + 1/2) / (m n).
+ * A random ranking has an expected AUC of 1/2, a perfect one 1 - m / (2n).
  */
 public final class RecallCurve {
   private final long[] ranks;
@@ -31,7 +31,8 @@ public final class RecallCurve {
     Arrays.sort(r);
     for (int i = 0; i < r.length; i++) {
       if (r[i] < 1 || r[i] > n || (i > 0 && r[i] == r[i - 1])) {
-        throw new IllegalArgumentException("positive ranks must be distinct and in [1, " + n + "], got " + r[i]);
+        throw new IllegalArgumentException(
+            "positive ranks must be distinct and in [1, " + n + "], got " + r[i]);
       }
     }
     this.ranks = r;

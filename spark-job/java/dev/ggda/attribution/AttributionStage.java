@@ -1,26 +1,24 @@
 package dev.ggda.attribution;
 
-import dev.ggda.data.Columns;
-import dev.ggda.config.ProjectionKind;
-
 import dev.ggda.InputException;
 import dev.ggda.config.AttributeConfig;
 import dev.ggda.config.AttributionMethod;
 import dev.ggda.config.ComputeDevice;
 import dev.ggda.config.ConfigLoader;
 import dev.ggda.config.HessianMode;
+import dev.ggda.config.ProjectionKind;
 import dev.ggda.config.TargetMode;
+import dev.ggda.data.Columns;
 import dev.ggda.data.LoadedData;
+import dev.ggda.featurize.BlockFeatures;
 import dev.ggda.featurize.FeatureCheckpoint;
 import dev.ggda.featurize.FeaturizeBackends;
 import dev.ggda.featurize.FeaturizeStage;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.CholeskySolver;
 import dev.ggda.math.Featurizer;
-import dev.ggda.math.Projection;
 import dev.ggda.model.Checkpoint;
 import dev.ggda.model.TrainedModel;
-import dev.ggda.featurize.BlockFeatures;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,9 +31,9 @@ import org.apache.spark.sql.Row;
 
 /**
  * Attribution (DESIGN.md sections 3 and 5, steps 4-6): featurize the groups on the executors,
- * reduce the kernel or Hessian and solve on the driver in float64, featurize the targets, and
- * score blockwise on the executors. Every method is reduced to the same executor-side product
- * score(G, t) = sum_s F_s[G] . v_s[:, t]; only the driver-side operator v differs.
+ * reduce the kernel or Hessian and solve on the driver in float64, featurize the targets, and score
+ * blockwise on the executors. Every method is reduced to the same executor-side product score(G, t)
+ * = sum_s F_s[G] . v_s[:, t]; only the driver-side operator v differs.
  */
 public final class AttributionStage {
   /** Stacked gradient values a featurize block may hold (float32, off-heap): 512 MB. */
@@ -45,29 +43,38 @@ public final class AttributionStage {
   private final ComputeDevice device;
   private final Consumer<String> log;
   private final boolean selfInfluence;
+
   /**
    * IF exact: the parameter-space Hessian sum of the last prepare, with the model and training data
    * it was summed over. It does not depend on the grouping, so a stage reused for another grouping
-   * of the same data (the evaluate grid) sums it once instead of once per cell (~2 min on FMNIST LR).
+   * of the same data (the evaluate grid) sums it once instead of once per cell (~2 min on FMNIST
+   * LR).
    */
   private SummedHessian summedHessian;
-  /** Where prepare and withDamping record their steps' time ({@link #timedBy}); unread by default. */
+
+  /**
+   * Where prepare and withDamping record their steps' time ({@link #timedBy}); unread by default.
+   */
   private StageClock clock = new StageClock();
 
   /** A parameter-space Hessian sum, what it was summed over, and what summing it took. */
-  private record SummedHessian(TrainedModel model, LoadedData train, double[] sum, double seconds) {}
+  private record SummedHessian(
+      TrainedModel model, LoadedData train, double[] sum, double seconds) {}
 
   /** A stage whose executors featurize where compute.device's default (auto) puts them. */
   public AttributionStage(AttributeConfig config, Consumer<String> log) {
     this(config, ComputeDevice.AUTO, log);
   }
 
-  /** @param device compute.device: where executors featurize */
+  /**
+   * @param device compute.device: where executors featurize
+   */
   public AttributionStage(AttributeConfig config, ComputeDevice device, Consumer<String> log) {
     this(config, device, log, true);
   }
 
-  private AttributionStage(AttributeConfig config, ComputeDevice device, Consumer<String> log, boolean selfInfluence) {
+  private AttributionStage(
+      AttributeConfig config, ComputeDevice device, Consumer<String> log, boolean selfInfluence) {
     this.config = config;
     this.device = device;
     this.log = log;
@@ -88,25 +95,42 @@ public final class AttributionStage {
     public final JavaRDD<BlockFeatures> blocks;
     public final ScoreOperator operator;
     public final int k;
-    /** The largest damping a solve used (automatic extra damping included); NaN when nothing was inverted. */
+
+    /**
+     * The largest damping a solve used (automatic extra damping included); NaN when nothing was
+     * inverted.
+     */
     public final double dampingUsed;
+
     public final String selfInfluenceNote;
+
     /**
      * What ran, for run.json "attribution": method, kernel and Hessian in effect (per-example TRAK
      * uses the exact kernel whatever was configured), projection and k, damping, and every solve.
      */
     public final Map<String, Object> effective = new LinkedHashMap<>();
+
     /** Groups featurized by this run: 0 when a resumed run read them from its checkpoint. */
     public long groupsFeaturized;
 
     /** Rebuilds the operator with another damping from the same features; null for hessian: cg. */
     private final OperatorBuilder builder;
 
-    Prepared(JavaRDD<BlockFeatures> blocks, ScoreOperator operator, int k, double dampingUsed, String selfNote) {
+    Prepared(
+        JavaRDD<BlockFeatures> blocks,
+        ScoreOperator operator,
+        int k,
+        double dampingUsed,
+        String selfNote) {
       this(blocks, operator, k, dampingUsed, selfNote, null);
     }
 
-    private Prepared(JavaRDD<BlockFeatures> blocks, ScoreOperator operator, int k, double dampingUsed, String selfNote,
+    private Prepared(
+        JavaRDD<BlockFeatures> blocks,
+        ScoreOperator operator,
+        int k,
+        double dampingUsed,
+        String selfNote,
         OperatorBuilder builder) {
       this.blocks = blocks;
       this.operator = operator;
@@ -124,7 +148,10 @@ public final class AttributionStage {
       effective.put("solves", solves);
     }
 
-    /** True when {@link AttributionStage#withDamping} can reuse these features (every mode but hessian: cg). */
+    /**
+     * True when {@link AttributionStage#withDamping} can reuse these features (every mode but
+     * hessian: cg).
+     */
     public boolean rebuildable() {
       return builder != null;
     }
@@ -132,7 +159,8 @@ public final class AttributionStage {
 
   /**
    * Records the time of the steps of every later prepare and solve into {@code clock}: the stage is
-   * kept across groupings (it reuses the IF exact Hessian), so each caller's cell gets its own clock.
+   * kept across groupings (it reuses the IF exact Hessian), so each caller's cell gets its own
+   * clock.
    */
   public AttributionStage timedBy(StageClock clock) {
     this.clock = clock;
@@ -146,7 +174,8 @@ public final class AttributionStage {
    */
   public Prepared withDamping(Prepared p, double damping, double relativeDamping) {
     if (p.builder == null) {
-      throw new IllegalStateException("hessian: cg solves with its damping inside; featurize again for another one");
+      throw new IllegalStateException(
+          "hessian: cg solves with its damping inside; featurize again for another one");
     }
     long t0 = System.nanoTime();
     OperatorBuilder ob = p.builder.withDamping(damping, relativeDamping);
@@ -156,7 +185,9 @@ public final class AttributionStage {
     out.recordSolves(ob.solves());
     out.groupsFeaturized = p.groupsFeaturized;
     clock.add(StageClock.SOLVE, (System.nanoTime() - t0) / 1e9);
-    if (config.method() == AttributionMethod.IF && config.hessian() == HessianMode.EXACT && summedHessian != null) {
+    if (config.method() == AttributionMethod.IF
+        && config.hessian() == HessianMode.EXACT
+        && summedHessian != null) {
       clock.add(StageClock.REUSED, summedHessian.seconds());
     }
     return out;
@@ -193,7 +224,10 @@ public final class AttributionStage {
     return config.projection().kind();
   }
 
-  /** The second-moment matrix featurize sums for this method: TRAK's kernel, or IF's projected Gauss-Newton matrix. */
+  /**
+   * The second-moment matrix featurize sums for this method: TRAK's kernel, or IF's projected
+   * Gauss-Newton matrix.
+   */
   Featurizer.Moment moment() {
     if (config.method() == AttributionMethod.TRAK) {
       return switch (config.kernel()) {
@@ -218,12 +252,16 @@ public final class AttributionStage {
     int rowsPerGroup = margin ? 2 : 1;
     long byMemory = Math.max(1, Math.min(4096, BLOCK_VALUES / (params * rowsPerGroup)));
     // Few big blocks: each block's projection is one GEMM against all of P, and BLAS repacks P for
-    // every GEMM, so a block of 16 rows costs nearly as much as one of 500 (measured: 0.7 s vs 1.5 s
+    // every GEMM, so a block of 16 rows costs nearly as much as one of 500 (measured: 0.7 s vs 1.5
+    // s
     // at p = 101,770, k = 2,048). Enough blocks for the stacked rows (~1,024 rows each), an even
     // number so that two or more cores share them evenly, and never more than memory allows. The
     // count depends on the group ids only, never on the partitioning (determinism).
     long groups = Math.max(1, groupIdBound);
-    long blocks = Math.max((groups + byMemory - 1) / byMemory, (groups * rowsPerGroup + BLOCK_ROWS - 1) / BLOCK_ROWS);
+    long blocks =
+        Math.max(
+            (groups + byMemory - 1) / byMemory,
+            (groups * rowsPerGroup + BLOCK_ROWS - 1) / BLOCK_ROWS);
     if (blocks > 1 || groups > 1) {
       blocks += blocks % 2;
     }
@@ -241,21 +279,41 @@ public final class AttributionStage {
   static final int BLOCK_ROWS = 1024;
 
   public Prepared prepare(
-      LoadedData train, Dataset<Row> groups, LoadedData targets, TrainedModel model, long trainRows, int partitions) {
-    return prepare(train, groups, featurizeTargets(targets, model, trainRows, partitions), model, trainRows, partitions);
+      LoadedData train,
+      Dataset<Row> groups,
+      LoadedData targets,
+      TrainedModel model,
+      long trainRows,
+      int partitions) {
+    return prepare(
+        train,
+        groups,
+        featurizeTargets(targets, model, trainRows, partitions),
+        model,
+        trainRows,
+        partitions);
   }
 
   /**
    * Target features (per-example path), computed once and reusable for any grouping of the same
    * training set and model (the benchmark does this: targets do not depend on the groups).
    */
-  public TargetFeatures featurizeTargets(LoadedData targets, TrainedModel model, long trainRows, int partitions) {
+  public TargetFeatures featurizeTargets(
+      LoadedData targets, TrainedModel model, long trainRows, int partitions) {
     Featurizer.Spec spec = spec(model.architecture(), trainRows);
     long t0 = System.nanoTime();
     FeaturizeBackends.checkLocal(device, targets.examples().sparkSession().sparkContext().master());
-    TargetFeatures tf = TargetFeatures.compute(targets.examples(), model.architecture(), slots(config.method(), model), spec,
-        partitions, device);
-    log.accept(String.format("featurize: %,d targets in %.1f s", tf.targets(), (System.nanoTime() - t0) / 1e9));
+    TargetFeatures tf =
+        TargetFeatures.compute(
+            targets.examples(),
+            model.architecture(),
+            slots(config.method(), model),
+            spec,
+            partitions,
+            device);
+    log.accept(
+        String.format(
+            "featurize: %,d targets in %.1f s", tf.targets(), (System.nanoTime() - t0) / 1e9));
     return config.target() == TargetMode.AGGREGATE ? tf.aggregate() : tf;
   }
 
@@ -265,21 +323,45 @@ public final class AttributionStage {
     ProjectionKind kind = projectionKind();
     int requested = kind == ProjectionKind.NONE ? Math.toIntExact(p) : config.projection().dim();
     if (kind != ProjectionKind.NONE && requested > p) {
-      throw new InputException("attribute.projection.dim " + requested + " exceeds the model's " + p
-          + " parameters; set attribute.projection.dim <= " + p + " or attribute.projection.kind: none");
+      throw new InputException(
+          "attribute.projection.dim "
+              + requested
+              + " exceeds the model's "
+              + p
+              + " parameters; set attribute.projection.dim <= "
+              + p
+              + " or attribute.projection.kind: none");
     }
-    if (kind == ProjectionKind.NONE && p > 20_000 && config.method() == AttributionMethod.IF
+    if (kind == ProjectionKind.NONE
+        && p > 20_000
+        && config.method() == AttributionMethod.IF
         && config.hessian() == HessianMode.EXACT) {
-      throw new InputException("attribute.hessian: exact needs a dense " + p + " x " + p
-          + " Hessian (limit 20000 parameters); use attribute.hessian: cg or projected");
+      throw new InputException(
+          "attribute.hessian: exact needs a dense "
+              + p
+              + " x "
+              + p
+              + " Hessian (limit 20000 parameters); use attribute.hessian: cg or projected");
     }
     double sampleFraction = Math.min(1.0, SAMPLED_KERNEL_ROWS / (double) trainRows);
-    return new Featurizer.Spec(kind, requested, config.projection().seed(), config.method() == AttributionMethod.TRAK,
-        moment(), sampleFraction, config.projection().seed() ^ 0x5A4D_504CL, passRows(p));
+    return new Featurizer.Spec(
+        kind,
+        requested,
+        config.projection().seed(),
+        config.method() == AttributionMethod.TRAK,
+        moment(),
+        sampleFraction,
+        config.projection().seed() ^ 0x5A4D_504CL,
+        passRows(p));
   }
 
   public Prepared prepare(
-      LoadedData train, Dataset<Row> groups, TargetFeatures tf, TrainedModel model, long trainRows, int partitions) {
+      LoadedData train,
+      Dataset<Row> groups,
+      TargetFeatures tf,
+      TrainedModel model,
+      long trainRows,
+      int partitions) {
     return prepare(train, groups, tf, model, trainRows, partitions, null);
   }
 
@@ -287,23 +369,41 @@ public final class AttributionStage {
    * @param checkpointDir where the featurized groups are saved (and read back when a checkpoint is
    *     already complete there: output.mode resume), or null
    */
-  public Prepared prepare(LoadedData train, Dataset<Row> groups, TargetFeatures tf, TrainedModel model, long trainRows,
-      int partitions, String checkpointDir) {
-    if (config.method() == AttributionMethod.TRAK && config.kernel() != dev.ggda.config.KernelMode.EXACT
+  public Prepared prepare(
+      LoadedData train,
+      Dataset<Row> groups,
+      TargetFeatures tf,
+      TrainedModel model,
+      long trainRows,
+      int partitions,
+      String checkpointDir) {
+    if (config.method() == AttributionMethod.TRAK
+        && config.kernel() != dev.ggda.config.KernelMode.EXACT
         && groupIdBound(groups) >= trainRows) {
       // Per-example mode: every example's row is featurized anyway, so the exact kernel costs no
       // more than the batched or sampled one (which only save work for groups) and is the better
       // estimate (FMNIST LR: LDS 0.363 exact, 0.291 sampled).
-      log.accept("featurize: every group is one example: TRAK uses the exact kernel (attribute.kernel "
-          + config.kernel().toString().toLowerCase(java.util.Locale.ROOT) + " applies to groups)");
-      AttributeConfig exact = new AttributeConfig(config.method(), config.projection(), dev.ggda.config.KernelMode.EXACT,
-          config.hessian(), config.damping(), config.target(), config.relativeDamping());
-      Prepared out = new AttributionStage(exact, device, log, selfInfluence).timedBy(clock).prepare(train, groups, tf, model,
-          trainRows,
-          partitions,
-          checkpointDir);
+      log.accept(
+          "featurize: every group is one example: TRAK uses the exact kernel (attribute.kernel "
+              + config.kernel().toString().toLowerCase(java.util.Locale.ROOT)
+              + " applies to groups)");
+      AttributeConfig exact =
+          new AttributeConfig(
+              config.method(),
+              config.projection(),
+              dev.ggda.config.KernelMode.EXACT,
+              config.hessian(),
+              config.damping(),
+              config.target(),
+              config.relativeDamping());
+      Prepared out =
+          new AttributionStage(exact, device, log, selfInfluence)
+              .timedBy(clock)
+              .prepare(train, groups, tf, model, trainRows, partitions, checkpointDir);
       out.effective.put("kernel_configured", ConfigLoader.yamlName(config.kernel()));
-      out.effective.put("kernel_note", "every group is one example: the exact kernel costs no more and is the better estimate");
+      out.effective.put(
+          "kernel_note",
+          "every group is one example: the exact kernel costs no more and is the better estimate");
       return out;
     }
     Architecture arch = model.architecture();
@@ -314,20 +414,38 @@ public final class AttributionStage {
     Featurizer.Spec spec = spec(arch, trainRows);
     int k = Featurizer.featureDim(arch, spec);
     FeaturizeStage.Slots slots = slots(config.method(), model);
-    log.accept(String.format("featurize: %s, %d slot(s), projection %s k=%d, kernel %s, compute.device %s", config.method(),
-        slots.size(), kind, k, kernel, device.name().toLowerCase(java.util.Locale.ROOT)));
+    log.accept(
+        String.format(
+            "featurize: %s, %d slot(s), projection %s k=%d, kernel %s, compute.device %s",
+            config.method(),
+            slots.size(),
+            kind,
+            k,
+            kernel,
+            device.name().toLowerCase(java.util.Locale.ROOT)));
     long t0 = System.nanoTime();
     org.apache.spark.sql.SparkSession spark = train.examples().sparkSession();
     FeaturizeStage.Featurized features;
     long featurized;
-    if (checkpointDir != null && FeatureCheckpoint.exists(checkpointDir, spark.sparkContext().hadoopConfiguration())) {
+    if (checkpointDir != null
+        && FeatureCheckpoint.exists(checkpointDir, spark.sparkContext().hadoopConfiguration())) {
       features = FeatureCheckpoint.load(spark, checkpointDir, partitions);
       featurized = 0;
-      log.accept(String.format("featurize: resumed %,d featurized groups from %s", features.groups, checkpointDir));
+      log.accept(
+          String.format(
+              "featurize: resumed %,d featurized groups from %s", features.groups, checkpointDir));
     } else {
       FeaturizeBackends.checkLocal(device, spark.sparkContext().master());
-      features = FeaturizeStage.run(train.examples(), groups, arch, slots, spec,
-          groupsPerBlock(kind == ProjectionKind.FACTORED ? k : p, trak, groupIdBound(groups)), partitions, device);
+      features =
+          FeaturizeStage.run(
+              train.examples(),
+              groups,
+              arch,
+              slots,
+              spec,
+              groupsPerBlock(kind == ProjectionKind.FACTORED ? k : p, trak, groupIdBound(groups)),
+              partitions,
+              device);
       featurized = features.groups;
       if (checkpointDir != null) {
         FeatureCheckpoint.save(spark, features, slots.size(), k, checkpointDir);
@@ -347,19 +465,24 @@ public final class AttributionStage {
       solve.put("damping", out.dampingUsed);
       out.recordSolves(List.of(solve));
     } else {
-      OperatorBuilder ob = new OperatorBuilder(config, model, slots, features, tf, k, trainRows, log, selfInfluence);
+      OperatorBuilder ob =
+          new OperatorBuilder(config, model, slots, features, tf, k, trainRows, log, selfInfluence);
       if (config.method() == AttributionMethod.IF && config.hessian() == HessianMode.EXACT) {
         SummedHessian h = summedHessian;
         if (h != null && h.model() == model && h.train() == train) {
           ob.parameterSpaceHessian(h.sum());
           // Charged as if summed again: the time is what a run of this grouping alone would take.
           clock.add(StageClock.REUSED, h.seconds());
-          log.accept(String.format("attribute: Hessian reused from the previous grouping (summing it took %.1f s)",
-              h.seconds()));
+          log.accept(
+              String.format(
+                  "attribute: Hessian reused from the previous grouping (summing it took %.1f s)",
+                  h.seconds()));
         } else {
           long h0 = System.nanoTime();
           ob.parameterSpaceHessian(train, partitions);
-          summedHessian = new SummedHessian(model, train, ob.parameterSpaceHessian(), (System.nanoTime() - h0) / 1e9);
+          summedHessian =
+              new SummedHessian(
+                  model, train, ob.parameterSpaceHessian(), (System.nanoTime() - h0) / 1e9);
           clock.add(StageClock.HESSIAN, summedHessian.seconds());
         }
       }
@@ -393,22 +516,41 @@ public final class AttributionStage {
   }
 
   /** IF with CG: solve on the smaller side, targets or groups (k = p here: no projection). */
-  private Prepared conjugateGradient(LoadedData train, TrainedModel model, FeaturizeStage.Featurized features,
-      TargetFeatures tf, int p, long n) {
+  private Prepared conjugateGradient(
+      LoadedData train,
+      TrainedModel model,
+      FeaturizeStage.Featurized features,
+      TargetFeatures tf,
+      int p,
+      long n) {
     double damping = config.damping();
     if (config.relativeDamping() > 0) {
-      // H = (1/n) sum_i GN_i + l2 I: its mean eigenvalue from the exact trace (one pass, no p x p matrix).
-      double mean = HessianStage.traceSum(train.examples(), model.architecture(), model.finalCheckpoint(0).params()) / n / p
-          + model.l2();
+      // H = (1/n) sum_i GN_i + l2 I: its mean eigenvalue from the exact trace (one pass, no p x p
+      // matrix).
+      double mean =
+          HessianStage.traceSum(
+                      train.examples(), model.architecture(), model.finalCheckpoint(0).params())
+                  / n
+                  / p
+              + model.l2();
       damping += config.relativeDamping() * mean;
-      log.accept(String.format("attribute: Hessian: mean eigenvalue %.4g; damping %.4g = %.3g x mean", mean, damping,
-          damping / Math.max(mean, Double.MIN_NORMAL)));
+      log.accept(
+          String.format(
+              "attribute: Hessian: mean eigenvalue %.4g; damping %.4g = %.3g x mean",
+              mean, damping, damping / Math.max(mean, Double.MIN_NORMAL)));
     }
-    var op = ConjugateGradientInfluence.operator(train.examples(), model.architecture(), model.finalCheckpoint(0).params(),
-        n, model.l2(), damping);
+    var op =
+        ConjugateGradientInfluence.operator(
+            train.examples(),
+            model.architecture(),
+            model.finalCheckpoint(0).params(),
+            n,
+            model.l2(),
+            damping);
     int t = tf.targets();
     float[] targetRows = tf.loss[0];
-    String note = "self-influence is not computed with hessian: cg (one more solve per group); use exact or projected";
+    String note =
+        "self-influence is not computed with hessian: cg (one more solve per group); use exact or projected";
     if (t <= features.groups) {
       double[][] rhs = new double[t][p];
       for (int j = 0; j < t; j++) {
@@ -423,11 +565,14 @@ public final class AttributionStage {
           v[i * t + j] = (float) (u[j][i] / n);
         }
       }
-      return new Prepared(features.blocks, ScoreOperator.scoresOnly(p, tf.ids, v), p, damping, note);
+      return new Prepared(
+          features.blocks, ScoreOperator.scoresOnly(p, tf.ids, v), p, damping, note);
     }
-    List<BlockFeatures> solved = ConjugateGradientInfluence.solveGroups(features.blocks.collect(), op, p, log);
+    List<BlockFeatures> solved =
+        ConjugateGradientInfluence.solveGroups(features.blocks.collect(), op, p, log);
     features.blocks.unpersist(false);
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(train.examples().sparkSession().sparkContext());
+    JavaSparkContext jsc =
+        JavaSparkContext.fromSparkContext(train.examples().sparkSession().sparkContext());
     JavaRDD<BlockFeatures> blocks = jsc.parallelize(solved, Math.max(1, solved.size()));
     float[] v = new float[p * t];
     for (int j = 0; j < t; j++) {

@@ -31,10 +31,12 @@ final class BlockScorer {
       if (op.selfInfluence) {
         // F M in float32, like the scores: in float64 this m x k x k product cost several times the
         // scores themselves (k x k against T targets). Only the row-wise dot runs in float64.
-        INDArray left = op.selfLeftMargin ? Flat.matrix(b.margin[s], m, op.k).castTo(fd.dataType()) : fd;
-        INDArray right = op.selfMatrix == null || op.selfMatrix[s] == null
-            ? fd
-            : f.mmul(Flat.matrix(op.selfMatrix[s], op.k, op.k)).castTo(fd.dataType());
+        INDArray left =
+            op.selfLeftMargin ? Flat.matrix(b.margin[s], m, op.k).castTo(fd.dataType()) : fd;
+        INDArray right =
+            op.selfMatrix == null || op.selfMatrix[s] == null
+                ? fd
+                : f.mmul(Flat.matrix(op.selfMatrix[s], op.k, op.k)).castTo(fd.dataType());
         self.addi(left.mul(right).sum(1).reshape(-1, 1).muli(op.selfWeight[s]));
       }
     }

@@ -13,8 +13,8 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Driver side of every method: turns the reduced kernel or Hessian and the target features into
- * the {@link ScoreOperator} the executors apply. All solves in float64.
+ * Driver side of every method: turns the reduced kernel or Hessian and the target features into the
+ * {@link ScoreOperator} the executors apply. All solves in float64.
  *
  * <ul>
  *   <li>TRAK, member m: v_m = -(K_m + lambda I)^{-1} phi' / M (psi_G = -loss feature);
@@ -27,6 +27,7 @@ import java.util.function.Consumer;
 final class OperatorBuilder {
   /** Largest k for which a k x k self-influence metric is broadcast (~64 MB of float32). */
   static final int SELF_MATRIX_LIMIT = 4096;
+
   static final String NOT_ASKED = "self-influence was not asked for";
 
   private final AttributeConfig config;
@@ -37,17 +38,29 @@ final class OperatorBuilder {
   private final int k;
   private final long n;
   private final Consumer<String> log;
+
   /** False when the caller never reads self-influence: no k x k inverse is formed or broadcast. */
   private final boolean selfInfluence;
+
   /** The largest damping any solve used; NaN until something is inverted. */
   private double dampingUsed = Double.NaN;
+
   /** Each factorisation: what was inverted, its mean eigenvalue, the damping it took. */
   private final List<Map<String, Object>> solves = new ArrayList<>();
+
   private String selfNote = "";
   private double[] hessian;
 
-  OperatorBuilder(AttributeConfig config, TrainedModel model, FeaturizeStage.Slots slots, FeaturizeStage.Featurized features,
-      TargetFeatures targets, int k, long n, Consumer<String> log, boolean selfInfluence) {
+  OperatorBuilder(
+      AttributeConfig config,
+      TrainedModel model,
+      FeaturizeStage.Slots slots,
+      FeaturizeStage.Featurized features,
+      TargetFeatures targets,
+      int k,
+      long n,
+      Consumer<String> log,
+      boolean selfInfluence) {
     this.config = config;
     this.model = model;
     this.slots = slots;
@@ -62,7 +75,8 @@ final class OperatorBuilder {
   /** The same features, target features and Hessian, with other dampings (a fresh builder). */
   OperatorBuilder withDamping(double damping, double relativeDamping) {
     AttributeConfig c = config.withDamping(damping, relativeDamping);
-    OperatorBuilder out = new OperatorBuilder(c, model, slots, features, targets, k, n, log, selfInfluence);
+    OperatorBuilder out =
+        new OperatorBuilder(c, model, slots, features, targets, k, n, log, selfInfluence);
     out.hessian = hessian;
     return out;
   }
@@ -75,7 +89,10 @@ final class OperatorBuilder {
     return selfNote;
   }
 
-  /** The factorisations of the last {@link #build}, in order (empty for methods that invert nothing). */
+  /**
+   * The factorisations of the last {@link #build}, in order (empty for methods that invert
+   * nothing).
+   */
   List<Map<String, Object>> solves() {
     return List.copyOf(solves);
   }
@@ -83,7 +100,12 @@ final class OperatorBuilder {
   /** IF exact: the dense Gauss-Newton Hessian sum over the training data, from the executors. */
   void parameterSpaceHessian(LoadedData train, int partitions) {
     if (config.hessian() == HessianMode.EXACT) {
-      hessian = HessianStage.exact(train.examples(), model.architecture(), model.finalCheckpoint(0).params(), partitions);
+      hessian =
+          HessianStage.exact(
+              train.examples(),
+              model.architecture(),
+              model.finalCheckpoint(0).params(),
+              partitions);
     }
   }
 
@@ -132,8 +154,13 @@ final class OperatorBuilder {
     if (!selfInfluence) {
       selfNote = NOT_ASKED;
     } else if (!withSelf) {
-      selfNote = "self-influence needs a " + k + " x " + k + " inverse kernel on every executor; not computed for k > "
-          + SELF_MATRIX_LIMIT;
+      selfNote =
+          "self-influence needs a "
+              + k
+              + " x "
+              + k
+              + " inverse kernel on every executor; not computed for k > "
+              + SELF_MATRIX_LIMIT;
     }
     return ScoreOperator.trak(k, targets.ids, v, withSelf ? self : null, weight);
   }
@@ -145,7 +172,8 @@ final class OperatorBuilder {
     float[][] v = new float[s][];
     double[] weight = new double[s];
     for (int i = 0; i < s; i++) {
-      double eta = tracin ? model.members().get(0).get(slots.checkpointIndex(i)).learningRate() : 1.0;
+      double eta =
+          tracin ? model.members().get(0).get(slots.checkpointIndex(i)).learningRate() : 1.0;
       float[] rows = targets.loss[i].clone();
       if (cosine) {
         normaliseRows(rows, t);
@@ -165,7 +193,8 @@ final class OperatorBuilder {
     double[] h;
     if (config.hessian() == HessianMode.PROJECTED) {
       h = features.kernel[0].clone();
-      // P^T (lambda I) P: exactly lambda I without projection; its expectation (p/k) lambda I otherwise
+      // P^T (lambda I) P: exactly lambda I without projection; its expectation (p/k) lambda I
+      // otherwise
       // (the diagonal of P^T P is exactly p/k for rademacher entries).
       long p = model.architecture().paramCount();
       double ridge = k == p ? model.l2() : model.l2() * p / k;
@@ -186,7 +215,9 @@ final class OperatorBuilder {
     } else if (!selfInfluence) {
       selfNote = NOT_ASKED;
     } else {
-      selfNote = "self-influence needs the inverse Hessian on every executor; not computed for k > " + SELF_MATRIX_LIMIT;
+      selfNote =
+          "self-influence needs the inverse Hessian on every executor; not computed for k > "
+              + SELF_MATRIX_LIMIT;
     }
     return ScoreOperator.influence(k, targets.ids, v, self, 1.0 / n);
   }
@@ -200,14 +231,20 @@ final class OperatorBuilder {
     }
     double mean = trace / k;
     double damping = config.damping() + config.relativeDamping() * mean;
-    log.accept(String.format("attribute: %s: mean eigenvalue %.4g; damping %.4g = %.3g x mean", what, mean, damping,
-        damping / Math.max(mean, Double.MIN_NORMAL)));
+    log.accept(
+        String.format(
+            "attribute: %s: mean eigenvalue %.4g; damping %.4g = %.3g x mean",
+            what, mean, damping, damping / Math.max(mean, Double.MIN_NORMAL)));
     CholeskySolver solver = CholeskySolver.factor(a, k, damping);
     if (solver.damping() > damping) {
-      log.accept(String.format("warning: the %s is singular or ill-conditioned; damped with %.3g instead of %.3g"
-          + " (set attribute.damping to choose)", what, solver.damping(), damping));
+      log.accept(
+          String.format(
+              "warning: the %s is singular or ill-conditioned; damped with %.3g instead of %.3g"
+                  + " (set attribute.damping to choose)",
+              what, solver.damping(), damping));
     }
-    dampingUsed = Double.isNaN(dampingUsed) ? solver.damping() : Math.max(dampingUsed, solver.damping());
+    dampingUsed =
+        Double.isNaN(dampingUsed) ? solver.damping() : Math.max(dampingUsed, solver.damping());
     Map<String, Object> solve = new LinkedHashMap<>();
     solve.put("of", what);
     solve.put("mean_eigenvalue", mean);
@@ -263,5 +300,4 @@ final class OperatorBuilder {
       }
     }
   }
-
 }

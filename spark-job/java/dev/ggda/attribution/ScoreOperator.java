@@ -3,24 +3,29 @@ package dev.ggda.attribution;
 import java.io.Serializable;
 
 /**
- * What the executors need to turn group features into scores, solved on the driver:
- * score(G, t) = sum_s F_s[G] . v_s[:, t] (divided by ||F[G]|| for cosine), where F_s[G] is the
- * group's projected loss-gradient sum under slot s; and
- * self(G) = sum_s w_s a_s[G]^T M_s b_s[G] with a, b the loss or margin features and M_s a k x k
- * matrix (identity when null). Plain arrays only: it is broadcast.
+ * What the executors need to turn group features into scores, solved on the driver: score(G, t) =
+ * sum_s F_s[G] . v_s[:, t] (divided by ||F[G]|| for cosine), where F_s[G] is the group's projected
+ * loss-gradient sum under slot s; and self(G) = sum_s w_s a_s[G]^T M_s b_s[G] with a, b the loss or
+ * margin features and M_s a k x k matrix (identity when null). Plain arrays only: it is broadcast.
  */
 public final class ScoreOperator implements Serializable {
   final int k;
   final long[] targetIds;
+
   /** Per slot, k x T row-major. */
   final float[][] v;
+
   /** Divide each score by the group feature's norm (gradcos). */
   final boolean cosine;
+
   /** Per slot, k x k row-major (self-influence metric), or null for the identity. */
   final float[][] selfMatrix;
+
   final double[] selfWeight;
+
   /** Self-influence's left factor: margin features (TRAK) instead of loss features. */
   final boolean selfLeftMargin;
+
   /** False where self-influence is not computed (say why in selfNote). */
   final boolean selfInfluence;
 
@@ -28,28 +33,61 @@ public final class ScoreOperator implements Serializable {
    * TRAK: self-influence pairs each slot's margin features with its loss features through the
    * inverse kernel; {@code inverseKernels} null means it is not computed.
    */
-  static ScoreOperator trak(int k, long[] targetIds, float[][] v, float[][] inverseKernels, double[] weights) {
-    return new ScoreOperator(k, targetIds, v, false, inverseKernels, weights, true, inverseKernels != null);
+  static ScoreOperator trak(
+      int k, long[] targetIds, float[][] v, float[][] inverseKernels, double[] weights) {
+    return new ScoreOperator(
+        k, targetIds, v, false, inverseKernels, weights, true, inverseKernels != null);
   }
 
-  /** TracIn, GradDot, GradCos: no solve; self-influence is the weighted squared norm of the loss features. */
-  static ScoreOperator linear(int k, long[] targetIds, float[][] v, double[] weights, boolean cosine, boolean selfInfluence) {
+  /**
+   * TracIn, GradDot, GradCos: no solve; self-influence is the weighted squared norm of the loss
+   * features.
+   */
+  static ScoreOperator linear(
+      int k,
+      long[] targetIds,
+      float[][] v,
+      double[] weights,
+      boolean cosine,
+      boolean selfInfluence) {
     return new ScoreOperator(k, targetIds, v, cosine, null, weights, false, selfInfluence);
   }
 
-  /** Influence functions: self-influence through the inverse Hessian; {@code inverseHessian} null means it is not computed. */
-  static ScoreOperator influence(int k, long[] targetIds, float[] v, float[] inverseHessian, double weight) {
-    return new ScoreOperator(k, targetIds, new float[][] {v}, false, inverseHessian == null ? null : new float[][] {inverseHessian},
-        new double[] {weight}, false, inverseHessian != null);
+  /**
+   * Influence functions: self-influence through the inverse Hessian; {@code inverseHessian} null
+   * means it is not computed.
+   */
+  static ScoreOperator influence(
+      int k, long[] targetIds, float[] v, float[] inverseHessian, double weight) {
+    return new ScoreOperator(
+        k,
+        targetIds,
+        new float[][] {v},
+        false,
+        inverseHessian == null ? null : new float[][] {inverseHessian},
+        new double[] {weight},
+        false,
+        inverseHessian != null);
   }
 
-  /** Scores alone, no self-influence (conjugate-gradient influence: it would cost one more solve per group). */
+  /**
+   * Scores alone, no self-influence (conjugate-gradient influence: it would cost one more solve per
+   * group).
+   */
   static ScoreOperator scoresOnly(int k, long[] targetIds, float[] v) {
-    return new ScoreOperator(k, targetIds, new float[][] {v}, false, null, new double[] {0}, false, false);
+    return new ScoreOperator(
+        k, targetIds, new float[][] {v}, false, null, new double[] {0}, false, false);
   }
 
-  private ScoreOperator(int k, long[] targetIds, float[][] v, boolean cosine, float[][] selfMatrix, double[] selfWeight,
-      boolean selfLeftMargin, boolean selfInfluence) {
+  private ScoreOperator(
+      int k,
+      long[] targetIds,
+      float[][] v,
+      boolean cosine,
+      float[][] selfMatrix,
+      double[] selfWeight,
+      boolean selfLeftMargin,
+      boolean selfInfluence) {
     this.k = k;
     this.targetIds = targetIds;
     this.v = v;

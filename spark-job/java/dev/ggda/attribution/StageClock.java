@@ -5,11 +5,11 @@ import java.util.Map;
 
 /**
  * Wall time of attribution's steps, for callers that report them (the benchmarks, the efficiency
- * grid): {@link #FEATURIZE} the training set with its kernel reduction, {@link #HESSIAN} summing the
- * IF exact Hessian, {@link #SOLVE} the rest of the driver's work (kernel or Hessian, damping,
- * factorisation), and {@link #REUSED} a Hessian summed by an earlier grouping, charged because a run
- * of this grouping alone would pay it. Results carry no timings: a stage records into the clock it
- * was given.
+ * grid): {@link #FEATURIZE} the training set with its kernel reduction, {@link #HESSIAN} summing
+ * the IF exact Hessian, {@link #SOLVE} the rest of the driver's work (kernel or Hessian, damping,
+ * factorisation), and {@link #REUSED} a Hessian summed by an earlier grouping, charged because a
+ * run of this grouping alone would pay it. Results carry no timings: a stage records into the clock
+ * it was given.
  */
 public final class StageClock {
   public static final String FEATURIZE = "featurize";

@@ -20,7 +20,9 @@ public final class TargetFeatures {
   final float[][] margin;
   final int k;
 
-  /** Targets per featurize block: big blocks amortise BLAS's packing of P (see AttributionStage). */
+  /**
+   * Targets per featurize block: big blocks amortise BLAS's packing of P (see AttributionStage).
+   */
   static final int TARGETS_PER_BLOCK = 512;
 
   private TargetFeatures(long[] ids, float[][] loss, float[][] margin, int k) {
@@ -35,28 +37,50 @@ public final class TargetFeatures {
   }
 
   static TargetFeatures compute(
-      Dataset<Row> targets, Architecture arch, FeaturizeStage.Slots slots, Featurizer.Spec spec, int partitions,
+      Dataset<Row> targets,
+      Architecture arch,
+      FeaturizeStage.Slots slots,
+      Featurizer.Spec spec,
+      int partitions,
       dev.ggda.config.ComputeDevice device) {
-    Featurizer.Spec perExample = new Featurizer.Spec(
-        spec.projection(), spec.dim(), spec.seed(), spec.marginSums(), Featurizer.Moment.NONE, 0, 0, spec.passRows());
+    Featurizer.Spec perExample =
+        new Featurizer.Spec(
+            spec.projection(),
+            spec.dim(),
+            spec.seed(),
+            spec.marginSums(),
+            Featurizer.Moment.NONE,
+            0,
+            0,
+            spec.passRows());
     // Each target is its own group, numbered by its rank among the target ids, so that blocks of
     // TARGETS_PER_BLOCK targets are the same whatever the partitioning.
-    org.apache.spark.api.java.JavaRDD<Row> ranked = targets.select(Columns.EXAMPLE_ID).javaRDD()
-        .sortBy(r -> r.getLong(0), true, partitions)
-        .zipWithIndex()
-        .map(t -> org.apache.spark.sql.RowFactory.create(t._1().getLong(0), t._2()))
-        .cache();
-    Dataset<Row> asGroups = targets.sparkSession().createDataFrame(ranked, new org.apache.spark.sql.types.StructType()
-        .add(Columns.EXAMPLE_ID, org.apache.spark.sql.types.DataTypes.LongType, false)
-        .add(Columns.GROUP_ID, org.apache.spark.sql.types.DataTypes.LongType, false));
-    FeaturizeStage.Featurized r = FeaturizeStage.run(targets, asGroups, arch, slots, perExample, TARGETS_PER_BLOCK, partitions,
-        device);
+    org.apache.spark.api.java.JavaRDD<Row> ranked =
+        targets
+            .select(Columns.EXAMPLE_ID)
+            .javaRDD()
+            .sortBy(r -> r.getLong(0), true, partitions)
+            .zipWithIndex()
+            .map(t -> org.apache.spark.sql.RowFactory.create(t._1().getLong(0), t._2()))
+            .cache();
+    Dataset<Row> asGroups =
+        targets
+            .sparkSession()
+            .createDataFrame(
+                ranked,
+                new org.apache.spark.sql.types.StructType()
+                    .add(Columns.EXAMPLE_ID, org.apache.spark.sql.types.DataTypes.LongType, false)
+                    .add(Columns.GROUP_ID, org.apache.spark.sql.types.DataTypes.LongType, false));
+    FeaturizeStage.Featurized r =
+        FeaturizeStage.run(
+            targets, asGroups, arch, slots, perExample, TARGETS_PER_BLOCK, partitions, device);
     List<BlockFeatures> blocks = r.blocks.collect();
     r.blocks.unpersist(false);
     int t = blocks.stream().mapToInt(BlockFeatures::groups).sum();
     int s = slots.size();
     int k = Featurizer.featureDim(arch, spec);
-    long[] ids = ranked.map(row -> row.getLong(0)).collect().stream().mapToLong(Long::longValue).toArray();
+    long[] ids =
+        ranked.map(row -> row.getLong(0)).collect().stream().mapToLong(Long::longValue).toArray();
     float[][] loss = new float[s][t * k];
     float[][] margin = spec.marginSums() ? new float[s][t * k] : null;
     // Group ids are ranks among the sorted target ids: place each target's row at its rank.

@@ -11,7 +11,8 @@ final class ConfigOptions {
   @Option(
       names = {"-c", "--config"},
       paramLabel = "FILE",
-      description = "YAML config file; every key is optional but data.train.path. See defaults.yaml for all keys.")
+      description =
+          "YAML config file; every key is optional but data.train.path. See defaults.yaml for all keys.")
   String configFile;
 
   @Option(

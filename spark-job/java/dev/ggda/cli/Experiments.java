@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.ServiceLoader;
 
 /**
- * The commands that measure ggda rather than use it (benchmarks, the efficiency-fidelity grid). They
- * live in the experiment harness, a jar of its own beside the job jar, found on the classpath
+ * The commands that measure ggda rather than use it (benchmarks, the efficiency-fidelity grid).
+ * They live in the experiment harness, a jar of its own beside the job jar, found on the classpath
  * through this service interface; deploy/ggda puts it there.
  */
 public interface Experiments {
@@ -29,8 +29,13 @@ public interface Experiments {
 
   /** The harness on the classpath, or an input error saying how to get it. */
   static Experiments load(String command) {
-    return ServiceLoader.load(Experiments.class).findFirst().orElseThrow(() -> new InputException(command
-        + ": this command is part of the experiment harness (target/ggda-harness.jar), which is not on the classpath;"
-        + " run it through deploy/ggda, or add the harness jar (spark-submit --jars target/ggda-harness.jar)"));
+    return ServiceLoader.load(Experiments.class)
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new InputException(
+                    command
+                        + ": this command is part of the experiment harness (target/ggda-harness.jar), which is not on the classpath;"
+                        + " run it through deploy/ggda, or add the harness jar (spark-submit --jars target/ggda-harness.jar)"));
   }
 }

@@ -36,7 +36,8 @@ interface JobRunner {
   }
 
   /** `ggda stress-native`: rounds of child JVMs. */
-  default void stressNative(GgdaConfig config, int rounds, int iterations, int tasks, int gcIntervalMs) {
+  default void stressNative(
+      GgdaConfig config, int rounds, int iterations, int tasks, int gcIntervalMs) {
     Experiments.load("stress-native").stressNative(config, rounds, iterations, tasks, gcIntervalMs);
   }
 
@@ -94,7 +95,8 @@ interface JobRunner {
 
         @Override
         public void evaluateGrid(GgdaConfig config, GridSpec grid) {
-          Experiments.load("evaluate --methods/--groupings/--group-sizes").evaluateGrid(config, grid);
+          Experiments.load("evaluate --methods/--groupings/--group-sizes")
+              .evaluateGrid(config, grid);
         }
 
         @Override

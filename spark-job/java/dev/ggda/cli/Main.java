@@ -1,6 +1,5 @@
 package dev.ggda.cli;
 
-
 import dev.ggda.InputException;
 import dev.ggda.config.AttributionMethod;
 import dev.ggda.config.Damping;
@@ -35,7 +34,10 @@ import picocli.CommandLine.UnmatchedArgumentException;
     description =
         "Group data attribution on Apache Spark: how much did each group of training examples "
             + "contribute to each target?",
-    footer = {"", "Exit codes: 0 success, 1 failure, 2 bad usage or bad input (config, data, paths)."})
+    footer = {
+      "",
+      "Exit codes: 0 success, 1 failure, 2 bad usage or bad input (config, data, paths)."
+    })
 public final class Main implements Callable<Integer> {
   static final int EXIT_FAILURE = 1;
   static final int EXIT_USAGE = 2;
@@ -80,8 +82,10 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw new ParameterException(spec.commandLine(), "missing subcommand: demo, run, train, group, attribute, evaluate,"
-        + " validate, benchmark, prune, detect-noise or stress-native");
+    throw new ParameterException(
+        spec.commandLine(),
+        "missing subcommand: demo, run, train, group, attribute, evaluate,"
+            + " validate, benchmark, prune, detect-noise or stress-native");
   }
 
   private static int onUsageError(ParameterException ex, String[] args) {
@@ -110,7 +114,10 @@ public final class Main implements Callable<Integer> {
     return EXIT_FAILURE;
   }
 
-  /** An InputException may arrive wrapped (by a lambda, a Future, a Spark task); the user still caused it. */
+  /**
+   * An InputException may arrive wrapped (by a lambda, a Future, a Spark task); the user still
+   * caused it.
+   */
   private static InputException inputCause(Throwable ex) {
     int depth = 0; // a cause chain can be cyclic
     for (Throwable t = ex; t != null && depth++ < 64; t = t.getCause()) {
@@ -182,7 +189,8 @@ public final class Main implements Callable<Integer> {
       name = "run",
       mixinStandardHelpOptions = true,
       versionProvider = VersionInfo.class,
-      description = "The whole pipeline: load data, train (or load) the model, group, attribute, write the tables.")
+      description =
+          "The whole pipeline: load data, train (or load) the model, group, attribute, write the tables.")
   static final class Run extends StageCommand {
     Run(JobRunner jobs) {
       super(jobs);
@@ -198,7 +206,8 @@ public final class Main implements Callable<Integer> {
       name = "train",
       mixinStandardHelpOptions = true,
       versionProvider = VersionInfo.class,
-      description = "Train the model only, saving checkpoints and ensemble members under output.path/model.")
+      description =
+          "Train the model only, saving checkpoints and ensemble members under output.path/model.")
   static final class Train extends StageCommand {
     Train(JobRunner jobs) {
       super(jobs);
@@ -214,7 +223,8 @@ public final class Main implements Callable<Integer> {
       name = "group",
       mixinStandardHelpOptions = true,
       versionProvider = VersionInfo.class,
-      description = "Load data, train (or load) the model and assign groups: writes groups/ and group_stats/.")
+      description =
+          "Load data, train (or load) the model and assign groups: writes groups/ and group_stats/.")
   static final class Group extends StageCommand {
     Group(JobRunner jobs) {
       super(jobs);
@@ -230,7 +240,8 @@ public final class Main implements Callable<Integer> {
       name = "attribute",
       mixinStandardHelpOptions = true,
       versionProvider = VersionInfo.class,
-      description = "Group and attribute: writes scores/, group_values/ and self_influence/ besides the group tables.")
+      description =
+          "Group and attribute: writes scores/, group_values/ and self_influence/ besides the group tables.")
   static final class Attribute extends StageCommand {
     Attribute(JobRunner jobs) {
       super(jobs);
@@ -263,25 +274,37 @@ public final class Main implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       versionProvider = VersionInfo.class,
       description = {
-          "Stress the native side (ND4J, OpenBLAS) where it once crashed: rounds of child JVMs, each running Spark with"
-              + " --tasks concurrent tasks, a projection cache that holds one P (concurrent featurize tasks evict each"
-              + " other's), and a full GC every --gc-interval-ms; each iteration featurizes and scores attribute.method and"
-              + " TracIn over every checkpoint, and the scores must agree across iterations and rounds.",
-          "Writes output.path/round-N/ (child log, hs_err logs, scores) and output.path/stress-native.json; exit 1 when a"
-              + " round crashed or disagreed."})
+        "Stress the native side (ND4J, OpenBLAS) where it once crashed: rounds of child JVMs, each running Spark with"
+            + " --tasks concurrent tasks, a projection cache that holds one P (concurrent featurize tasks evict each"
+            + " other's), and a full GC every --gc-interval-ms; each iteration featurizes and scores attribute.method and"
+            + " TracIn over every checkpoint, and the scores must agree across iterations and rounds.",
+        "Writes output.path/round-N/ (child log, hs_err logs, scores) and output.path/stress-native.json; exit 1 when a"
+            + " round crashed or disagreed."
+      })
   static final class StressNative extends StageCommand {
-    @Option(names = "--rounds", defaultValue = "20", description = "Child JVMs, one after another (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--rounds",
+        defaultValue = "20",
+        description = "Child JVMs, one after another (default: ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--iterations", defaultValue = "5",
+    @Option(
+        names = "--iterations",
+        defaultValue = "5",
         description = "Featurize-and-score iterations per round (default: ${DEFAULT-VALUE}).")
     int iterations;
 
-    @Option(names = "--tasks", defaultValue = "2", description = "Concurrent Spark tasks per round (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--tasks",
+        defaultValue = "2",
+        description = "Concurrent Spark tasks per round (default: ${DEFAULT-VALUE}).")
     int tasks;
 
-    @Option(names = "--gc-interval-ms", defaultValue = "50",
-        description = "Milliseconds between forced full GCs in a round (default: ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--gc-interval-ms",
+        defaultValue = "50",
+        description =
+            "Milliseconds between forced full GCs in a round (default: ${DEFAULT-VALUE}).")
     int gcIntervalMs;
 
     @Option(names = "--child", hidden = true, description = "Internal: run one round in this JVM.")
@@ -295,8 +318,16 @@ public final class Main implements Callable<Integer> {
     void start(JobRunner jobs, GgdaConfig config) {
       for (int[] v : new int[][] {{rounds, 1}, {iterations, 1}, {tasks, 2}, {gcIntervalMs, 1}}) {
         if (v[0] < v[1]) {
-          throw new InputException("stress-native: --rounds, --iterations and --gc-interval-ms must be >= 1 and --tasks >= 2;"
-              + " got " + rounds + ", " + iterations + ", " + gcIntervalMs + " and " + tasks);
+          throw new InputException(
+              "stress-native: --rounds, --iterations and --gc-interval-ms must be >= 1 and --tasks >= 2;"
+                  + " got "
+                  + rounds
+                  + ", "
+                  + iterations
+                  + ", "
+                  + gcIntervalMs
+                  + " and "
+                  + tasks);
         }
       }
       if (child != null) {
@@ -312,32 +343,53 @@ public final class Main implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       versionProvider = VersionInfo.class,
       description = {
-          "Fidelity by retraining: everything `run` does, then LDS, group LDS, counterfactual removal and/or"
-              + " leave-one-group-out (evaluate.metrics) against models retrained with train.* on subsets; writes evaluation/.",
-          "With --methods, --groupings or --group-sizes: the efficiency-fidelity table instead, one row per method x"
-              + " grouping x group size (evaluation/efficiency_fidelity/)."})
+        "Fidelity by retraining: everything `run` does, then LDS, group LDS, counterfactual removal and/or"
+            + " leave-one-group-out (evaluate.metrics) against models retrained with train.* on subsets; writes evaluation/.",
+        "With --methods, --groupings or --group-sizes: the efficiency-fidelity table instead, one row per method x"
+            + " grouping x group size (evaluation/efficiency_fidelity/)."
+      })
   static final class Evaluate extends StageCommand {
-    @Option(names = "--methods", split = ",", paramLabel = "METHOD",
-        description = "Attribution methods of the table (trak, tracin, if, graddot); default: attribute.method.")
+    @Option(
+        names = "--methods",
+        split = ",",
+        paramLabel = "METHOD",
+        description =
+            "Attribution methods of the table (trak, tracin, if, graddot); default: attribute.method.")
     List<String> methods;
 
-    @Option(names = "--groupings", split = ",", paramLabel = "GROUPING",
-        description = "Group methods of the table (random, label, kmeans-input, kmeans-repr, kmeans-grad); default: group.method.")
+    @Option(
+        names = "--groupings",
+        split = ",",
+        paramLabel = "GROUPING",
+        description =
+            "Group methods of the table (random, label, kmeans-input, kmeans-repr, kmeans-grad); default: group.method.")
     List<String> groupings;
 
-    @Option(names = "--group-sizes", split = ",", paramLabel = "SIZE",
-        description = "Group sizes of the table; 1 (per-example, the speedup baseline) is always included; default: 1 and group.size.")
+    @Option(
+        names = "--group-sizes",
+        split = ",",
+        paramLabel = "SIZE",
+        description =
+            "Group sizes of the table; 1 (per-example, the speedup baseline) is always included; default: 1 and group.size.")
     List<Integer> groupSizes;
 
-    @Option(names = "--projections", split = ",", paramLabel = "KIND:DIM",
-        description = "Projections of the table, e.g. rademacher:512,rademacher:2048,factored:2048; each method runs with"
-            + " each (own per-example baseline); default: attribute.projection.")
+    @Option(
+        names = "--projections",
+        split = ",",
+        paramLabel = "KIND:DIM",
+        description =
+            "Projections of the table, e.g. rademacher:512,rademacher:2048,factored:2048; each method runs with"
+                + " each (own per-example baseline); default: attribute.projection.")
     List<String> projections;
 
-    @Option(names = "--dampings", split = ",", paramLabel = "LAMBDA",
-        description = "Dampings of the table: absolute (attribute.damping), or with an x suffix relative to the mean"
-            + " eigenvalue (attribute.relative_damping), e.g. 0,1000,0.5x; each method featurizes once per cell and solves"
-            + " once per damping; default: the configured dampings.")
+    @Option(
+        names = "--dampings",
+        split = ",",
+        paramLabel = "LAMBDA",
+        description =
+            "Dampings of the table: absolute (attribute.damping), or with an x suffix relative to the mean"
+                + " eigenvalue (attribute.relative_damping), e.g. 0,1000,0.5x; each method featurizes once per cell and solves"
+                + " once per damping; default: the configured dampings.")
     List<String> dampings;
 
     Evaluate(JobRunner jobs) {
@@ -346,16 +398,26 @@ public final class Main implements Callable<Integer> {
 
     @Override
     void start(JobRunner jobs, GgdaConfig config) {
-      if (methods == null && groupings == null && groupSizes == null && projections == null && dampings == null) {
+      if (methods == null
+          && groupings == null
+          && groupSizes == null
+          && projections == null
+          && dampings == null) {
         jobs.evaluate(config);
         return;
       }
-      List<AttributionMethod> m = methods == null ? List.of(config.attribute().method())
-          : parse("--methods", methods, AttributionMethod.class);
+      List<AttributionMethod> m =
+          methods == null
+              ? List.of(config.attribute().method())
+              : parse("--methods", methods, AttributionMethod.class);
       if (m.contains(AttributionMethod.GRADCOS)) {
-        throw new InputException("--methods: gradcos scores are not additive over examples, so LDS is undefined for them; drop gradcos");
+        throw new InputException(
+            "--methods: gradcos scores are not additive over examples, so LDS is undefined for them; drop gradcos");
       }
-      List<GroupMethod> g = groupings == null ? List.of(config.group().method()) : parse("--groupings", groupings, GroupMethod.class);
+      List<GroupMethod> g =
+          groupings == null
+              ? List.of(config.group().method())
+              : parse("--groupings", groupings, GroupMethod.class);
       // Size 1 first (every speedup is measured against it), then in the order given.
       java.util.LinkedHashSet<Integer> sizes = new java.util.LinkedHashSet<>(List.of(1));
       for (int size : groupSizes == null ? List.of(config.group().size()) : groupSizes) {
@@ -364,7 +426,14 @@ public final class Main implements Callable<Integer> {
         }
         sizes.add(size);
       }
-      jobs.evaluateGrid(config, new GridSpec(m, projections(config, projections), dampings(config, dampings), g, List.copyOf(sizes)));
+      jobs.evaluateGrid(
+          config,
+          new GridSpec(
+              m,
+              projections(config, projections),
+              dampings(config, dampings),
+              g,
+              List.copyOf(sizes)));
     }
 
     /** The dampings in the order given (duplicates dropped), or the configured pair alone. */
@@ -383,8 +452,11 @@ public final class Main implements Callable<Integer> {
           d = Double.NaN;
         }
         if (!(d >= 0) || Double.isInfinite(d)) {
-          throw new InputException("--dampings: '" + v + "' is not a damping; write a number >= 0 (absolute) or one with an"
-              + " x suffix (relative to the mean eigenvalue), e.g. 0,1000,0.5x");
+          throw new InputException(
+              "--dampings: '"
+                  + v
+                  + "' is not a damping; write a number >= 0 (absolute) or one with an"
+                  + " x suffix (relative to the mean eigenvalue), e.g. 0,1000,0.5x");
         }
         out.add(relative ? new Damping(0, d) : new Damping(d, 0));
       }
@@ -407,9 +479,13 @@ public final class Main implements Callable<Integer> {
           dim = -1;
         }
         if (dim < 1) {
-          throw new InputException("--projections: '" + spec + "' is not KIND:DIM; write e.g. rademacher:2048 (dim >= 1)");
+          throw new InputException(
+              "--projections: '"
+                  + spec
+                  + "' is not KIND:DIM; write e.g. rademacher:2048 (dim >= 1)");
         }
-        ProjectionKind kind = parse("--projections", List.of(parts[0]), ProjectionKind.class).get(0);
+        ProjectionKind kind =
+            parse("--projections", List.of(parts[0]), ProjectionKind.class).get(0);
         ProjectionConfig p = new ProjectionConfig(kind, dim, base.seed());
         if (!out.contains(p)) {
           out.add(p);
@@ -418,7 +494,8 @@ public final class Main implements Callable<Integer> {
       return out;
     }
 
-    private static <E extends Enum<E>> List<E> parse(String option, List<String> words, Class<E> type) {
+    private static <E extends Enum<E>> List<E> parse(
+        String option, List<String> words, Class<E> type) {
       List<E> out = new java.util.ArrayList<>();
       for (String w : words) {
         try {
@@ -431,7 +508,8 @@ public final class Main implements Callable<Integer> {
           for (E c : type.getEnumConstants()) {
             names.add(c.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
           }
-          throw new InputException(option + ": unknown value '" + w + "'; use one of " + String.join(", ", names));
+          throw new InputException(
+              option + ": unknown value '" + w + "'; use one of " + String.join(", ", names));
         }
       }
       return out;
@@ -442,22 +520,25 @@ public final class Main implements Callable<Integer> {
       name = "benchmark",
       mixinStandardHelpOptions = true,
       versionProvider = VersionInfo.class,
-      description = "Attribution wall time (featurize + kernel + score) at several group sizes on one model;"
-          + " prints a table and writes output.path/benchmark.json.")
+      description =
+          "Attribution wall time (featurize + kernel + score) at several group sizes on one model;"
+              + " prints a table and writes output.path/benchmark.json.")
   static final class BenchmarkCommand extends StageCommand {
     @Option(
         names = "--group-sizes",
         split = ",",
-        description = "Group sizes to time, comma-separated (default: 1,16,64,256; with --rows: group.size); 1 is the"
-            + " per-example baseline.")
+        description =
+            "Group sizes to time, comma-separated (default: 1,16,64,256; with --rows: group.size); 1 is the"
+                + " per-example baseline.")
     List<Integer> groupSizes;
 
     @Option(
         names = "--rows",
         split = ",",
-        description = "Scaling mode: run the whole pipeline on the synthetic training set (data.train.format: synthetic)"
-            + " at each of these sizes, e.g. 1000000,3000000,10000000, at the one group size of --group-sizes or"
-            + " group.size; prints cost per row and peak heap per size and writes output.path/scaling.json.")
+        description =
+            "Scaling mode: run the whole pipeline on the synthetic training set (data.train.format: synthetic)"
+                + " at each of these sizes, e.g. 1000000,3000000,10000000, at the one group size of --group-sizes or"
+                + " group.size; prints cost per row and peak heap per size and writes output.path/scaling.json.")
     List<Long> rows;
 
     BenchmarkCommand(JobRunner jobs) {
@@ -467,7 +548,9 @@ public final class Main implements Callable<Integer> {
     @Override
     void start(JobRunner jobs, GgdaConfig config) {
       List<Integer> sizes =
-          groupSizes != null ? groupSizes : rows != null ? List.of(config.group().size()) : List.of(1, 16, 64, 256);
+          groupSizes != null
+              ? groupSizes
+              : rows != null ? List.of(config.group().size()) : List.of(1, 16, 64, 256);
       for (int size : sizes) {
         if (size < 1) {
           throw new InputException("--group-sizes: sizes must be >= 1, got " + size);
@@ -480,9 +563,11 @@ public final class Main implements Callable<Integer> {
           }
         }
         if (sizes.size() != 1) {
-          throw new InputException("--rows: give at most one group size with it (--group-sizes 100), got " + sizes);
+          throw new InputException(
+              "--rows: give at most one group size with it (--group-sizes 100), got " + sizes);
         }
-        jobs.benchmarkRows(config.withGroup(config.group().with(config.group().method(), sizes.get(0), null)),
+        jobs.benchmarkRows(
+            config.withGroup(config.group().with(config.group().method(), sizes.get(0), null)),
             List.copyOf(rows));
         return;
       }
@@ -494,13 +579,15 @@ public final class Main implements Callable<Integer> {
       name = "prune",
       mixinStandardHelpOptions = true,
       versionProvider = VersionInfo.class,
-      description = "Attribute on the targets (the validation set), drop the lowest-valued groups until prune.fraction of the"
-          + " examples is gone, and write the pruned training set (input format), manifest and summary under output.path/prune.")
+      description =
+          "Attribute on the targets (the validation set), drop the lowest-valued groups until prune.fraction of the"
+              + " examples is gone, and write the pruned training set (input format), manifest and summary under output.path/prune.")
   static final class Prune extends StageCommand {
     @Option(
         names = "--validate",
-        description = "Also retrain on attribution-pruned, randomly pruned and full data (prune.validate_fractions,"
-            + " prune.validate_seeds) and write test accuracy mean and std to prune/validation.")
+        description =
+            "Also retrain on attribution-pruned, randomly pruned and full data (prune.validate_fractions,"
+                + " prune.validate_seeds) and write test accuracy mean and std to prune/validation.")
     boolean validate;
 
     Prune(JobRunner jobs) {
@@ -517,14 +604,16 @@ public final class Main implements Callable<Integer> {
       name = "detect-noise",
       mixinStandardHelpOptions = true,
       versionProvider = VersionInfo.class,
-      description = "Rank training groups, and the examples inside them, as likely mislabeled (noise.signal, noise.example_signal);"
-          + " writes noise/ranked_groups and noise/ranked_examples.")
+      description =
+          "Rank training groups, and the examples inside them, as likely mislabeled (noise.signal, noise.example_signal);"
+              + " writes noise/ranked_groups and noise/ranked_examples.")
   static final class DetectNoise extends StageCommand {
     @Option(
         names = "--inject-noise",
-        description = "Evaluation mode: flip noise.inject_fraction of the training labels (seed noise.seed) first, and write"
-            + " the recall of the flipped labels against the fraction inspected (noise/curve, noise/summary) for group and"
-            + " per-example attribution, the loss ranking and random order.")
+        description =
+            "Evaluation mode: flip noise.inject_fraction of the training labels (seed noise.seed) first, and write"
+                + " the recall of the flipped labels against the fraction inspected (noise/curve, noise/summary) for group and"
+                + " per-example attribution, the loss ranking and random order.")
     boolean inject;
 
     DetectNoise(JobRunner jobs) {

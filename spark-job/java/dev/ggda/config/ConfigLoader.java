@@ -29,8 +29,8 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
 /**
  * Resolves a run configuration: {@code defaults.yaml}, deep-merged with the user's YAML, then each
  * {@code --set key=value} in order; bound to {@link GgdaConfig} and checked by {@link
- * ConfigValidator}. Every user mistake is an {@link InputException} whose one-line message names the
- * full dotted key and the fix.
+ * ConfigValidator}. Every user mistake is an {@link InputException} whose one-line message names
+ * the full dotted key and the fix.
  */
 public final class ConfigLoader {
   private static final String DEFAULTS = "/dev/ggda/config/defaults.yaml";
@@ -68,7 +68,9 @@ public final class ConfigLoader {
     return normalize(bind(merged));
   }
 
-  /** The resolved config as pretty-printed JSON with the YAML keys and enum words (for run.json). */
+  /**
+   * The resolved config as pretty-printed JSON with the YAML keys and enum words (for run.json).
+   */
   public static String toJson(GgdaConfig config) {
     return write(ConfigMapper.JSON, config);
   }
@@ -114,20 +116,29 @@ public final class ConfigLoader {
     try {
       path = Path.of(pathText);
     } catch (InvalidPathException e) {
-      throw new InputException("config file not found: " + pathText + " (" + e.getReason() + "); pass an existing YAML file with --config");
+      throw new InputException(
+          "config file not found: "
+              + pathText
+              + " ("
+              + e.getReason()
+              + "); pass an existing YAML file with --config");
     }
     if (!Files.exists(path)) {
-      throw new InputException("config file not found: " + pathText + "; pass an existing YAML file with --config");
+      throw new InputException(
+          "config file not found: " + pathText + "; pass an existing YAML file with --config");
     }
     if (Files.isDirectory(path)) {
-      throw new InputException("config file " + pathText + " is a directory; pass a YAML file with --config");
+      throw new InputException(
+          "config file " + pathText + " is a directory; pass a YAML file with --config");
     }
     try {
       return Files.readString(path, StandardCharsets.UTF_8);
     } catch (CharacterCodingException e) {
-      throw new InputException("config file " + pathText + " is not UTF-8 text; pass a YAML file with --config");
+      throw new InputException(
+          "config file " + pathText + " is not UTF-8 text; pass a YAML file with --config");
     } catch (IOException e) {
-      throw new InputException("config file " + pathText + " cannot be read (" + e + "); check its permissions", e);
+      throw new InputException(
+          "config file " + pathText + " cannot be read (" + e + "); check its permissions", e);
     }
   }
 
@@ -157,8 +168,13 @@ public final class ConfigLoader {
       return ConfigMapper.YAML.createObjectNode(); // only comments
     }
     if (!root.isObject()) {
-      throw new InputException("config: the top level" + where + " must be a mapping with keys "
-          + String.join(", ", ConfigSchema.keys(GgdaConfig.class).keySet()) + ", got " + render(root));
+      throw new InputException(
+          "config: the top level"
+              + where
+              + " must be a mapping with keys "
+              + String.join(", ", ConfigSchema.keys(GgdaConfig.class).keySet())
+              + ", got "
+              + render(root));
     }
     return (ObjectNode) root;
   }
@@ -167,16 +183,31 @@ public final class ConfigLoader {
     // SnakeYAML's own exception has the precise problem and mark; Jackson's message spans lines.
     if (e.getCause() instanceof MarkedYAMLException m && m.getProblemMark() != null) {
       String context = m.getContext() == null ? "" : " (" + m.getContext() + ")";
-      return new InputException(String.format("config: YAML syntax error%s at line %d, column %d: %s%s",
-          where, m.getProblemMark().getLine() + 1, m.getProblemMark().getColumn() + 1,
-          oneLine(m.getProblem()), context), e);
+      return new InputException(
+          String.format(
+              "config: YAML syntax error%s at line %d, column %d: %s%s",
+              where,
+              m.getProblemMark().getLine() + 1,
+              m.getProblemMark().getColumn() + 1,
+              oneLine(m.getProblem()),
+              context),
+          e);
     }
-    String at = e.getLocation() == null ? ""
-        : String.format(" at line %d, column %d", e.getLocation().getLineNr(), e.getLocation().getColumnNr());
+    String at =
+        e.getLocation() == null
+            ? ""
+            : String.format(
+                " at line %d, column %d",
+                e.getLocation().getLineNr(), e.getLocation().getColumnNr());
     String problem = oneLine(e.getOriginalMessage());
     if (problem.startsWith("Duplicate field ")) { // from STRICT_DUPLICATE_DETECTION
-      return new InputException("config: duplicate key " + problem.substring("Duplicate field ".length()) + where + at
-          + "; each key may appear once per section", e);
+      return new InputException(
+          "config: duplicate key "
+              + problem.substring("Duplicate field ".length())
+              + where
+              + at
+              + "; each key may appear once per section",
+          e);
     }
     return new InputException("config: YAML syntax error" + where + at + ": " + problem, e);
   }
@@ -186,11 +217,15 @@ public final class ConfigLoader {
   private static void applySet(ObjectNode overlay, String set) {
     int eq = set == null ? -1 : set.indexOf('=');
     if (eq <= 0) {
-      throw new InputException("config: --set expects KEY=VALUE with a dotted key, e.g. --set train.epochs=20; got '" + set + "'");
+      throw new InputException(
+          "config: --set expects KEY=VALUE with a dotted key, e.g. --set train.epochs=20; got '"
+              + set
+              + "'");
     }
     String key = set.substring(0, eq).trim();
     String raw = set.substring(eq + 1);
-    // Messages echo the --set; never its value when the key names a credential (fs.s3a.secret.key=...).
+    // Messages echo the --set; never its value when the key names a credential
+    // (fs.s3a.secret.key=...).
     String shown = dev.ggda.io.Redaction.isSecretKey(key) ? key + "=***" : set;
     String[] parts = key.split("\\.", -1);
     Class<?> section = GgdaConfig.class;
@@ -204,7 +239,15 @@ public final class ConfigLoader {
       if (i == parts.length - 1) {
         node.set(parts[i], parseSetValue(raw, c.getType()));
       } else if (!ConfigSchema.isSection(c.getType())) {
-        throw new InputException("config: unknown key '" + key + "' in --set " + shown + "; " + prefix + parts[i] + " is a value, not a section");
+        throw new InputException(
+            "config: unknown key '"
+                + key
+                + "' in --set "
+                + shown
+                + "; "
+                + prefix
+                + parts[i]
+                + " is a value, not a section");
       } else {
         JsonNode child = node.get(parts[i]);
         node = child instanceof ObjectNode o ? o : node.putObject(parts[i]);
@@ -221,8 +264,11 @@ public final class ConfigLoader {
    */
   private static JsonNode parseSetValue(String raw, Class<?> type) {
     String text = raw.trim();
-    boolean literal = type == String.class && !text.startsWith("'") && !text.startsWith("\"")
-        && !YAML_NULLS.contains(text);
+    boolean literal =
+        type == String.class
+            && !text.startsWith("'")
+            && !text.startsWith("\"")
+            && !YAML_NULLS.contains(text);
     if (literal || text.isEmpty()) {
       return TextNode.valueOf(text);
     }
@@ -236,7 +282,9 @@ public final class ConfigLoader {
 
   // ---- merge and key checks
 
-  /** Deep merge: mappings merge key by key, anything else replaces; a null section keeps defaults. */
+  /**
+   * Deep merge: mappings merge key by key, anything else replaces; a null section keeps defaults.
+   */
   private static void merge(ObjectNode base, ObjectNode overlay) {
     for (Map.Entry<String, JsonNode> e : overlay.properties()) {
       JsonNode current = base.get(e.getKey());
@@ -278,18 +326,37 @@ public final class ConfigLoader {
       if (ConfigSchema.isSection(type) && value.isObject()) {
         checkKeys((ObjectNode) value, type, prefix + e.getKey() + ".");
       } else if (ConfigSchema.isSection(type) && !value.isNull()) {
-        throw new InputException("config: " + prefix + e.getKey() + " must be a section with keys "
-            + String.join(", ", ConfigSchema.keys(type).keySet()) + ", got " + render(value));
+        throw new InputException(
+            "config: "
+                + prefix
+                + e.getKey()
+                + " must be a section with keys "
+                + String.join(", ", ConfigSchema.keys(type).keySet())
+                + ", got "
+                + render(value));
       }
     }
   }
 
-  private static InputException unknownKey(Class<?> section, String prefix, String key, String where) {
+  private static InputException unknownKey(
+      Class<?> section, String prefix, String key, String where) {
     String suggestion = ConfigSchema.suggest(section, prefix, key);
     String hint = suggestion == null ? "" : " (did you mean '" + suggestion + "'?)";
-    String under = prefix.isEmpty() ? "valid top-level keys" : "valid keys under " + prefix.substring(0, prefix.length() - 1);
-    return new InputException("config: unknown key '" + prefix + key + "'" + where + hint + "; " + under + ": "
-        + String.join(", ", ConfigSchema.keys(section).keySet()));
+    String under =
+        prefix.isEmpty()
+            ? "valid top-level keys"
+            : "valid keys under " + prefix.substring(0, prefix.length() - 1);
+    return new InputException(
+        "config: unknown key '"
+            + prefix
+            + key
+            + "'"
+            + where
+            + hint
+            + "; "
+            + under
+            + ": "
+            + String.join(", ", ConfigSchema.keys(section).keySet()));
   }
 
   // ---- binding
@@ -323,17 +390,31 @@ public final class ConfigLoader {
       type = targetType(e);
     }
     if (type instanceof Class<?> c && c.isEnum()) {
-      return new InputException("config: " + dotted + " must be one of " + String.join(", ", ConfigMapper.names(c))
-          + ", got " + render(value), e);
+      return new InputException(
+          "config: "
+              + dotted
+              + " must be one of "
+              + String.join(", ", ConfigMapper.names(c))
+              + ", got "
+              + render(value),
+          e);
     }
     String expected = describe(type);
     if (expected == null || dotted.length() == 0) {
-      return new InputException("config: " + (dotted.length() == 0 ? "" : dotted + ": ") + oneLine(e.getOriginalMessage()), e);
+      return new InputException(
+          "config: "
+              + (dotted.length() == 0 ? "" : dotted + ": ")
+              + oneLine(e.getOriginalMessage()),
+          e);
     }
-    if ((type == int.class || type == Integer.class) && value.isIntegralNumber() && !value.canConvertToInt()) {
+    if ((type == int.class || type == Integer.class)
+        && value.isIntegralNumber()
+        && !value.canConvertToInt()) {
       expected += " up to " + Integer.MAX_VALUE;
     }
-    return new InputException("config: wrong type for " + dotted + ": expected " + expected + ", got " + render(value), e);
+    return new InputException(
+        "config: wrong type for " + dotted + ": expected " + expected + ", got " + render(value),
+        e);
   }
 
   private static Type targetType(Throwable e) {
@@ -352,7 +433,10 @@ public final class ConfigLoader {
     if (type == int.class || type == Integer.class || type == long.class || type == Long.class) {
       return "an integer";
     }
-    if (type == double.class || type == Double.class || type == float.class || type == Float.class) {
+    if (type == double.class
+        || type == Double.class
+        || type == float.class
+        || type == Float.class) {
       return "a number";
     }
     if (type == String.class) {
@@ -360,7 +444,9 @@ public final class ConfigLoader {
     }
     if (type instanceof ParameterizedType p && p.getRawType() == List.class) {
       String element = describe(p.getActualTypeArguments()[0]);
-      return element == null ? "a list" : "a list of " + element.substring(element.indexOf(' ') + 1) + "s";
+      return element == null
+          ? "a list"
+          : "a list of " + element.substring(element.indexOf(' ') + 1) + "s";
     }
     if (type instanceof Class<?> c && ConfigSchema.isSection(c)) {
       return "a section";
@@ -399,20 +485,54 @@ public final class ConfigLoader {
   private static GgdaConfig normalize(GgdaConfig c) {
     ModelConfig m = c.model();
     List<Integer> hidden = m.hidden() == null ? List.of() : List.copyOf(m.hidden());
-    GgdaConfig out = c.withModel(new ModelConfig(m.kind(), hidden, m.activation(), m.l2(), m.load()));
+    GgdaConfig out =
+        c.withModel(new ModelConfig(m.kind(), hidden, m.activation(), m.l2(), m.load()));
     EvaluateConfig e = c.evaluate();
     if (e != null) {
-      out = new GgdaConfig(out.data(), out.model(), out.train(), out.group(), out.attribute(), out.output(),
-          new EvaluateConfig(e.metrics() == null ? List.of() : List.copyOf(e.metrics()), e.subsets(), e.fraction(),
-              e.seeds(), e.seedMode(), e.groupSubsets(), e.removalFractions() == null ? List.of() : List.copyOf(e.removalFractions()),
-              e.removalSeeds(), e.looGroups(), e.seed(), e.retrainStore()), out.prune(), out.noise(), out.compute());
+      out =
+          new GgdaConfig(
+              out.data(),
+              out.model(),
+              out.train(),
+              out.group(),
+              out.attribute(),
+              out.output(),
+              new EvaluateConfig(
+                  e.metrics() == null ? List.of() : List.copyOf(e.metrics()),
+                  e.subsets(),
+                  e.fraction(),
+                  e.seeds(),
+                  e.seedMode(),
+                  e.groupSubsets(),
+                  e.removalFractions() == null ? List.of() : List.copyOf(e.removalFractions()),
+                  e.removalSeeds(),
+                  e.looGroups(),
+                  e.seed(),
+                  e.retrainStore()),
+              out.prune(),
+              out.noise(),
+              out.compute());
     }
     PruneConfig p = out.prune();
     if (p != null) {
-      out = new GgdaConfig(out.data(), out.model(), out.train(), out.group(), out.attribute(), out.output(), out.evaluate(),
-          new PruneConfig(p.fraction(), p.threshold(), p.rankBy(),
-              p.validateFractions() == null ? List.of() : List.copyOf(p.validateFractions()), p.validateSeeds(), p.testFraction()),
-          out.noise(), out.compute());
+      out =
+          new GgdaConfig(
+              out.data(),
+              out.model(),
+              out.train(),
+              out.group(),
+              out.attribute(),
+              out.output(),
+              out.evaluate(),
+              new PruneConfig(
+                  p.fraction(),
+                  p.threshold(),
+                  p.rankBy(),
+                  p.validateFractions() == null ? List.of() : List.copyOf(p.validateFractions()),
+                  p.validateSeeds(),
+                  p.testFraction()),
+              out.noise(),
+              out.compute());
     }
     return out;
   }

@@ -97,8 +97,7 @@ final class ConfigMapper {
   @SuppressWarnings("rawtypes")
   private static final class EnumSerializer extends JsonSerializer<Enum> {
     @Override
-    public void serialize(Enum value, JsonGenerator gen, SerializerProvider p)
-        throws IOException {
+    public void serialize(Enum value, JsonGenerator gen, SerializerProvider p) throws IOException {
       gen.writeString(name(value));
     }
   }
@@ -130,7 +129,8 @@ final class ConfigMapper {
 
     @Override
     public Object getNullValue(DeserializationContext ctxt) throws MismatchedInputException {
-      throw MismatchedInputException.from(ctxt.getParser(), type, "null is not one of " + names(type));
+      throw MismatchedInputException.from(
+          ctxt.getParser(), type, "null is not one of " + names(type));
     }
 
     @Override

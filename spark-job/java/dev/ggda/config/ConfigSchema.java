@@ -79,7 +79,10 @@ final class ConfigSchema {
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String candidate : keys(section).keySet()) {
-      int d = squash(candidate).equals(wanted) ? 0 : editDistance(key.toLowerCase(Locale.ROOT), candidate);
+      int d =
+          squash(candidate).equals(wanted)
+              ? 0
+              : editDistance(key.toLowerCase(Locale.ROOT), candidate);
       if (d < bestDistance) {
         bestDistance = d;
         best = candidate;
@@ -117,7 +120,10 @@ final class ConfigSchema {
         }
         int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
         d[i][j] = Math.min(d[i - 1][j - 1] + cost, Math.min(d[i - 1][j], d[i][j - 1]) + 1);
-        if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+        if (i > 1
+            && j > 1
+            && a.charAt(i - 1) == b.charAt(j - 2)
+            && a.charAt(i - 2) == b.charAt(j - 1)) {
           d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
         }
       }

@@ -13,7 +13,10 @@ public final class ConfigValidator {
   static final int MAX_CHECKPOINTS_PER_EPOCH = 1000;
 
   private final List<String> problems = new ArrayList<>();
-  /** Whether the data come from data.*.path (the CLI) or from Datasets the caller holds (the API). */
+
+  /**
+   * Whether the data come from data.*.path (the CLI) or from Datasets the caller holds (the API).
+   */
   private final boolean dataFromPaths;
 
   private ConfigValidator(boolean dataFromPaths) {
@@ -81,7 +84,8 @@ public final class ConfigValidator {
     oneOf("prune.rank_by", p.rankBy(), PruneRankBy.class);
     List<Double> fractions = p.validateFractions() == null ? List.of() : p.validateFractions();
     if (fractions.isEmpty()) {
-      problems.add("prune.validate_fractions must list at least one fraction in (0, 1), e.g. [0.1, 0.2, 0.3, 0.4, 0.5]");
+      problems.add(
+          "prune.validate_fractions must list at least one fraction in (0, 1), e.g. [0.1, 0.2, 0.3, 0.4, 0.5]");
     }
     for (int i = 0; i < fractions.size(); i++) {
       Double f = fractions.get(i);
@@ -90,7 +94,10 @@ public final class ConfigValidator {
       }
     }
     atLeast("prune.validate_seeds", p.validateSeeds(), 1);
-    openUnit("prune.test_fraction", p.testFraction(), "e.g. 0.5 to score retrained models on half of the targets");
+    openUnit(
+        "prune.test_fraction",
+        p.testFraction(),
+        "e.g. 0.5 to score retrained models on half of the targets");
   }
 
   private void noise(NoiseConfig n) {
@@ -109,8 +116,12 @@ public final class ConfigValidator {
     List<EvalMetric> metrics = e.metrics() == null ? List.of() : e.metrics();
     for (int i = 0; i < metrics.size(); i++) {
       if (metrics.get(i) == null) {
-        problems.add("evaluate.metrics[" + i + "] must be one of " + String.join(", ", ConfigMapper.names(EvalMetric.class))
-            + ", got null");
+        problems.add(
+            "evaluate.metrics["
+                + i
+                + "] must be one of "
+                + String.join(", ", ConfigMapper.names(EvalMetric.class))
+                + ", got null");
       }
     }
     atLeast("evaluate.subsets", e.subsets(), 2);
@@ -132,7 +143,8 @@ public final class ConfigValidator {
     atLeast("evaluate.removal_seeds", e.removalSeeds(), 1);
     atLeast("evaluate.loo_groups", e.looGroups(), 3);
     if (e.retrainStore() != null && e.retrainStore().isBlank()) {
-      problems.add("evaluate.retrain_store must not be empty; use null to keep retrainings in the run's staging folder only");
+      problems.add(
+          "evaluate.retrain_store must not be empty; use null to keep retrainings in the run's staging folder only");
     }
   }
 
@@ -146,10 +158,17 @@ public final class ConfigValidator {
     if (d.classes() != null) {
       atLeast("data.classes", d.classes(), 2);
       DataSource train = d.train();
-      if (train != null && train.format() == DataFormat.SYNTHETIC && train.synthetic() != null
-          && d.classes() >= 2 && d.classes() < train.synthetic().classes()) {
-        problems.add("data.classes (" + d.classes() + ") must be at least data.train.synthetic.classes ("
-            + train.synthetic().classes() + "); raise it or leave it null");
+      if (train != null
+          && train.format() == DataFormat.SYNTHETIC
+          && train.synthetic() != null
+          && d.classes() >= 2
+          && d.classes() < train.synthetic().classes()) {
+        problems.add(
+            "data.classes ("
+                + d.classes()
+                + ") must be at least data.train.synthetic.classes ("
+                + train.synthetic().classes()
+                + "); raise it or leave it null");
       }
     }
   }
@@ -158,20 +177,27 @@ public final class ConfigValidator {
     oneOf(key + ".format", s.format(), DataFormat.class);
     boolean synthetic = s.format() == DataFormat.SYNTHETIC;
     if (s.path() == null && isTrain && !synthetic && dataFromPaths) {
-      problems.add(key + ".path is required: set it to the training data (any Hadoop path), or set " + key + ".format: synthetic");
+      problems.add(
+          key
+              + ".path is required: set it to the training data (any Hadoop path), or set "
+              + key
+              + ".format: synthetic");
     } else if (s.path() != null && s.path().isBlank()) {
       problems.add(key + ".path must not be empty");
     }
     notBlank(key + ".label_col", s.labelCol());
     notBlank(key + ".features_col", s.featuresCol());
     if (s.idCol() != null && s.idCol().isBlank()) {
-      problems.add(key + ".id_col must not be empty; leave it as 'id' to derive ids when the column is absent");
+      problems.add(
+          key
+              + ".id_col must not be empty; leave it as 'id' to derive ids when the column is absent");
     }
     if (s.groupCol() != null && s.groupCol().isBlank()) {
       problems.add(key + ".group_col must not be empty; use null for no group column");
     }
     if (s.labelsPath() != null && s.labelsPath().isBlank()) {
-      problems.add(key + ".labels_path must not be empty; use null to derive it from the images file name");
+      problems.add(
+          key + ".labels_path must not be empty; use null to derive it from the images file name");
     }
     if (s.limit() != null) {
       atLeast(key + ".limit", s.limit(), 1);
@@ -198,7 +224,8 @@ public final class ConfigValidator {
     oneOf("model.activation", m.activation(), ActivationKind.class);
     List<Integer> hidden = m.hidden() == null ? List.of() : m.hidden();
     if (m.kind() == ModelKind.MLP && hidden.isEmpty()) {
-      problems.add("model.hidden must list at least one layer width when model.kind is mlp, e.g. [128]; or set model.kind: logistic");
+      problems.add(
+          "model.hidden must list at least one layer width when model.kind is mlp, e.g. [128]; or set model.kind: logistic");
     }
     for (int i = 0; i < hidden.size(); i++) {
       Integer width = hidden.get(i);
@@ -221,8 +248,13 @@ public final class ConfigValidator {
     atLeast("train.checkpoints", t.checkpoints(), 1);
     long maxCheckpoints = (long) t.epochs() * MAX_CHECKPOINTS_PER_EPOCH;
     if (t.epochs() >= 1 && t.checkpoints() > maxCheckpoints) {
-      problems.add("train.checkpoints must be at most train.epochs * " + MAX_CHECKPOINTS_PER_EPOCH + " = "
-          + maxCheckpoints + ", got " + t.checkpoints());
+      problems.add(
+          "train.checkpoints must be at most train.epochs * "
+              + MAX_CHECKPOINTS_PER_EPOCH
+              + " = "
+              + maxCheckpoints
+              + ", got "
+              + t.checkpoints());
     }
     atLeast("train.members", t.members(), 1);
     if (!(t.memberFraction() > 0 && t.memberFraction() <= 1)) {
@@ -239,7 +271,8 @@ public final class ConfigValidator {
     }
     if (g.method() == GroupMethod.COLUMN
         && (data == null || data.train() == null || data.train().groupCol() == null)) {
-      problems.add("group.method column needs data.train.group_col (the column naming each example's group); set it, or choose another group.method");
+      problems.add(
+          "group.method column needs data.train.group_col (the column naming each example's group); set it, or choose another group.method");
     }
   }
 
@@ -302,7 +335,8 @@ public final class ConfigValidator {
 
   private void oneOf(String key, Enum<?> value, Class<? extends Enum<?>> type) {
     if (value == null) {
-      problems.add(key + " must be one of " + String.join(", ", ConfigMapper.names(type)) + ", got null");
+      problems.add(
+          key + " must be one of " + String.join(", ", ConfigMapper.names(type)) + ", got null");
     }
   }
 }

@@ -3,7 +3,8 @@ package dev.ggda.config;
 /**
  * One input table.
  *
- * @param path any Hadoop path (file://, hdfs://, s3a://, or a plain local path); for IDX the images file
+ * @param path any Hadoop path (file://, hdfs://, s3a://, or a plain local path); for IDX the images
+ *     file
  * @param format parquet | csv | libsvm | idx | synthetic
  * @param idCol column holding a stable example id; when absent from the data, ids are derived
  * @param labelCol integer class label column

@@ -2,7 +2,8 @@ package dev.ggda.config;
 
 /**
  * The whole run configuration, resolved (defaults merged, --set overrides applied) and validated.
- * Keys and meanings follow DESIGN.md section 8; YAML keys are the snake_case of the component names.
+ * Keys and meanings follow DESIGN.md section 8; YAML keys are the snake_case of the component
+ * names.
  */
 public record GgdaConfig(
     DataConfig data,
@@ -17,11 +18,13 @@ public record GgdaConfig(
     ComputeConfig compute) {
 
   public GgdaConfig withData(DataConfig d) {
-    return new GgdaConfig(d, model, train, group, attribute, output, evaluate, prune, noise, compute);
+    return new GgdaConfig(
+        d, model, train, group, attribute, output, evaluate, prune, noise, compute);
   }
 
   public GgdaConfig withTrain(TrainConfig t) {
-    return new GgdaConfig(data, model, t, group, attribute, output, evaluate, prune, noise, compute);
+    return new GgdaConfig(
+        data, model, t, group, attribute, output, evaluate, prune, noise, compute);
   }
 
   public GgdaConfig withCompute(ComputeConfig c) {
@@ -29,7 +32,8 @@ public record GgdaConfig(
   }
 
   public GgdaConfig withGroup(GroupConfig g) {
-    return new GgdaConfig(data, model, train, g, attribute, output, evaluate, prune, noise, compute);
+    return new GgdaConfig(
+        data, model, train, g, attribute, output, evaluate, prune, noise, compute);
   }
 
   public GgdaConfig withAttribute(AttributeConfig a) {
@@ -37,7 +41,8 @@ public record GgdaConfig(
   }
 
   public GgdaConfig withModel(ModelConfig m) {
-    return new GgdaConfig(data, m, train, group, attribute, output, evaluate, prune, noise, compute);
+    return new GgdaConfig(
+        data, m, train, group, attribute, output, evaluate, prune, noise, compute);
   }
 
   public GgdaConfig withOutput(OutputConfig o) {

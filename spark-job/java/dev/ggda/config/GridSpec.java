@@ -7,8 +7,12 @@ import java.util.List;
  * method runs with each projection and damping, on each grouping at each group size (size 1, the
  * per-example baseline, first).
  */
-public record GridSpec(List<AttributionMethod> methods, List<ProjectionConfig> projections, List<Damping> dampings,
-    List<GroupMethod> groupings, List<Integer> sizes) {
+public record GridSpec(
+    List<AttributionMethod> methods,
+    List<ProjectionConfig> projections,
+    List<Damping> dampings,
+    List<GroupMethod> groupings,
+    List<Integer> sizes) {
   public GridSpec {
     methods = List.copyOf(methods);
     projections = List.copyOf(projections);

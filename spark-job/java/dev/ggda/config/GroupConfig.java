@@ -8,7 +8,8 @@ package dev.ggda.config;
  * @param normalize k-means methods: scale each example's clustering vector to unit length first
  *     (cosine k-means), so clusters follow directions rather than magnitudes
  */
-public record GroupConfig(GroupMethod method, int size, Integer count, long seed, boolean normalize) {
+public record GroupConfig(
+    GroupMethod method, int size, Integer count, long seed, boolean normalize) {
   /** The same grouping with another method, size and count. */
   public GroupConfig with(GroupMethod method, int size, Integer count) {
     return new GroupConfig(method, size, count, seed, normalize);

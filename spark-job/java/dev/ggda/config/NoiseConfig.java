@@ -5,7 +5,9 @@ package dev.ggda.config;
  *
  * @param signal self-influence | validation (harm to the clean targets)
  * @param exampleSignal loss | margin: orders the examples inside each group
- * @param injectFraction with --inject-noise: fraction of training labels flipped to a random other class, in (0, 1)
+ * @param injectFraction with --inject-noise: fraction of training labels flipped to a random other
+ *     class, in (0, 1)
  * @param seed seeds the injected flips and the random baseline
  */
-public record NoiseConfig(NoiseSignal signal, ExampleSignal exampleSignal, double injectFraction, long seed) {}
+public record NoiseConfig(
+    NoiseSignal signal, ExampleSignal exampleSignal, double injectFraction, long seed) {}

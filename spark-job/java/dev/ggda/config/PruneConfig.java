@@ -6,12 +6,13 @@ import java.util.List;
  * `ggda prune` settings.
  *
  * @param fraction fraction of the training examples to drop, lowest-ranked groups first, in (0, 1)
- * @param threshold when set, only groups whose rank_by value is below it are dropped (still at most fraction)
+ * @param threshold when set, only groups whose rank_by value is below it are dropped (still at most
+ *     fraction)
  * @param rankBy value-per-example | value (the group_values column the ranking uses)
  * @param validateFractions fractions retrained by --validate, each in (0, 1)
  * @param validateSeeds training seeds per fraction and strategy for --validate
- * @param testFraction with --validate: fraction of the targets held out (by seeded hash of the id) as the test
- *     set the retrained models are scored on; the rest ranks the groups
+ * @param testFraction with --validate: fraction of the targets held out (by seeded hash of the id)
+ *     as the test set the retrained models are scored on; the rest ranks the groups
  */
 public record PruneConfig(
     double fraction,

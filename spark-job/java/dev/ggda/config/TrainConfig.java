@@ -24,4 +24,5 @@ public record TrainConfig(
     int members,
     double memberFraction,
     long seed,
-    TrainMode mode) implements java.io.Serializable {}
+    TrainMode mode)
+    implements java.io.Serializable {}

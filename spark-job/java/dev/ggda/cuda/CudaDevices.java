@@ -12,7 +12,10 @@ import org.bytedeco.javacpp.Loader;
  * library path; where they are missing the probe says so instead of failing.
  */
 public final class CudaDevices {
-  /** What the probe found: the number of visible devices (0 when none can be used) and a description. */
+  /**
+   * What the probe found: the number of visible devices (0 when none can be used) and a
+   * description.
+   */
   public record Probe(int devices, String detail) {
     public boolean available() {
       return devices > 0;
@@ -38,17 +41,28 @@ public final class CudaDevices {
       int[] count = {0};
       int rc = cudart.cudaGetDeviceCount(count);
       if (rc != 0) {
-        return new Probe(0, "no usable CUDA device: cudaGetDeviceCount says " + cudart.cudaGetErrorString(rc).getString());
+        return new Probe(
+            0,
+            "no usable CUDA device: cudaGetDeviceCount says "
+                + cudart.cudaGetErrorString(rc).getString());
       }
       int[] driver = {0};
       int[] runtime = {0};
       cudart.cudaDriverGetVersion(driver);
       cudart.cudaRuntimeGetVersion(runtime);
-      return new Probe(count[0], count[0] + " CUDA device(s), driver for CUDA " + version(driver[0]) + ", runtime "
-          + version(runtime[0]));
+      return new Probe(
+          count[0],
+          count[0]
+              + " CUDA device(s), driver for CUDA "
+              + version(driver[0])
+              + ", runtime "
+              + version(runtime[0]));
     } catch (LinkageError | RuntimeException e) {
-      return new Probe(0, "the CUDA libraries do not load: " + rootMessage(e)
-          + " (needs the NVIDIA driver's libcuda.so.1 and CUDA 13's runtime, cuBLAS and NVRTC on LD_LIBRARY_PATH)");
+      return new Probe(
+          0,
+          "the CUDA libraries do not load: "
+              + rootMessage(e)
+              + " (needs the NVIDIA driver's libcuda.so.1 and CUDA 13's runtime, cuBLAS and NVRTC on LD_LIBRARY_PATH)");
     }
   }
 

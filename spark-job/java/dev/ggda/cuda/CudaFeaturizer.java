@@ -1,7 +1,6 @@
 package dev.ggda.cuda;
 
 import dev.ggda.config.ProjectionKind;
-
 import dev.ggda.math.Architecture;
 import dev.ggda.math.FactoredProjection;
 import dev.ggda.math.FeaturizeBackend;
@@ -14,12 +13,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@link FeaturizeBackend} on a GPU: {@link Featurizer}'s computation step for step (read that first),
- * with the block's rows, the model and every intermediate on the device, and only the features and
- * kernel sums coming back. Forward, backward and projection GEMMs run in cuBLAS; per-example
- * gradients and per-group sums of outer products come from one kernel ({@code outer_sums}) that
- * writes each group's gradient row in place; P is generated on the device from the same
- * counter-based stream as the CPU's ({@link Projection#entry}) and cached within a budget.
+ * {@link FeaturizeBackend} on a GPU: {@link Featurizer}'s computation step for step (read that
+ * first), with the block's rows, the model and every intermediate on the device, and only the
+ * features and kernel sums coming back. Forward, backward and projection GEMMs run in cuBLAS;
+ * per-example gradients and per-group sums of outer products come from one kernel ({@code
+ * outer_sums}) that writes each group's gradient row in place; P is generated on the device from
+ * the same counter-based stream as the CPU's ({@link Projection#entry}) and cached within a budget.
  *
  * <p>A RADEMACHER P is kept as exact +-1 (its scale applied to the product), so the projection can
  * run on tensor cores without losing float32 accuracy: the gradient rows are split into a tf32 part
@@ -35,6 +34,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
 
   /** Stage names of a {@link Profile}. */
   public static final String UPLOAD = "upload";
+
   public static final String FORWARD = "forward";
   public static final String BACKWARD = "backward";
   public static final String GRADIENTS = "gradients";
@@ -53,17 +53,25 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
    * @param chunkBytes rows of a P above the budget generated at once
    * @param splitTf32 RADEMACHER projections as two tf32 products (else one float32 product)
    */
-  public record Options(long passBytes, int groupedPassRows, long cacheBytes, long chunkBytes, boolean splitTf32) {
-    /** Production sizes; the cache budget is the CPU's ({@code ggda.projection.cache.mb}), in device memory. */
+  public record Options(
+      long passBytes, int groupedPassRows, long cacheBytes, long chunkBytes, boolean splitTf32) {
+    /**
+     * Production sizes; the cache budget is the CPU's ({@code ggda.projection.cache.mb}), in device
+     * memory.
+     */
     public static Options defaults() {
-      return new Options(2L << 30, 16_384, Long.getLong("ggda.projection.cache.mb", 1024L) << 20, 256L << 20,
+      return new Options(
+          2L << 30,
+          16_384,
+          Long.getLong("ggda.projection.cache.mb", 1024L) << 20,
+          256L << 20,
           Boolean.parseBoolean(System.getProperty(TF32_PROPERTY, "true")));
     }
   }
 
   /**
-   * Device time and useful flops per stage, collected while set with {@link #profile}: each stage then
-   * waits for the device, which costs a little, so it is off in production.
+   * Device time and useful flops per stage, collected while set with {@link #profile}: each stage
+   * then waits for the device, which costs a little, so it is off in production.
    */
   public static final class Profile {
     public final Map<String, Long> nanos = new LinkedHashMap<>();
@@ -77,7 +85,13 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
   }
 
   /** How gradients become features: a dense P, the factored projection, or none (k = p). */
-  private record Sketch(SketchKind kind, Projection dense, FactoredProjection factored, int dim, long rowWidth, boolean split) {}
+  private record Sketch(
+      SketchKind kind,
+      Projection dense,
+      FactoredProjection factored,
+      int dim,
+      long rowWidth,
+      boolean split) {}
 
   private final Gpu gpu;
   private final Options options;
@@ -106,8 +120,8 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
   }
 
   @Override
-  public synchronized Featurizer.Output featurize(Architecture arch, List<Featurizer.Slot> slots, Featurizer.Spec spec,
-      Featurizer.Rows rows) {
+  public synchronized Featurizer.Output featurize(
+      Architecture arch, List<Featurizer.Slot> slots, Featurizer.Spec spec, Featurizer.Rows rows) {
     int[] sizes = Featurizer.sizes(rows);
     boolean allSingle = java.util.Arrays.stream(sizes).allMatch(v -> v == 1);
     int n = rows.rows();
@@ -129,8 +143,10 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
       gpu.upload(slot.params(), 0, slot.params().length, params);
       stage(UPLOAD, t);
       Sketch sketch = sketch(arch, spec, slot);
-      SlotArrays r = allSingle ? perExample(arch, params, sketch, spec, rows, x, y) : grouped(arch, params, sketch, spec, rows,
-          sizes, x, y);
+      SlotArrays r =
+          allSingle
+              ? perExample(arch, params, sketch, spec, rows, x, y)
+              : grouped(arch, params, sketch, spec, rows, sizes, x, y);
       loss[si] = r.loss;
       if (margin != null) {
         margin[si] = r.margin;
@@ -150,11 +166,14 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
     return switch (spec.projection()) {
       case NONE -> new Sketch(SketchKind.IDENTITY, null, null, Math.toIntExact(p), p, false);
       case FACTORED -> {
-        FactoredProjection f = new FactoredProjection(arch, spec.dim(), spec.seed(), slot.member(), slot.checkpoint());
+        FactoredProjection f =
+            new FactoredProjection(arch, spec.dim(), spec.seed(), slot.member(), slot.checkpoint());
         yield new Sketch(SketchKind.FACTORED, null, f, f.dim(), f.dim(), false);
       }
       default -> {
-        Projection proj = new Projection(spec.projection(), p, spec.dim(), spec.seed(), slot.member(), slot.checkpoint());
+        Projection proj =
+            new Projection(
+                spec.projection(), p, spec.dim(), spec.seed(), slot.member(), slot.checkpoint());
         boolean split = options.splitTf32() && proj.kind() == ProjectionKind.RADEMACHER;
         yield new Sketch(SketchKind.DENSE, proj, null, proj.dim(), p, split);
       }
@@ -162,8 +181,14 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
   }
 
   /** Groups of one example: the per-example features phi, psi = -Q phi (as {@link Featurizer}). */
-  private SlotArrays perExample(Architecture arch, Gpu.Array params, Sketch sk, Featurizer.Spec spec, Featurizer.Rows rows,
-      Gpu.Array x, Gpu.Array y) {
+  private SlotArrays perExample(
+      Architecture arch,
+      Gpu.Array params,
+      Sketch sk,
+      Featurizer.Spec spec,
+      Featurizer.Rows rows,
+      Gpu.Array x,
+      Gpu.Array y) {
     int n = rows.rows();
     int k = sk.dim;
     int classes = arch.classes();
@@ -213,14 +238,21 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
           }
         }
         case GAUSS_NEWTON -> kernelRows += gaussNewton(arch, params, sk, a, probs, b, kernel);
-        default -> { }
+        default -> {}
       }
     }
     return new SlotArrays(loss, margin, downloadKernel(kernel, k), kernelRows);
   }
 
-  private SlotArrays grouped(Architecture arch, Gpu.Array params, Sketch sk, Featurizer.Spec spec, Featurizer.Rows rows,
-      int[] sizes, Gpu.Array x, Gpu.Array y) {
+  private SlotArrays grouped(
+      Architecture arch,
+      Gpu.Array params,
+      Sketch sk,
+      Featurizer.Spec spec,
+      Featurizer.Rows rows,
+      int[] sizes,
+      Gpu.Array x,
+      Gpu.Array y) {
     int m = rows.groups();
     int k = sk.dim;
     int classes = arch.classes();
@@ -232,11 +264,18 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
     gpu.zero(stacked, stackedRows * sk.rowWidth);
     Gpu.Array kernel = zeroedKernel(spec, k);
     long kernelRows = 0;
-    boolean perExampleRows = kind == Featurizer.Moment.EXAMPLES || kind == Featurizer.Moment.SAMPLED_EXAMPLES
-        || kind == Featurizer.Moment.GAUSS_NEWTON;
-    int passRows = perExampleRows ? perExamplePassRows(arch, sk, rows.rows())
-        : Math.max(spec.passRows(), options.groupedPassRows());
-    boolean needMargin = withMargin || kind == Featurizer.Moment.EXAMPLES || kind == Featurizer.Moment.SAMPLED_EXAMPLES;
+    boolean perExampleRows =
+        kind == Featurizer.Moment.EXAMPLES
+            || kind == Featurizer.Moment.SAMPLED_EXAMPLES
+            || kind == Featurizer.Moment.GAUSS_NEWTON;
+    int passRows =
+        perExampleRows
+            ? perExamplePassRows(arch, sk, rows.rows())
+            : Math.max(spec.passRows(), options.groupedPassRows());
+    boolean needMargin =
+        withMargin
+            || kind == Featurizer.Moment.EXAMPLES
+            || kind == Featurizer.Moment.SAMPLED_EXAMPLES;
     Featurizer.Segments seg = Featurizer.Segments.of(rows.starts(), passRows);
     for (int[] pass : seg.passes(passRows)) {
       int s0 = pass[0];
@@ -263,11 +302,22 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
       Gpu.Array[] a = forward(arch, params, x.at((long) r0 * rows.dim()), b);
       Gpu.Array dOut = buf("dlogits", Gpu.Type.FLOAT, (long) b * classes);
       Gpu.Array q = needMargin ? buf("q", Gpu.Type.FLOAT, b) : null;
-      Gpu.Array probs = kind == Featurizer.Moment.GAUSS_NEWTON ? buf("probs", Gpu.Type.FLOAT, (long) b * classes) : null;
+      Gpu.Array probs =
+          kind == Featurizer.Moment.GAUSS_NEWTON
+              ? buf("probs", Gpu.Type.FLOAT, (long) b * classes)
+              : null;
       t = mark();
       // One backward pass serves both sums: with the margin's output gradient, each example's loss
       // gradient is -Q_i times its margin gradient (l = softplus(-f)).
-      gpu.logitGradients(a[arch.layers()], y.at(r0), b, classes, needMargin ? dOut : null, q, needMargin ? null : dOut, probs);
+      gpu.logitGradients(
+          a[arch.layers()],
+          y.at(r0),
+          b,
+          classes,
+          needMargin ? dOut : null,
+          q,
+          needMargin ? null : dOut,
+          probs);
       stage(FORWARD, t);
       Gpu.Array[] d = backward(arch, params, a, dOut, b);
       groupSums(arch, sk, a, d, b, segments, count, rowA, rowB, q, stacked);
@@ -349,8 +399,23 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
       int in = arch.layerIn(l);
       int out = arch.layerOut(l);
       Gpu.Array z = buf("a" + (l + 1), Gpu.Type.FLOAT, (long) b * out);
-      gpu.gemm(false, false, b, out, in, 1f, a[l], in, params.at(arch.weightOffset(l)), out, 0f, z, out, Gpu.Precision.FP32);
-      gpu.biasActivation(z, params.at(arch.biasOffset(l)), b, out, l == layers - 1 ? null : arch.activation());
+      gpu.gemm(
+          false,
+          false,
+          b,
+          out,
+          in,
+          1f,
+          a[l],
+          in,
+          params.at(arch.weightOffset(l)),
+          out,
+          0f,
+          z,
+          out,
+          Gpu.Precision.FP32);
+      gpu.biasActivation(
+          z, params.at(arch.biasOffset(l)), b, out, l == layers - 1 ? null : arch.activation());
       a[l + 1] = z;
       flops(FORWARD, 2.0 * b * in * out);
     }
@@ -359,7 +424,8 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
   }
 
   /** Output gradients D_l of every layer for the output gradient {@code dLogits} (b x classes). */
-  private Gpu.Array[] backward(Architecture arch, Gpu.Array params, Gpu.Array[] a, Gpu.Array dLogits, int b) {
+  private Gpu.Array[] backward(
+      Architecture arch, Gpu.Array params, Gpu.Array[] a, Gpu.Array dLogits, int b) {
     int layers = arch.layers();
     Gpu.Array[] d = new Gpu.Array[layers];
     d[layers - 1] = dLogits;
@@ -368,7 +434,21 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
       int in = arch.layerIn(l);
       int out = arch.layerOut(l);
       Gpu.Array prev = buf("d" + (l - 1), Gpu.Type.FLOAT, (long) b * in);
-      gpu.gemm(false, true, b, in, out, 1f, d[l], out, params.at(arch.weightOffset(l)), out, 0f, prev, in, Gpu.Precision.FP32);
+      gpu.gemm(
+          false,
+          true,
+          b,
+          in,
+          out,
+          1f,
+          d[l],
+          out,
+          params.at(arch.weightOffset(l)),
+          out,
+          0f,
+          prev,
+          in,
+          Gpu.Precision.FP32);
       // a[l] is the activation output of layer l-1: its derivative is a function of a[l] itself.
       gpu.activationBackward(prev, a[l], (long) b * in, arch.activation());
       d[l - 1] = prev;
@@ -379,7 +459,8 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
   }
 
   /** Features (b x k) of every row of a pass. */
-  private void perExampleFeatures(Architecture arch, Sketch sk, Gpu.Array[] a, Gpu.Array[] d, int b, Gpu.Array out) {
+  private void perExampleFeatures(
+      Architecture arch, Sketch sk, Gpu.Array[] a, Gpu.Array[] d, int b, Gpu.Array out) {
     Gpu.Array seg = iota(b);
     long p = arch.paramCount();
     switch (sk.kind) {
@@ -390,7 +471,25 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
         for (int l = 0; l < arch.layers(); l++) {
           int in = arch.layerIn(l);
           int o = arch.layerOut(l);
-          gpu.outerSums(a[l], in, in, d[l], o, o, true, seg, b, null, null, null, 1f, g, p, arch.weightOffset(l), false, lo);
+          gpu.outerSums(
+              a[l],
+              in,
+              in,
+              d[l],
+              o,
+              o,
+              true,
+              seg,
+              b,
+              null,
+              null,
+              null,
+              1f,
+              g,
+              p,
+              arch.weightOffset(l),
+              false,
+              lo);
         }
         stage(GRADIENTS, t);
         project(sk, g, lo, b, out);
@@ -400,7 +499,25 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
         for (int l = 0; l < arch.layers(); l++) {
           int in = arch.layerIn(l);
           int o = arch.layerOut(l);
-          gpu.outerSums(a[l], in, in, d[l], o, o, true, seg, b, null, null, null, 1f, out, p, arch.weightOffset(l), false, null);
+          gpu.outerSums(
+              a[l],
+              in,
+              in,
+              d[l],
+              o,
+              o,
+              true,
+              seg,
+              b,
+              null,
+              null,
+              null,
+              1f,
+              out,
+              p,
+              arch.weightOffset(l),
+              false,
+              null);
         }
         stage(GRADIENTS, t);
       }
@@ -412,8 +529,18 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
    * Adds each segment's gradient sum (its loss sum, scaled by -q when q is given, into row rowA[s];
    * its unscaled sum into row rowB[s] when rowB is given) to the stacked rows.
    */
-  private void groupSums(Architecture arch, Sketch sk, Gpu.Array[] a, Gpu.Array[] d, int b, Gpu.Array segments, int count,
-      Gpu.Array rowA, Gpu.Array rowB, Gpu.Array q, Gpu.Array stacked) {
+  private void groupSums(
+      Architecture arch,
+      Sketch sk,
+      Gpu.Array[] a,
+      Gpu.Array[] d,
+      int b,
+      Gpu.Array segments,
+      int count,
+      Gpu.Array rowA,
+      Gpu.Array rowB,
+      Gpu.Array q,
+      Gpu.Array stacked) {
     if (sk.kind == SketchKind.FACTORED) {
       factoredSums(arch, sk, a, d, b, segments, count, rowA, rowB, q, stacked, true);
       return;
@@ -423,18 +550,46 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
     for (int l = 0; l < arch.layers(); l++) {
       int in = arch.layerIn(l);
       int o = arch.layerOut(l);
-      gpu.outerSums(a[l], in, in, d[l], o, o, true, segments, count, rowA, rowB, q, -1f, stacked, p, arch.weightOffset(l), true,
+      gpu.outerSums(
+          a[l],
+          in,
+          in,
+          d[l],
+          o,
+          o,
+          true,
+          segments,
+          count,
+          rowA,
+          rowB,
+          q,
+          -1f,
+          stacked,
+          p,
+          arch.weightOffset(l),
+          true,
           null);
     }
     stage(GRADIENTS, t);
   }
 
   /**
-   * The factored projection of each segment's gradient sum: per layer, x = [a, 1] P_in and
-   * y = D P_out (two small GEMMs), then the segment sums of x_i y_i^T at the layer's columns.
+   * The factored projection of each segment's gradient sum: per layer, x = [a, 1] P_in and y = D
+   * P_out (two small GEMMs), then the segment sums of x_i y_i^T at the layer's columns.
    */
-  private void factoredSums(Architecture arch, Sketch sk, Gpu.Array[] a, Gpu.Array[] d, int b, Gpu.Array segments, int count,
-      Gpu.Array rowA, Gpu.Array rowB, Gpu.Array q, Gpu.Array dst, boolean accumulate) {
+  private void factoredSums(
+      Architecture arch,
+      Sketch sk,
+      Gpu.Array[] a,
+      Gpu.Array[] d,
+      int b,
+      Gpu.Array segments,
+      int count,
+      Gpu.Array rowA,
+      Gpu.Array rowB,
+      Gpu.Array q,
+      Gpu.Array dst,
+      boolean accumulate) {
     FactoredProjection f = sk.factored;
     long off = 0;
     for (int l = 0; l < arch.layers(); l++) {
@@ -457,7 +612,25 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
         smallProjection(f.outFactor(l), d[l], b, ys);
       }
       t = mark();
-      gpu.outerSums(xs, ki, ki, ys, ko, ko, false, segments, count, rowA, rowB, q, -1f, dst, sk.dim, off, accumulate, null);
+      gpu.outerSums(
+          xs,
+          ki,
+          ki,
+          ys,
+          ko,
+          ko,
+          false,
+          segments,
+          count,
+          rowA,
+          rowB,
+          q,
+          -1f,
+          dst,
+          sk.dim,
+          off,
+          accumulate,
+          null);
       stage(GRADIENTS, t);
       off += (long) ki * ko;
     }
@@ -467,8 +640,21 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
   private void smallProjection(Projection proj, Gpu.Array v, int b, Gpu.Array out) {
     long t = mark();
     Gpu.Array whole = cachedProjection(proj, true);
-    gpu.gemm(false, false, b, proj.dim(), (int) proj.rows(), proj.rademacherScale(), v, (int) proj.rows(), whole, proj.dim(), 0f,
-        out, proj.dim(), Gpu.Precision.FP32);
+    gpu.gemm(
+        false,
+        false,
+        b,
+        proj.dim(),
+        (int) proj.rows(),
+        proj.rademacherScale(),
+        v,
+        (int) proj.rows(),
+        whole,
+        proj.dim(),
+        0f,
+        out,
+        proj.dim(),
+        Gpu.Precision.FP32);
     flops(PROJECTION, 2.0 * b * proj.rows() * proj.dim());
     stage(PROJECTION, t);
   }
@@ -491,17 +677,35 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
         gpu.gemm(false, false, rows, k, p, alpha, lo, p, whole, k, 1f, out, k, precision);
       }
     } else {
-      int chunkRows = (int) Math.max(Projection.BLOCK_ROWS,
-          options.chunkBytes() / (4L * k) / Projection.BLOCK_ROWS * Projection.BLOCK_ROWS);
+      int chunkRows =
+          (int)
+              Math.max(
+                  Projection.BLOCK_ROWS,
+                  options.chunkBytes() / (4L * k) / Projection.BLOCK_ROWS * Projection.BLOCK_ROWS);
       Gpu.Array chunk = buf("projectionChunk", Gpu.Type.FLOAT, (long) chunkRows * k);
       stage(PROJECTION, t);
       for (int c0 = 0; c0 < p; c0 += chunkRows) {
         int len = Math.min(chunkRows, p - c0);
         generate(proj, chunk, c0, len);
         t = mark();
-        gpu.gemm(false, false, rows, k, len, alpha, g.at(c0), p, chunk, k, c0 == 0 ? 0f : 1f, out, k, precision);
+        gpu.gemm(
+            false,
+            false,
+            rows,
+            k,
+            len,
+            alpha,
+            g.at(c0),
+            p,
+            chunk,
+            k,
+            c0 == 0 ? 0f : 1f,
+            out,
+            k,
+            precision);
         if (lo != null) {
-          gpu.gemm(false, false, rows, k, len, alpha, lo.at(c0), p, chunk, k, 1f, out, k, precision);
+          gpu.gemm(
+              false, false, rows, k, len, alpha, lo.at(c0), p, chunk, k, 1f, out, k, precision);
         }
         stage(PROJECTION, t);
       }
@@ -512,9 +716,9 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
   }
 
   /**
-   * The whole P of a projection, generated once per device and kept while it fits the budget
-   * (least recently used ones make room), or null when it alone exceeds it. RADEMACHER entries are
-   * stored as +-1 and scaled in the product.
+   * The whole P of a projection, generated once per device and kept while it fits the budget (least
+   * recently used ones make room), or null when it alone exceeds it. RADEMACHER entries are stored
+   * as +-1 and scaled in the product.
    */
   private Gpu.Array cachedProjection(Projection proj, boolean always) {
     long bytes = proj.rows() * (long) proj.dim() * 4;
@@ -542,7 +746,14 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
 
   private void generate(Projection proj, Gpu.Array dst, long row0, int rows) {
     long t = mark();
-    gpu.projectionRows(dst, proj.kind() == ProjectionKind.GAUSSIAN, proj.key(), row0, rows, proj.dim(), 1f,
+    gpu.projectionRows(
+        dst,
+        proj.kind() == ProjectionKind.GAUSSIAN,
+        proj.key(),
+        row0,
+        rows,
+        proj.dim(),
+        1f,
         1.0 / Math.sqrt(proj.dim()));
     stage(GENERATE, t);
   }
@@ -551,7 +762,13 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
    * Adds P^T (sum_i J_i^T Lambda_i J_i) P for a pass: one backward per class of the output gradient
    * sqrt(p_c)(e_c - p), its per-example features, and their k x k sum. Returns the examples added.
    */
-  private long gaussNewton(Architecture arch, Gpu.Array params, Sketch sk, Gpu.Array[] a, Gpu.Array probs, int b,
+  private long gaussNewton(
+      Architecture arch,
+      Gpu.Array params,
+      Sketch sk,
+      Gpu.Array[] a,
+      Gpu.Array probs,
+      int b,
       Gpu.Array kernel) {
     int classes = arch.classes();
     Gpu.Array direction = buf("gaussNewtonDirection", Gpu.Type.FLOAT, (long) b * classes);
@@ -606,11 +823,12 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
     for (int l = 0; l < arch.layers(); l++) {
       widest = Math.max(widest, arch.layerIn(l) + 1);
     }
-    long perRow = switch (sk.kind) {
-      case DENSE -> 4L * sk.rowWidth * (sk.split ? 2 : 1) + 12L * sk.dim;
-      case IDENTITY -> 12L * sk.dim;
-      case FACTORED -> 12L * sk.dim + 8L * widest;
-    };
+    long perRow =
+        switch (sk.kind) {
+          case DENSE -> 4L * sk.rowWidth * (sk.split ? 2 : 1) + 12L * sk.dim;
+          case IDENTITY -> 12L * sk.dim;
+          case FACTORED -> 12L * sk.dim + 8L * widest;
+        };
     return (int) Math.max(1, Math.min(n, options.passBytes() / perRow));
   }
 

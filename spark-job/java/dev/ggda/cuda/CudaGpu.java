@@ -41,19 +41,33 @@ import org.bytedeco.javacpp.SizeTPointer;
  * {@link Gpu} on a CUDA device through JavaCPP's CUDA 13 presets: cudart for memory, cuBLAS for the
  * GEMMs, NVRTC to compile {@code kernels.cu} for the device at start-up (or a PTX file named by
  * {@code -Dggda.cuda.ptx}, for hosts without NVRTC) and the driver API to launch its kernels. Work
- * goes to the legacy default stream, so it runs in order; host transfers go through a pinned buffer.
- * Each call makes the device current for the calling thread first (Spark tasks are threads).
+ * goes to the legacy default stream, so it runs in order; host transfers go through a pinned
+ * buffer. Each call makes the device current for the calling thread first (Spark tasks are
+ * threads).
  */
 public final class CudaGpu implements Gpu {
   /** Kernels loaded from this resource. */
   static final String KERNELS = "/dev/ggda/cuda/kernels.cu";
+
   /** A PTX file to load instead of compiling the kernels with NVRTC. */
   public static final String PTX_PROPERTY = "ggda.cuda.ptx";
+
   private static final int THREADS = 256;
   private static final long STAGING_BYTES = 64L << 20;
-  static final String[] KERNEL_NAMES = {"bias_activation", "activation_backward", "logit_gradients", "outer_sums",
-      "split_tf32", "scale_rows", "add_to_double", "rows_to_double", "gather_rows", "append_ones",
-      "gauss_newton_direction", "projection_rows"};
+  static final String[] KERNEL_NAMES = {
+    "bias_activation",
+    "activation_backward",
+    "logit_gradients",
+    "outer_sums",
+    "split_tf32",
+    "scale_rows",
+    "add_to_double",
+    "rows_to_double",
+    "gather_rows",
+    "append_ones",
+    "gauss_newton_direction",
+    "projection_rows"
+  };
 
   private final int ordinal;
   private final String name;
@@ -75,8 +89,12 @@ public final class CudaGpu implements Gpu {
     name = prop.name().getString();
     int[] major = {0};
     int[] minor = {0};
-    check(cudart.cudaDeviceGetAttribute(major, cudart.cudaDevAttrComputeCapabilityMajor, ordinal), "compute capability");
-    check(cudart.cudaDeviceGetAttribute(minor, cudart.cudaDevAttrComputeCapabilityMinor, ordinal), "compute capability");
+    check(
+        cudart.cudaDeviceGetAttribute(major, cudart.cudaDevAttrComputeCapabilityMajor, ordinal),
+        "compute capability");
+    check(
+        cudart.cudaDeviceGetAttribute(minor, cudart.cudaDevAttrComputeCapabilityMinor, ordinal),
+        "compute capability");
     checkBlas(cublas.cublasCreate_v2(blas), "cublasCreate");
     String ptx = System.getProperty(PTX_PROPERTY);
     byte[] image;
@@ -84,7 +102,8 @@ public final class CudaGpu implements Gpu {
       try {
         image = (Files.readString(Path.of(ptx)) + "\0").getBytes(StandardCharsets.UTF_8);
       } catch (IOException e) {
-        throw new IllegalStateException("cannot read -D" + PTX_PROPERTY + "=" + ptx + ": " + e.getMessage(), e);
+        throw new IllegalStateException(
+            "cannot read -D" + PTX_PROPERTY + "=" + ptx + ": " + e.getMessage(), e);
       }
       kernelOrigin = "PTX " + ptx;
     } else {
@@ -115,10 +134,19 @@ public final class CudaGpu implements Gpu {
   /** Compiles the kernels for sm_{major}{minor}: a cubin, so the driver has nothing to JIT. */
   private static byte[] compile(String src, int major, int minor) {
     _nvrtcProgram program = new _nvrtcProgram();
-    checkNvrtc(nvrtc.nvrtcCreateProgram(program, new BytePointer(src), new BytePointer("kernels.cu"), 0,
-        (PointerPointer) null, (PointerPointer) null), "nvrtcCreateProgram", null);
+    checkNvrtc(
+        nvrtc.nvrtcCreateProgram(
+            program,
+            new BytePointer(src),
+            new BytePointer("kernels.cu"),
+            0,
+            (PointerPointer) null,
+            (PointerPointer) null),
+        "nvrtcCreateProgram",
+        null);
     try {
-      PointerPointer options = new PointerPointer("--gpu-architecture=sm_" + major + minor, "--std=c++17");
+      PointerPointer options =
+          new PointerPointer("--gpu-architecture=sm_" + major + minor, "--std=c++17");
       int rc = nvrtc.nvrtcCompileProgram(program, 2, options);
       checkNvrtc(rc, "nvrtcCompileProgram", program);
       SizeTPointer size = new SizeTPointer(1);
@@ -172,7 +200,10 @@ public final class CudaGpu implements Gpu {
     }
   }
 
-  /** A pointer to a raw device address (cuBLAS, memcpy and memset take device addresses as pointers). */
+  /**
+   * A pointer to a raw device address (cuBLAS, memcpy and memset take device addresses as
+   * pointers).
+   */
   private static final class DevicePointer extends Pointer {
     DevicePointer(long address) {
       this.address = address;
@@ -210,7 +241,9 @@ public final class CudaGpu implements Gpu {
   public Array alloc(Type type, long length) {
     bind();
     Pointer p = new Pointer();
-    check(cudart.cudaMalloc(p, Math.max(1, length) * type.bytes), "cudaMalloc(" + length * type.bytes + " bytes)");
+    check(
+        cudart.cudaMalloc(p, Math.max(1, length) * type.bytes),
+        "cudaMalloc(" + length * type.bytes + " bytes)");
     return new Mem(type, p.address(), 0, length);
   }
 
@@ -228,7 +261,9 @@ public final class CudaGpu implements Gpu {
   public void zero(Array a, long n) {
     bind();
     Mem m = (Mem) a;
-    check(cudart.cudaMemsetAsync(new DevicePointer(m.address()), 0, n * m.type.bytes, null), "cudaMemsetAsync");
+    check(
+        cudart.cudaMemsetAsync(new DevicePointer(m.address()), 0, n * m.type.bytes, null),
+        "cudaMemsetAsync");
   }
 
   @Override
@@ -240,7 +275,10 @@ public final class CudaGpu implements Gpu {
     for (int i = 0; i < n; i += chunk) {
       int len = Math.min(chunk, n - i);
       host.put(src, off + i, len);
-      check(cudart.cudaMemcpy(new DevicePointer(m.address() + 4L * i), staging, 4L * len, cudaMemcpyHostToDevice), "upload");
+      check(
+          cudart.cudaMemcpy(
+              new DevicePointer(m.address() + 4L * i), staging, 4L * len, cudaMemcpyHostToDevice),
+          "upload");
     }
   }
 
@@ -253,7 +291,10 @@ public final class CudaGpu implements Gpu {
     for (int i = 0; i < n; i += chunk) {
       int len = Math.min(chunk, n - i);
       host.put(src, off + i, len);
-      check(cudart.cudaMemcpy(new DevicePointer(m.address() + 4L * i), staging, 4L * len, cudaMemcpyHostToDevice), "upload");
+      check(
+          cudart.cudaMemcpy(
+              new DevicePointer(m.address() + 4L * i), staging, 4L * len, cudaMemcpyHostToDevice),
+          "upload");
     }
   }
 
@@ -266,7 +307,10 @@ public final class CudaGpu implements Gpu {
     for (int i = 0; i < n; i += chunk) {
       int len = Math.min(chunk, n - i);
       host.put(src, off + i, len);
-      check(cudart.cudaMemcpy(new DevicePointer(m.address() + 8L * i), staging, 8L * len, cudaMemcpyHostToDevice), "upload");
+      check(
+          cudart.cudaMemcpy(
+              new DevicePointer(m.address() + 8L * i), staging, 8L * len, cudaMemcpyHostToDevice),
+          "upload");
     }
   }
 
@@ -278,7 +322,10 @@ public final class CudaGpu implements Gpu {
     int chunk = (int) (STAGING_BYTES / 4);
     for (int i = 0; i < n; i += chunk) {
       int len = Math.min(chunk, n - i);
-      check(cudart.cudaMemcpy(staging, new DevicePointer(m.address() + 4L * i), 4L * len, cudaMemcpyDeviceToHost), "download");
+      check(
+          cudart.cudaMemcpy(
+              staging, new DevicePointer(m.address() + 4L * i), 4L * len, cudaMemcpyDeviceToHost),
+          "download");
       host.get(dst, off + i, len);
     }
   }
@@ -291,7 +338,10 @@ public final class CudaGpu implements Gpu {
     int chunk = (int) (STAGING_BYTES / 8);
     for (int i = 0; i < n; i += chunk) {
       int len = Math.min(chunk, n - i);
-      check(cudart.cudaMemcpy(staging, new DevicePointer(m.address() + 8L * i), 8L * len, cudaMemcpyDeviceToHost), "download");
+      check(
+          cudart.cudaMemcpy(
+              staging, new DevicePointer(m.address() + 8L * i), 8L * len, cudaMemcpyDeviceToHost),
+          "download");
       host.get(dst, off + i, len);
     }
   }
@@ -303,26 +353,88 @@ public final class CudaGpu implements Gpu {
   }
 
   @Override
-  public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Array a, int lda, Array b, int ldb,
-      float beta, Array c, int ldc, Precision precision) {
+  public void gemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      Array a,
+      int lda,
+      Array b,
+      int ldb,
+      float beta,
+      Array c,
+      int ldc,
+      Precision precision) {
     bind();
     // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands.
     int compute = precision == Precision.TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     try (PointerScope scope = new PointerScope()) {
-      checkBlas(cublas.cublasGemmEx(blas, transB ? CUBLAS_OP_T : CUBLAS_OP_N, transA ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k,
-          new FloatPointer(alpha), ptr(b, Type.FLOAT), CUDA_R_32F, ldb, ptr(a, Type.FLOAT), CUDA_R_32F, lda,
-          new FloatPointer(beta), ptr(c, Type.FLOAT), CUDA_R_32F, ldc, compute, CUBLAS_GEMM_DEFAULT), "cublasGemmEx");
+      checkBlas(
+          cublas.cublasGemmEx(
+              blas,
+              transB ? CUBLAS_OP_T : CUBLAS_OP_N,
+              transA ? CUBLAS_OP_T : CUBLAS_OP_N,
+              n,
+              m,
+              k,
+              new FloatPointer(alpha),
+              ptr(b, Type.FLOAT),
+              CUDA_R_32F,
+              ldb,
+              ptr(a, Type.FLOAT),
+              CUDA_R_32F,
+              lda,
+              new FloatPointer(beta),
+              ptr(c, Type.FLOAT),
+              CUDA_R_32F,
+              ldc,
+              compute,
+              CUBLAS_GEMM_DEFAULT),
+          "cublasGemmEx");
     }
   }
 
   @Override
-  public void dgemm(boolean transA, boolean transB, int m, int n, int k, double alpha, Array a, int lda, Array b, int ldb,
-      double beta, Array c, int ldc) {
+  public void dgemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      double alpha,
+      Array a,
+      int lda,
+      Array b,
+      int ldb,
+      double beta,
+      Array c,
+      int ldc) {
     bind();
     try (PointerScope scope = new PointerScope()) {
-      checkBlas(cublas.cublasGemmEx(blas, transB ? CUBLAS_OP_T : CUBLAS_OP_N, transA ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k,
-          new DoublePointer(alpha), ptr(b, Type.DOUBLE), CUDA_R_64F, ldb, ptr(a, Type.DOUBLE), CUDA_R_64F, lda,
-          new DoublePointer(beta), ptr(c, Type.DOUBLE), CUDA_R_64F, ldc, CUBLAS_COMPUTE_64F, CUBLAS_GEMM_DEFAULT),
+      checkBlas(
+          cublas.cublasGemmEx(
+              blas,
+              transB ? CUBLAS_OP_T : CUBLAS_OP_N,
+              transA ? CUBLAS_OP_T : CUBLAS_OP_N,
+              n,
+              m,
+              k,
+              new DoublePointer(alpha),
+              ptr(b, Type.DOUBLE),
+              CUDA_R_64F,
+              ldb,
+              ptr(a, Type.DOUBLE),
+              CUDA_R_64F,
+              lda,
+              new DoublePointer(beta),
+              ptr(c, Type.DOUBLE),
+              CUDA_R_64F,
+              ldc,
+              CUBLAS_COMPUTE_64F,
+              CUBLAS_GEMM_DEFAULT),
           "cublasGemmEx (float64)");
     }
   }
@@ -334,13 +446,29 @@ public final class CudaGpu implements Gpu {
       Pointer[] values = new Pointer[args.length];
       for (int i = 0; i < args.length; i++) {
         Object v = args[i];
-        values[i] = v instanceof Long l ? new LongPointer(1).put(l)
-            : v instanceof Integer n ? new IntPointer(1).put(n)
-            : v instanceof Float f ? new FloatPointer(1).put(f)
-            : new DoublePointer(1).put((Double) v);
+        values[i] =
+            v instanceof Long l
+                ? new LongPointer(1).put(l)
+                : v instanceof Integer n
+                    ? new IntPointer(1).put(n)
+                    : v instanceof Float f
+                        ? new FloatPointer(1).put(f)
+                        : new DoublePointer(1).put((Double) v);
       }
-      checkDriver(cudart.cuLaunchKernel(kernels.get(kernel), (int) Math.max(1, gridX), Math.max(1, gridY), 1, THREADS, 1, 1, 0,
-          null, new PointerPointer<>(values), null), "cuLaunchKernel(" + kernel + ")");
+      checkDriver(
+          cudart.cuLaunchKernel(
+              kernels.get(kernel),
+              (int) Math.max(1, gridX),
+              Math.max(1, gridY),
+              1,
+              THREADS,
+              1,
+              1,
+              0,
+              null,
+              new PointerPointer<>(values),
+              null),
+          "cuLaunchKernel(" + kernel + ")");
     }
   }
 
@@ -355,39 +483,121 @@ public final class CudaGpu implements Gpu {
 
   @Override
   public void biasActivation(Array z, Array bias, int rows, int cols, ActivationKind act) {
-    launch("bias_activation", blocks((long) rows * cols), 1, addr(z, Type.FLOAT), addr(bias, Type.FLOAT), rows, cols, code(act));
+    launch(
+        "bias_activation",
+        blocks((long) rows * cols),
+        1,
+        addr(z, Type.FLOAT),
+        addr(bias, Type.FLOAT),
+        rows,
+        cols,
+        code(act));
   }
 
   @Override
   public void activationBackward(Array d, Array a, long n, ActivationKind act) {
-    launch("activation_backward", blocks(n), 1, addr(d, Type.FLOAT), addr(a, Type.FLOAT), n, code(act));
+    launch(
+        "activation_backward",
+        blocks(n),
+        1,
+        addr(d, Type.FLOAT),
+        addr(a, Type.FLOAT),
+        n,
+        code(act));
   }
 
   @Override
-  public void logitGradients(Array logits, Array labels, int rows, int classes, Array dMargin, Array q, Array dLoss,
+  public void logitGradients(
+      Array logits,
+      Array labels,
+      int rows,
+      int classes,
+      Array dMargin,
+      Array q,
+      Array dLoss,
       Array probs) {
-    launch("logit_gradients", (rows + THREADS - 1) / THREADS, 1, addr(logits, Type.FLOAT), addr(labels, Type.INT), rows, classes,
-        addr(dMargin, Type.FLOAT), addr(q, Type.FLOAT), addr(dLoss, Type.FLOAT), addr(probs, Type.FLOAT));
+    launch(
+        "logit_gradients",
+        (rows + THREADS - 1) / THREADS,
+        1,
+        addr(logits, Type.FLOAT),
+        addr(labels, Type.INT),
+        rows,
+        classes,
+        addr(dMargin, Type.FLOAT),
+        addr(q, Type.FLOAT),
+        addr(dLoss, Type.FLOAT),
+        addr(probs, Type.FLOAT));
   }
 
   @Override
-  public void outerSums(Array a, int lda, int in, Array d, int ldd, int out, boolean bias, Array segments, int count,
-      Array rowA, Array rowB, Array scale, float sign, Array dst, long ldDst, long col, boolean accumulate, Array lo) {
+  public void outerSums(
+      Array a,
+      int lda,
+      int in,
+      Array d,
+      int ldd,
+      int out,
+      boolean bias,
+      Array segments,
+      int count,
+      Array rowA,
+      Array rowB,
+      Array scale,
+      float sign,
+      Array dst,
+      long ldDst,
+      long col,
+      boolean accumulate,
+      Array lo) {
     long width = (long) in * out + (bias ? out : 0);
-    launch("outer_sums", (width + THREADS - 1) / THREADS, Math.min(count, 65_535), addr(a, Type.FLOAT), lda, in,
-        addr(d, Type.FLOAT), ldd, out, bias ? 1 : 0, addr(segments, Type.INT), count, addr(rowA, Type.INT),
-        addr(rowB, Type.INT), addr(scale, Type.FLOAT), sign, addr(dst, Type.FLOAT), ldDst, col, accumulate ? 1 : 0,
+    launch(
+        "outer_sums",
+        (width + THREADS - 1) / THREADS,
+        Math.min(count, 65_535),
+        addr(a, Type.FLOAT),
+        lda,
+        in,
+        addr(d, Type.FLOAT),
+        ldd,
+        out,
+        bias ? 1 : 0,
+        addr(segments, Type.INT),
+        count,
+        addr(rowA, Type.INT),
+        addr(rowB, Type.INT),
+        addr(scale, Type.FLOAT),
+        sign,
+        addr(dst, Type.FLOAT),
+        ldDst,
+        col,
+        accumulate ? 1 : 0,
         addr(lo, Type.FLOAT));
   }
 
   @Override
   public void splitTf32(Array x, Array hi, Array lo, long n) {
-    launch("split_tf32", blocks(n), 1, addr(x, Type.FLOAT), addr(hi, Type.FLOAT), addr(lo, Type.FLOAT), n);
+    launch(
+        "split_tf32",
+        blocks(n),
+        1,
+        addr(x, Type.FLOAT),
+        addr(hi, Type.FLOAT),
+        addr(lo, Type.FLOAT),
+        n);
   }
 
   @Override
   public void scaleRows(Array src, Array s, float sign, int rows, int cols, Array dst) {
-    launch("scale_rows", blocks((long) rows * cols), 1, addr(src, Type.FLOAT), addr(s, Type.FLOAT), sign, rows, cols,
+    launch(
+        "scale_rows",
+        blocks((long) rows * cols),
+        1,
+        addr(src, Type.FLOAT),
+        addr(s, Type.FLOAT),
+        sign,
+        rows,
+        cols,
         addr(dst, Type.FLOAT));
   }
 
@@ -398,32 +608,77 @@ public final class CudaGpu implements Gpu {
 
   @Override
   public void rowsToDouble(Array src, Array scale, int rows, int cols, Array dst) {
-    launch("rows_to_double", blocks((long) rows * cols), 1, addr(src, Type.FLOAT), addr(scale, Type.DOUBLE), rows, cols,
+    launch(
+        "rows_to_double",
+        blocks((long) rows * cols),
+        1,
+        addr(src, Type.FLOAT),
+        addr(scale, Type.DOUBLE),
+        rows,
+        cols,
         addr(dst, Type.DOUBLE));
   }
 
   @Override
   public void gatherRows(Array src, int cols, Array idx, int rows, Array dst) {
-    launch("gather_rows", blocks((long) rows * cols), 1, addr(src, Type.FLOAT), cols, addr(idx, Type.INT), rows,
+    launch(
+        "gather_rows",
+        blocks((long) rows * cols),
+        1,
+        addr(src, Type.FLOAT),
+        cols,
+        addr(idx, Type.INT),
+        rows,
         addr(dst, Type.FLOAT));
   }
 
   @Override
   public void appendOnes(Array a, int rows, int cols, Array dst) {
-    launch("append_ones", blocks((long) rows * (cols + 1)), 1, addr(a, Type.FLOAT), rows, cols, addr(dst, Type.FLOAT));
-  }
-
-  @Override
-  public void gaussNewtonDirection(Array probs, int rows, int classes, int cls, Array dst) {
-    launch("gauss_newton_direction", blocks((long) rows * classes), 1, addr(probs, Type.FLOAT), rows, classes, cls,
+    launch(
+        "append_ones",
+        blocks((long) rows * (cols + 1)),
+        1,
+        addr(a, Type.FLOAT),
+        rows,
+        cols,
         addr(dst, Type.FLOAT));
   }
 
   @Override
-  public void projectionRows(Array dst, boolean gaussian, long key, long row0, int rows, int dim, float scale,
+  public void gaussNewtonDirection(Array probs, int rows, int classes, int cls, Array dst) {
+    launch(
+        "gauss_newton_direction",
+        blocks((long) rows * classes),
+        1,
+        addr(probs, Type.FLOAT),
+        rows,
+        classes,
+        cls,
+        addr(dst, Type.FLOAT));
+  }
+
+  @Override
+  public void projectionRows(
+      Array dst,
+      boolean gaussian,
+      long key,
+      long row0,
+      int rows,
+      int dim,
+      float scale,
       double gaussScale) {
-    launch("projection_rows", blocks((long) rows * dim), 1, addr(dst, Type.FLOAT), gaussian ? 1 : 0, key, row0, rows, dim,
-        scale, gaussScale);
+    launch(
+        "projection_rows",
+        blocks((long) rows * dim),
+        1,
+        addr(dst, Type.FLOAT),
+        gaussian ? 1 : 0,
+        key,
+        row0,
+        rows,
+        dim,
+        scale,
+        gaussScale);
   }
 
   @Override
@@ -440,7 +695,8 @@ public final class CudaGpu implements Gpu {
 
   static void check(int status, String what) {
     if (status != 0) {
-      throw new IllegalStateException(what + " failed: " + cudart.cudaGetErrorString(status).getString() + " (" + status + ")");
+      throw new IllegalStateException(
+          what + " failed: " + cudart.cudaGetErrorString(status).getString() + " (" + status + ")");
     }
   }
 
@@ -461,8 +717,13 @@ public final class CudaGpu implements Gpu {
 
   private static void checkBlas(int status, String what) {
     if (status != 0) {
-      throw new IllegalStateException(what + " failed: " + cublas.cublasGetStatusString(status).getString()
-          + " (" + status + ")");
+      throw new IllegalStateException(
+          what
+              + " failed: "
+              + cublas.cublasGetStatusString(status).getString()
+              + " ("
+              + status
+              + ")");
     }
   }
 
@@ -478,6 +739,7 @@ public final class CudaGpu implements Gpu {
       nvrtc.nvrtcGetProgramLog(program, text);
       log = ": " + new String(text, StandardCharsets.UTF_8).strip();
     }
-    throw new IllegalStateException(what + " failed: " + nvrtc.nvrtcGetErrorString(status).getString() + log);
+    throw new IllegalStateException(
+        what + " failed: " + nvrtc.nvrtcGetErrorString(status).getString() + log);
   }
 }

@@ -5,8 +5,8 @@ import dev.ggda.config.ActivationKind;
 /**
  * The device operations {@link CudaFeaturizer} is written in: arrays in device memory, row-major
  * GEMMs and the element-wise kernels of {@code kernels.cu} (each method documents its kernel). One
- * implementation drives a CUDA device ({@link CudaGpu}); the tests run the same featurizer on a Java
- * emulation of these operations. Work is queued in order on one stream; downloads wait for it.
+ * implementation drives a CUDA device ({@link CudaGpu}); the tests run the same featurizer on a
+ * Java emulation of these operations. Work is queued in order on one stream; downloads wait for it.
  * Not thread-safe.
  */
 public interface Gpu extends AutoCloseable {
@@ -26,7 +26,8 @@ public interface Gpu extends AutoCloseable {
   /**
    * How a float GEMM rounds. FP32: single precision throughout. TF32: tensor cores read the inputs
    * rounded to tf32 (10 mantissa bits) and accumulate in fp32; exact for inputs that are tf32
-   * values already (the +-1 entries of a Rademacher P, or the hi/lo halves {@code split_tf32} makes).
+   * values already (the +-1 entries of a Rademacher P, or the hi/lo halves {@code split_tf32}
+   * makes).
    */
   enum Precision {
     FP32,
@@ -72,13 +73,40 @@ public interface Gpu extends AutoCloseable {
   /** Waits until the queued work is done (for timing). */
   void sync();
 
-  /** Row-major C (m x n) = alpha op(A) op(B) + beta C, op(X) = X or X^T; C must not alias A or B. */
-  void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Array a, int lda, Array b, int ldb, float beta,
-      Array c, int ldc, Precision precision);
+  /**
+   * Row-major C (m x n) = alpha op(A) op(B) + beta C, op(X) = X or X^T; C must not alias A or B.
+   */
+  void gemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      Array a,
+      int lda,
+      Array b,
+      int ldb,
+      float beta,
+      Array c,
+      int ldc,
+      Precision precision);
 
   /** The same in float64. */
-  void dgemm(boolean transA, boolean transB, int m, int n, int k, double alpha, Array a, int lda, Array b, int ldb,
-      double beta, Array c, int ldc);
+  void dgemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      double alpha,
+      Array a,
+      int lda,
+      Array b,
+      int ldb,
+      double beta,
+      Array c,
+      int ldc);
 
   /** {@code bias_activation}: z[r, c] = act(z[r, c] + bias[c]); act null is the identity. */
   void biasActivation(Array z, Array bias, int rows, int cols, ActivationKind act);
@@ -87,14 +115,39 @@ public interface Gpu extends AutoCloseable {
   void activationBackward(Array d, Array a, long n, ActivationKind act);
 
   /**
-   * {@code logit_gradients}: per row of logits, any of df/dz (margin), q = 1 - p_y, dl/dz (loss) and
-   * the softmax; null outputs are skipped.
+   * {@code logit_gradients}: per row of logits, any of df/dz (margin), q = 1 - p_y, dl/dz (loss)
+   * and the softmax; null outputs are skipped.
    */
-  void logitGradients(Array logits, Array labels, int rows, int classes, Array dMargin, Array q, Array dLoss, Array probs);
+  void logitGradients(
+      Array logits,
+      Array labels,
+      int rows,
+      int classes,
+      Array dMargin,
+      Array q,
+      Array dLoss,
+      Array probs);
 
   /** {@code outer_sums}: per-segment sums of the outer products of a layer; see the kernel. */
-  void outerSums(Array a, int lda, int in, Array d, int ldd, int out, boolean bias, Array segments, int count, Array rowA,
-      Array rowB, Array scale, float sign, Array dst, long ldDst, long col, boolean accumulate, Array lo);
+  void outerSums(
+      Array a,
+      int lda,
+      int in,
+      Array d,
+      int ldd,
+      int out,
+      boolean bias,
+      Array segments,
+      int count,
+      Array rowA,
+      Array rowB,
+      Array scale,
+      float sign,
+      Array dst,
+      long ldDst,
+      long col,
+      boolean accumulate,
+      Array lo);
 
   /** {@code split_tf32}: hi = tf32(x), lo = x - hi; hi may be x. */
   void splitTf32(Array x, Array hi, Array lo, long n);
@@ -121,7 +174,15 @@ public interface Gpu extends AutoCloseable {
    * {@code projection_rows}: rows row0 .. row0 + rows - 1 of a RADEMACHER (+-scale) or GAUSSIAN
    * (times gaussScale) projection with generator key {@code key}, dim columns, into dst.
    */
-  void projectionRows(Array dst, boolean gaussian, long key, long row0, int rows, int dim, float scale, double gaussScale);
+  void projectionRows(
+      Array dst,
+      boolean gaussian,
+      long key,
+      long row0,
+      int rows,
+      int dim,
+      float scale,
+      double gaussScale);
 
   @Override
   void close();

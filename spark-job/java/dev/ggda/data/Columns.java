@@ -7,9 +7,10 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Every column name of ggda's tables, defined once. The canonical example schema every reader produces: {@code example_id long not null, label int
- * not null, features array<float> not null (no null elements), group string} (group only when the
- * source names a group column). Later stages depend on these names only.
+ * Every column name of ggda's tables, defined once. The canonical example schema every reader
+ * produces: {@code example_id long not null, label int not null, features array<float> not null (no
+ * null elements), group string} (group only when the source names a group column). Later stages
+ * depend on these names only.
  */
 public final class Columns {
   // The canonical input columns.
@@ -20,8 +21,12 @@ public final class Columns {
 
   // The output tables' columns (DESIGN.md section 6), every table's names from here.
   public static final String GROUP_ID = "group_id";
-  /** The user's group value a group id stands for (group.method column only; null for a null value). */
+
+  /**
+   * The user's group value a group id stands for (group.method column only; null for a null value).
+   */
   public static final String GROUP_KEY = "group_key";
+
   public static final String SIZE = "size";
   public static final String LABEL_COUNTS = "label_counts";
   public static final String MEAN_LOSS = "mean_loss";
@@ -46,6 +51,8 @@ public final class Columns {
               new StructField(LABEL, DataTypes.IntegerType, false, Metadata.empty()),
               new StructField(FEATURES, FLOAT_ARRAY, false, Metadata.empty())
             });
-    return withGroup ? s.add(new StructField(GROUP, DataTypes.StringType, true, Metadata.empty())) : s;
+    return withGroup
+        ? s.add(new StructField(GROUP, DataTypes.StringType, true, Metadata.empty()))
+        : s;
   }
 }

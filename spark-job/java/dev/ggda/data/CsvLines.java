@@ -16,16 +16,16 @@ import org.apache.hadoop.io.compress.CompressionCodec;
 import org.apache.hadoop.io.compress.CompressionCodecFactory;
 
 /**
- * Finds the line of a bad cell in a CSV file, which Spark's CSV source cannot tell: the file is read
- * on the driver with the parser Spark uses and Spark's default dialect, up to the first match. Only
- * error messages use it.
+ * Finds the line of a bad cell in a CSV file, which Spark's CSV source cannot tell: the file is
+ * read on the driver with the parser Spark uses and Spark's default dialect, up to the first match.
+ * Only error messages use it.
  */
 final class CsvLines {
   private CsvLines() {}
 
   /**
-   * The 1-based line (the header is line 1) of the first row whose cell in {@code column} is exactly
-   * {@code value}, or -1 when none is (or the file cannot be read).
+   * The 1-based line (the header is line 1) of the first row whose cell in {@code column} is
+   * exactly {@code value}, or -1 when none is (or the file cannot be read).
    */
   static long lineOf(Configuration conf, String file, String column, String value) {
     try {

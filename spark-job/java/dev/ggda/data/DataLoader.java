@@ -32,10 +32,11 @@ import org.slf4j.LoggerFactory;
  * distributed; the synthetic mixture is generated on the executors. Paths are resolved with the
  * Hadoop FileSystem API, so file://, hdfs://, s3a:// and plain local paths all work. Example ids
  * are stable: the id column when the table has one, the position for IDX and synthetic data, and
- * otherwise derived from content (see {@link ExampleIds}). {@code limit} keeps the examples with the
- * {@code limit} smallest ids: the first rows of IDX and synthetic data, and a deterministic
- * pseudo-random subset when ids are content hashes. Every problem with the user's data is an {@link InputException} whose
- * one-line message names the config key or path, the column, the first offending row and the fix.
+ * otherwise derived from content (see {@link ExampleIds}). {@code limit} keeps the examples with
+ * the {@code limit} smallest ids: the first rows of IDX and synthetic data, and a deterministic
+ * pseudo-random subset when ids are content hashes. Every problem with the user's data is an {@link
+ * InputException} whose one-line message names the config key or path, the column, the first
+ * offending row and the fix.
  */
 public final class DataLoader {
   private static final Logger LOG = LoggerFactory.getLogger(DataLoader.class);
@@ -46,7 +47,8 @@ public final class DataLoader {
    * Loads and validates one input.
    *
    * @param classes the configured class count, or null to take max label + 1
-   * @param role "train" or "targets": names the config keys in messages and keys the synthetic stream
+   * @param role "train" or "targets": names the config keys in messages and keys the synthetic
+   *     stream
    */
   public static LoadedData load(SparkSession spark, DataSource spec, Integer classes, String role) {
     return load(spark, spec, classes, role, null);
@@ -66,22 +68,34 @@ public final class DataLoader {
    * As above, telling {@code notes} (the run log) which source columns are the features and every
    * column the run does not use, with why.
    */
-  public static LoadedData load(SparkSession spark, DataSource spec, Integer classes, String role, Integer expectedDim,
+  public static LoadedData load(
+      SparkSession spark,
+      DataSource spec,
+      Integer classes,
+      String role,
+      Integer expectedDim,
       Consumer<String> notes) {
     Objects.requireNonNull(role, "role");
     if (spec == null) {
-      throw new InputException("data." + role + ": missing; give at least data." + role + ".path and format");
+      throw new InputException(
+          "data." + role + ": missing; give at least data." + role + ".path and format");
     }
     Source src = new Source(role, spec.path());
     if (spec.format() == null) {
-      throw new InputException(src.key("format") + ": required, one of parquet, csv, libsvm, idx, synthetic");
+      throw new InputException(
+          src.key("format") + ": required, one of parquet, csv, libsvm, idx, synthetic");
     }
     if (classes != null && classes < 2) {
       throw new InputException("data.classes: must be at least 2, got " + classes);
     }
     if (spec.limit() != null && (spec.limit() < 1 || spec.limit() > Integer.MAX_VALUE)) {
-      throw new InputException(src.key("limit") + ": must be between 1 and " + Integer.MAX_VALUE
-          + ", got " + spec.limit() + "; or null to keep all examples");
+      throw new InputException(
+          src.key("limit")
+              + ": must be between 1 and "
+              + Integer.MAX_VALUE
+              + ", got "
+              + spec.limit()
+              + "; or null to keep all examples");
     }
     LoadedData data =
         switch (spec.format()) {
@@ -90,14 +104,28 @@ public final class DataLoader {
           case PARQUET, CSV, LIBSVM -> table(spark, spec, classes, src, expectedDim, notes);
         };
     if (expectedDim != null && data.dim() != expectedDim) {
-      throw src.error("rows have " + data.dim() + " features but " + expectedDim
-          + " are expected (the training set's); targets and training data need the same features");
+      throw src.error(
+          "rows have "
+              + data.dim()
+              + " features but "
+              + expectedDim
+              + " are expected (the training set's); targets and training data need the same features");
     }
-    LOG.info("{}: {} examples, {} features, {} classes", src.at(), data.count(), data.dim(), data.classes());
+    LOG.info(
+        "{}: {} examples, {} features, {} classes",
+        src.at(),
+        data.count(),
+        data.dim(),
+        data.classes());
     return data;
   }
 
-  private static LoadedData table(SparkSession spark, DataSource spec, Integer classes, Source src, Integer expectedDim,
+  private static LoadedData table(
+      SparkSession spark,
+      DataSource spec,
+      Integer classes,
+      Source src,
+      Integer expectedDim,
       Consumer<String> notes) {
     requireExists(spark, spec.path(), "path", src);
     return frame(TableReader.read(spark, spec, src, expectedDim), spec, classes, src, notes);
@@ -112,22 +140,37 @@ public final class DataLoader {
    * @param expectedDim the training set's feature count when loading targets, else null
    * @param notes receives the lines saying which columns are features and which are not used
    */
-  public static LoadedData fromDataset(Dataset<Row> raw, DataSource columns, Integer classes, String role,
-      Integer expectedDim, Consumer<String> notes) {
+  public static LoadedData fromDataset(
+      Dataset<Row> raw,
+      DataSource columns,
+      Integer classes,
+      String role,
+      Integer expectedDim,
+      Consumer<String> notes) {
     Source src = new Source(role, null);
     LoadedData data = frame(raw, columns, classes, src, notes);
     if (expectedDim != null && data.dim() != expectedDim) {
-      throw src.error("rows have " + data.dim() + " features but " + expectedDim
-          + " are expected (the training set's); targets and training data need the same features");
+      throw src.error(
+          "rows have "
+              + data.dim()
+              + " features but "
+              + expectedDim
+              + " are expected (the training set's); targets and training data need the same features");
     }
     return data;
   }
 
-  private static LoadedData frame(Dataset<Row> raw, DataSource spec, Integer classes, Source src, Consumer<String> notes) {
+  private static LoadedData frame(
+      Dataset<Row> raw, DataSource spec, Integer classes, Source src, Consumer<String> notes) {
     Working w = TableReader.working(raw, spec, src);
     if (w.featureColumns() != null) {
-      notes.accept("data." + src.role() + ": the features are " + w.featureColumns().size()
-          + " numeric columns: " + abbreviated(w.featureColumns()));
+      notes.accept(
+          "data."
+              + src.role()
+              + ": the features are "
+              + w.featureColumns().size()
+              + " numeric columns: "
+              + abbreviated(w.featureColumns()));
     }
     if (!w.unused().isEmpty()) {
       notes.accept("data." + src.role() + ": columns not used: " + String.join(", ", w.unused()));
@@ -147,7 +190,9 @@ public final class DataLoader {
     if (names.size() <= 12) {
       return String.join(", ", names);
     }
-    return String.join(", ", names.subList(0, 5)) + ", ..., " + String.join(", ", names.subList(names.size() - 2, names.size()));
+    return String.join(", ", names.subList(0, 5))
+        + ", ..., "
+        + String.join(", ", names.subList(names.size() - 2, names.size()));
   }
 
   /**
@@ -163,15 +208,18 @@ public final class DataLoader {
   }
 
   /**
-   * The validated working frame in the canonical schema. The coalesces never fire (validation
-   * ruled out nulls); they are how Spark learns the columns are non-nullable.
+   * The validated working frame in the canonical schema. The coalesces never fire (validation ruled
+   * out nulls); they are how Spark learns the columns are non-nullable.
    */
   static Dataset<Row> canonical(Dataset<Row> frame, boolean hasGroup) {
     List<Column> cols = new ArrayList<>();
     cols.add(coalesce(col(Columns.EXAMPLE_ID), lit(0L)).as(Columns.EXAMPLE_ID));
     cols.add(coalesce(col(TableReader.LABEL_D).cast("int"), lit(0)).as(Columns.LABEL));
-    cols.add(coalesce(transform(col(Columns.FEATURES), x -> coalesce(x, lit(0f))), array_repeat(lit(0f), 0))
-        .as(Columns.FEATURES));
+    cols.add(
+        coalesce(
+                transform(col(Columns.FEATURES), x -> coalesce(x, lit(0f))),
+                array_repeat(lit(0f), 0))
+            .as(Columns.FEATURES));
     if (hasGroup) cols.add(col(Columns.GROUP));
     return frame.select(cols.toArray(Column[]::new));
   }
@@ -183,46 +231,75 @@ public final class DataLoader {
     if (labels == null) {
       labels = IdxReader.derivedLabelsPath(spec.path());
       if (labels == null) {
-        throw new InputException(src.key("labels_path") + ": cannot derive the labels file from " + spec.path()
-            + " (its name has no 'images-idx3'); set it to the *-labels-idx1-ubyte[.gz] file");
+        throw new InputException(
+            src.key("labels_path")
+                + ": cannot derive the labels file from "
+                + spec.path()
+                + " (its name has no 'images-idx3'); set it to the *-labels-idx1-ubyte[.gz] file");
       }
     }
     requireExists(spark, labels, "labels_path", src);
     IdxReader.IdxData d = IdxReader.read(spark, spec.path(), labels, spec.limit(), src);
-    if (d.n() == 0) throw src.error("no images in the file; point " + src.key("path") + " at a non-empty IDX file");
+    if (d.n() == 0)
+      throw src.error(
+          "no images in the file; point " + src.key("path") + " at a non-empty IDX file");
     int resolved = classes != null ? classes : d.maxLabel() + 1;
     for (int i = 0; i < d.n(); i++) {
       int l = d.labels()[i] & 0xff;
       if (l >= resolved) {
-        throw src.error("label " + l + " at example_id " + i + " in " + labels + " is outside [0, " + resolved
-            + ") (data.classes = " + resolved + "); raise data.classes");
+        throw src.error(
+            "label "
+                + l
+                + " at example_id "
+                + i
+                + " in "
+                + labels
+                + " is outside [0, "
+                + resolved
+                + ") (data.classes = "
+                + resolved
+                + "); raise data.classes");
       }
     }
     if (resolved < 2) {
-      throw src.error("the labels in " + labels + " hold only class 0; classification needs at least 2 classes");
+      throw src.error(
+          "the labels in "
+              + labels
+              + " hold only class 0; classification needs at least 2 classes");
     }
     Dataset<Row> examples = IdxReader.toDataset(spark, d, IdxReader.defaultPartitions(spark, d));
     return new LoadedData(examples, d.dim(), resolved, d.n());
   }
 
-  private static LoadedData synthetic(SparkSession spark, DataSource spec, Integer classes, Source src) {
+  private static LoadedData synthetic(
+      SparkSession spark, DataSource spec, Integer classes, Source src) {
     noGroup(spec, src);
     SyntheticSpec s = spec.synthetic();
     SyntheticData.validate(s, src);
     if (classes != null && classes < s.classes()) {
-      throw new InputException("data.classes: " + classes + " is fewer than " + src.key("synthetic.classes")
-          + " = " + s.classes() + "; raise data.classes or leave it unset");
+      throw new InputException(
+          "data.classes: "
+              + classes
+              + " is fewer than "
+              + src.key("synthetic.classes")
+              + " = "
+              + s.classes()
+              + "; raise data.classes or leave it unset");
     }
     long rows = spec.limit() == null ? s.n() : Math.min(s.n(), spec.limit());
     Dataset<Row> examples =
-        SyntheticData.generate(spark, s, src.role(), rows, SyntheticData.defaultPartitions(spark, rows, s.dim()));
+        SyntheticData.generate(
+            spark, s, src.role(), rows, SyntheticData.defaultPartitions(spark, rows, s.dim()));
     return new LoadedData(examples, s.dim(), classes != null ? classes : s.classes(), rows);
   }
 
   private static void noGroup(DataSource spec, Source src) {
     if (spec.groupCol() != null) {
-      throw new InputException(src.key("group_col") + ": format " + spec.format().name().toLowerCase(Locale.ROOT)
-          + " has no columns to group by; set it to null and choose group.method instead");
+      throw new InputException(
+          src.key("group_col")
+              + ": format "
+              + spec.format().name().toLowerCase(Locale.ROOT)
+              + " has no columns to group by; set it to null and choose group.method instead");
     }
   }
 
@@ -231,8 +308,11 @@ public final class DataLoader {
       throw new InputException(src.key(field) + ": required for this format");
     }
     if (!HadoopFiles.exists(spark, path)) {
-      throw new InputException(src.key(field) + ": no such file or directory: " + path
-          + "; check the path and its scheme (file://, hdfs://, s3a://)");
+      throw new InputException(
+          src.key(field)
+              + ": no such file or directory: "
+              + path
+              + "; check the path and its scheme (file://, hdfs://, s3a://)");
     }
   }
 }

@@ -51,12 +51,22 @@ final class DataValidator {
     // 1-based index of the first null, non-finite or too large feature, 0 if none. NaN sorts above
     // every number in Spark, so one range test rejects NaN, +-Inf and values whose gradients and
     // kernel sums would overflow float32; coalesce rejects null.
-    Column badAtExpr = array_position(transform(f, x -> not(coalesce(
-        x.geq(lit(-MAX_ABS_FEATURE)).and(x.leq(lit(MAX_ABS_FEATURE))), lit(false)))), true).cast("int");
+    Column badAtExpr =
+        array_position(
+                transform(
+                    f,
+                    x ->
+                        not(
+                            coalesce(
+                                x.geq(lit(-MAX_ABS_FEATURE)).and(x.leq(lit(MAX_ABS_FEATURE))),
+                                lit(false)))),
+                true)
+            .cast("int");
     Column badAt = col(BAD_AT);
     // Without a configured class count, any label that fits an int is accepted (classes = max + 1).
     double cap = classes == null ? Integer.MAX_VALUE : classes;
-    Column labelOk = coalesce(label.geq(0).and(label.lt(cap)).and(label.equalTo(floor(label))), lit(false));
+    Column labelOk =
+        coalesce(label.geq(0).and(label.lt(cap)).and(label.equalTo(floor(label))), lit(false));
 
     Row r =
         w.frame()
@@ -69,7 +79,9 @@ final class DataValidator {
                 min_by(struct(id, len), id),
                 min(len),
                 max(len),
-                min_by(struct(id, badAt, element_at(f, when(badAt.gt(0), badAt)), file), when(badAt.gt(0), id)),
+                min_by(
+                    struct(id, badAt, element_at(f, when(badAt.gt(0), badAt)), file),
+                    when(badAt.gt(0), id)),
                 min_by(struct(id, label, file), when(not(labelOk), id)),
                 max(label))
             .head();
@@ -79,34 +91,68 @@ final class DataValidator {
       throw src.error("no rows; point " + src.key("path") + " at a non-empty table");
     }
     if (r.getLong(1) > 0) {
-      throw src.error("id column '" + w.idCol() + "' is null in " + r.getLong(1) + " rows (first in "
-          + r.getString(2) + "); fill in the ids, or set " + src.key("id_col") + ": null to derive ids from content");
+      throw src.error(
+          "id column '"
+              + w.idCol()
+              + "' is null in "
+              + r.getLong(1)
+              + " rows (first in "
+              + r.getString(2)
+              + "); fill in the ids, or set "
+              + src.key("id_col")
+              + ": null to derive ids from content");
     }
     if (!r.isNullAt(3)) {
       Row bad = r.getStruct(3);
-      throw src.error(w.featuresDesc() + " is null " + where(bad.getLong(0), bad.getString(1), w)
-          + "; fill in or drop that row");
+      throw src.error(
+          w.featuresDesc()
+              + " is null "
+              + where(bad.getLong(0), bad.getString(1), w)
+              + "; fill in or drop that row");
     }
     Row first = r.getStruct(4);
     int dim = first.getInt(1);
     if (dim == 0) {
-      throw src.error(w.featuresDesc() + " is empty " + where(first.getLong(0), null, w)
-          + "; every row needs at least one feature");
+      throw src.error(
+          w.featuresDesc()
+              + " is empty "
+              + where(first.getLong(0), null, w)
+              + "; every row needs at least one feature");
     }
     if (r.getInt(5) != r.getInt(6)) {
       Row bad =
-          w.frame().filter(len.notEqual(dim)).agg(min_by(struct(id, len, file), id)).head().getStruct(0);
-      throw src.error("ragged features in " + w.featuresDesc() + ": expected " + dim
-          + " values (as in the first row, example_id " + first.getLong(0) + "), got " + bad.getInt(1) + " "
-          + where(bad.getLong(0), bad.getString(2), w) + "; every row needs the same number of features");
+          w.frame()
+              .filter(len.notEqual(dim))
+              .agg(min_by(struct(id, len, file), id))
+              .head()
+              .getStruct(0);
+      throw src.error(
+          "ragged features in "
+              + w.featuresDesc()
+              + ": expected "
+              + dim
+              + " values (as in the first row, example_id "
+              + first.getLong(0)
+              + "), got "
+              + bad.getInt(1)
+              + " "
+              + where(bad.getLong(0), bad.getString(2), w)
+              + "; every row needs the same number of features");
     }
     if (!r.isNullAt(7)) {
       Row bad = r.getStruct(7);
       int index = bad.getInt(1) - 1;
-      String value = bad.isNullAt(2) ? "missing (null or not a number)" : String.valueOf(bad.getFloat(2));
-      throw src.error(featureName(w, index) + " is " + value + " " + where(bad.getLong(0), bad.getString(3), w)
-          + "; features must be finite numbers of magnitude at most " + (float) MAX_ABS_FEATURE
-          + " (larger ones overflow float32 gradients): fix or drop that row, or scale the features");
+      String value =
+          bad.isNullAt(2) ? "missing (null or not a number)" : String.valueOf(bad.getFloat(2));
+      throw src.error(
+          featureName(w, index)
+              + " is "
+              + value
+              + " "
+              + where(bad.getLong(0), bad.getString(3), w)
+              + "; features must be finite numbers of magnitude at most "
+              + (float) MAX_ABS_FEATURE
+              + " (larger ones overflow float32 gradients): fix or drop that row, or scale the features");
     }
     if (!r.isNullAt(8)) {
       Row bad = r.getStruct(8);
@@ -115,19 +161,37 @@ final class DataValidator {
       if (bad.isNullAt(1)) throw src.error(col + " is empty " + at + "; every row needs a label");
       double v = bad.getDouble(1);
       if (Double.isNaN(v) || v != Math.floor(v)) {
-        throw src.error(col + " holds " + v + " " + at
-            + ", not a whole number; labels must be class ids 0..classes-1");
+        throw src.error(
+            col
+                + " holds "
+                + v
+                + " "
+                + at
+                + ", not a whole number; labels must be class ids 0..classes-1");
       }
       if (classes != null) {
-        throw src.error(col + " holds " + fmt(v) + " " + at + ", outside [0, " + classes + ") (data.classes = "
-            + classes + "); raise data.classes or fix the label");
+        throw src.error(
+            col
+                + " holds "
+                + fmt(v)
+                + " "
+                + at
+                + ", outside [0, "
+                + classes
+                + ") (data.classes = "
+                + classes
+                + "); raise data.classes or fix the label");
       }
-      throw src.error(col + " holds " + fmt(v) + " " + at + "; labels must be class ids 0, 1, 2, ...");
+      throw src.error(
+          col + " holds " + fmt(v) + " " + at + "; labels must be class ids 0, 1, 2, ...");
     }
     int resolved = classes != null ? classes : (int) r.getDouble(9) + 1;
     if (resolved < 2) {
-      throw src.error(labelColumn(w) + " has only the class 0; classification needs at least 2 classes: check "
-          + src.key("label_col") + " or set data.classes");
+      throw src.error(
+          labelColumn(w)
+              + " has only the class 0; classification needs at least 2 classes: check "
+              + src.key("label_col")
+              + " or set data.classes");
     }
     return new Summary(n, dim, resolved);
   }
@@ -136,7 +200,10 @@ final class DataValidator {
     return "label column '" + w.labelCol() + "'";
   }
 
-  /** "feature 3 (column 'x3')" when features come from separate columns, else "feature 3 of column 'features'". */
+  /**
+   * "feature 3 (column 'x3')" when features come from separate columns, else "feature 3 of column
+   * 'features'".
+   */
   private static String featureName(Working w, int index) {
     if (w.featureColumns() != null && index < w.featureColumns().size()) {
       return "feature " + index + " (column '" + w.featureColumns().get(index) + "')";

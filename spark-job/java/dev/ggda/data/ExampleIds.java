@@ -18,9 +18,9 @@ import org.apache.spark.sql.expressions.Window;
 /**
  * Stable example ids (DESIGN section 2).
  *
- * <p>When the table has an id column, its values are the ids and must be unique. Otherwise the id is
- * derived from the row's content, so it is the same however Spark splits the files into partitions,
- * and the same in Parquet, CSV or LibSVM:
+ * <p>When the table has an id column, its values are the ids and must be unique. Otherwise the id
+ * is derived from the row's content, so it is the same however Spark splits the files into
+ * partitions, and the same in Parquet, CSV or LibSVM:
  *
  * <ol>
  *   <li>{@code id = xxhash64(label as double, features as array<float>) & Long.MAX_VALUE} (Spark's
@@ -54,11 +54,14 @@ final class ExampleIds {
     List<Column> order = new ArrayList<>(List.of(col(TableReader.LABEL_D), col(Columns.FEATURES)));
     if (hasGroup) order.add(col(Columns.GROUP));
     Column rank =
-        row_number().over(Window.partitionBy(Columns.EXAMPLE_ID).orderBy(order.toArray(Column[]::new)));
+        row_number()
+            .over(Window.partitionBy(Columns.EXAMPLE_ID).orderBy(order.toArray(Column[]::new)));
     Dataset<Row> rehashed =
         hashed
             .filter(isShared)
-            .withColumn(Columns.EXAMPLE_ID, xxhash64(col(Columns.EXAMPLE_ID), rank).bitwiseAND(lit(NON_NEGATIVE)));
+            .withColumn(
+                Columns.EXAMPLE_ID,
+                xxhash64(col(Columns.EXAMPLE_ID), rank).bitwiseAND(lit(NON_NEGATIVE)));
     return hashed.filter(not(isShared)).unionByName(rehashed);
   }
 
@@ -77,8 +80,15 @@ final class ExampleIds {
     Row r = duplicated(frame).agg(min(Columns.EXAMPLE_ID), count(lit(1))).head();
     if (r.isNullAt(0)) return;
     long distinct = r.getLong(1);
-    throw src.error("id column '" + idCol + "' holds example_id " + r.getLong(0) + " more than once ("
-        + distinct + " ids repeated in all); make ids unique, or set " + src.key("id_col")
-        + ": null to derive ids from content");
+    throw src.error(
+        "id column '"
+            + idCol
+            + "' holds example_id "
+            + r.getLong(0)
+            + " more than once ("
+            + distinct
+            + " ids repeated in all); make ids unique, or set "
+            + src.key("id_col")
+            + ": null to derive ids from content");
   }
 }

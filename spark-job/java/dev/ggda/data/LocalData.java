@@ -9,8 +9,8 @@ import org.apache.spark.sql.Row;
 import scala.collection.Seq;
 
 /**
- * A small example table on the driver, ordered by example_id, for training on the driver.
- * Arrays are shared, not copied: treat them as read-only.
+ * A small example table on the driver, ordered by example_id, for training on the driver. Arrays
+ * are shared, not copied: treat them as read-only.
  *
  * @param ids example ids, ascending
  * @param labels class labels, one per example
@@ -21,8 +21,14 @@ public record LocalData(long[] ids, int[] labels, float[] features, int dim) {
   public LocalData {
     if (labels.length != ids.length || (long) ids.length * dim != features.length) {
       throw new IllegalArgumentException(
-          "inconsistent sizes: " + ids.length + " ids, " + labels.length + " labels, "
-              + features.length + " features for dim " + dim);
+          "inconsistent sizes: "
+              + ids.length
+              + " ids, "
+              + labels.length
+              + " labels, "
+              + features.length
+              + " features for dim "
+              + dim);
     }
   }
 
@@ -58,7 +64,10 @@ public record LocalData(long[] ids, int[] labels, float[] features, int dim) {
     int dim = data.dim();
     if (data.count() * (long) Math.max(dim, 1) > Integer.MAX_VALUE - 8) {
       throw new IllegalStateException(
-          data.count() + " x " + dim + " features do not fit in one array on the driver; train distributed or set a limit");
+          data.count()
+              + " x "
+              + dim
+              + " features do not fit in one array on the driver; train distributed or set a limit");
     }
     List<byte[]> blocks =
         data.examples()
@@ -104,7 +113,8 @@ public record LocalData(long[] ids, int[] labels, float[] features, int dim) {
       }
       long bytes = 4 + m * (12L + 4L * dim);
       if (bytes > Integer.MAX_VALUE - 8) {
-        throw new IllegalStateException("a partition of " + m + " rows is over 2 GB; repartition before collecting");
+        throw new IllegalStateException(
+            "a partition of " + m + " rows is over 2 GB; repartition before collecting");
       }
       ByteBuffer buf = ByteBuffer.allocate((int) bytes);
       buf.putInt(m);
@@ -115,12 +125,15 @@ public record LocalData(long[] ids, int[] labels, float[] features, int dim) {
     };
   }
 
-  /** Spark hands array<float> to a Row as a Scala Seq (of boxed floats today); unwrap it cheaply. */
+  /**
+   * Spark hands array<float> to a Row as a Scala Seq (of boxed floats today); unwrap it cheaply.
+   */
   static float[] toFloats(Object value) {
     if (value instanceof scala.collection.mutable.ArraySeq.ofFloat a) return a.array();
     if (value instanceof scala.collection.immutable.ArraySeq.ofFloat a) return a.unsafeArray();
     if (value instanceof float[] a) return a;
-    if (value instanceof scala.collection.mutable.ArraySeq.ofRef<?> a) { // what Row gives today: boxed
+    if (value
+        instanceof scala.collection.mutable.ArraySeq.ofRef<?> a) { // what Row gives today: boxed
       Object[] boxed = (Object[]) a.array();
       float[] out = new float[boxed.length];
       for (int k = 0; k < out.length; k++) out[k] = ((Number) boxed[k]).floatValue();

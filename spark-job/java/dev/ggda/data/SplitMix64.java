@@ -1,9 +1,9 @@
 package dev.ggda.data;
 
 /**
- * SplitMix64 (Steele, Lea, Flood 2014): a tiny counter-based generator. Written out here rather than
- * using {@link java.util.SplittableRandom} so the streams (and Gaussians, via StrictMath) are fixed
- * by this code alone, not by the JDK of whichever executor runs it.
+ * SplitMix64 (Steele, Lea, Flood 2014): a tiny counter-based generator. Written out here rather
+ * than using {@link java.util.SplittableRandom} so the streams (and Gaussians, via StrictMath) are
+ * fixed by this code alone, not by the JDK of whichever executor runs it.
  */
 final class SplitMix64 {
   private static final long GOLDEN = 0x9E3779B97F4A7C15L;

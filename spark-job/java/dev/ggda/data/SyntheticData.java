@@ -13,9 +13,9 @@ import org.apache.spark.sql.SparkSession;
 /**
  * The seeded Gaussian mixture of {@link SyntheticSpec}, generated on the executors.
  *
- * <p>Row {@code id} is a pure function of (seed, role, id): its values come from a SplitMix64 stream
- * keyed by those three, so the output does not depend on the partitioning, the executor or task
- * retries. Per row the stream yields, in order: the true class (uniform), the {@code dim} unit
+ * <p>Row {@code id} is a pure function of (seed, role, id): its values come from a SplitMix64
+ * stream keyed by those three, so the output does not depend on the partitioning, the executor or
+ * task retries. Per row the stream yields, in order: the true class (uniform), the {@code dim} unit
  * Gaussian noise values around that class's mean, then the label-noise decision and, when flipped,
  * the uniformly drawn other class. Class means depend on the seed only (same for train and
  * targets), and each partition recomputes them rather than having them shipped.
@@ -28,7 +28,9 @@ final class SyntheticData {
 
   static void validate(SyntheticSpec s, Source src) {
     String k = src.key("synthetic");
-    if (s == null) throw new InputException(k + ": required for format synthetic (n, dim, classes, label_noise, separation, seed)");
+    if (s == null)
+      throw new InputException(
+          k + ": required for format synthetic (n, dim, classes, label_noise, separation, seed)");
     if (s.n() < 1) throw new InputException(k + ".n: must be >= 1, got " + s.n());
     if (s.dim() < 1) throw new InputException(k + ".dim: must be >= 1, got " + s.dim());
     if (s.classes() < 2) throw new InputException(k + ".classes: must be >= 2, got " + s.classes());
@@ -55,7 +57,8 @@ final class SyntheticData {
   }
 
   /** Rows 0..rows-1 of the mixture for this role, in {@code partitions} partitions. */
-  static Dataset<Row> generate(SparkSession spark, SyntheticSpec s, String role, long rows, int partitions) {
+  static Dataset<Row> generate(
+      SparkSession spark, SyntheticSpec s, String role, long rows, int partitions) {
     long seed = s.seed();
     long roleKey = roleKey(role);
     int dim = s.dim();
@@ -78,13 +81,17 @@ final class SyntheticData {
               SplitMix64 rng = SplitMix64.keyed(seed, roleKey, id);
               int label = rng.nextInt(classes);
               float[] x = new float[dim];
-              for (int j = 0; j < dim; j++) x[j] = (float) (means[label * dim + j] + rng.nextGaussian());
-              if (rng.nextDouble() < noise) label = (label + 1 + rng.nextInt(classes - 1)) % classes;
+              for (int j = 0; j < dim; j++)
+                x[j] = (float) (means[label * dim + j] + rng.nextGaussian());
+              if (rng.nextDouble() < noise)
+                label = (label + 1 + rng.nextInt(classes - 1)) % classes;
               return RowFactory.create(id, label, x);
             }
           };
         };
-    return spark.range(0, rows, 1, partitions).mapPartitions(gen, Encoders.row(Columns.schema(false)));
+    return spark
+        .range(0, rows, 1, partitions)
+        .mapPartitions(gen, Encoders.row(Columns.schema(false)));
   }
 
   /** Enough partitions to use the cluster, and at most ~64 MB of features each. */

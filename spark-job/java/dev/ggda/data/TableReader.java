@@ -5,7 +5,6 @@ import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.split;
 import static org.apache.spark.sql.functions.trim;
 
-import dev.ggda.InputException;
 import dev.ggda.config.DataFormat;
 import dev.ggda.config.DataSource;
 import java.util.ArrayList;
@@ -64,7 +63,8 @@ final class TableReader {
       List<String> featureColumns,
       List<String> unused) {
     Working withFrame(Dataset<Row> f) {
-      return new Working(f, deriveIds, hasGroup, labelCol, idCol, featuresDesc, featureColumns, unused);
+      return new Working(
+          f, deriveIds, hasGroup, labelCol, idCol, featuresDesc, featureColumns, unused);
     }
   }
 
@@ -76,7 +76,8 @@ final class TableReader {
       return switch (spec.format()) {
         case PARQUET -> spark.read().parquet(spec.path());
         // inferSchema costs a pass, but is how "numeric columns" can be told from the others.
-        case CSV -> spark.read().option("header", "true").option("inferSchema", "true").csv(spec.path());
+        case CSV ->
+            spark.read().option("header", "true").option("inferSchema", "true").csv(spec.path());
         case LIBSVM -> readLibsvm(spark, spec.path(), src, expectedDim);
         default -> throw new IllegalArgumentException("not a table format: " + spec.format());
       };
@@ -85,11 +86,21 @@ final class TableReader {
       // rethrow anything else unchanged.
       if (!(e instanceof AnalysisException ae)) throw e;
       if ("UNABLE_TO_INFER_SCHEMA".equals(ae.getCondition())) {
-        throw src.error("no rows: no " + format(spec) + " data files under the path; point "
-            + src.key("path") + " at a non-empty table");
+        throw src.error(
+            "no rows: no "
+                + format(spec)
+                + " data files under the path; point "
+                + src.key("path")
+                + " at a non-empty table");
       }
-      throw src.error("cannot read it as " + format(spec) + ": " + firstLine(e.getMessage())
-          + "; check " + src.key("format") + " and the files under the path");
+      throw src.error(
+          "cannot read it as "
+              + format(spec)
+              + ": "
+              + firstLine(e.getMessage())
+              + "; check "
+              + src.key("format")
+              + " and the files under the path");
     }
   }
 
@@ -98,7 +109,8 @@ final class TableReader {
    * A target set whose rows happen to leave the last features at zero would then look narrower than
    * the training set; when the caller knows the training dim, the file is re-read at that width.
    */
-  private static Dataset<Row> readLibsvm(SparkSession spark, String path, Source src, Integer expectedDim) {
+  private static Dataset<Row> readLibsvm(
+      SparkSession spark, String path, Source src, Integer expectedDim) {
     Dataset<Row> df = spark.read().format("libsvm").load(path);
     if (expectedDim != null) {
       int inferred = AttributeGroup.fromStructField(df.schema().apply("features")).size();
@@ -113,32 +125,50 @@ final class TableReader {
   static Working working(Dataset<Row> raw, DataSource spec, Source src) {
     StructType schema = raw.schema();
     if (schema.fields().length == 0) {
-      throw src.error("no columns (empty file?); give a table with a header row and at least a label and one feature column");
+      throw src.error(
+          "no columns (empty file?); give a table with a header row and at least a label and one feature column");
     }
     // Checked before the column types: a header-only CSV infers every column as string, and "no
     // rows" is the useful message then. isEmpty reads at most one row.
     if (raw.isEmpty()) {
       throw src.error("no rows; point " + src.key("path") + " at a non-empty table");
     }
-    String labelCol = spec.format() == DataFormat.LIBSVM ? "label" : orDefault(spec.labelCol(), "label");
+    String labelCol =
+        spec.format() == DataFormat.LIBSVM ? "label" : orDefault(spec.labelCol(), "label");
     String idCol = spec.format() == DataFormat.LIBSVM ? null : spec.idCol();
     String featuresCol = spec.format() == DataFormat.LIBSVM ? "features" : spec.featuresCol();
     String groupCol = spec.groupCol();
 
     StructField label = field(schema, labelCol);
     if (label == null) {
-      throw src.error("label column '" + labelCol + "' not found; columns are " + names(schema)
-          + "; set " + src.key("label_col") + " to the column holding integer class labels");
+      throw src.error(
+          "label column '"
+              + labelCol
+              + "' not found; columns are "
+              + names(schema)
+              + "; set "
+              + src.key("label_col")
+              + " to the column holding integer class labels");
     }
     if (!(label.dataType() instanceof NumericType)) {
-      throw src.error("label column '" + labelCol + "' has type " + label.dataType().simpleString()
-          + ", needs integers 0..classes-1 (any integer type, or a double holding whole numbers); map the labels to class ids first");
+      throw src.error(
+          "label column '"
+              + labelCol
+              + "' has type "
+              + label.dataType().simpleString()
+              + ", needs integers 0..classes-1 (any integer type, or a double holding whole numbers); map the labels to class ids first");
     }
 
     StructField id = idCol == null ? null : field(schema, idCol);
     if (id != null && !isIntegral(id.dataType())) {
-      throw src.error("id column '" + idCol + "' has type " + id.dataType().simpleString()
-          + ", needs an integer type (int or bigint); cast it, or set " + src.key("id_col") + ": null to derive ids from content");
+      throw src.error(
+          "id column '"
+              + idCol
+              + "' has type "
+              + id.dataType().simpleString()
+              + ", needs an integer type (int or bigint); cast it, or set "
+              + src.key("id_col")
+              + ": null to derive ids from content");
     }
     if (id == null && idCol != null) {
       LOG.info("{}: no id column '{}'; deriving example ids from content", src.at(), idCol);
@@ -148,8 +178,14 @@ final class TableReader {
     if (groupCol != null) {
       group = field(schema, groupCol);
       if (group == null) {
-        throw src.error("group column '" + groupCol + "' not found; columns are " + names(schema)
-            + "; fix " + src.key("group_col") + " or set it to null");
+        throw src.error(
+            "group column '"
+                + groupCol
+                + "' not found; columns are "
+                + names(schema)
+                + "; fix "
+                + src.key("group_col")
+                + " or set it to null");
       }
     }
 
@@ -164,19 +200,30 @@ final class TableReader {
     cols.add(features.column().as(Columns.FEATURES));
     if (group != null) cols.add(quoted(raw, groupCol).cast(DataTypes.StringType).as(Columns.GROUP));
     cols.add(input_file_name().as(FILE));
-    return new Working(raw.select(cols.toArray(Column[]::new)), id == null, group != null, labelCol,
-        idCol, features.desc(), features.columns(), features.unused());
+    return new Working(
+        raw.select(cols.toArray(Column[]::new)),
+        id == null,
+        group != null,
+        labelCol,
+        idCol,
+        features.desc(),
+        features.columns(),
+        features.unused());
   }
 
-  /** The features column, its description for messages, its source columns, and the columns left unused. */
+  /**
+   * The features column, its description for messages, its source columns, and the columns left
+   * unused.
+   */
   private record Features(Column column, String desc, List<String> columns, List<String> unused) {}
 
   /**
    * The features as array&lt;float&gt;: from the named column when it exists, else from all other
-   * numeric columns. A text column whose cells are mostly numbers is taken for a feature column with
-   * a bad cell, which is an error: leaving it out would silently drop a feature.
+   * numeric columns. A text column whose cells are mostly numbers is taken for a feature column
+   * with a bad cell, which is an error: leaving it out would silently drop a feature.
    */
-  private static Features features(Dataset<Row> raw, DataSource spec, String featuresCol, List<String> reserved, Source src) {
+  private static Features features(
+      Dataset<Row> raw, DataSource spec, String featuresCol, List<String> reserved, Source src) {
     StructType schema = raw.schema();
     StructField f = featuresCol == null ? null : field(schema, featuresCol);
     if (f != null) {
@@ -186,7 +233,8 @@ final class TableReader {
           unused.add(quote(sf.name()) + " (the features are column " + quote(featuresCol) + ")");
         }
       }
-      return new Features(featuresColumn(raw, f, src), "features column '" + featuresCol + "'", null, unused);
+      return new Features(
+          featuresColumn(raw, f, src), "features column '" + featuresCol + "'", null, unused);
     }
     List<String> numeric = new ArrayList<>();
     List<String> text = new ArrayList<>();
@@ -199,11 +247,21 @@ final class TableReader {
     }
     unused.addAll(textColumns(raw, spec, text, src));
     if (numeric.isEmpty()) {
-      throw src.error("no features: no column '" + featuresCol + "' and no numeric columns besides "
-          + reserved + " (columns are " + names(schema) + "); set " + src.key("features_col"));
+      throw src.error(
+          "no features: no column '"
+              + featuresCol
+              + "' and no numeric columns besides "
+              + reserved
+              + " (columns are "
+              + names(schema)
+              + "); set "
+              + src.key("features_col"));
     }
-    Column array = org.apache.spark.sql.functions.array(
-        numeric.stream().map(n -> quoted(raw, n).cast(DataTypes.FloatType)).toArray(Column[]::new));
+    Column array =
+        org.apache.spark.sql.functions.array(
+            numeric.stream()
+                .map(n -> quoted(raw, n).cast(DataTypes.FloatType))
+                .toArray(Column[]::new));
     return new Features(array, "the feature columns", List.copyOf(numeric), unused);
   }
 
@@ -225,16 +283,21 @@ final class TableReader {
       // and is reported by the validator with its row and index.
       return split(trim(c), "[\\s,;]+").try_cast(floats);
     }
-    throw src.error("features column '" + f.name() + "' has type " + t.simpleString()
-        + ", needs an ML vector, an array of numbers, or a string of space-separated numbers");
+    throw src.error(
+        "features column '"
+            + f.name()
+            + "' has type "
+            + t.simpleString()
+            + ", needs an ML vector, an array of numbers, or a string of space-separated numbers");
   }
 
   /**
    * Text columns, each unused with its reason, or an error naming the first bad cell of one whose
-   * non-empty cells are at least half numbers (a numeric column with a stray non-numeric cell).
-   * One aggregation pass over the text columns counts their cells and their numbers.
+   * non-empty cells are at least half numbers (a numeric column with a stray non-numeric cell). One
+   * aggregation pass over the text columns counts their cells and their numbers.
    */
-  private static List<String> textColumns(Dataset<Row> raw, DataSource spec, List<String> text, Source src) {
+  private static List<String> textColumns(
+      Dataset<Row> raw, DataSource spec, List<String> text, Source src) {
     if (text.isEmpty()) {
       return List.of();
     }
@@ -251,37 +314,60 @@ final class TableReader {
       if (numbers > 0 && 2 * numbers >= cells) {
         throw badCell(raw, spec, text.get(i), numbers, cells, src);
       }
-      unused.add(quote(text.get(i)) + (numbers == 0 ? " (text)" : " (text: " + numbers + " of " + cells + " cells are numbers)"));
+      unused.add(
+          quote(text.get(i))
+              + (numbers == 0
+                  ? " (text)"
+                  : " (text: " + numbers + " of " + cells + " cells are numbers)"));
     }
     return unused;
   }
 
-  private static dev.ggda.InputException badCell(Dataset<Row> raw, DataSource spec, String name, long numbers, long cells,
-      Source src) {
+  private static dev.ggda.InputException badCell(
+      Dataset<Row> raw, DataSource spec, String name, long numbers, long cells, Source src) {
     Column c = quoted(raw, name);
-    Row bad = raw.where(c.isNotNull().and(c.try_cast(DataTypes.DoubleType).isNull()))
-        .select(input_file_name().as(FILE), c).orderBy(FILE).limit(1).head();
+    Row bad =
+        raw.where(c.isNotNull().and(c.try_cast(DataTypes.DoubleType).isNull()))
+            .select(input_file_name().as(FILE), c)
+            .orderBy(FILE)
+            .limit(1)
+            .head();
     String file = bad.getString(0);
     String value = bad.getString(1);
-    long line = spec.format() == DataFormat.CSV
-        ? CsvLines.lineOf(raw.sparkSession().sparkContext().hadoopConfiguration(), file, name, value) : -1;
+    long line =
+        spec.format() == DataFormat.CSV
+            ? CsvLines.lineOf(
+                raw.sparkSession().sparkContext().hadoopConfiguration(), file, name, value)
+            : -1;
     String where = (line > 0 ? "at line " + line + " of " : "in ") + file;
-    return src.error("feature column " + quote(name) + " holds " + shown(value) + " " + where + ", not a number ("
-        + numbers + " of its " + cells + " cells are numbers, so it was read as text); fix or drop that row, or remove"
-        + " the column if it is not a feature");
+    return src.error(
+        "feature column "
+            + quote(name)
+            + " holds "
+            + shown(value)
+            + " "
+            + where
+            + ", not a number ("
+            + numbers
+            + " of its "
+            + cells
+            + " cells are numbers, so it was read as text); fix or drop that row, or remove"
+            + " the column if it is not a feature");
   }
 
   /** A cell value for a one-line message: quoted, control characters escaped, long values cut. */
   private static String shown(String value) {
     String v = value.length() > 60 ? value.substring(0, 60) + "..." : value;
     StringBuilder b = new StringBuilder("\"");
-    v.codePoints().forEach(cp -> {
-      if (cp < 0x20 || cp == 0x7f) {
-        b.append(String.format("\\u%04x", cp));
-      } else {
-        b.appendCodePoint(cp);
-      }
-    });
+    v.codePoints()
+        .forEach(
+            cp -> {
+              if (cp < 0x20 || cp == 0x7f) {
+                b.append(String.format("\\u%04x", cp));
+              } else {
+                b.appendCodePoint(cp);
+              }
+            });
     return b.append('"').toString();
   }
 
@@ -290,13 +376,19 @@ final class TableReader {
   }
 
   private static boolean isIntegral(DataType t) {
-    return t == DataTypes.ByteType || t == DataTypes.ShortType || t == DataTypes.IntegerType
-        || t == DataTypes.LongType || (t instanceof DecimalType d && d.scale() == 0 && d.precision() <= 18);
+    return t == DataTypes.ByteType
+        || t == DataTypes.ShortType
+        || t == DataTypes.IntegerType
+        || t == DataTypes.LongType
+        || (t instanceof DecimalType d && d.scale() == 0 && d.precision() <= 18);
   }
 
   /** Exact (case-sensitive) lookup: "label" must not silently match a column "Label". */
   private static StructField field(StructType schema, String name) {
-    return Arrays.stream(schema.fields()).filter(f -> f.name().equals(name)).findFirst().orElse(null);
+    return Arrays.stream(schema.fields())
+        .filter(f -> f.name().equals(name))
+        .findFirst()
+        .orElse(null);
   }
 
   /** Column names may contain dots or spaces; backticks make Spark take them literally. */

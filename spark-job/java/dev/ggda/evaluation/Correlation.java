@@ -2,7 +2,10 @@ package dev.ggda.evaluation;
 
 import java.util.Arrays;
 
-/** Rank and linear correlation, Spark-free. Ties get the average of the ranks they span (as scipy does). */
+/**
+ * Rank and linear correlation, Spark-free. Ties get the average of the ranks they span (as scipy
+ * does).
+ */
 public final class Correlation {
   private Correlation() {}
 

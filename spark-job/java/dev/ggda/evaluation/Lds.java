@@ -18,7 +18,11 @@ public final class Lds {
   public static double[] perTarget(double[][] predicted, double[][] actual) {
     int m = predicted.length;
     if (m != actual.length || m < 2) {
-      throw new IllegalArgumentException("need the same number (>= 2) of subsets on both sides, got " + m + " and " + actual.length);
+      throw new IllegalArgumentException(
+          "need the same number (>= 2) of subsets on both sides, got "
+              + m
+              + " and "
+              + actual.length);
     }
     int targets = predicted[0].length;
     double[] rho = new double[targets];
@@ -35,9 +39,9 @@ public final class Lds {
   }
 
   /**
-   * The predictions of subsets from per-example scores: predicted[j][t] = sum over the examples i of
-   * subset j of scores[t][i]. Reference implementation on a dense score matrix (tests, small data);
-   * the job computes the same sums on the executors ({@link SubsetScoreSums}).
+   * The predictions of subsets from per-example scores: predicted[j][t] = sum over the examples i
+   * of subset j of scores[t][i]. Reference implementation on a dense score matrix (tests, small
+   * data); the job computes the same sums on the executors ({@link SubsetScoreSums}).
    */
   public static double[][] predict(double[][] scores, int[][] subsets) {
     double[][] out = new double[subsets.length][scores.length];

@@ -31,10 +31,14 @@ final class Positions {
   }
 
   /** The examples at the given sorted positions. */
-  static Dataset<Row> select(Dataset<Row> examples, Dataset<Row> positions, Broadcast<int[]> sortedPositions) {
-    Dataset<Row> kept = positions
-        .filter((FilterFunction<Row>) r -> Arrays.binarySearch(sortedPositions.value(), (int) r.getLong(1)) >= 0)
-        .select(Columns.EXAMPLE_ID);
+  static Dataset<Row> select(
+      Dataset<Row> examples, Dataset<Row> positions, Broadcast<int[]> sortedPositions) {
+    Dataset<Row> kept =
+        positions
+            .filter(
+                (FilterFunction<Row>)
+                    r -> Arrays.binarySearch(sortedPositions.value(), (int) r.getLong(1)) >= 0)
+            .select(Columns.EXAMPLE_ID);
     return examples.join(kept, Columns.EXAMPLE_ID, "left_semi");
   }
 }

@@ -10,5 +10,6 @@ import java.io.Serializable;
  * @param accuracy fraction of evaluation rows classified correctly
  * @param meanLoss mean of {@code losses}
  */
-public record RetrainResult(String id, long seed, float[] margins, float[] losses, double accuracy, double meanLoss)
+public record RetrainResult(
+    String id, long seed, float[] margins, float[] losses, double accuracy, double meanLoss)
     implements Serializable {}

@@ -13,13 +13,14 @@ import java.util.Arrays;
 public record RetrainSpec(String id, int[] rows, long seed) implements Serializable {
   public RetrainSpec {
     if (!id.matches("[A-Za-z0-9._-]+")) {
-      throw new IllegalArgumentException("retraining id must be a plain file name, got '" + id + "'");
+      throw new IllegalArgumentException(
+          "retraining id must be a plain file name, got '" + id + "'");
     }
   }
 
   /**
-   * A fingerprint of what is trained (rows and seed, not the id): a stored result is reused only when
-   * it was trained on exactly this.
+   * A fingerprint of what is trained (rows and seed, not the id): a stored result is reused only
+   * when it was trained on exactly this.
    */
   public long fingerprint() {
     return dev.ggda.math.Seeds.mix(Arrays.hashCode(rows) * 31L + rows.length, seed);

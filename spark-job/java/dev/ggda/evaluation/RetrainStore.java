@@ -23,7 +23,9 @@ final class RetrainStore {
     this.conf = conf;
   }
 
-  /** The stored result of this spec, or null when there is none (or it was trained on other rows). */
+  /**
+   * The stored result of this spec, or null when there is none (or it was trained on other rows).
+   */
   RetrainResult read(RetrainSpec spec) {
     Path file = new Path(dir, fileName(spec));
     try {
@@ -31,7 +33,8 @@ final class RetrainStore {
       if (!fs.exists(file)) {
         return null;
       }
-      try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(fs.open(file)))) {
+      try (DataInputStream in =
+          new DataInputStream(new java.io.BufferedInputStream(fs.open(file)))) {
         if (in.readInt() != MAGIC || in.readLong() != spec.fingerprint()) {
           return null;
         }
@@ -53,7 +56,8 @@ final class RetrainStore {
     Path tmp = new Path(dir, "." + fileName(spec) + ".tmp");
     try {
       FileSystem fs = file.getFileSystem(conf);
-      try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(fs.create(tmp, true)))) {
+      try (DataOutputStream out =
+          new DataOutputStream(new java.io.BufferedOutputStream(fs.create(tmp, true)))) {
         out.writeInt(MAGIC);
         out.writeLong(spec.fingerprint());
         out.writeUTF(r.id());
@@ -72,7 +76,10 @@ final class RetrainStore {
     }
   }
 
-  /** Named by what was trained as well as by the id: the same id with other rows or another seed is another file. */
+  /**
+   * Named by what was trained as well as by the id: the same id with other rows or another seed is
+   * another file.
+   */
   private static String fileName(RetrainSpec spec) {
     return spec.id() + "-" + Long.toHexString(spec.fingerprint()) + ".bin";
   }

@@ -102,56 +102,81 @@ public final class Retrainer {
    * Trains one model per spec as parallel Spark tasks and evaluates it on {@code eval}; results in
    * spec order. Finished results under {@code checkpointDir} (may be null) are reused.
    */
-  public List<RetrainResult> run(LocalData trainData, LocalData eval, List<RetrainSpec> specs, String checkpointDir) {
-    RetrainStore store = checkpointDir == null ? null : new RetrainStore(checkpointDir, spark.sparkContext().hadoopConfiguration());
+  public List<RetrainResult> run(
+      LocalData trainData, LocalData eval, List<RetrainSpec> specs, String checkpointDir) {
+    RetrainStore store =
+        checkpointDir == null
+            ? null
+            : new RetrainStore(checkpointDir, spark.sparkContext().hadoopConfiguration());
     RetrainResult[] results = new RetrainResult[specs.size()];
     List<Integer> todo = reuse(specs, store, results);
     if (!todo.isEmpty()) {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-      Broadcast<SharedArrays> data = jsc.broadcast(
-          new SharedArrays(trainData.features(), trainData.labels(), trainData.dim(), eval.features(), eval.labels()));
+      Broadcast<SharedArrays> data =
+          jsc.broadcast(
+              new SharedArrays(
+                  trainData.features(),
+                  trainData.labels(),
+                  trainData.dim(),
+                  eval.features(),
+                  eval.labels()));
       Architecture a = arch;
       TrainConfig cfg = oneMember(train);
       double lambda = l2;
       int slots = Math.max(1, spark.sparkContext().defaultParallelism());
-      ExecutorService pool = Executors.newFixedThreadPool(Math.min(slots, todo.size()), r -> {
-        Thread t = new Thread(r, "ggda-retrain");
-        t.setDaemon(true);
-        return t;
-      });
+      ExecutorService pool =
+          Executors.newFixedThreadPool(
+              Math.min(slots, todo.size()),
+              r -> {
+                Thread t = new Thread(r, "ggda-retrain");
+                t.setDaemon(true);
+                return t;
+              });
       long start = System.nanoTime();
       int[] done = {0};
       try {
         List<Future<?>> futures = new ArrayList<>();
         for (int index : todo) {
           RetrainSpec spec = specs.get(index);
-          futures.add(pool.submit(() -> {
-            // One single-task job per retraining: the driver stores each result as soon as it lands.
-            jsc.setJobDescription("ggda retrain " + spec.id());
-            // Kryo cannot build records: the spec travels in the closure (Java serialization) and the
-            // result comes back as a plain class.
-            RetrainResult r = jsc.parallelize(List.of(index), 1)
-                .map(i -> Outcome.of(trainLocally(spec, data.value(), a, cfg, lambda)))
-                .collect().get(0).toResult();
-            if (store != null) {
-              store.write(spec, r);
-            }
-            results[index] = r;
-            synchronized (done) {
-              done[0]++;
-              if (done[0] == todo.size() || done[0] % Math.max(1, todo.size() / 10) == 0) {
-                log.accept(String.format("retrain: %d/%d done (%.1f s)", done[0], todo.size(), (System.nanoTime() - start) / 1e9));
-              }
-            }
-            return null;
-          }));
+          futures.add(
+              pool.submit(
+                  () -> {
+                    // One single-task job per retraining: the driver stores each result as soon as
+                    // it lands.
+                    jsc.setJobDescription("ggda retrain " + spec.id());
+                    // Kryo cannot build records: the spec travels in the closure (Java
+                    // serialization) and the
+                    // result comes back as a plain class.
+                    RetrainResult r =
+                        jsc.parallelize(List.of(index), 1)
+                            .map(i -> Outcome.of(trainLocally(spec, data.value(), a, cfg, lambda)))
+                            .collect()
+                            .get(0)
+                            .toResult();
+                    if (store != null) {
+                      store.write(spec, r);
+                    }
+                    results[index] = r;
+                    synchronized (done) {
+                      done[0]++;
+                      if (done[0] == todo.size() || done[0] % Math.max(1, todo.size() / 10) == 0) {
+                        log.accept(
+                            String.format(
+                                "retrain: %d/%d done (%.1f s)",
+                                done[0], todo.size(), (System.nanoTime() - start) / 1e9));
+                      }
+                    }
+                    return null;
+                  }));
         }
         for (Future<?> f : futures) {
           f.get();
         }
       } catch (java.util.concurrent.ExecutionException e) {
         Throwable cause = e.getCause();
-        throw cause instanceof RuntimeException re ? re : new IllegalStateException("retraining failed: " + cause, cause);
+        throw cause instanceof RuntimeException re
+            ? re
+            : new IllegalStateException("retraining failed: " + cause, cause);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while retraining", e);
@@ -165,12 +190,19 @@ public final class Retrainer {
 
   /**
    * The same for a training set too large for one executor: one distributed training
-   * (DistributedTrainer on the spec's rows) after another. {@code positions} are the training
-   * set's (example_id, position) from {@link Positions#of}: spec rows are positions.
+   * (DistributedTrainer on the spec's rows) after another. {@code positions} are the training set's
+   * (example_id, position) from {@link Positions#of}: spec rows are positions.
    */
-  public List<RetrainResult> runDistributed(LoadedData trainData, Dataset<Row> positions, LocalData eval,
-      List<RetrainSpec> specs, String checkpointDir) {
-    RetrainStore store = checkpointDir == null ? null : new RetrainStore(checkpointDir, spark.sparkContext().hadoopConfiguration());
+  public List<RetrainResult> runDistributed(
+      LoadedData trainData,
+      Dataset<Row> positions,
+      LocalData eval,
+      List<RetrainSpec> specs,
+      String checkpointDir) {
+    RetrainStore store =
+        checkpointDir == null
+            ? null
+            : new RetrainStore(checkpointDir, spark.sparkContext().hadoopConfiguration());
     RetrainResult[] results = new RetrainResult[specs.size()];
     List<Integer> todo = reuse(specs, store, results);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -178,13 +210,22 @@ public final class Retrainer {
     for (int index : todo) {
       RetrainSpec spec = specs.get(index);
       Broadcast<int[]> kept = jsc.broadcast(spec.rows());
-      LoadedData subset = new LoadedData(Positions.select(trainData.examples(), positions, kept), trainData.dim(),
-          trainData.classes(), spec.rows().length);
+      LoadedData subset =
+          new LoadedData(
+              Positions.select(trainData.examples(), positions, kept),
+              trainData.dim(),
+              trainData.classes(),
+              spec.rows().length);
       TrainConfig cfg = withSeed(oneMember(train), spec.seed());
       TrainedModel model = new DistributedTrainer(arch, cfg, l2).train(subset, (fmt, args) -> {});
       kept.destroy();
-      RetrainResult r = evaluate(spec, Network.fromFloats(arch, model.finalCheckpoint(0).params()), eval.features(), eval.labels(),
-          eval.dim());
+      RetrainResult r =
+          evaluate(
+              spec,
+              Network.fromFloats(arch, model.finalCheckpoint(0).params()),
+              eval.features(),
+              eval.labels(),
+              eval.dim());
       if (store != null) {
         store.write(spec, r);
       }
@@ -194,7 +235,8 @@ public final class Retrainer {
     return Arrays.asList(results);
   }
 
-  private List<Integer> reuse(List<RetrainSpec> specs, RetrainStore store, RetrainResult[] results) {
+  private List<Integer> reuse(
+      List<RetrainSpec> specs, RetrainStore store, RetrainResult[] results) {
     List<Integer> todo = new ArrayList<>();
     java.util.Set<String> ids = new java.util.HashSet<>();
     for (int i = 0; i < specs.size(); i++) {
@@ -207,24 +249,41 @@ public final class Retrainer {
       }
     }
     if (specs.size() > todo.size()) {
-      log.accept(String.format("retrain: %d of %d retrainings reused from earlier runs", specs.size() - todo.size(), specs.size()));
+      log.accept(
+          String.format(
+              "retrain: %d of %d retrainings reused from earlier runs",
+              specs.size() - todo.size(), specs.size()));
     }
     return todo;
   }
 
   static TrainConfig oneMember(TrainConfig t) {
-    return new TrainConfig(t.epochs(), t.batchSize(), t.learningRate(), t.schedule(), 1, 1, 1.0, t.seed(), t.mode());
+    return new TrainConfig(
+        t.epochs(), t.batchSize(), t.learningRate(), t.schedule(), 1, 1, 1.0, t.seed(), t.mode());
   }
 
   static TrainConfig withSeed(TrainConfig t, long seed) {
-    return new TrainConfig(t.epochs(), t.batchSize(), t.learningRate(), t.schedule(), t.checkpoints(), t.members(),
-        t.memberFraction(), seed, t.mode());
+    return new TrainConfig(
+        t.epochs(),
+        t.batchSize(),
+        t.learningRate(),
+        t.schedule(),
+        t.checkpoints(),
+        t.members(),
+        t.memberFraction(),
+        seed,
+        t.mode());
   }
 
-  /** One retraining inside a task: SGD on the spec's rows, then the outputs on the evaluation rows. */
-  static RetrainResult trainLocally(RetrainSpec spec, SharedArrays d, Architecture arch, TrainConfig cfg, double l2) {
+  /**
+   * One retraining inside a task: SGD on the spec's rows, then the outputs on the evaluation rows.
+   */
+  static RetrainResult trainLocally(
+      RetrainSpec spec, SharedArrays d, Architecture arch, TrainConfig cfg, double l2) {
     TrainingData td = new TrainingData(d.x, d.y, d.dim);
-    var checkpoints = new LocalTrainer(arch, withSeed(cfg, spec.seed()), l2).trainMember(td, spec.rows(), 0, null);
+    var checkpoints =
+        new LocalTrainer(arch, withSeed(cfg, spec.seed()), l2)
+            .trainMember(td, spec.rows(), 0, null);
     float[] theta = checkpoints.get(checkpoints.size() - 1).params();
     return evaluate(spec, Network.fromFloats(arch, theta), d.evalX, d.evalY, d.dim);
   }
@@ -251,7 +310,12 @@ public final class Retrainer {
         correct += argmax[i] == labels[i] ? 1 : 0;
       }
     }
-    return new RetrainResult(spec.id(), spec.seed(), margins, losses, n == 0 ? Double.NaN : (double) correct / n,
+    return new RetrainResult(
+        spec.id(),
+        spec.seed(),
+        margins,
+        losses,
+        n == 0 ? Double.NaN : (double) correct / n,
         n == 0 ? Double.NaN : lossSum / n);
   }
 }

@@ -8,7 +8,9 @@ import java.util.SplittableRandom;
 public final class Subsets {
   private Subsets() {}
 
-  /** {@code size} distinct values of 0..n-1, sorted; subset {@code index} of stream {@code seed}. */
+  /**
+   * {@code size} distinct values of 0..n-1, sorted; subset {@code index} of stream {@code seed}.
+   */
   public static int[] sample(int n, int size, long seed, long index) {
     if (size < 0 || size > n) {
       throw new IllegalArgumentException("subset size " + size + " outside [0, " + n + "]");

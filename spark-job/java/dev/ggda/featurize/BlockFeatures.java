@@ -4,26 +4,43 @@ import dev.ggda.math.Featurizer;
 import java.io.Serializable;
 
 /**
- * The featurized groups of one block, as they stay on the executors between featurize and score.
- * A plain class of arrays (no INDArray, no record: Kryo 4 can serialise neither).
+ * The featurized groups of one block, as they stay on the executors between featurize and score. A
+ * plain class of arrays (no INDArray, no record: Kryo 4 can serialise neither).
  */
 public final class BlockFeatures implements Serializable {
   public final int block;
   public final long[] groupIds;
   public final int[] sizes;
+
   /** Per slot, (groups x k) row-major: P^T g_G, the projected summed loss gradient. */
   public final float[][] loss;
+
   /** Per slot, (groups x k): P^T sum_i grad f_i (TRAK), or null. */
   public final float[][] margin;
+
   /** Per slot, k x k kernel contribution, or null; dropped once the kernel is reduced. */
   public double[][] kernel;
+
   public final long[] kernelRows;
 
   public BlockFeatures(int block, Featurizer.Output out) {
-    this(block, out.groupIds(), out.sizes(), out.loss(), out.margin(), out.kernel(), out.kernelRows());
+    this(
+        block,
+        out.groupIds(),
+        out.sizes(),
+        out.loss(),
+        out.margin(),
+        out.kernel(),
+        out.kernelRows());
   }
 
-  private BlockFeatures(int block, long[] groupIds, int[] sizes, float[][] loss, float[][] margin, double[][] kernel,
+  private BlockFeatures(
+      int block,
+      long[] groupIds,
+      int[] sizes,
+      float[][] loss,
+      float[][] margin,
+      double[][] kernel,
       long[] kernelRows) {
     this.block = block;
     this.groupIds = groupIds;

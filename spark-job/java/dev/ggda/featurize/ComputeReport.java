@@ -1,5 +1,7 @@
 package dev.ggda.featurize;
 
+import dev.ggda.config.ComputeDevice;
+import dev.ggda.spark.Nd4jThreads;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,8 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import dev.ggda.config.ComputeDevice;
-import dev.ggda.spark.Nd4jThreads;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.nd4j.linalg.factory.Nd4j;
@@ -23,7 +23,10 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class ComputeReport {
   private ComputeReport() {}
 
-  /** {requested, driver: {...}, executors: [{..., "tasks": n}]}: identical executor descriptions are merged. */
+  /**
+   * {requested, driver: {...}, executors: [{..., "tasks": n}]}: identical executor descriptions are
+   * merged.
+   */
   public static Map<String, Object> describe(SparkSession spark, ComputeDevice requested) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("requested", requested.name().toLowerCase(java.util.Locale.ROOT));
@@ -32,12 +35,17 @@ public final class ComputeReport {
     return out;
   }
 
-  /** This JVM (or task): featurize device, ND4J backend, BLAS vendor, core type and threads, CPU model and cores. */
+  /**
+   * This JVM (or task): featurize device, ND4J backend, BLAS vendor, core type and threads, CPU
+   * model and cores.
+   */
   public static Map<String, String> here(ComputeDevice requested) {
     Map<String, String> m = new TreeMap<>();
     m.put("featurize", FeaturizeBackends.decision(requested));
     m.put("nd4j_backend", Nd4j.getBackend().getClass().getSimpleName());
-    m.put("blas", String.valueOf(Nd4j.factory().blas().getBlasVendor()).toLowerCase(java.util.Locale.ROOT));
+    m.put(
+        "blas",
+        String.valueOf(Nd4j.factory().blas().getBlasVendor()).toLowerCase(java.util.Locale.ROOT));
     m.put("blas_threads", String.valueOf(Nd4jThreads.blasThreads()));
     m.put("openblas_coretype", System.getenv().getOrDefault("OPENBLAS_CORETYPE", "auto"));
     m.put("cpu", cpuModel());
@@ -54,16 +62,18 @@ public final class ComputeReport {
     }
     jsc.setJobDescription("ggda: describe the executors' compute device");
     Map<Map<String, String>, Integer> seen = new LinkedHashMap<>();
-    for (Map<String, String> d : jsc.parallelize(slots, tasks).map(i -> here(requested)).collect()) {
+    for (Map<String, String> d :
+        jsc.parallelize(slots, tasks).map(i -> here(requested)).collect()) {
       seen.merge(d, 1, Integer::sum);
     }
     jsc.setJobDescription(null);
     List<Map<String, String>> out = new ArrayList<>();
-    seen.forEach((d, count) -> {
-      Map<String, String> m = new TreeMap<>(d);
-      m.put("tasks", String.valueOf(count));
-      out.add(m);
-    });
+    seen.forEach(
+        (d, count) -> {
+          Map<String, String> m = new TreeMap<>(d);
+          m.put("tasks", String.valueOf(count));
+          out.add(m);
+        });
     return out;
   }
 

@@ -1,9 +1,9 @@
 package dev.ggda.featurize;
 
-import dev.ggda.data.Columns;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ggda.data.Columns;
 import dev.ggda.io.Npy;
 import dev.ggda.io.NpyArray;
 import dev.ggda.math.Featurizer;
@@ -49,28 +49,42 @@ public final class FeatureCheckpoint {
     }
   }
 
-  public static void save(SparkSession spark, FeaturizeStage.Featurized result, int slots, int k, String dir) {
+  public static void save(
+      SparkSession spark, FeaturizeStage.Featurized result, int slots, int k, String dir) {
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     // Rows are sliced one at a time as the writer pulls them: a per-example block of many members
     // is hundreds of MB, and copying all its rows first doubled that (10 members x k 2,048 ran a
     // 5 GB heap out of memory).
-    JavaRDD<Row> rows = result.blocks.flatMap(b -> java.util.stream.IntStream.range(0, b.groups())
-        .mapToObj(j -> RowFactory.create(b.block, b.groupIds[j], b.sizes[j], slice(b.loss, j, k),
-            b.margin == null ? null : slice(b.margin, j, k)))
-        .iterator());
+    JavaRDD<Row> rows =
+        result.blocks.flatMap(
+            b ->
+                java.util.stream.IntStream.range(0, b.groups())
+                    .mapToObj(
+                        j ->
+                            RowFactory.create(
+                                b.block,
+                                b.groupIds[j],
+                                b.sizes[j],
+                                slice(b.loss, j, k),
+                                b.margin == null ? null : slice(b.margin, j, k)))
+                    .iterator());
     spark.createDataFrame(rows, schema()).write().mode("overwrite").parquet(dir + "/blocks");
     try {
       Path d = new Path(dir);
       FileSystem fs = d.getFileSystem(conf);
       ObjectNode meta = JSON.createObjectNode();
-      meta.put("slots", slots).put("k", k).put("groups", result.groups).put("kernel", result.kernel != null);
+      meta.put("slots", slots)
+          .put("k", k)
+          .put("groups", result.groups)
+          .put("kernel", result.kernel != null);
       var rowsNode = meta.putArray("kernel_rows");
       for (long r : result.kernelRows) {
         rowsNode.add(r);
       }
       if (result.kernel != null) {
         for (int s = 0; s < slots; s++) {
-          Npy.write(fs, new Path(d, "kernel-" + s + ".npy"), NpyArray.ofDoubles(result.kernel[s], k, k));
+          Npy.write(
+              fs, new Path(d, "kernel-" + s + ".npy"), NpyArray.ofDoubles(result.kernel[s], k, k));
         }
       }
       try (OutputStream out = fs.create(new Path(d, "meta.json"), true)) {
@@ -78,7 +92,8 @@ public final class FeatureCheckpoint {
       }
       fs.create(new Path(d, DONE), true).close();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the featurize checkpoint under " + dir + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot write the featurize checkpoint under " + dir + ": " + e.getMessage(), e);
     }
   }
 
@@ -105,14 +120,17 @@ public final class FeatureCheckpoint {
         }
       }
       Dataset<Row> table = spark.read().parquet(dir + "/blocks");
-      JavaRDD<BlockFeatures> blocks = table.javaRDD()
-          .mapToPair(r -> new Tuple2<>(r.getInt(0), r))
-          .groupByKey(partitions)
-          .map(t -> toBlock(t._1(), t._2(), slots, k))
-          .persist(StorageLevel.MEMORY_AND_DISK());
+      JavaRDD<BlockFeatures> blocks =
+          table
+              .javaRDD()
+              .mapToPair(r -> new Tuple2<>(r.getInt(0), r))
+              .groupByKey(partitions)
+              .map(t -> toBlock(t._1(), t._2(), slots, k))
+              .persist(StorageLevel.MEMORY_AND_DISK());
       return new FeaturizeStage.Featurized(blocks, kernel, kernelRows, meta.get("groups").asLong());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the featurize checkpoint under " + dir + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot read the featurize checkpoint under " + dir + ": " + e.getMessage(), e);
     }
   }
 
@@ -136,7 +154,8 @@ public final class FeatureCheckpoint {
         unslice(r.getList(4), margin, j, k);
       }
     }
-    return new BlockFeatures(block, new Featurizer.Output(ids, sizes, loss, margin, null, new long[slots]));
+    return new BlockFeatures(
+        block, new Featurizer.Output(ids, sizes, loss, margin, null, new long[slots]));
   }
 
   /** Group j's features of every slot, concatenated (slot-major). */

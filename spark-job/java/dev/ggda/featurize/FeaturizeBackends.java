@@ -31,31 +31,51 @@ public final class FeaturizeBackends {
   /** A decision: the CUDA device ordinal, or null for the CPU, and why. */
   record Choice(Integer ordinal, String reason) {}
 
-  static Choice choose(ComputeDevice requested, Optional<Integer> taskGpu, Supplier<CudaDevices.Probe> probe) {
+  static Choice choose(
+      ComputeDevice requested, Optional<Integer> taskGpu, Supplier<CudaDevices.Probe> probe) {
     String key = "compute.device " + requested.name().toLowerCase(Locale.ROOT);
     if (requested == ComputeDevice.CPU) {
       return new Choice(null, key);
     }
     if (requested == ComputeDevice.AUTO && taskGpu.isEmpty()) {
-      return new Choice(null, key + ": no GPU assigned to the task (spark.task.resource.gpu.amount)");
+      return new Choice(
+          null, key + ": no GPU assigned to the task (spark.task.resource.gpu.amount)");
     }
     int gpu = taskGpu.orElse(0);
     CudaDevices.Probe p = probe.get();
-    String problem = !p.available() ? p.detail()
-        : gpu >= p.devices() ? "only " + p.devices() + " CUDA device(s) visible" : null;
+    String problem =
+        !p.available()
+            ? p.detail()
+            : gpu >= p.devices() ? "only " + p.devices() + " CUDA device(s) visible" : null;
     if (requested == ComputeDevice.AUTO) {
-      return problem != null ? new Choice(null, key + ": GPU " + gpu + " assigned, but " + problem)
+      return problem != null
+          ? new Choice(null, key + ": GPU " + gpu + " assigned, but " + problem)
           : new Choice(gpu, key + ": GPU " + gpu + " assigned to the task; " + p.detail());
     }
     if (problem != null) {
-      throw new InputException(key + ": CUDA device " + gpu + " cannot be used: " + problem
-          + "; set compute.device: auto (or cpu) to featurize on the CPU");
+      throw new InputException(
+          key
+              + ": CUDA device "
+              + gpu
+              + " cannot be used: "
+              + problem
+              + "; set compute.device: auto (or cpu) to featurize on the CPU");
     }
-    return new Choice(gpu, key + ": " + (taskGpu.isPresent() ? "GPU " + gpu + " assigned to the task"
-        : "no GPU assigned to the task, device 0") + "; " + p.detail());
+    return new Choice(
+        gpu,
+        key
+            + ": "
+            + (taskGpu.isPresent()
+                ? "GPU " + gpu + " assigned to the task"
+                : "no GPU assigned to the task, device 0")
+            + "; "
+            + p.detail());
   }
 
-  /** The backend for the running Spark task (or for the calling thread outside one: no assigned GPU). */
+  /**
+   * The backend for the running Spark task (or for the calling thread outside one: no assigned
+   * GPU).
+   */
   public static FeaturizeBackend forTask(ComputeDevice requested) {
     Choice c = choose(requested, taskGpu(), CudaDevices::probe);
     FeaturizeBackend backend = Featurizer.CPU;
@@ -76,7 +96,10 @@ public final class FeaturizeBackends {
     return backend;
   }
 
-  /** What {@link #forTask} would choose here, without opening a backend: "cpu: reason" or "cuda:N: reason". */
+  /**
+   * What {@link #forTask} would choose here, without opening a backend: "cpu: reason" or "cuda:N:
+   * reason".
+   */
   static String decision(ComputeDevice requested) {
     try {
       Choice c = choose(requested, taskGpu(), CudaDevices::probe);

@@ -39,7 +39,8 @@ public final class FeaturizeStage {
     public final long[] kernelRows;
     public final long groups;
 
-    public Featurized(JavaRDD<BlockFeatures> blocks, double[][] kernel, long[] kernelRows, long groups) {
+    public Featurized(
+        JavaRDD<BlockFeatures> blocks, double[][] kernel, long[] kernelRows, long groups) {
       this.blocks = blocks;
       this.kernel = kernel;
       this.kernelRows = kernelRows;
@@ -95,7 +96,8 @@ public final class FeaturizeStage {
       int groupsPerBlock,
       int partitions,
       ComputeDevice device) {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(examples.sparkSession().sparkContext());
+    JavaSparkContext jsc =
+        JavaSparkContext.fromSparkContext(examples.sparkSession().sparkContext());
     Broadcast<Slots> bSlots = jsc.broadcast(slots);
     int dim = arch.inputDim();
     JavaPairRDD<BlockKey, ExampleRecord> keyed =
@@ -105,16 +107,29 @@ public final class FeaturizeStage {
     // One pass computes both the block features and, as the last element of each partition, the
     // partition's kernel sum; the kernels are reduced, then only the block features stay cached.
     JavaRDD<Object> both =
-        keyed.repartitionAndSortWithinPartitions(new BlockPartitioner(partitions))
-            .mapPartitions(it -> {
-              dev.ggda.spark.FaultInjection.maybeFail("featurize");
-              return featurizeSorted(it, FeaturizeBackends.forTask(device), arch, bSlots.value().toList(), spec, dim, s);
-            })
+        keyed
+            .repartitionAndSortWithinPartitions(new BlockPartitioner(partitions))
+            .mapPartitions(
+                it -> {
+                  dev.ggda.spark.FaultInjection.maybeFail("featurize");
+                  return featurizeSorted(
+                      it,
+                      FeaturizeBackends.forTask(device),
+                      arch,
+                      bSlots.value().toList(),
+                      spec,
+                      dim,
+                      s);
+                })
             .persist(StorageLevel.MEMORY_AND_DISK());
-    KernelSum sum = both.filter(o -> o instanceof KernelSum).map(o -> (KernelSum) o)
-        .treeAggregate(new KernelSum(s), KernelSum::add, KernelSum::add);
-    JavaRDD<BlockFeatures> blocks = both.filter(o -> o instanceof BlockFeatures).map(o -> (BlockFeatures) o)
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    KernelSum sum =
+        both.filter(o -> o instanceof KernelSum)
+            .map(o -> (KernelSum) o)
+            .treeAggregate(new KernelSum(s), KernelSum::add, KernelSum::add);
+    JavaRDD<BlockFeatures> blocks =
+        both.filter(o -> o instanceof BlockFeatures)
+            .map(o -> (BlockFeatures) o)
+            .persist(StorageLevel.MEMORY_AND_DISK());
     long groupCount = blocks.map(b -> (long) b.groups()).fold(0L, Long::sum);
     both.unpersist(false);
     // bSlots stays alive: the cached blocks keep it in their lineage (a recompute needs it).
@@ -123,8 +138,14 @@ public final class FeaturizeStage {
   }
 
   /** Streams the sorted rows block by block; after the last block, the partition's kernel sum. */
-  private static Iterator<Object> featurizeSorted(Iterator<Tuple2<BlockKey, ExampleRecord>> it, FeaturizeBackend backend,
-      Architecture arch, List<Featurizer.Slot> slots, Featurizer.Spec spec, int dim, int slotCount) {
+  private static Iterator<Object> featurizeSorted(
+      Iterator<Tuple2<BlockKey, ExampleRecord>> it,
+      FeaturizeBackend backend,
+      Architecture arch,
+      List<Featurizer.Slot> slots,
+      Featurizer.Spec spec,
+      int dim,
+      int slotCount) {
     return new Iterator<>() {
       Tuple2<BlockKey, ExampleRecord> pending = it.hasNext() ? it.next() : null;
       final KernelSum kernel = new KernelSum(slotCount);
@@ -150,10 +171,18 @@ public final class FeaturizeStage {
         long t0 = System.nanoTime();
         Featurizer.Rows blockRows = toRows(rows, dim);
         long t1 = System.nanoTime();
-        BlockFeatures features = new BlockFeatures((int) block, backend.featurize(arch, slots, spec, blockRows));
-        org.slf4j.LoggerFactory.getLogger(FeaturizeStage.class).debug(String.format(
-            "block %d: %d rows, %d groups: rows %.2f s, featurize on %s %.2f s", block, blockRows.rows(), blockRows.groups(),
-            (t1 - t0) / 1e9, backend.device(), (System.nanoTime() - t1) / 1e9));
+        BlockFeatures features =
+            new BlockFeatures((int) block, backend.featurize(arch, slots, spec, blockRows));
+        org.slf4j.LoggerFactory.getLogger(FeaturizeStage.class)
+            .debug(
+                String.format(
+                    "block %d: %d rows, %d groups: rows %.2f s, featurize on %s %.2f s",
+                    block,
+                    blockRows.rows(),
+                    blockRows.groups(),
+                    (t1 - t0) / 1e9,
+                    backend.device(),
+                    (System.nanoTime() - t1) / 1e9));
         if (features.kernel != null) {
           kernel.add(KernelSum.of(features));
           features.kernel = null;
@@ -180,13 +209,17 @@ public final class FeaturizeStage {
       ids[i] = key.example;
       y[i] = r.label;
       if (r.features.length != dim) {
-        throw new IllegalArgumentException("example " + r.id + " has " + r.features.length + " features, expected " + dim);
+        throw new IllegalArgumentException(
+            "example " + r.id + " has " + r.features.length + " features, expected " + dim);
       }
       System.arraycopy(r.features, 0, x, i * dim, dim);
     }
     starts.add(n);
     return new Featurizer.Rows(
-        x, y, ids, dim,
+        x,
+        y,
+        ids,
+        dim,
         groupIds.stream().mapToLong(Long::longValue).toArray(),
         starts.stream().mapToInt(Integer::intValue).toArray());
   }
@@ -214,7 +247,10 @@ public final class FeaturizeStage {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof BlockKey k && k.block == block && k.group == group && k.example == example;
+      return o instanceof BlockKey k
+          && k.block == block
+          && k.group == group
+          && k.example == example;
     }
 
     @Override

@@ -42,12 +42,15 @@ final class DenseIds {
     return dense(spark, keyed, false, keys);
   }
 
-  /** The same for one key column whose value is kept in the assignment as {@link Groups#GROUP_KEY}. */
+  /**
+   * The same for one key column whose value is kept in the assignment as {@link Groups#GROUP_KEY}.
+   */
   static Dense byNamedKey(SparkSession spark, Dataset<Row> keyed, String key) {
     return dense(spark, keyed, true, key);
   }
 
-  private static Dense dense(SparkSession spark, Dataset<Row> keyed, boolean keepKey, String... keys) {
+  private static Dense dense(
+      SparkSession spark, Dataset<Row> keyed, boolean keepKey, String... keys) {
     Column[] keyCols = Arrays.stream(keys).map(functions::col).toArray(Column[]::new);
     Dataset<Row> distinct = keyed.select(keyCols).distinct().sort(keyCols);
     Dataset<Row> idMap = withRank(spark, distinct).persist(StorageLevel.MEMORY_AND_DISK());
@@ -58,10 +61,17 @@ final class DenseIds {
       on = on == null ? eq : on.and(eq);
     }
     Dataset<Row> right = count <= BROADCAST_KEYS ? functions.broadcast(idMap) : idMap;
-    Dataset<Row> assignment = keepKey
-        ? keyed.join(right, on).select(keyed.col(Columns.EXAMPLE_ID), idMap.col(Columns.GROUP_ID),
-            idMap.col(keys[0]).as(Columns.GROUP_KEY))
-        : keyed.join(right, on).select(keyed.col(Columns.EXAMPLE_ID), idMap.col(Columns.GROUP_ID));
+    Dataset<Row> assignment =
+        keepKey
+            ? keyed
+                .join(right, on)
+                .select(
+                    keyed.col(Columns.EXAMPLE_ID),
+                    idMap.col(Columns.GROUP_ID),
+                    idMap.col(keys[0]).as(Columns.GROUP_KEY))
+            : keyed
+                .join(right, on)
+                .select(keyed.col(Columns.EXAMPLE_ID), idMap.col(Columns.GROUP_ID));
     return new Dense(assignment, idMap);
   }
 
@@ -86,6 +96,7 @@ final class DenseIds {
                   v[r.size()] = t._2();
                   return RowFactory.create(v);
                 });
-    return spark.createDataFrame(ranked, sorted.schema().add(Columns.GROUP_ID, DataTypes.LongType, false));
+    return spark.createDataFrame(
+        ranked, sorted.schema().add(Columns.GROUP_ID, DataTypes.LongType, false));
   }
 }

@@ -1,7 +1,5 @@
 package dev.ggda.grouping;
 
-import dev.ggda.spark.ExampleBatch;
-
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.collect_list;
 import static org.apache.spark.sql.functions.count;
@@ -15,6 +13,7 @@ import dev.ggda.data.Columns;
 import dev.ggda.data.LoadedData;
 import dev.ggda.math.Losses;
 import dev.ggda.math.Network;
+import dev.ggda.spark.ExampleBatch;
 import java.util.Iterator;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -35,10 +34,11 @@ final class GroupStats {
 
   /**
    * (group_id, size, label_counts, mean_loss, majority_label); lazy. majority_label is the lowest
-   * label among those with the highest count; mean_loss is the mean softmax cross-entropy under
-   * the final model of member 0.
+   * label among those with the highest count; mean_loss is the mean softmax cross-entropy under the
+   * final model of member 0.
    */
-  static Dataset<Row> compute(LoadedData train, Broadcast<ModelSpec> model, Dataset<Row> assignment) {
+  static Dataset<Row> compute(
+      LoadedData train, Broadcast<ModelSpec> model, Dataset<Row> assignment) {
     Dataset<Row> losses =
         train
             .examples()
@@ -47,7 +47,10 @@ final class GroupStats {
     // Count per (group, label) first, so the label counts are one small map per group. The key is a
     // function of the group id: grouping by it as well only carries it along.
     boolean named = Groups.hasKey(assignment);
-    Column[] group = named ? new Column[] {col(Columns.GROUP_ID), col(Columns.GROUP_KEY)} : new Column[] {col(Columns.GROUP_ID)};
+    Column[] group =
+        named
+            ? new Column[] {col(Columns.GROUP_ID), col(Columns.GROUP_KEY)}
+            : new Column[] {col(Columns.GROUP_ID)};
     Column[] groupAndLabel = java.util.Arrays.copyOf(group, group.length + 1);
     groupAndLabel[group.length] = col(Columns.LABEL);
     Dataset<Row> perLabel =
@@ -56,22 +59,30 @@ final class GroupStats {
             .groupBy(groupAndLabel)
             .agg(count(lit(1)).as("n"), sum(LOSS).as("loss_sum"));
     String labelCounts =
-        "transform(sequence(0, " + (train.classes() - 1) + "), k -> coalesce(try_element_at(by_label, k), 0L))";
-    Dataset<Row> stats = perLabel
-        .groupBy(group)
-        .agg(
-            sum("n").as(Columns.SIZE),
-            sum("loss_sum").as("loss_sum"),
-            map_from_entries(collect_list(struct(col(Columns.LABEL), col("n")))).as("by_label"))
-        .select(
-            col(Columns.GROUP_ID),
-            col(Columns.SIZE),
-            expr(labelCounts).as(Columns.LABEL_COUNTS),
-            col("loss_sum").divide(col(Columns.SIZE)).as(Columns.MEAN_LOSS),
-            named ? col(Columns.GROUP_KEY) : lit(null).cast("string").as(Columns.GROUP_KEY))
-        .withColumn(
-            Columns.MAJORITY_LABEL,
-            expr("cast(array_position(" + Columns.LABEL_COUNTS + ", array_max(" + Columns.LABEL_COUNTS + ")) - 1 as int)"));
+        "transform(sequence(0, "
+            + (train.classes() - 1)
+            + "), k -> coalesce(try_element_at(by_label, k), 0L))";
+    Dataset<Row> stats =
+        perLabel
+            .groupBy(group)
+            .agg(
+                sum("n").as(Columns.SIZE),
+                sum("loss_sum").as("loss_sum"),
+                map_from_entries(collect_list(struct(col(Columns.LABEL), col("n")))).as("by_label"))
+            .select(
+                col(Columns.GROUP_ID),
+                col(Columns.SIZE),
+                expr(labelCounts).as(Columns.LABEL_COUNTS),
+                col("loss_sum").divide(col(Columns.SIZE)).as(Columns.MEAN_LOSS),
+                named ? col(Columns.GROUP_KEY) : lit(null).cast("string").as(Columns.GROUP_KEY))
+            .withColumn(
+                Columns.MAJORITY_LABEL,
+                expr(
+                    "cast(array_position("
+                        + Columns.LABEL_COUNTS
+                        + ", array_max("
+                        + Columns.LABEL_COUNTS
+                        + ")) - 1 as int)"));
     // The key goes last, after the columns every grouping has.
     return named ? stats.select(withKeyLast(stats.columns())) : stats.drop(Columns.GROUP_KEY);
   }
@@ -113,7 +124,11 @@ final class GroupStats {
             int[] labels = b.labels();
             // Through a fresh double buffer: toDoubleVector() refuses a one-element batch.
             double[] loss =
-                Losses.crossEntropy(net.logits(b.features()), labels).castTo(DataType.DOUBLE).dup('c').data().asDouble();
+                Losses.crossEntropy(net.logits(b.features()), labels)
+                    .castTo(DataType.DOUBLE)
+                    .dup('c')
+                    .data()
+                    .asDouble();
             Row[] out = new Row[b.size];
             for (int i = 0; i < b.size; i++) {
               out[i] = RowFactory.create(b.ids[i], labels[i], loss[i]);

@@ -43,10 +43,12 @@ public final class GroupingStage {
 
   private GroupingStage() {}
 
-  public static Groups assign(SparkSession spark, GgdaConfig config, LoadedData train, TrainedModel model) {
+  public static Groups assign(
+      SparkSession spark, GgdaConfig config, LoadedData train, TrainedModel model) {
     GroupConfig g = config.group();
     long n = train.count();
-    Broadcast<ModelSpec> spec = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(ModelSpec.of(model));
+    Broadcast<ModelSpec> spec =
+        JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(ModelSpec.of(model));
     // Intermediate caches that only live until the assignment is materialised.
     List<Dataset<Row>> scratch = new ArrayList<>();
     Dataset<Row> assignment;
@@ -59,7 +61,8 @@ public final class GroupingStage {
             case RANDOM -> random(spark, train, m, g.seed());
             case LABEL -> byLabel(spark, train, g, m);
             case COLUMN -> byColumn(spark, train);
-            case KMEANS_INPUT, KMEANS_REPR, KMEANS_GRAD -> kmeans(spark, train, g, m, spec, scratch);
+            case KMEANS_INPUT, KMEANS_REPR, KMEANS_GRAD ->
+                kmeans(spark, train, g, m, spec, scratch);
           };
       scratch.add(dense.idMap());
       assignment = dense.assignment();
@@ -70,7 +73,8 @@ public final class GroupingStage {
     scratch.forEach(d -> d.unpersist(false));
     long rows = check.getLong(0);
     if (rows != n) {
-      throw new IllegalStateException("grouping assigned " + rows + " examples, but the training set has " + n);
+      throw new IllegalStateException(
+          "grouping assigned " + rows + " examples, but the training set has " + n);
     }
     long groups = check.isNullAt(1) ? 0 : check.getLong(1) + 1;
     return new Groups(assignment, GroupStats.compute(train, spec, assignment), groups);
@@ -87,7 +91,9 @@ public final class GroupingStage {
     if (g.method() == GroupMethod.COLUMN) {
       return method;
     }
-    return g.count() != null ? method + ", " + g.count() + " groups" : method + ", size " + g.size();
+    return g.count() != null
+        ? method + ", " + g.count() + " groups"
+        : method + ", size " + g.size();
   }
 
   static boolean perExample(GroupConfig g, long n) {
@@ -106,9 +112,12 @@ public final class GroupingStage {
   }
 
   private static DenseIds.Dense random(SparkSession spark, LoadedData train, long m, long seed) {
-    UserDefinedFunction bucket = udf((UDF1<Long, Long>) id -> bucket(m, seed, id), DataTypes.LongType);
+    UserDefinedFunction bucket =
+        udf((UDF1<Long, Long>) id -> bucket(m, seed, id), DataTypes.LongType);
     Dataset<Row> keyed =
-        train.examples().select(col(Columns.EXAMPLE_ID), bucket.apply(col(Columns.EXAMPLE_ID)).as(BUCKET));
+        train
+            .examples()
+            .select(col(Columns.EXAMPLE_ID), bucket.apply(col(Columns.EXAMPLE_ID)).as(BUCKET));
     return DenseIds.byKeys(spark, keyed, BUCKET);
   }
 
@@ -116,7 +125,8 @@ public final class GroupingStage {
    * Label-pure groups: class c's examples go randomly into ceil(n_c / size) groups, or, when a
    * count is set, into its proportional share of the count (at least one group per class).
    */
-  private static DenseIds.Dense byLabel(SparkSession spark, LoadedData train, GroupConfig g, long m) {
+  private static DenseIds.Dense byLabel(
+      SparkSession spark, LoadedData train, GroupConfig g, long m) {
     long[] classSizes = new long[train.classes()];
     for (Row r : train.examples().groupBy(Columns.LABEL).count().collectAsList()) {
       classSizes[r.getInt(0)] = r.getLong(1);
@@ -133,7 +143,8 @@ public final class GroupingStage {
     long seed = g.seed();
     UserDefinedFunction bucket =
         udf(
-            (UDF2<Long, Integer, Long>) (id, label) -> bucket(Math.max(1, perClass[label]), seed, id),
+            (UDF2<Long, Integer, Long>)
+                (id, label) -> bucket(Math.max(1, perClass[label]), seed, id),
             DataTypes.LongType);
     Dataset<Row> keyed =
         train
@@ -155,13 +166,20 @@ public final class GroupingStage {
           "group.method column needs a group column in the training data, but it has none;"
               + " set data.train.group_col to the column naming each example's group, or choose another group.method");
     }
-    return DenseIds.byNamedKey(spark, train.examples().select(Columns.EXAMPLE_ID, Columns.GROUP), Columns.GROUP);
+    return DenseIds.byNamedKey(
+        spark, train.examples().select(Columns.EXAMPLE_ID, Columns.GROUP), Columns.GROUP);
   }
 
   private static DenseIds.Dense kmeans(
-      SparkSession spark, LoadedData train, GroupConfig g, long m, Broadcast<ModelSpec> spec, List<Dataset<Row>> scratch) {
+      SparkSession spark,
+      LoadedData train,
+      GroupConfig g,
+      long m,
+      Broadcast<ModelSpec> spec,
+      List<Dataset<Row>> scratch) {
     Dataset<Row> features =
-        KMeansGrouping.features(g.method(), g.seed(), g.normalize(), train, spec).persist(StorageLevel.MEMORY_AND_DISK());
+        KMeansGrouping.features(g.method(), g.seed(), g.normalize(), train, spec)
+            .persist(StorageLevel.MEMORY_AND_DISK());
     scratch.add(features);
     KMeansGrouping.Keyed keyed = KMeansGrouping.cluster(features, m, g.seed());
     // Densifying reads the cluster keys twice (distinct keys, then the join): cache them rather

@@ -1,7 +1,6 @@
 package dev.ggda.grouping;
 
 import dev.ggda.data.Columns;
-
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -26,7 +25,9 @@ public record Groups(Dataset<Row> assignment, Dataset<Row> stats, long count) {
    * assignment (the stats would run the model over the training set again).
    */
   public Dataset<Row> keys() {
-    return hasKey(assignment) ? assignment.select(Columns.GROUP_ID, Columns.GROUP_KEY).distinct() : null;
+    return hasKey(assignment)
+        ? assignment.select(Columns.GROUP_ID, Columns.GROUP_KEY).distinct()
+        : null;
   }
 
   /** (group_id, group_key) of a group-level table that has the key column, else null. */

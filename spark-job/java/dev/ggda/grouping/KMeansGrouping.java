@@ -38,8 +38,8 @@ final class KMeansGrouping {
   private static final String UNIT = "unit_vec";
 
   /**
-   * Lloyd iterations of the coarse level (MLlib's default is 20): it only has to cut the space
-   * into regions for the fine level, and each iteration is a full pass over the features.
+   * Lloyd iterations of the coarse level (MLlib's default is 20): it only has to cut the space into
+   * regions for the fine level, and each iteration is a full pass over the features.
    */
   private static final int COARSE_ITERATIONS = 10;
 
@@ -67,7 +67,11 @@ final class KMeansGrouping {
    * (see the class comment). Lazy and not persisted: the caller persists it before clustering.
    */
   static Dataset<Row> features(
-      GroupMethod method, long seed, boolean normalize, LoadedData train, Broadcast<ModelSpec> model) {
+      GroupMethod method,
+      long seed,
+      boolean normalize,
+      LoadedData train,
+      Broadcast<ModelSpec> model) {
     Dataset<Row> raw = rawFeatures(method, seed, train, model);
     if (!normalize) {
       return raw;
@@ -82,7 +86,8 @@ final class KMeansGrouping {
         .select(col(Columns.EXAMPLE_ID), col(UNIT).as(ModelFeatures.VEC));
   }
 
-  private static Dataset<Row> rawFeatures(GroupMethod method, long seed, LoadedData train, Broadcast<ModelSpec> model) {
+  private static Dataset<Row> rawFeatures(
+      GroupMethod method, long seed, LoadedData train, Broadcast<ModelSpec> model) {
     // Batches for the model features are formed after the sort too, so even float rounding in
     // the batched matrix products is the same on every run.
     Dataset<Row> ordered =
@@ -92,14 +97,21 @@ final class KMeansGrouping {
             .repartition(partitions(train.count()), col(Columns.EXAMPLE_ID))
             .sortWithinPartitions(Columns.EXAMPLE_ID);
     return switch (method) {
-      case KMEANS_INPUT -> ordered.select(
-          col(Columns.EXAMPLE_ID),
-          org.apache.spark.ml.functions.array_to_vector(col(Columns.FEATURES).cast("array<double>"))
-              .as(ModelFeatures.VEC));
-      case KMEANS_REPR -> ordered.mapPartitions(
-          new ModelFeatures(model, false, seed), Encoders.row(ModelFeatures.SCHEMA));
-      case KMEANS_GRAD -> ordered.mapPartitions(
-          new ModelFeatures(model, true, seed), Encoders.row(ModelFeatures.SCHEMA));
+      case KMEANS_INPUT ->
+          ordered.select(
+              col(Columns.EXAMPLE_ID),
+              org.apache
+                  .spark
+                  .ml
+                  .functions
+                  .array_to_vector(col(Columns.FEATURES).cast("array<double>"))
+                  .as(ModelFeatures.VEC));
+      case KMEANS_REPR ->
+          ordered.mapPartitions(
+              new ModelFeatures(model, false, seed), Encoders.row(ModelFeatures.SCHEMA));
+      case KMEANS_GRAD ->
+          ordered.mapPartitions(
+              new ModelFeatures(model, true, seed), Encoders.row(ModelFeatures.SCHEMA));
       default -> throw new IllegalArgumentException("not a k-means method: " + method);
     };
   }
@@ -112,16 +124,21 @@ final class KMeansGrouping {
   static Keyed cluster(Dataset<Row> features, long groups, long seed) {
     if (groups <= 1) {
       // MLlib needs k >= 2; one group needs no clustering.
-      return new Keyed(features.select(col(Columns.EXAMPLE_ID), lit(0).as(CLUSTER)), new String[] {CLUSTER});
+      return new Keyed(
+          features.select(col(Columns.EXAMPLE_ID), lit(0).as(CLUSTER)), new String[] {CLUSTER});
     }
     if (!twoLevel(groups)) {
       KMeansModel model = fit(kmeans((int) groups, seed, CLUSTER), features);
-      return new Keyed(model.transform(features).select(Columns.EXAMPLE_ID, CLUSTER), new String[] {CLUSTER});
+      return new Keyed(
+          model.transform(features).select(Columns.EXAMPLE_ID, CLUSTER), new String[] {CLUSTER});
     }
     int coarseK = (int) Math.ceil(Math.sqrt(groups));
-    KMeansModel coarse = fit(kmeans(coarseK, seed, LocalClusters.COARSE).setMaxIter(COARSE_ITERATIONS), features);
+    KMeansModel coarse =
+        fit(kmeans(coarseK, seed, LocalClusters.COARSE).setMaxIter(COARSE_ITERATIONS), features);
     Dataset<Row> withCoarse =
-        coarse.transform(features).select(Columns.EXAMPLE_ID, LocalClusters.COARSE, ModelFeatures.VEC);
+        coarse
+            .transform(features)
+            .select(Columns.EXAMPLE_ID, LocalClusters.COARSE, ModelFeatures.VEC);
     // k-means|| may return fewer centres than asked (few distinct points): size by what it gave.
     long[] sizes = new long[coarse.clusterCenters().length];
     List<Row> counts = withCoarse.groupBy(LocalClusters.COARSE).count().collectAsList();
@@ -135,7 +152,8 @@ final class KMeansGrouping {
             .repartition(coarseK, col(LocalClusters.COARSE))
             .sortWithinPartitions(LocalClusters.COARSE, Columns.EXAMPLE_ID)
             .mapPartitions(
-                new LocalClusters(perCoarse, Seeds.mix(seed, FINE_SALT)), Encoders.row(LocalClusters.SCHEMA));
+                new LocalClusters(perCoarse, Seeds.mix(seed, FINE_SALT)),
+                Encoders.row(LocalClusters.SCHEMA));
     return new Keyed(fine, new String[] {LocalClusters.COARSE, LocalClusters.FINE});
   }
 
@@ -144,8 +162,8 @@ final class KMeansGrouping {
    * caches its own training instances only when its input is uncached; given a cached input it
    * re-evaluates its NaN check on every Lloyd pass, and in Spark 4.2 that check (an interpreted
    * exists() over every vector element) builds a SQLConf per element: 70% of a kmeans-input
-   * grouping's time on Fashion-MNIST went there. The price is a second cached copy of the
-   * features while MLlib fits (spilled to disk when memory is short); the clusters are the same.
+   * grouping's time on Fashion-MNIST went there. The price is a second cached copy of the features
+   * while MLlib fits (spilled to disk when memory is short); the clusters are the same.
    */
   private static KMeansModel fit(KMeans kmeans, Dataset<Row> features) {
     return kmeans.fit(features.select(col(ModelFeatures.VEC)));

@@ -15,8 +15,8 @@ import org.apache.spark.sql.types.StructType;
 /**
  * The fine level of two-level k-means, on executors: the input partition holds rows (example_id,
  * coarse, vec) sorted by (coarse, example_id), so each coarse cluster is one contiguous run; each
- * run is clustered with {@link LocalKMeans#hierarchical} into its share of the groups and emitted as
- * (example_id, coarse, fine). One coarse cluster is in memory at a time. The result depends only
+ * run is clustered with {@link LocalKMeans#hierarchical} into its share of the groups and emitted
+ * as (example_id, coarse, fine). One coarse cluster is in memory at a time. The result depends only
  * on the cluster's points in example_id order and the seed, not on the partitioning.
  */
 final class LocalClusters implements MapPartitionsFunction<Row, Row> {
@@ -104,7 +104,9 @@ final class LocalClusters implements MapPartitionsFunction<Row, Row> {
           advance();
         }
         int k = (int) Math.max(1, Math.min(n, groupsPerCoarse[coarse]));
-        int[] fine = LocalKMeans.hierarchical(x, n, d, k, Seeds.mix(seed, coarse), LocalKMeans.MAX_ITERATIONS);
+        int[] fine =
+            LocalKMeans.hierarchical(
+                x, n, d, k, Seeds.mix(seed, coarse), LocalKMeans.MAX_ITERATIONS);
         Row[] result = new Row[n];
         for (int i = 0; i < n; i++) {
           result[i] = RowFactory.create(ids[i], coarse, fine[i]);

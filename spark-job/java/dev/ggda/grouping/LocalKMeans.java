@@ -23,8 +23,8 @@ final class LocalKMeans {
 
   /**
    * Like {@link #cluster}, but clusters bigger than {@link #FLAT_UP_TO} are formed recursively: a
-   * first k-means into ceil(sqrt(k)) parts, each then split into its proportional share of k (so
-   * a skewed part gets more). Cluster indices are in [0, k). Deterministic like {@link #cluster}:
+   * first k-means into ceil(sqrt(k)) parts, each then split into its proportional share of k (so a
+   * skewed part gets more). Cluster indices are in [0, k). Deterministic like {@link #cluster}:
    * part j is clustered with {@code Seeds.mix(seed, j)} on its points in their input order.
    */
   static int[] hierarchical(double[] x, int n, int d, int k, long seed, int maxIterations) {
@@ -55,9 +55,10 @@ final class LocalKMeans {
         }
       }
       // A part that kept nearly every point would only recurse again with a slightly smaller k.
-      int[] inner = m > 0.9 * n
-          ? cluster(sub, m, d, (int) share[j], Seeds.mix(seed, j), maxIterations)
-          : hierarchical(sub, m, d, (int) share[j], Seeds.mix(seed, j), maxIterations);
+      int[] inner =
+          m > 0.9 * n
+              ? cluster(sub, m, d, (int) share[j], Seeds.mix(seed, j), maxIterations)
+              : hierarchical(sub, m, d, (int) share[j], Seeds.mix(seed, j), maxIterations);
       for (int t = 0; t < m; t++) {
         assign[members[t]] = offset + inner[t];
       }
@@ -67,8 +68,8 @@ final class LocalKMeans {
   }
 
   /**
-   * Clusters {@code n} points of dimension {@code d} (row-major in {@code x}) into at most {@code k}
-   * clusters. Cluster indices are in [0, k); some may be unused (duplicate points), which is why
+   * Clusters {@code n} points of dimension {@code d} (row-major in {@code x}) into at most {@code
+   * k} clusters. Cluster indices are in [0, k); some may be unused (duplicate points), which is why
    * callers densify over the clusters that occur.
    *
    * @return the cluster of each point
@@ -157,11 +158,12 @@ final class LocalKMeans {
   }
 
   /**
-   * Nearest centre by ||c||^2 - 2 x.c (the point's own norm does not change the argmin); ties go
-   * to the lower index. Four centres per pass over x give four independent accumulation chains,
-   * about 2x the scalar subtract-and-square loop (1000 x 320, k = 60).
+   * Nearest centre by ||c||^2 - 2 x.c (the point's own norm does not change the argmin); ties go to
+   * the lower index. Four centres per pass over x give four independent accumulation chains, about
+   * 2x the scalar subtract-and-square loop (1000 x 320, k = 60).
    */
-  private static int nearest(double[] x, int i, double[] centres, double[] centreNorms, int k, int d) {
+  private static int nearest(
+      double[] x, int i, double[] centres, double[] centreNorms, int k, int d) {
     int xi = i * d;
     int best = 0;
     double bestDist = Double.POSITIVE_INFINITY;

@@ -1,15 +1,13 @@
 package dev.ggda.grouping;
 
 import dev.ggda.config.ProjectionKind;
-
-import dev.ggda.spark.ExampleBatch;
-
 import dev.ggda.data.Columns;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Losses;
 import dev.ggda.math.Network;
 import dev.ggda.math.Projection;
 import dev.ggda.math.Seeds;
+import dev.ggda.spark.ExampleBatch;
 import java.util.Iterator;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -24,16 +22,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Per-example clustering features from the final model, one batched forward pass per batch of
- * rows (example_id, label, features) → (example_id, vec):
+ * Per-example clustering features from the final model, one batched forward pass per batch of rows
+ * (example_id, label, features) → (example_id, vec):
  *
  * <ul>
  *   <li>representation: the penultimate activation a_{L-1} (the input itself for logistic
  *       regression);
  *   <li>gradient: the last layer's weight gradient a_{L-1} ⊗ d_L (d_L = softmax - onehot) in the
  *       factored form (P_in^T a_{L-1}) ⊗ d_L, P_in a seeded Rademacher projection to {@link
- *       #GRADIENT_INPUT_DIM} dims; when a_{L-1} is no wider than that it is used unprojected (exact,
- *       and no wider). The per-example outer products are one broadcast multiply per batch.
+ *       #GRADIENT_INPUT_DIM} dims; when a_{L-1} is no wider than that it is used unprojected
+ *       (exact, and no wider). The per-example outer products are one broadcast multiply per batch.
  * </ul>
  */
 final class ModelFeatures implements MapPartitionsFunction<Row, Row> {
@@ -76,7 +74,8 @@ final class ModelFeatures implements MapPartitionsFunction<Row, Row> {
         arch.inputDim(),
         b -> {
           INDArray x = b.features();
-          INDArray f = gradient ? gradientFeatures(net, pin, x, b.labels()) : representation(net, x);
+          INDArray f =
+              gradient ? gradientFeatures(net, pin, x, b.labels()) : representation(net, x);
           return toRows(b.ids, f);
         });
   }
@@ -91,7 +90,8 @@ final class ModelFeatures implements MapPartitionsFunction<Row, Row> {
     if (p <= GRADIENT_INPUT_DIM) {
       return null;
     }
-    return new Projection(ProjectionKind.RADEMACHER, p, GRADIENT_INPUT_DIM, Seeds.mix(seed, PROJECTION_SALT), 0, 0);
+    return new Projection(
+        ProjectionKind.RADEMACHER, p, GRADIENT_INPUT_DIM, Seeds.mix(seed, PROJECTION_SALT), 0, 0);
   }
 
   /** Width of the gradient feature for a model. */

@@ -12,9 +12,9 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Every file ggda touches goes through Hadoop's FileSystem API, so file://, hdfs://, s3a:// and plain
- * local paths behave the same; the filesystem is picked from the path's scheme and the session's
- * Hadoop configuration.
+ * Every file ggda touches goes through Hadoop's FileSystem API, so file://, hdfs://, s3a:// and
+ * plain local paths behave the same; the filesystem is picked from the path's scheme and the
+ * session's Hadoop configuration.
  */
 public final class HadoopFiles {
   private HadoopFiles() {}
@@ -51,11 +51,12 @@ public final class HadoopFiles {
   }
 
   /**
-   * Opens a file for reading, transparently gunzipping it when it starts with the gzip magic
-   * 0x1f 0x8b (decided by content, not by the file name, so renamed files still work).
+   * Opens a file for reading, transparently gunzipping it when it starts with the gzip magic 0x1f
+   * 0x8b (decided by content, not by the file name, so renamed files still work).
    */
   public static InputStream openMaybeGzipped(SparkSession spark, String path) throws IOException {
-    InputStream raw = new BufferedInputStream(fileSystem(spark, path).open(new Path(path)), 1 << 16);
+    InputStream raw =
+        new BufferedInputStream(fileSystem(spark, path).open(new Path(path)), 1 << 16);
     raw.mark(2);
     int b0 = raw.read();
     int b1 = raw.read();

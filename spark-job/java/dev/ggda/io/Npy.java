@@ -27,19 +27,25 @@ import org.apache.hadoop.fs.Path;
  * work.
  *
  * <p>The header is a Python dict literal; it is parsed by a small strict grammar here (exactly the
- * keys {@code descr}, {@code fortran_order}, {@code shape}), never evaluated. Anything that does not
- * conform, a truncated body, trailing bytes or an unsupported dtype raise {@link InputException}
- * naming the file. Writing always produces C order and version 1.0 (2.0 only when the header would
- * not fit in 64 KiB), which every NumPy reads.
+ * keys {@code descr}, {@code fortran_order}, {@code shape}), never evaluated. Anything that does
+ * not conform, a truncated body, trailing bytes or an unsupported dtype raise {@link
+ * InputException} naming the file. Writing always produces C order and version 1.0 (2.0 only when
+ * the header would not fit in 64 KiB), which every NumPy reads.
  */
 public final class Npy {
   private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+
   /** NumPy aligns the data start to 64 bytes (so memory-mapped arrays are aligned). */
   private static final int ALIGN = 64;
-  /** No real header comes near this; a larger length field means a corrupt file, not a big alloc. */
+
+  /**
+   * No real header comes near this; a larger length field means a corrupt file, not a big alloc.
+   */
   private static final int MAX_HEADER_BYTES = 1 << 20;
+
   /** Largest Java array we can fill. */
   private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
   private static final int CHUNK = 1 << 16;
 
   private Npy() {}
@@ -70,8 +76,12 @@ public final class Npy {
       return read(in, path.toString(), length);
     } catch (ChecksumException e) {
       // Hadoop's checksummed file systems (local, HDFS) detect bit rot or a hand-edited file.
-      throw new InputException(path + ": checksum mismatch (" + e.getMessage() + "); the file is corrupt or was"
-          + " changed after it was written (if on purpose, delete its .crc file)");
+      throw new InputException(
+          path
+              + ": checksum mismatch ("
+              + e.getMessage()
+              + "); the file is corrupt or was"
+              + " changed after it was written (if on purpose, delete its .crc file)");
     }
   }
 
@@ -135,7 +145,8 @@ public final class Npy {
     int major = magic[6] & 0xff;
     int minor = magic[7] & 0xff;
     if (major < 1 || major > 3 || minor != 0) {
-      throw corrupt(name, "has .npy format version " + major + "." + minor + "; ggda reads 1.0, 2.0 and 3.0");
+      throw corrupt(
+          name, "has .npy format version " + major + "." + minor + "; ggda reads 1.0, 2.0 and 3.0");
     }
     int lenBytes = major == 1 ? 2 : 4;
     byte[] lenField = readFully(in, lenBytes, name, "the header length");
@@ -148,27 +159,40 @@ public final class Npy {
     }
     byte[] headerBytes = readFully(in, (int) headerLen, name, "the " + headerLen + "-byte header");
     // Versions 1 and 2 use latin-1 headers, version 3 UTF-8; the grammar only admits ASCII anyway.
-    String header = new String(headerBytes, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    String header =
+        new String(headerBytes, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
     Header h = HeaderParser.parse(header, name);
 
-    NpyArray.DType dtype = switch (h.descr) {
-      case "<f4" -> NpyArray.DType.FLOAT32;
-      case "<f8" -> NpyArray.DType.FLOAT64;
-      default -> throw new InputException(
-          name + ": unsupported dtype '" + h.descr + "'; ggda reads little-endian float32 ('<f4') or float64 ('<f8')"
-              + " arrays: convert with arr.astype(np.float32) before np.save");
-    };
+    NpyArray.DType dtype =
+        switch (h.descr) {
+          case "<f4" -> NpyArray.DType.FLOAT32;
+          case "<f8" -> NpyArray.DType.FLOAT64;
+          default ->
+              throw new InputException(
+                  name
+                      + ": unsupported dtype '"
+                      + h.descr
+                      + "'; ggda reads little-endian float32 ('<f4') or float64 ('<f8')"
+                      + " arrays: convert with arr.astype(np.float32) before np.save");
+        };
     long count = NpyArray.elementCount(h.shape);
     if (count < 0 || count > MAX_ELEMENTS) {
-      throw corrupt(name, "has shape " + NpyArray.shapeString(h.shape) + ", too large for one array");
+      throw corrupt(
+          name, "has shape " + NpyArray.shapeString(h.shape) + ", too large for one array");
     }
     long dataBytes = count * dtype.bytes();
     long prefix = 8 + lenBytes + headerLen;
     if (totalLength >= 0 && totalLength != prefix + dataBytes) {
       throw totalLength < prefix + dataBytes
           ? truncated(name, dataBytes, totalLength - prefix)
-          : corrupt(name, "has " + (totalLength - prefix - dataBytes) + " bytes after the "
-              + dataBytes + " data bytes of shape " + NpyArray.shapeString(h.shape));
+          : corrupt(
+              name,
+              "has "
+                  + (totalLength - prefix - dataBytes)
+                  + " bytes after the "
+                  + dataBytes
+                  + " data bytes of shape "
+                  + NpyArray.shapeString(h.shape));
     }
 
     NpyArray arr = readData(in, name, dtype, (int) count, h.shape);
@@ -178,8 +202,8 @@ public final class Npy {
     return h.fortranOrder ? toCOrder(arr) : arr;
   }
 
-  private static NpyArray readData(InputStream in, String name, NpyArray.DType dt, int count, long[] shape)
-      throws IOException {
+  private static NpyArray readData(
+      InputStream in, String name, NpyArray.DType dt, int count, long[] shape) throws IOException {
     float[] f = dt == NpyArray.DType.FLOAT32 ? new float[count] : null;
     double[] d = dt == NpyArray.DType.FLOAT64 ? new double[count] : null;
     byte[] chunk = new byte[CHUNK];
@@ -246,8 +270,12 @@ public final class Npy {
 
   /** Magic, version, length field and the space-padded dict, aligned like NumPy's own writer. */
   static byte[] header(NpyArray array) {
-    String dict = "{'descr': '" + array.dtype().descr() + "', 'fortran_order': False, 'shape': "
-        + NpyArray.shapeString(array.shape()) + ", }";
+    String dict =
+        "{'descr': '"
+            + array.dtype().descr()
+            + "', 'fortran_order': False, 'shape': "
+            + NpyArray.shapeString(array.shape())
+            + ", }";
     // NumPy pads with 1..64 spaces so the prefix ends on a 64-byte boundary; mirroring it exactly
     // makes our files byte-identical to np.save's.
     int major = 1;
@@ -278,21 +306,29 @@ public final class Npy {
     return unpadded + ALIGN - unpadded % ALIGN;
   }
 
-  private static byte[] readFully(InputStream in, int n, String name, String what) throws IOException {
+  private static byte[] readFully(InputStream in, int n, String name, String what)
+      throws IOException {
     byte[] b = in.readNBytes(n);
     if (b.length < n) {
-      throw new InputException(name + ": truncated .npy file: ended inside " + what + "; re-export it with np.save");
+      throw new InputException(
+          name + ": truncated .npy file: ended inside " + what + "; re-export it with np.save");
     }
     return b;
   }
 
   private static InputException truncated(String name, long expected, long got) {
-    return new InputException(name + ": truncated .npy file: " + got + " of " + expected
-        + " data bytes present; re-export it with np.save");
+    return new InputException(
+        name
+            + ": truncated .npy file: "
+            + got
+            + " of "
+            + expected
+            + " data bytes present; re-export it with np.save");
   }
 
   private static InputException corrupt(String name, String what) {
-    return new InputException(name + ": not a valid .npy file: it " + what + "; re-export it with np.save");
+    return new InputException(
+        name + ": not a valid .npy file: it " + what + "; re-export it with np.save");
   }
 
   // ---------------------------------------------------------------- header grammar
@@ -322,11 +358,15 @@ public final class Npy {
         throw p.fail("unexpected text after the header dict");
       }
       if (!dict.keySet().equals(java.util.Set.of("descr", "fortran_order", "shape"))) {
-        throw p.fail("header keys are " + dict.keySet() + ", expected exactly descr, fortran_order, shape");
+        throw p.fail(
+            "header keys are " + dict.keySet() + ", expected exactly descr, fortran_order, shape");
       }
       if (!(dict.get("descr") instanceof String descr)) {
-        throw new InputException(name + ": unsupported dtype " + p.render(dict.get("descr"))
-            + "; ggda reads plain float32 ('<f4') or float64 ('<f8') arrays, not structured ones");
+        throw new InputException(
+            name
+                + ": unsupported dtype "
+                + p.render(dict.get("descr"))
+                + "; ggda reads plain float32 ('<f4') or float64 ('<f8') arrays, not structured ones");
       }
       if (!(dict.get("fortran_order") instanceof Boolean fortran)) {
         throw p.fail("'fortran_order' must be True or False");
@@ -453,7 +493,8 @@ public final class Npy {
     }
 
     private void skipSpace() {
-      while (pos < s.length() && (s.charAt(pos) == ' ' || s.charAt(pos) == '\n' || s.charAt(pos) == '\t')) {
+      while (pos < s.length()
+          && (s.charAt(pos) == ' ' || s.charAt(pos) == '\n' || s.charAt(pos) == '\t')) {
         pos++;
       }
     }
@@ -477,8 +518,11 @@ public final class Npy {
     }
 
     private InputException fail(String what) {
-      return new InputException(name + ": not a valid .npy file: malformed header (" + what
-          + "); re-export it with np.save");
+      return new InputException(
+          name
+              + ": not a valid .npy file: malformed header ("
+              + what
+              + "); re-export it with np.save");
     }
 
     private record StructuredDescr(String text) {}

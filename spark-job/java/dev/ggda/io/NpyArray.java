@@ -45,16 +45,21 @@ public final class NpyArray {
     long n = elementCount(this.shape);
     int have = floats != null ? floats.length : doubles.length;
     if (n != have) {
-      throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " needs " + n + " values, got " + have);
+      throw new IllegalArgumentException(
+          "shape " + Arrays.toString(shape) + " needs " + n + " values, got " + have);
     }
   }
 
-  /** Wraps {@code data} (not copied) as a float32 array of the given shape ({@code ()} = scalar). */
+  /**
+   * Wraps {@code data} (not copied) as a float32 array of the given shape ({@code ()} = scalar).
+   */
   public static NpyArray ofFloats(float[] data, long... shape) {
     return new NpyArray(shape, DType.FLOAT32, data, null);
   }
 
-  /** Wraps {@code data} (not copied) as a float64 array of the given shape ({@code ()} = scalar). */
+  /**
+   * Wraps {@code data} (not copied) as a float64 array of the given shape ({@code ()} = scalar).
+   */
   public static NpyArray ofDoubles(double[] data, long... shape) {
     return new NpyArray(shape, DType.FLOAT64, null, data);
   }

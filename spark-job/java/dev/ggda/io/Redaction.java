@@ -16,8 +16,10 @@ import java.util.regex.Pattern;
 public final class Redaction {
   static final String MASK = "***";
   private static final Pattern SECRET_KEY =
-      Pattern.compile("(?i).*(secret|password|passwd|token|credential|access[._-]?key|session[._-]?key).*");
-  private static final Pattern URI_USER_INFO = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*://)[^/@\\s]+@");
+      Pattern.compile(
+          "(?i).*(secret|password|passwd|token|credential|access[._-]?key|session[._-]?key).*");
+  private static final Pattern URI_USER_INFO =
+      Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*://)[^/@\\s]+@");
 
   private Redaction() {}
 

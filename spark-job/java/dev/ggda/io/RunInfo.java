@@ -13,14 +13,17 @@ import java.util.function.Supplier;
  * wall time of every stage. Stages are timed with {@link #stage}, in the order they ran.
  */
 public final class RunInfo {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final Map<String, Object> root = new LinkedHashMap<>();
   private final Map<String, Object> stages = new LinkedHashMap<>();
   private final Map<String, Object> counts = new LinkedHashMap<>();
   private final Map<String, Object> metrics = new LinkedHashMap<>();
 
-  /** @param resolvedConfigJson the resolved configuration as JSON (ConfigLoader.toJson) */
+  /**
+   * @param resolvedConfigJson the resolved configuration as JSON (ConfigLoader.toJson)
+   */
   public RunInfo(String command, String resolvedConfigJson) {
     root.put("command", command);
     root.put("started", Instant.now().toString());
@@ -46,10 +49,12 @@ public final class RunInfo {
   }
 
   public void stage(String name, Runnable body) {
-    stage(name, () -> {
-      body.run();
-      return null;
-    });
+    stage(
+        name,
+        () -> {
+          body.run();
+          return null;
+        });
   }
 
   public double stageSeconds(String name) {

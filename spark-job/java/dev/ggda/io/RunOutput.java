@@ -44,20 +44,27 @@ public final class RunOutput {
   }
 
   /**
-   * Checks the final path against the output mode and prepares the staging folder, named by
-   * {@code fingerprint} (a hash of the resolved config): with mode resume an existing staging folder
-   * of the same config is reused, so a rerun after a crash skips the stages it completed; other modes
-   * start from an empty one. With mode error an existing non-empty output is refused before any work.
+   * Checks the final path against the output mode and prepares the staging folder, named by {@code
+   * fingerprint} (a hash of the resolved config): with mode resume an existing staging folder of
+   * the same config is reused, so a rerun after a crash skips the stages it completed; other modes
+   * start from an empty one. With mode error an existing non-empty output is refused before any
+   * work.
    */
-  public static RunOutput open(String path, OutputMode mode, Configuration conf, String fingerprint) {
+  public static RunOutput open(
+      String path, OutputMode mode, Configuration conf, String fingerprint) {
     try {
       Path p = new Path(path);
       FileSystem fs = p.getFileSystem(conf);
       Path qualified = fs.makeQualified(p);
       if (mode == OutputMode.ERROR && fs.exists(qualified) && !isEmptyDir(fs, qualified)) {
-        String what = fs.exists(new Path(qualified, SUCCESS)) ? "holds a completed run" : "already exists";
+        String what =
+            fs.exists(new Path(qualified, SUCCESS)) ? "holds a completed run" : "already exists";
         throw new InputException(
-            "output.path " + path + " " + what + "; set output.mode: overwrite (or --set output.mode=overwrite), or choose another output.path");
+            "output.path "
+                + path
+                + " "
+                + what
+                + "; set output.mode: overwrite (or --set output.mode=overwrite), or choose another output.path");
       }
       Path parent = qualified.getParent();
       Path staging = new Path(parent, "." + qualified.getName() + ".staging-" + fingerprint);
@@ -72,7 +79,8 @@ public final class RunOutput {
       fs.mkdirs(staging);
       return new RunOutput(fs, qualified, staging, mode, resumed);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot prepare output.path " + path + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot prepare output.path " + path + ": " + e.getMessage(), e);
     }
   }
 
@@ -80,12 +88,16 @@ public final class RunOutput {
     return fs.getFileStatus(p).isDirectory() && fs.listStatus(p).length == 0;
   }
 
-  /** Whether this run continues the staging folder of an earlier, unfinished run of the same config. */
+  /**
+   * Whether this run continues the staging folder of an earlier, unfinished run of the same config.
+   */
   public boolean resumed() {
     return resumed;
   }
 
-  /** Whether an earlier attempt of this run completed {@code stage} (its outputs are in staging). */
+  /**
+   * Whether an earlier attempt of this run completed {@code stage} (its outputs are in staging).
+   */
   public boolean stageDone(String stage) {
     try {
       return fs.exists(new Path(staging, STAGES + "/" + stage + "/_DONE"));
@@ -99,7 +111,8 @@ public final class RunOutput {
     writeText(STAGES + "/" + stage + "/_DONE", "");
     // Test-only: simulate a driver that dies right after a stage (resume tests).
     if (stage.equals(System.getProperty("ggda.test.failAfterStage"))) {
-      throw new IllegalStateException("test: stopping after stage " + stage + " (ggda.test.failAfterStage)");
+      throw new IllegalStateException(
+          "test: stopping after stage " + stage + " (ggda.test.failAfterStage)");
     }
   }
 
@@ -126,18 +139,23 @@ public final class RunOutput {
     try (OutputStream out = fs.create(new Path(staging, relative), true)) {
       out.write(text.getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + relative + " under " + staging + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot write " + relative + " under " + staging + ": " + e.getMessage(), e);
     }
   }
 
-  /** Marks the run complete and moves it into place, replacing a previous output if there is one. */
+  /**
+   * Marks the run complete and moves it into place, replacing a previous output if there is one.
+   */
   public void commit() {
     try {
       fs.delete(new Path(staging, STAGES), true);
       writeText(SUCCESS, "");
       Path old = null;
       if (fs.exists(finalPath)) {
-        old = new Path(finalPath.getParent(), "." + finalPath.getName() + ".old-" + UUID.randomUUID());
+        old =
+            new Path(
+                finalPath.getParent(), "." + finalPath.getName() + ".old-" + UUID.randomUUID());
         if (!fs.rename(finalPath, old)) {
           throw new IOException("rename " + finalPath + " -> " + old + " failed");
         }
@@ -153,13 +171,14 @@ public final class RunOutput {
       }
       committed = true;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot commit output to " + finalPath + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot commit output to " + finalPath + ": " + e.getMessage(), e);
     }
   }
 
   /**
-   * Removes the staging folder of a run that did not complete (kept with mode resume, for the rerun);
-   * the final path is left as it was.
+   * Removes the staging folder of a run that did not complete (kept with mode resume, for the
+   * rerun); the final path is left as it was.
    */
   public void abort() {
     if (committed || mode == OutputMode.RESUME) {

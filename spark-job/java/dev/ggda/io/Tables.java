@@ -11,12 +11,17 @@ public final class Tables {
 
   public static void write(Dataset<Row> table, String path, OutputFormat format) {
     if (format == OutputFormat.CSV) {
-      // CSV has no array or struct type: such columns (group_stats' label_counts) are written as JSON text.
+      // CSV has no array or struct type: such columns (group_stats' label_counts) are written as
+      // JSON text.
       for (var field : table.schema().fields()) {
         if (field.dataType() instanceof org.apache.spark.sql.types.ArrayType
             || field.dataType() instanceof org.apache.spark.sql.types.StructType
             || field.dataType() instanceof org.apache.spark.sql.types.MapType) {
-          table = table.withColumn(field.name(), org.apache.spark.sql.functions.to_json(org.apache.spark.sql.functions.col(field.name())));
+          table =
+              table.withColumn(
+                  field.name(),
+                  org.apache.spark.sql.functions.to_json(
+                      org.apache.spark.sql.functions.col(field.name())));
         }
       }
     }
@@ -27,7 +32,8 @@ public final class Tables {
     }
   }
 
-  public static Dataset<Row> read(org.apache.spark.sql.SparkSession spark, String path, OutputFormat format) {
+  public static Dataset<Row> read(
+      org.apache.spark.sql.SparkSession spark, String path, OutputFormat format) {
     return switch (format) {
       case PARQUET -> spark.read().parquet(path);
       case CSV -> spark.read().option("header", "true").option("inferSchema", "true").csv(path);

@@ -1,7 +1,6 @@
 package dev.ggda.math;
 
 import dev.ggda.config.ActivationKind;
-
 import java.util.Arrays;
 
 /**
@@ -10,8 +9,8 @@ import java.util.Arrays;
  * logistic regression.
  *
  * <p>Flat parameter layout (the order of {@link Network#params()}, of saved arrays and of every
- * projected gradient): for each layer l = 0..L-1, W_l as an (in_l x out_l) row-major block, then b_l
- * (out_l values).
+ * projected gradient): for each layer l = 0..L-1, W_l as an (in_l x out_l) row-major block, then
+ * b_l (out_l values).
  */
 public record Architecture(int inputDim, int[] hidden, int classes, ActivationKind activation)
     implements java.io.Serializable {
@@ -78,6 +77,14 @@ public record Architecture(int inputDim, int[] hidden, int classes, ActivationKi
 
   @Override
   public String toString() {
-    return "Architecture[" + inputDim + "-" + Arrays.toString(hidden) + "-" + classes + ", " + activation + "]";
+    return "Architecture["
+        + inputDim
+        + "-"
+        + Arrays.toString(hidden)
+        + "-"
+        + classes
+        + ", "
+        + activation
+        + "]";
   }
 }

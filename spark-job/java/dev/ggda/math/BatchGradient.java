@@ -1,8 +1,7 @@
 package dev.ggda.math;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Result of one batched backward pass.
@@ -57,7 +56,12 @@ public record BatchGradient(INDArray sum, INDArray[] layerInputs, INDArray[] out
     int n = batchSize();
     long p = arch.paramCount();
     if ((long) n * p > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("per-example gradients of " + n + " x " + p + " do not fit one array; use smaller batches");
+      throw new IllegalArgumentException(
+          "per-example gradients of "
+              + n
+              + " x "
+              + p
+              + " do not fit one array; use smaller batches");
     }
     if (dataType() == DataType.DOUBLE) {
       return perExampleDouble(arch, n, p);

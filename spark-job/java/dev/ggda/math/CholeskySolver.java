@@ -14,7 +14,9 @@ import org.netlib.util.intW;
  * the damping actually used is reported so the caller can warn.
  */
 public final class CholeskySolver {
-  /** Fallback damping, relative to the mean diagonal, for matrices that are not positive definite. */
+  /**
+   * Fallback damping, relative to the mean diagonal, for matrices that are not positive definite.
+   */
   public static final double FALLBACK_DAMPING = 0.1;
 
   private final int n;
@@ -33,7 +35,8 @@ public final class CholeskySolver {
    */
   public static CholeskySolver factor(double[] a, int n, double damping) {
     if (a.length != (long) n * n) {
-      throw new IllegalArgumentException("matrix has " + a.length + " entries, expected " + n + "x" + n);
+      throw new IllegalArgumentException(
+          "matrix has " + a.length + " entries, expected " + n + "x" + n);
     }
     double trace = 0;
     for (int i = 0; i < n; i++) {
@@ -54,7 +57,8 @@ public final class CholeskySolver {
       }
       d = d <= 0 ? floor : Math.max(d * 10, floor);
     }
-    throw new ArithmeticException("matrix is not positive definite even with damping " + d + "; it holds NaN or Inf");
+    throw new ArithmeticException(
+        "matrix is not positive definite even with damping " + d + "; it holds NaN or Inf");
   }
 
   /**
@@ -66,7 +70,9 @@ public final class CholeskySolver {
   private static boolean numericallySingular(double[] factor, int n, double norm1) {
     doubleW rcond = new doubleW(0);
     intW info = new intW(0);
-    LAPACK.getInstance().dpocon("L", n, factor, n, norm1, rcond, new double[3 * n], new int[n], info);
+    LAPACK
+        .getInstance()
+        .dpocon("L", n, factor, n, norm1, rcond, new double[3 * n], new int[n], info);
     return info.val != 0 || !(rcond.val >= n * Math.ulp(1.0));
   }
 
@@ -91,7 +97,8 @@ public final class CholeskySolver {
   /** Solves for r right-hand sides given column-major (n x r); returns X column-major. */
   public double[] solve(double[] b, int r) {
     if (b.length != (long) n * r) {
-      throw new IllegalArgumentException("right-hand side has " + b.length + " entries, expected " + n + "x" + r);
+      throw new IllegalArgumentException(
+          "right-hand side has " + b.length + " entries, expected " + n + "x" + r);
     }
     double[] x = b.clone();
     intW info = new intW(0);

@@ -51,7 +51,11 @@ public final class ConjugateGradient {
    * @param relativeResiduals final ||r_j|| / ||b_j|| of each column's recurrence (0 for b_j = 0)
    */
   public record Solution(
-      double[][] solutions, int iterations, int[] columnIterations, double[] relativeResiduals, Status[] statuses) {
+      double[][] solutions,
+      int iterations,
+      int[] columnIterations,
+      double[] relativeResiduals,
+      Status[] statuses) {
 
     public boolean converged() {
       for (Status s : statuses) {
@@ -78,7 +82,8 @@ public final class ConjugateGradient {
    * @param tolerance relative residual at which a column is done (> 0)
    * @param maxIterations bound on operator calls (>= 0)
    */
-  public static Solution solve(LinearOperator a, double[][] b, double tolerance, int maxIterations) {
+  public static Solution solve(
+      LinearOperator a, double[][] b, double tolerance, int maxIterations) {
     if (!(tolerance > 0)) {
       throw new IllegalArgumentException("tolerance must be positive, got " + tolerance);
     }
@@ -98,7 +103,8 @@ public final class ConjugateGradient {
     List<Integer> active = new ArrayList<>();
     for (int j = 0; j < r; j++) {
       if (b[j].length != dim) {
-        throw new IllegalArgumentException("right-hand side " + j + " has length " + b[j].length + ", expected " + dim);
+        throw new IllegalArgumentException(
+            "right-hand side " + j + " has length " + b[j].length + ", expected " + dim);
       }
       res[j] = b[j].clone();
       dir[j] = b[j].clone();
@@ -157,7 +163,9 @@ public final class ConjugateGradient {
     return new Solution(x, iterations, steps, relRes, status);
   }
 
-  /** True relative residuals ||b_j - A x_j|| / ||b_j|| (0 where b_j = 0), with one operator call. */
+  /**
+   * True relative residuals ||b_j - A x_j|| / ||b_j|| (0 where b_j = 0), with one operator call.
+   */
   public static double[] relativeResiduals(LinearOperator a, double[][] b, double[][] x) {
     double[][] ax = a.apply(x);
     checkShape(ax, x.length, x.length == 0 ? 0 : x[0].length);
@@ -203,7 +211,10 @@ public final class ConjugateGradient {
       INDArray v = toMatrix(columns, p).castTo(net.dataType());
       INDArray sum = Nd4j.zeros(DataType.DOUBLE, r, p);
       for (GaussNewton.Batch batch : batches) {
-        sum.addi(GaussNewton.productSum(net, batch.features(), batch.labels(), v).transpose().castTo(DataType.DOUBLE));
+        sum.addi(
+            GaussNewton.productSum(net, batch.features(), batch.labels(), v)
+                .transpose()
+                .castTo(DataType.DOUBLE));
       }
       double[] flat = GaussNewton.contiguous(sum);
       double[][] out = new double[r][p];
@@ -222,7 +233,8 @@ public final class ConjugateGradient {
     double[] flat = new double[p * r];
     for (int j = 0; j < r; j++) {
       if (columns[j].length != p) {
-        throw new IllegalArgumentException("vector " + j + " has length " + columns[j].length + ", expected " + p);
+        throw new IllegalArgumentException(
+            "vector " + j + " has length " + columns[j].length + ", expected " + p);
       }
       for (int i = 0; i < p; i++) {
         flat[i * r + j] = columns[j][i];
@@ -233,11 +245,16 @@ public final class ConjugateGradient {
 
   private static void checkShape(double[][] out, int count, int dim) {
     if (out == null || out.length != count) {
-      throw new IllegalStateException("operator returned " + (out == null ? "null" : out.length + " vectors") + " for " + count);
+      throw new IllegalStateException(
+          "operator returned "
+              + (out == null ? "null" : out.length + " vectors")
+              + " for "
+              + count);
     }
     for (double[] v : out) {
       if (v.length != dim) {
-        throw new IllegalStateException("operator returned a vector of length " + v.length + ", expected " + dim);
+        throw new IllegalStateException(
+            "operator returned a vector of length " + v.length + ", expected " + dim);
       }
     }
   }

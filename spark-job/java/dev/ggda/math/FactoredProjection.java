@@ -1,19 +1,18 @@
 package dev.ggda.math;
 
 import dev.ggda.config.ProjectionKind;
-
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * The factored projection of DESIGN.md section 4: a dense layer's per-example weight gradient
- * a d^T (bias folded in as a constant-1 input) is projected as (P_in^T a)(P_out^T d)^T, i.e. by
- * P_in (x) P_out, and a group's sum by (P_in^T A^T)(D P_out): two small matmuls per layer instead
- * of a p x k GEMM, and no p-dimensional gradient at all. Layer l gets a share of the k features
- * proportional to its parameter count, split as k_in x k_out; a factor whose width reaches the
- * layer's own width is the identity (exact), so a large enough k reproduces the exact gradient.
- * E[(P_in (x) P_out)(P_in (x) P_out)^T] = I, so inner products are preserved in expectation.
+ * The factored projection of DESIGN.md section 4: a dense layer's per-example weight gradient a d^T
+ * (bias folded in as a constant-1 input) is projected as (P_in^T a)(P_out^T d)^T, i.e. by P_in (x)
+ * P_out, and a group's sum by (P_in^T A^T)(D P_out): two small matmuls per layer instead of a p x k
+ * GEMM, and no p-dimensional gradient at all. Layer l gets a share of the k features proportional
+ * to its parameter count, split as k_in x k_out; a factor whose width reaches the layer's own width
+ * is the identity (exact), so a large enough k reproduces the exact gradient. E[(P_in (x)
+ * P_out)(P_in (x) P_out)^T] = I, so inner products are preserved in expectation.
  */
 public final class FactoredProjection implements GradientSketch {
   private final Architecture arch;
@@ -23,7 +22,8 @@ public final class FactoredProjection implements GradientSketch {
   private final Projection[] out;
   private final int dim;
 
-  public FactoredProjection(Architecture arch, int requested, long seed, int member, int checkpoint) {
+  public FactoredProjection(
+      Architecture arch, int requested, long seed, int member, int checkpoint) {
     this.arch = arch;
     int layers = arch.layers();
     kIn = new int[layers];
@@ -39,8 +39,15 @@ public final class FactoredProjection implements GradientSketch {
       kOut[l] = (int) Math.min(outW, Math.max(1, Math.round(Math.sqrt(share))));
       kIn[l] = (int) Math.min(inW, Math.max(1, share / kOut[l]));
       long s = Seeds.mix(seed, 0xFAC7L + l);
-      in[l] = kIn[l] == inW ? null : new Projection(ProjectionKind.RADEMACHER, inW, kIn[l], s, member, checkpoint);
-      out[l] = kOut[l] == outW ? null : new Projection(ProjectionKind.RADEMACHER, outW, kOut[l], Seeds.mix(s, 1), member, checkpoint);
+      in[l] =
+          kIn[l] == inW
+              ? null
+              : new Projection(ProjectionKind.RADEMACHER, inW, kIn[l], s, member, checkpoint);
+      out[l] =
+          kOut[l] == outW
+              ? null
+              : new Projection(
+                  ProjectionKind.RADEMACHER, outW, kOut[l], Seeds.mix(s, 1), member, checkpoint);
       sum += kIn[l] * kOut[l];
     }
     dim = sum;
@@ -111,8 +118,11 @@ public final class FactoredProjection implements GradientSketch {
       int ki = kIn[l];
       int ko = kOut[l];
       // Row i: vec(x_i y_i^T), row-major (k_in x k_out).
-      INDArray outer = x.reshape(n, ki, 1).broadcast(n, ki, ko).mul(y.reshape(n, 1, ko).broadcast(n, ki, ko));
-      features.get(NDArrayIndex.all(), NDArrayIndex.interval(off, off + (long) ki * ko)).assign(outer.reshape(n, (long) ki * ko));
+      INDArray outer =
+          x.reshape(n, ki, 1).broadcast(n, ki, ko).mul(y.reshape(n, 1, ko).broadcast(n, ki, ko));
+      features
+          .get(NDArrayIndex.all(), NDArrayIndex.interval(off, off + (long) ki * ko))
+          .assign(outer.reshape(n, (long) ki * ko));
       off += (long) ki * ko;
     }
     return features;

@@ -1,7 +1,6 @@
 package dev.ggda.math;
 
 import dev.ggda.config.ProjectionKind;
-
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -11,12 +10,12 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Featurizes a block of whole groups (DESIGN.md section 5, step 4): for every model slot (member x
- * checkpoint) one batched forward/backward per pass of rows, the per-group gradient sums stacked and
- * projected together, and the kernel contribution TRAK needs. Spark-free; the Spark stage feeds it
- * blocks whose composition depends only on group ids, so results do not depend on partitioning.
+ * checkpoint) one batched forward/backward per pass of rows, the per-group gradient sums stacked
+ * and projected together, and the kernel contribution TRAK needs. Spark-free; the Spark stage feeds
+ * it blocks whose composition depends only on group ids, so results do not depend on partitioning.
  *
- * <p>Outputs per group and slot: {@code loss} = P^T g_G (g_G = sum of loss gradients; TRAK's
- * psi_G is its negative) and, when asked, {@code margin} = P^T sum_i grad f_i (TRAK's chi_G).
+ * <p>Outputs per group and slot: {@code loss} = P^T g_G (g_G = sum of loss gradients; TRAK's psi_G
+ * is its negative) and, when asked, {@code margin} = P^T sum_i grad f_i (TRAK's chi_G).
  */
 public final class Featurizer {
 
@@ -29,11 +28,19 @@ public final class Featurizer {
     NONE,
     /** sum_i phi_i phi_i^T over every example's projected margin gradient (TRAK's exact kernel). */
     EXAMPLES,
-    /** The same over a seeded sample of the examples (TRAK's sampled kernel, scaled up on the driver). */
+    /**
+     * The same over a seeded sample of the examples (TRAK's sampled kernel, scaled up on the
+     * driver).
+     */
     SAMPLED_EXAMPLES,
-    /** sum_G chi_G chi_G^T / |G| over the groups' summed margin gradients (TRAK's batched kernel). */
+    /**
+     * sum_G chi_G chi_G^T / |G| over the groups' summed margin gradients (TRAK's batched kernel).
+     */
     GROUP_SUMS,
-    /** sum_i sum_c (P^T v_ic)(P^T v_ic)^T, v_ic the backward of sqrt(p_c)(e_c - p): P^T J^T Lambda J P. */
+    /**
+     * sum_i sum_c (P^T v_ic)(P^T v_ic)^T, v_ic the backward of sqrt(p_c)(e_c - p): P^T J^T Lambda J
+     * P.
+     */
     GAUSS_NEWTON
   }
 
@@ -52,7 +59,8 @@ public final class Featurizer {
       Moment moment,
       double sampleFraction,
       long sampleSeed,
-      int passRows) implements java.io.Serializable {}
+      int passRows)
+      implements java.io.Serializable {}
 
   /** One model to featurize under: ensemble member, checkpoint index and its parameters. */
   public record Slot(int member, int checkpoint, float[] params) {}
@@ -62,7 +70,8 @@ public final class Featurizer {
    *
    * @param x row-major features (rows x dim)
    */
-  public record Rows(float[] x, int[] y, long[] exampleIds, int dim, long[] groupIds, int[] starts) {
+  public record Rows(
+      float[] x, int[] y, long[] exampleIds, int dim, long[] groupIds, int[] starts) {
     public int groups() {
       return groupIds.length;
     }
@@ -76,28 +85,37 @@ public final class Featurizer {
    * Per slot s: loss[s] and margin[s] are (groups x k) row-major; kernel[s] is k x k (or null);
    * kernelRows[s] counts the examples the kernel summed (exact/sampled) or the groups (batched).
    */
-  public record Output(long[] groupIds, int[] sizes, float[][] loss, float[][] margin, double[][] kernel, long[] kernelRows) {}
+  public record Output(
+      long[] groupIds,
+      int[] sizes,
+      float[][] loss,
+      float[][] margin,
+      double[][] kernel,
+      long[] kernelRows) {}
 
   /** Rows per forward/backward pass of the grouped path when no per-example rows are formed. */
   public static final int GROUPED_PASS_ROWS = 2048;
 
   /** The CPU backend: {@link #featurize} on ND4J. */
-  public static final FeaturizeBackend CPU = new FeaturizeBackend() {
-    @Override
-    public Output featurize(Architecture arch, List<Slot> slots, Spec spec, Rows rows) {
-      return Featurizer.featurize(arch, slots, spec, rows);
-    }
+  public static final FeaturizeBackend CPU =
+      new FeaturizeBackend() {
+        @Override
+        public Output featurize(Architecture arch, List<Slot> slots, Spec spec, Rows rows) {
+          return Featurizer.featurize(arch, slots, spec, rows);
+        }
 
-    @Override
-    public String device() {
-      return "cpu";
-    }
-  };
+        @Override
+        public String device() {
+          return "cpu";
+        }
+      };
 
   private Featurizer() {}
 
-  /** k: the feature width a spec gives for an architecture (p without projection; the factored
-   * projection's own width, at most the requested one). */
+  /**
+   * k: the feature width a spec gives for an architecture (p without projection; the factored
+   * projection's own width, at most the requested one).
+   */
   public static int featureDim(Architecture arch, Spec spec) {
     return switch (spec.projection()) {
       case NONE -> Math.toIntExact(arch.paramCount());
@@ -130,8 +148,11 @@ public final class Featurizer {
     for (int si = 0; si < s; si++) {
       Slot slot = slots.get(si);
       Network net = Network.fromFloats(arch, slot.params());
-      GradientSketch proj = GradientSketch.of(arch, spec.projection(), spec.dim(), spec.seed(), slot.member(), slot.checkpoint());
-      SlotResult r = allSingle ? perExample(net, proj, spec, rows) : grouped(net, proj, spec, rows, sizes);
+      GradientSketch proj =
+          GradientSketch.of(
+              arch, spec.projection(), spec.dim(), spec.seed(), slot.member(), slot.checkpoint());
+      SlotResult r =
+          allSingle ? perExample(net, proj, spec, rows) : grouped(net, proj, spec, rows, sizes);
       loss[si] = r.loss;
       if (margin != null) {
         margin[si] = r.margin;
@@ -173,7 +194,8 @@ public final class Featurizer {
       if (spec.moment() == Moment.GAUSS_NEWTON) {
         kernelRows += gaussNewton(net, proj, fp, y, kernel);
       } else if (kernel != null) {
-        INDArray used = spec.moment() == Moment.SAMPLED_EXAMPLES ? sampledRows(phi, rows, r0, r1, spec) : phi;
+        INDArray used =
+            spec.moment() == Moment.SAMPLED_EXAMPLES ? sampledRows(phi, rows, r0, r1, spec) : phi;
         if (used != null) {
           kernel.addi(used.transpose().mmul(used).castTo(DataType.DOUBLE));
           kernelRows += used.rows();
@@ -183,7 +205,8 @@ public final class Featurizer {
     return new SlotResult(loss, margin, kernel == null ? null : Flat.doubles(kernel), kernelRows);
   }
 
-  private static SlotResult grouped(Network net, GradientSketch proj, Spec spec, Rows rows, int[] sizes) {
+  private static SlotResult grouped(
+      Network net, GradientSketch proj, Spec spec, Rows rows, int[] sizes) {
     Architecture arch = net.architecture();
     int m = rows.groups();
     int k = proj.dim();
@@ -193,10 +216,13 @@ public final class Featurizer {
     INDArray stacked = Nd4j.zeros(DataType.FLOAT, withMargin ? 2L * m : m, p);
     INDArray kernel = spec.moment() == Moment.NONE ? null : Nd4j.zeros(DataType.DOUBLE, k, k);
     long kernelRows = 0;
-    // Without per-example rows (exact, sampled or Gauss-Newton kernels materialise them) a pass holds
+    // Without per-example rows (exact, sampled or Gauss-Newton kernels materialise them) a pass
+    // holds
     // only activations, so it can be much longer than the per-example pass: fewer, bigger ops.
-    boolean perExampleRows = spec.moment() == Moment.EXAMPLES || spec.moment() == Moment.SAMPLED_EXAMPLES
-        || spec.moment() == Moment.GAUSS_NEWTON;
+    boolean perExampleRows =
+        spec.moment() == Moment.EXAMPLES
+            || spec.moment() == Moment.SAMPLED_EXAMPLES
+            || spec.moment() == Moment.GAUSS_NEWTON;
     int passRows = perExampleRows ? spec.passRows() : Math.max(spec.passRows(), GROUPED_PASS_ROWS);
     Segments seg = Segments.of(rows.starts(), passRows);
     for (int[] pass : seg.passes(passRows)) {
@@ -220,9 +246,16 @@ public final class Featurizer {
       if (spec.moment() == Moment.GAUSS_NEWTON) {
         kernelRows += gaussNewton(net, proj, fp, y, kernel);
       }
-      boolean needMargin = withMargin || spec.moment() == Moment.EXAMPLES || spec.moment() == Moment.SAMPLED_EXAMPLES;
+      boolean needMargin =
+          withMargin
+              || spec.moment() == Moment.EXAMPLES
+              || spec.moment() == Moment.SAMPLED_EXAMPLES;
       if (!needMargin) {
-        proj.addGroupRows(net.backward(fp, Losses.crossEntropyGradient(logits, y), false), local, stacked, lossRow);
+        proj.addGroupRows(
+            net.backward(fp, Losses.crossEntropyGradient(logits, y), false),
+            local,
+            stacked,
+            lossRow);
       } else {
         // One backward pass serves both sums: the loss is a function of the margin alone
         // (l = softplus(-f)), so each example's loss gradient is -Q_i times its margin gradient.
@@ -235,9 +268,12 @@ public final class Featurizer {
         if (spec.moment() == Moment.EXAMPLES || spec.moment() == Moment.SAMPLED_EXAMPLES) {
           // The sampled kernel projects only the sampled examples' gradients (about 10,000 in all),
           // not the whole pass: per-example rows are the expensive part of featurize.
-          int[] sample = spec.moment() == Moment.SAMPLED_EXAMPLES ? sampledIndices(rows, r0, r1, spec) : null;
-          INDArray used = spec.moment() == Moment.EXAMPLES ? proj.perExample(mg)
-              : sample.length == 0 ? null : proj.perExample(mg.rows(sample));
+          int[] sample =
+              spec.moment() == Moment.SAMPLED_EXAMPLES ? sampledIndices(rows, r0, r1, spec) : null;
+          INDArray used =
+              spec.moment() == Moment.EXAMPLES
+                  ? proj.perExample(mg)
+                  : sample.length == 0 ? null : proj.perExample(mg.rows(sample));
           if (used != null) {
             kernel.addi(used.transpose().mmul(used).castTo(DataType.DOUBLE));
             kernelRows += used.rows();
@@ -255,7 +291,9 @@ public final class Featurizer {
       }
       if (spec.moment() == Moment.GROUP_SUMS) {
         // sum_G (1/|G|) chi_G chi_G^T = chi^T diag(1/|G|) chi
-        INDArray inv = Nd4j.create(java.util.Arrays.stream(sizes).mapToDouble(v -> 1.0 / v).toArray()).reshape(-1, 1);
+        INDArray inv =
+            Nd4j.create(java.util.Arrays.stream(sizes).mapToDouble(v -> 1.0 / v).toArray())
+                .reshape(-1, 1);
         INDArray chiD = chi.castTo(DataType.DOUBLE);
         kernel.addi(chiD.transpose().mmul(chiD.mulColumnVector(inv)));
         kernelRows += m;
@@ -265,16 +303,21 @@ public final class Featurizer {
   }
 
   /**
-   * Adds P^T (sum_i J_i^T Lambda_i J_i) P for a pass, using Lambda = sum_c p_c (e_c - p)(e_c - p)^T:
-   * one backward per class. Returns the number of examples added.
+   * Adds P^T (sum_i J_i^T Lambda_i J_i) P for a pass, using Lambda = sum_c p_c (e_c - p)(e_c -
+   * p)^T: one backward per class. Returns the number of examples added.
    */
-  private static long gaussNewton(Network net, GradientSketch proj, Network.ForwardPass fp, int[] y, INDArray kernel) {
+  private static long gaussNewton(
+      Network net, GradientSketch proj, Network.ForwardPass fp, int[] y, INDArray kernel) {
     INDArray p = Losses.softmax(fp.logits());
     int classes = (int) p.columns();
     for (int c = 0; c < classes; c++) {
       INDArray e = Nd4j.zeros(p.dataType(), p.rows(), classes);
       e.getColumn(c).assign(1.0);
-      INDArray dLogits = e.subi(p).muliColumnVector(org.nd4j.linalg.ops.transforms.Transforms.sqrt(p.getColumn(c).dup().reshape(-1, 1), false));
+      INDArray dLogits =
+          e.subi(p)
+              .muliColumnVector(
+                  org.nd4j.linalg.ops.transforms.Transforms.sqrt(
+                      p.getColumn(c).dup().reshape(-1, 1), false));
       INDArray v = proj.perExample(net.backward(fp, dLogits, false));
       kernel.addi(v.transpose().mmul(v).castTo(DataType.DOUBLE));
     }
@@ -299,8 +342,9 @@ public final class Featurizer {
   }
 
   /**
-   * The groups cut into segments of at most passRows rows (a group larger than a pass is chunked and
-   * its partial sums added), and consecutive segments packed into passes of at most passRows rows.
+   * The groups cut into segments of at most passRows rows (a group larger than a pass is chunked
+   * and its partial sums added), and consecutive segments packed into passes of at most passRows
+   * rows.
    */
   public static final class Segments {
     final int[] group;

@@ -77,7 +77,8 @@ public final class Flat {
 
   /** {@code a} itself when it is a contiguous row-major array of its own length, else a copy. */
   private static INDArray dense(INDArray a) {
-    boolean ok = a.ordering() == 'c' && !a.isView() && a.data().length() == a.length() && a.offset() == 0;
+    boolean ok =
+        a.ordering() == 'c' && !a.isView() && a.data().length() == a.length() && a.offset() == 0;
     if (ok && a.rank() >= 1) {
       long expected = 1;
       long[] stride = a.stride();

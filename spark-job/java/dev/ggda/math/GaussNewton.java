@@ -8,9 +8,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * The Gauss-Newton matrix of the summed softmax cross-entropy over a batch, sum_i J_i^T Lambda_i J_i
- * with J_i = d logits_i / d theta (classes x p) and Lambda_i = diag(p_i) - p_i p_i^T the softmax
- * Hessian (DESIGN.md section 3). For logistic regression (no hidden layer) it is the exact Hessian.
+ * The Gauss-Newton matrix of the summed softmax cross-entropy over a batch, sum_i J_i^T Lambda_i
+ * J_i with J_i = d logits_i / d theta (classes x p) and Lambda_i = diag(p_i) - p_i p_i^T the
+ * softmax Hessian (DESIGN.md section 3). For logistic regression (no hidden layer) it is the exact
+ * Hessian.
  *
  * <p>Neither the L2 term nor the 1/n of the training objective is included: both are added once by
  * whoever sums the batches (H = (1/n) sum_batches + lambda I), so batch results simply add up.
@@ -28,7 +29,8 @@ public final class GaussNewton {
   public record Batch(INDArray features, int[] labels) {
     public Batch {
       if (features.rows() != labels.length) {
-        throw new IllegalArgumentException(features.rows() + " feature rows but " + labels.length + " labels");
+        throw new IllegalArgumentException(
+            features.rows() + " feature rows but " + labels.length + " labels");
       }
     }
 
@@ -38,9 +40,9 @@ public final class GaussNewton {
   }
 
   /**
-   * Adds sum_i J_i^T Lambda_i J_i of the batch to {@code h}, a dense p x p row-major float64 matrix.
-   * {@code h} must be symmetric on entry (zeros, or earlier accumulations) and stays exactly
-   * symmetric: only the upper triangle is computed and mirrored.
+   * Adds sum_i J_i^T Lambda_i J_i of the batch to {@code h}, a dense p x p row-major float64
+   * matrix. {@code h} must be symmetric on entry (zeros, or earlier accumulations) and stays
+   * exactly symmetric: only the upper triangle is computed and mirrored.
    *
    * <p>Uses Lambda = sum_c p_c (e_c - p)(e_c - p)^T: with V_c the per-example gradients of the
    * backward pass of dLogits = sqrt(p_c)(e_c - p) (one pass over the whole batch per class), the
@@ -51,7 +53,8 @@ public final class GaussNewton {
   }
 
   /** As above with an explicit slice size, so tests can exercise the multi-slice path. */
-  static void accumulateHessian(Network net, INDArray x, int[] labels, double[] h, long sliceElements) {
+  static void accumulateHessian(
+      Network net, INDArray x, int[] labels, double[] h, long sliceElements) {
     Architecture arch = net.architecture();
     int p = Math.toIntExact(arch.paramCount());
     if (h.length != (long) p * p) {
@@ -62,14 +65,17 @@ public final class GaussNewton {
     INDArray probs = Losses.softmax(pass.logits());
     INDArray sqrtProbs = Transforms.sqrt(probs, true);
     for (int c = 0; c < arch.classes(); c++) {
-      INDArray v = net.backward(pass, classDirection(probs, sqrtProbs, c)).perExample(arch).castTo(DataType.DOUBLE);
+      INDArray v =
+          net.backward(pass, classDirection(probs, sqrtProbs, c))
+              .perExample(arch)
+              .castTo(DataType.DOUBLE);
       addUpperGramMirrored(v, h, p, sliceElements);
     }
   }
 
   /**
-   * h += V^T V for V (m x p) float64, in row slices so the temporary stays bounded for p ~ 20k. Each
-   * slice only computes columns from its first row on (the upper triangle: half the flops) and
+   * h += V^T V for V (m x p) float64, in row slices so the temporary stays bounded for p ~ 20k.
+   * Each slice only computes columns from its first row on (the upper triangle: half the flops) and
    * writes every value to both (i, j) and (j, i).
    */
   private static void addUpperGramMirrored(INDArray v, double[] h, int p, long sliceElements) {
@@ -102,8 +108,9 @@ public final class GaussNewton {
   /**
    * trace(sum_i J_i^T Lambda_i J_i) over the batch without forming any p x p matrix: with the same
    * per-class backward passes as {@link #accumulateHessian}, the trace is the summed squared norm
-   * of every per-example gradient, and a dense layer's per-example gradient a delta^T (+ bias delta)
-   * has squared norm (|a|^2 + 1) |delta|^2. What {@code attribute.relative_damping} needs for CG.
+   * of every per-example gradient, and a dense layer's per-example gradient a delta^T (+ bias
+   * delta) has squared norm (|a|^2 + 1) |delta|^2. What {@code attribute.relative_damping} needs
+   * for CG.
    */
   public static double traceSum(Network net, INDArray x, int[] labels) {
     Architecture arch = net.architecture();
@@ -137,10 +144,12 @@ public final class GaussNewton {
     long p = arch.paramCount();
     INDArray vm = v.rank() == 1 ? v.reshape(v.length(), 1) : v;
     if (vm.rank() != 2 || vm.rows() != p) {
-      throw new IllegalArgumentException("V has shape " + Arrays.toString(v.shape()) + ", expected " + p + " x r");
+      throw new IllegalArgumentException(
+          "V has shape " + Arrays.toString(v.shape()) + ", expected " + p + " x r");
     }
     if (vm.dataType() != net.dataType()) {
-      throw new IllegalArgumentException("V is " + vm.dataType() + " but the network is " + net.dataType());
+      throw new IllegalArgumentException(
+          "V is " + vm.dataType() + " but the network is " + net.dataType());
     }
     checkBatch(x, labels);
     Network.ForwardPass pass = net.forward(x);
@@ -159,10 +168,11 @@ public final class GaussNewton {
 
   /**
    * J_i dir for every example (batch x classes): forward-mode differentiation of the logits along
-   * the parameter direction dir, dZ_l = dA_l W_l + A_l dW_l + db_l and dA_{l+1} = sigma'(Z_l) * dZ_l
-   * with dA_0 = 0 (the inputs do not depend on theta).
+   * the parameter direction dir, dZ_l = dA_l W_l + A_l dW_l + db_l and dA_{l+1} = sigma'(Z_l) *
+   * dZ_l with dA_0 = 0 (the inputs do not depend on theta).
    */
-  private static INDArray jacobianVectorProduct(Network net, Network.ForwardPass pass, INDArray dir) {
+  private static INDArray jacobianVectorProduct(
+      Network net, Network.ForwardPass pass, INDArray dir) {
     Architecture arch = net.architecture();
     INDArray[] a = pass.layerInputs();
     INDArray dA = null;
@@ -185,11 +195,15 @@ public final class GaussNewton {
     throw new AssertionError("an architecture has at least one layer");
   }
 
-  /** dLogits = sqrt(p_c)(e_c - p), row by row: class c's term of Lambda = sum_c p_c (e_c - p)(e_c - p)^T. */
+  /**
+   * dLogits = sqrt(p_c)(e_c - p), row by row: class c's term of Lambda = sum_c p_c (e_c - p)(e_c -
+   * p)^T.
+   */
   private static INDArray classDirection(INDArray probs, INDArray sqrtProbs, int c) {
     INDArray dLogits = probs.neg();
     dLogits.get(NDArrayIndex.all(), NDArrayIndex.point(c)).addi(1.0);
-    return dLogits.muliColumnVector(sqrtProbs.get(NDArrayIndex.all(), NDArrayIndex.point(c)).reshape(-1, 1));
+    return dLogits.muliColumnVector(
+        sqrtProbs.get(NDArrayIndex.all(), NDArrayIndex.point(c)).reshape(-1, 1));
   }
 
   private static void checkBatch(INDArray x, int[] labels) {

@@ -1,7 +1,6 @@
 package dev.ggda.math;
 
 import dev.ggda.config.ProjectionKind;
-
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -16,15 +15,20 @@ public interface GradientSketch {
   /** Width of the rows {@link #groupRows} returns: p for a dense sketch, k for a factored one. */
   long rowWidth();
 
-  /** Per-group rows of a batch (group j = rows [starts[j], starts[j+1])), summed, at {@link #rowWidth}. */
+  /**
+   * Per-group rows of a batch (group j = rows [starts[j], starts[j+1])), summed, at {@link
+   * #rowWidth}.
+   */
   INDArray groupRows(BatchGradient g, int[] starts);
 
-  /** Turns accumulated group rows into features (projects them, or nothing when already projected). */
+  /**
+   * Turns accumulated group rows into features (projects them, or nothing when already projected).
+   */
   INDArray finish(INDArray rows);
 
   /**
-   * Adds the summed row of batch group j (at {@link #rowWidth}) into row {@code rowOf[j]} of
-   * {@code stacked} (row-major, float).
+   * Adds the summed row of batch group j (at {@link #rowWidth}) into row {@code rowOf[j]} of {@code
+   * stacked} (row-major, float).
    */
   default void addGroupRows(BatchGradient g, int[] starts, INDArray stacked, int[] rowOf) {
     INDArray rows = groupRows(g, starts);
@@ -36,7 +40,8 @@ public interface GradientSketch {
   /** Features of every example of a batch (n x k): the batched per-example path. */
   INDArray perExample(BatchGradient g);
 
-  static GradientSketch of(Architecture arch, ProjectionKind kind, int dim, long seed, int member, int checkpoint) {
+  static GradientSketch of(
+      Architecture arch, ProjectionKind kind, int dim, long seed, int member, int checkpoint) {
     if (kind == ProjectionKind.FACTORED) {
       return new FactoredProjection(arch, dim, seed, member, checkpoint);
     }

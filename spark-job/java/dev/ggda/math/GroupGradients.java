@@ -36,14 +36,16 @@ public final class GroupGradients {
    * Adds the gradient sum of group j into row {@code rowOf[j]} of {@code out} (rows x p, row-major,
    * the gradient's data type).
    */
-  public static void addSums(Architecture arch, BatchGradient g, int[] starts, INDArray out, int[] rowOf) {
+  public static void addSums(
+      Architecture arch, BatchGradient g, int[] starts, INDArray out, int[] rowOf) {
     int m = starts.length - 1;
     int n = g.batchSize();
     if (starts[0] != 0 || starts[m] != n) {
       throw new IllegalArgumentException("group offsets must cover the batch: 0 .. " + n);
     }
     if (out.ordering() != 'c' || out.columns() != arch.paramCount()) {
-      throw new IllegalArgumentException("stacked group rows must be row-major with " + arch.paramCount() + " columns");
+      throw new IllegalArgumentException(
+          "stacked group rows must be row-major with " + arch.paramCount() + " columns");
     }
     INDArray ones = Nd4j.ones(out.dataType(), 1, Math.max(1, maxSize(starts)));
     for (int l = 0; l < arch.layers(); l++) {
@@ -60,10 +62,21 @@ public final class GroupGradients {
         }
         INDArray aj = a.get(NDArrayIndex.interval(starts[j], starts[j + 1]), NDArrayIndex.all());
         INDArray dj = d.get(NDArrayIndex.interval(starts[j], starts[j + 1]), NDArrayIndex.all());
-        INDArray w = out.get(NDArrayIndex.point(rowOf[j]), NDArrayIndex.interval(wOff, bOff)).reshape('c', in, o);
+        INDArray w =
+            out.get(NDArrayIndex.point(rowOf[j]), NDArrayIndex.interval(wOff, bOff))
+                .reshape('c', in, o);
         Nd4j.gemm(aj, dj, w, true, false, 1.0, 1.0);
-        INDArray b = out.get(NDArrayIndex.point(rowOf[j]), NDArrayIndex.interval(bOff, bOff + o)).reshape('c', 1, o);
-        Nd4j.gemm(ones.get(NDArrayIndex.all(), NDArrayIndex.interval(0, size)), dj, b, false, false, 1.0, 1.0);
+        INDArray b =
+            out.get(NDArrayIndex.point(rowOf[j]), NDArrayIndex.interval(bOff, bOff + o))
+                .reshape('c', 1, o);
+        Nd4j.gemm(
+            ones.get(NDArrayIndex.all(), NDArrayIndex.interval(0, size)),
+            dj,
+            b,
+            false,
+            false,
+            1.0,
+            1.0);
       }
     }
   }

@@ -12,7 +12,8 @@ public final class Losses {
   private Losses() {}
 
   /** One-hot matrix (batch x classes) in the logits' data type. */
-  public static INDArray oneHot(int[] labels, int classes, org.nd4j.linalg.api.buffer.DataType dtype) {
+  public static INDArray oneHot(
+      int[] labels, int classes, org.nd4j.linalg.api.buffer.DataType dtype) {
     float[] flat = new float[labels.length * classes];
     for (int i = 0; i < labels.length; i++) {
       flat[i * classes + labels[i]] = 1f;
@@ -42,10 +43,10 @@ public final class Losses {
   }
 
   /**
-   * dl_i/dz_i = softmax(z_i) - onehot(y_i). The true-class entry p_y - 1 is computed as minus the sum
-   * of the other classes' probabilities: 1 - p_y cancels to exactly 0 in float32 once p_y > 1 - 6e-8
-   * (margin above ~16, common for a trained model), which would drop that entry, leave the row not
-   * summing to 0 and break dl/dz = -(1 - p_y) df/dz.
+   * dl_i/dz_i = softmax(z_i) - onehot(y_i). The true-class entry p_y - 1 is computed as minus the
+   * sum of the other classes' probabilities: 1 - p_y cancels to exactly 0 in float32 once p_y > 1 -
+   * 6e-8 (margin above ~16, common for a trained model), which would drop that entry, leave the row
+   * not summing to 0 and break dl/dz = -(1 - p_y) df/dz.
    */
   public static INDArray crossEntropyGradient(INDArray logits, int[] labels) {
     INDArray onehot = oneHot(labels, (int) logits.columns(), logits.dataType());

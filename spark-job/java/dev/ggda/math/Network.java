@@ -27,7 +27,12 @@ public final class Network {
   public Network(Architecture arch, INDArray flat) {
     if (flat.length() != arch.paramCount()) {
       throw new IllegalArgumentException(
-          "parameter vector has " + flat.length() + " values, architecture " + arch + " needs " + arch.paramCount());
+          "parameter vector has "
+              + flat.length()
+              + " values, architecture "
+              + arch
+              + " needs "
+              + arch.paramCount());
     }
     this.arch = arch;
     this.params = flat.isVector() && flat.rank() == 1 ? flat : flat.reshape(flat.length());

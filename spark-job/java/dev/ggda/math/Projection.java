@@ -1,7 +1,6 @@
 package dev.ggda.math;
 
 import dev.ggda.config.ProjectionKind;
-
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -27,7 +26,6 @@ public final class Projection {
   /** Rows of P generated at once; also the unit of the key, so it must never change. */
   public static final int BLOCK_ROWS = 512;
 
-
   private final ProjectionKind kind;
   private final long rows;
   private final int dim;
@@ -37,7 +35,8 @@ public final class Projection {
    * @param rows p, the length of the vectors projected
    * @param dim k (ignored for NONE, where k = p)
    */
-  public Projection(ProjectionKind kind, long rows, int dim, long seed, int member, int checkpoint) {
+  public Projection(
+      ProjectionKind kind, long rows, int dim, long seed, int member, int checkpoint) {
     if (kind == ProjectionKind.FACTORED) {
       throw new IllegalArgumentException("the factored projection is FactoredProjection");
     }
@@ -59,7 +58,9 @@ public final class Projection {
     return kind;
   }
 
-  /** The generator key: block b of P is drawn from a SplittableRandom seeded with Seeds.mix(key, b). */
+  /**
+   * The generator key: block b of P is drawn from a SplittableRandom seeded with Seeds.mix(key, b).
+   */
   public long key() {
     return key;
   }
@@ -72,21 +73,25 @@ public final class Projection {
   /**
    * Entry (row, col) of P on its own, the value {@link #block} holds there. The i-th long of a
    * SplittableRandom seeded with z is Seeds.mix(z, i) (its state advances by the golden gamma, the
-   * output is the same finaliser), so any entry follows from its block and position: the form a
-   * GPU kernel evaluates element by element.
+   * output is the same finaliser), so any entry follows from its block and position: the form a GPU
+   * kernel evaluates element by element.
    */
   public float entry(long row, int col) {
     long b = row / BLOCK_ROWS;
     long e = (row - b * BLOCK_ROWS) * dim + col;
     long stream = Seeds.mix(key, b);
     return switch (kind) {
-      case RADEMACHER -> (Seeds.mix(stream, e >>> 6) >>> (e & 63) & 1) == 0 ? rademacherScale() : -rademacherScale();
+      case RADEMACHER ->
+          (Seeds.mix(stream, e >>> 6) >>> (e & 63) & 1) == 0
+              ? rademacherScale()
+              : -rademacherScale();
       case GAUSSIAN -> {
         long pair = e >>> 1;
         double u1 = 1.0 - (Seeds.mix(stream, 2 * pair) >>> 11) * 0x1.0p-53;
         double u2 = (Seeds.mix(stream, 2 * pair + 1) >>> 11) * 0x1.0p-53;
         double r = Math.sqrt(-2.0 * Math.log(u1)) * (1.0 / Math.sqrt(dim));
-        yield (float) (r * ((e & 1) == 0 ? Math.cos(2 * Math.PI * u2) : Math.sin(2 * Math.PI * u2)));
+        yield (float)
+            (r * ((e & 1) == 0 ? Math.cos(2 * Math.PI * u2) : Math.sin(2 * Math.PI * u2)));
       }
       case NONE -> row == col ? 1f : 0f;
       case FACTORED -> throw new IllegalStateException("unreachable");
@@ -94,8 +99,8 @@ public final class Projection {
   }
 
   /**
-   * Budget for cached projection matrices per JVM (executor), in MB: system property
-   * {@code ggda.projection.cache.mb}, default 1024. A P above the budget is regenerated blockwise.
+   * Budget for cached projection matrices per JVM (executor), in MB: system property {@code
+   * ggda.projection.cache.mb}, default 1024. A P above the budget is regenerated blockwise.
    */
   static long cacheBudgetBytes() {
     return Long.getLong("ggda.projection.cache.mb", 1024L) << 20;
@@ -105,7 +110,9 @@ public final class Projection {
   private static long cachedBytes;
   private static long evictions;
 
-  /** How many cached P this JVM has evicted to make room for another (the stress run reports it). */
+  /**
+   * How many cached P this JVM has evicted to make room for another (the stress run reports it).
+   */
   public static long evictions() {
     synchronized (CACHE) {
       return evictions;
@@ -134,10 +141,13 @@ public final class Projection {
       INDArray p = Nd4j.createUninitialized(DataType.FLOAT, new long[] {rows, dim}, 'c');
       java.nio.FloatBuffer storage = Flat.floatView(p);
       // Blocks are independent streams: generate them on all cores (once per JVM).
-      java.util.stream.IntStream.range(0, blocks()).parallel().forEach(b -> {
-        float[] v = blockValues(b);
-        storage.duplicate().position(b * BLOCK_ROWS * dim).put(v);
-      });
+      java.util.stream.IntStream.range(0, blocks())
+          .parallel()
+          .forEach(
+              b -> {
+                float[] v = blockValues(b);
+                storage.duplicate().position(b * BLOCK_ROWS * dim).put(v);
+              });
       java.lang.ref.Reference.reachabilityFence(p);
       CACHE.put(key, p);
       cachedBytes += bytes;
@@ -203,7 +213,8 @@ public final class Projection {
    */
   public INDArray project(INDArray g) {
     if (g.columns() != rows) {
-      throw new IllegalArgumentException("vectors have " + g.columns() + " entries, projection expects " + rows);
+      throw new IllegalArgumentException(
+          "vectors have " + g.columns() + " entries, projection expects " + rows);
     }
     if (kind == ProjectionKind.NONE) {
       return g.dup();

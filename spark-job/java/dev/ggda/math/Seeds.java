@@ -7,7 +7,9 @@ package dev.ggda.math;
 public final class Seeds {
   private Seeds() {}
 
-  /** Stafford's variant 13 of the SplitMix64 finaliser applied to seed + golden-ratio * (salt + 1). */
+  /**
+   * Stafford's variant 13 of the SplitMix64 finaliser applied to seed + golden-ratio * (salt + 1).
+   */
   public static long mix(long seed, long salt) {
     long z = seed + 0x9E3779B97F4A7C15L * (salt + 1);
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;

@@ -7,10 +7,11 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The Hessian sum_i J_i^T Lambda_i J_i of softmax regression (no hidden layer), accumulated as its
  * class-pair blocks: with x~ = [x, 1] and the parameter (j, c) at flat index j * C + c (weights row
- * by row, then the bias row, as {@link Architecture} lays them out), the block of classes (c, c') is
- * sum_i Lambda_i[c, c'] x~_i x~_i^T. That is C (C + 1) / 2 GEMMs of (d+1)^2 per example instead of the
- * C Gram matrices of p^2 = (C (d+1))^2 per example that the generic {@link GaussNewton} path needs:
- * 9x fewer flops for Fashion-MNIST (d = 784, C = 10): Hessian and solve in about two minutes there.
+ * by row, then the bias row, as {@link Architecture} lays them out), the block of classes (c, c')
+ * is sum_i Lambda_i[c, c'] x~_i x~_i^T. That is C (C + 1) / 2 GEMMs of (d+1)^2 per example instead
+ * of the C Gram matrices of p^2 = (C (d+1))^2 per example that the generic {@link GaussNewton} path
+ * needs: 9x fewer flops for Fashion-MNIST (d = 784, C = 10): Hessian and solve in about two minutes
+ * there.
  *
  * <p>Blocks are plain float64 sums, so partial accumulators add up element-wise ({@link #values()})
  * and only the reduced blocks are expanded into the dense p x p matrix ({@link #expand}).
@@ -47,8 +48,8 @@ public final class SoftmaxHessianBlocks {
   public void add(Network net, INDArray x, int[] labels) {
     Architecture arch = net.architecture();
     if (!applies(arch) || arch.inputDim() + 1 != width || arch.classes() != classes) {
-      throw new IllegalArgumentException("blocks are for softmax regression " + (width - 1) + " -> " + classes + ", not "
-          + arch);
+      throw new IllegalArgumentException(
+          "blocks are for softmax regression " + (width - 1) + " -> " + classes + ", not " + arch);
     }
     if (x.rows() != labels.length) {
       throw new IllegalArgumentException(x.rows() + " rows but " + labels.length + " labels");
@@ -63,7 +64,8 @@ public final class SoftmaxHessianBlocks {
       INDArray pc = probs.getColumn(c).reshape(b, 1);
       for (int c2 = c; c2 < classes; c2++) {
         // Lambda[c, c'] = p_c (delta_cc' - p_c').
-        INDArray w = c == c2 ? pc.sub(pc.mul(pc)) : pc.mul(probs.getColumn(c2).reshape(b, 1)).negi();
+        INDArray w =
+            c == c2 ? pc.sub(pc.mul(pc)) : pc.mul(probs.getColumn(c2).reshape(b, 1)).negi();
         double[] m = xtT.mmul(xt.mulColumnVector(w)).dup('c').data().asDouble();
         int off = (int) (pair * blockLen);
         for (int i = 0; i < m.length; i++) {
@@ -74,11 +76,15 @@ public final class SoftmaxHessianBlocks {
     }
   }
 
-  /** The dense p x p row-major Hessian that {@code values} (blocks in {@link #values()} layout) stand for. */
+  /**
+   * The dense p x p row-major Hessian that {@code values} (blocks in {@link #values()} layout)
+   * stand for.
+   */
   public static double[] expand(double[] values, int inputDim, int classes) {
     int w = inputDim + 1;
     if (values.length != size(inputDim, classes)) {
-      throw new IllegalArgumentException(values.length + " block values, expected " + size(inputDim, classes));
+      throw new IllegalArgumentException(
+          values.length + " block values, expected " + size(inputDim, classes));
     }
     int p = w * classes;
     double[] h = new double[Math.multiplyExact(p, p)];

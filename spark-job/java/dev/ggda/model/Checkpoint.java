@@ -10,4 +10,5 @@ package dev.ggda.model;
  * @param learningRate the learning rate in effect at this point of training (TracIn's eta_t)
  * @param params flat parameters, layout of {@link dev.ggda.math.Architecture}
  */
-public record Checkpoint(int member, int index, long step, int epoch, double learningRate, float[] params) {}
+public record Checkpoint(
+    int member, int index, long step, int epoch, double learningRate, float[] params) {}

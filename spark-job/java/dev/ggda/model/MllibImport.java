@@ -23,9 +23,9 @@ import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Imports a saved Spark MLlib classifier as a one-member, one-checkpoint {@link TrainedModel}
- * (step 0, learning rate 0: there is no training history to replay, so TracIn over it reduces to
- * nothing and the single-model methods are what apply).
+ * Imports a saved Spark MLlib classifier as a one-member, one-checkpoint {@link TrainedModel} (step
+ * 0, learning rate 0: there is no training history to replay, so TracIn over it reduces to nothing
+ * and the single-model methods are what apply).
  *
  * <ul>
  *   <li>{@link LogisticRegressionModel}, multinomial: W[i][c] = coefficientMatrix(c, i), b =
@@ -42,8 +42,10 @@ import org.apache.spark.sql.SparkSession;
  * standardization off, because MLlib penalises standardised coefficients and never the intercept.
  */
 public final class MllibImport {
-  public static final String LOGISTIC = "org.apache.spark.ml.classification.LogisticRegressionModel";
-  public static final String MLP = "org.apache.spark.ml.classification.MultilayerPerceptronClassificationModel";
+  public static final String LOGISTIC =
+      "org.apache.spark.ml.classification.LogisticRegressionModel";
+  public static final String MLP =
+      "org.apache.spark.ml.classification.MultilayerPerceptronClassificationModel";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -64,31 +66,50 @@ public final class MllibImport {
     try {
       cls = metadataClass(dir, spark.sparkContext().hadoopConfiguration());
     } catch (IOException e) {
-      throw new InputException("model.load: cannot read MLlib metadata under " + dir + ": " + e.getMessage());
+      throw new InputException(
+          "model.load: cannot read MLlib metadata under " + dir + ": " + e.getMessage());
     }
     if (cls == null) {
-      throw new InputException("model.load: " + dir + " has no metadata/part-* file naming a \"class\"; "
-          + "expected a folder written by an MLlib model's save()");
+      throw new InputException(
+          "model.load: "
+              + dir
+              + " has no metadata/part-* file naming a \"class\"; "
+              + "expected a folder written by an MLlib model's save()");
     }
     try {
       if (LOGISTIC.equals(cls)) {
         return fromLogisticRegression(LogisticRegressionModel.read().session(spark).load(dir));
       }
       if (MLP.equals(cls)) {
-        return fromMultilayerPerceptron(MultilayerPerceptronClassificationModel.read().session(spark).load(dir));
+        return fromMultilayerPerceptron(
+            MultilayerPerceptronClassificationModel.read().session(spark).load(dir));
       }
     } catch (InputException e) {
       throw e;
     } catch (RuntimeException e) {
-      throw new InputException("model.load: could not read the MLlib " + simpleName(cls) + " at " + dir + " ("
-          + e.getMessage() + "); re-save it with model.write().save()", e);
+      throw new InputException(
+          "model.load: could not read the MLlib "
+              + simpleName(cls)
+              + " at "
+              + dir
+              + " ("
+              + e.getMessage()
+              + "); re-save it with model.write().save()",
+          e);
     }
-    String hint = cls.endsWith(".PipelineModel")
-        ? " (for a PipelineModel, point model.load at its classifier stage folder under stages/; ggda feeds the"
-            + " features column to it directly, so earlier stages must already be applied to the data)"
-        : "";
-    throw new InputException("model.load: " + dir + " is a " + cls + " model; ggda imports LogisticRegressionModel"
-        + " and MultilayerPerceptronClassificationModel (or its own model/ folder)" + hint);
+    String hint =
+        cls.endsWith(".PipelineModel")
+            ? " (for a PipelineModel, point model.load at its classifier stage folder under stages/; ggda feeds the"
+                + " features column to it directly, so earlier stages must already be applied to the data)"
+            : "";
+    throw new InputException(
+        "model.load: "
+            + dir
+            + " is a "
+            + cls
+            + " model; ggda imports LogisticRegressionModel"
+            + " and MultilayerPerceptronClassificationModel (or its own model/ folder)"
+            + hint);
   }
 
   /** Converts an in-memory logistic regression model (see the class comment for the mapping). */
@@ -98,8 +119,10 @@ public final class MllibImport {
     Matrix coef = lr.coefficientMatrix();
     Vector icpt = lr.interceptVector();
     if (k < 2) {
-      throw new InputException("model.load: the LogisticRegressionModel has " + k
-          + " class; ggda needs a classifier over at least 2 classes");
+      throw new InputException(
+          "model.load: the LogisticRegressionModel has "
+              + k
+              + " class; ggda needs a classifier over at least 2 classes");
     }
     Architecture arch = Architecture.logistic(d, k);
     double[] p = new double[Math.toIntExact(arch.paramCount())];
@@ -120,9 +143,17 @@ public final class MllibImport {
       }
       p[bOff + 1] = icpt.apply(0);
     } else {
-      throw new InputException("model.load: the LogisticRegressionModel has a " + coef.numRows() + " x "
-          + coef.numCols() + " coefficient matrix for " + k + " classes; expected " + k + " rows (multinomial) or 1 row"
-          + " with 2 classes (binomial)");
+      throw new InputException(
+          "model.load: the LogisticRegressionModel has a "
+              + coef.numRows()
+              + " x "
+              + coef.numCols()
+              + " coefficient matrix for "
+              + k
+              + " classes; expected "
+              + k
+              + " rows (multinomial) or 1 row"
+              + " with 2 classes (binomial)");
     }
     double l2 = lr.getRegParam() * (1 - lr.getElasticNetParam());
     return single(arch, l2, toFloats(p, "LogisticRegressionModel"));
@@ -132,15 +163,26 @@ public final class MllibImport {
   public static TrainedModel fromMultilayerPerceptron(MultilayerPerceptronClassificationModel mlp) {
     int[] layers = mlp.getLayers();
     if (layers.length < 2) {
-      throw new InputException("model.load: the MultilayerPerceptronClassificationModel has layers "
-          + Arrays.toString(layers) + "; expected at least [inputs, classes]");
+      throw new InputException(
+          "model.load: the MultilayerPerceptronClassificationModel has layers "
+              + Arrays.toString(layers)
+              + "; expected at least [inputs, classes]");
     }
-    Architecture arch = new Architecture(layers[0], Arrays.copyOfRange(layers, 1, layers.length - 1),
-        layers[layers.length - 1], ActivationKind.SIGMOID);
+    Architecture arch =
+        new Architecture(
+            layers[0],
+            Arrays.copyOfRange(layers, 1, layers.length - 1),
+            layers[layers.length - 1],
+            ActivationKind.SIGMOID);
     double[] w = mlp.weights().toArray();
     if (w.length != arch.paramCount()) {
-      throw new InputException("model.load: the MultilayerPerceptronClassificationModel with layers "
-          + Arrays.toString(layers) + " has " + w.length + " weights; that topology needs " + arch.paramCount());
+      throw new InputException(
+          "model.load: the MultilayerPerceptronClassificationModel with layers "
+              + Arrays.toString(layers)
+              + " has "
+              + w.length
+              + " weights; that topology needs "
+              + arch.paramCount());
     }
     return single(arch, 0.0, toFloats(w, "MultilayerPerceptronClassificationModel"));
   }
@@ -154,8 +196,12 @@ public final class MllibImport {
     for (int i = 0; i < v.length; i++) {
       f[i] = (float) v[i];
       if (!Float.isFinite(f[i])) {
-        throw new InputException("model.load: the " + what + " has a weight " + v[i]
-            + " that is not finite in float32; ggda cannot use it");
+        throw new InputException(
+            "model.load: the "
+                + what
+                + " has a weight "
+                + v[i]
+                + " that is not finite in float32; ggda cannot use it");
       }
     }
     return f;
@@ -172,7 +218,9 @@ public final class MllibImport {
     Arrays.sort(parts, Comparator.comparing(s -> s.getPath().getName()));
     for (FileStatus part : parts) {
       // saveAsTextFile writes one JSON line; empty trailing parts can exist.
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(fs.open(part.getPath()), StandardCharsets.UTF_8))) {
+      try (BufferedReader r =
+          new BufferedReader(
+              new InputStreamReader(fs.open(part.getPath()), StandardCharsets.UTF_8))) {
         String line = r.readLine();
         if (line == null || line.isBlank()) {
           continue;

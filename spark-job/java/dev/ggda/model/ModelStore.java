@@ -6,9 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ggda.InputException;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.io.Npy;
 import dev.ggda.io.NpyArray;
-import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -46,8 +46,10 @@ public final class ModelStore {
 
   private static final String KIND_INDEX = "index";
   private static final String KIND_CHECKPOINT = "checkpoint";
+
   /** A model.json is a few hundred bytes; refuse to slurp something huge by mistake. */
   private static final int MAX_JSON_BYTES = 16 << 20;
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private ModelStore() {}
@@ -75,12 +77,28 @@ public final class ModelStore {
         for (int t = 0; t < cps.size(); t++) {
           Checkpoint cp = cps.get(t);
           if (cp.member() != m || cp.index() != t) {
-            throw new IllegalArgumentException("checkpoint at member " + m + " position " + t
-                + " says member " + cp.member() + " index " + cp.index());
+            throw new IllegalArgumentException(
+                "checkpoint at member "
+                    + m
+                    + " position "
+                    + t
+                    + " says member "
+                    + cp.member()
+                    + " index "
+                    + cp.index());
           }
           if (cp.params().length != arch.paramCount()) {
-            throw new IllegalArgumentException("checkpoint " + m + "/" + t + " has " + cp.params().length
-                + " parameters, " + arch + " needs " + arch.paramCount());
+            throw new IllegalArgumentException(
+                "checkpoint "
+                    + m
+                    + "/"
+                    + t
+                    + " has "
+                    + cp.params().length
+                    + " parameters, "
+                    + arch
+                    + " needs "
+                    + arch.paramCount());
           }
           writeCheckpoint(fs, new Path(root, checkpointDir(m, t)), arch, model.l2(), cp);
           cpIndices.add(t);
@@ -119,8 +137,11 @@ public final class ModelStore {
     try {
       FileSystem fs = root.getFileSystem(hadoopConf);
       if (!fs.exists(json)) {
-        throw new InputException("model.load: " + json + " not found; expected the model/ folder written by ggda"
-            + " (root with model.json and member-*/checkpoint-*/) or one checkpoint folder (model.json + W*.npy, b*.npy)");
+        throw new InputException(
+            "model.load: "
+                + json
+                + " not found; expected the model/ folder written by ggda"
+                + " (root with model.json and member-*/checkpoint-*/) or one checkpoint folder (model.json + W*.npy, b*.npy)");
       }
       JsonNode node = readJson(fs, json);
       String kind = checkHeader(node, json);
@@ -128,8 +149,12 @@ public final class ModelStore {
       double l2 = requireDouble(node, "l2", json);
       if (KIND_CHECKPOINT.equals(kind)) {
         Checkpoint cp = readCheckpoint(fs, root, node, arch, l2, json);
-        return new TrainedModel(arch, l2, List.of(List.of(
-            new Checkpoint(0, 0, cp.step(), cp.epoch(), cp.learningRate(), cp.params()))));
+        return new TrainedModel(
+            arch,
+            l2,
+            List.of(
+                List.of(
+                    new Checkpoint(0, 0, cp.step(), cp.epoch(), cp.learningRate(), cp.params()))));
       }
       return readIndexed(fs, root, node, arch, l2, json);
     } catch (IOException e) {
@@ -139,8 +164,8 @@ public final class ModelStore {
 
   // ---------------------------------------------------------------- writing
 
-  private static void writeCheckpoint(FileSystem fs, Path dir, Architecture arch, double l2, Checkpoint cp)
-      throws IOException {
+  private static void writeCheckpoint(
+      FileSystem fs, Path dir, Architecture arch, double l2, Checkpoint cp) throws IOException {
     fs.mkdirs(dir);
     float[] p = cp.params();
     for (int l = 0; l < arch.layers(); l++) {
@@ -149,8 +174,14 @@ public final class ModelStore {
       // The flat layout already stores W_l row-major (in x out): a slice is the C-order array.
       int w = (int) arch.weightOffset(l);
       int b = (int) arch.biasOffset(l);
-      Npy.write(fs, new Path(dir, "W" + l + ".npy"), NpyArray.ofFloats(Arrays.copyOfRange(p, w, b), in, out));
-      Npy.write(fs, new Path(dir, "b" + l + ".npy"), NpyArray.ofFloats(Arrays.copyOfRange(p, b, b + out), out));
+      Npy.write(
+          fs,
+          new Path(dir, "W" + l + ".npy"),
+          NpyArray.ofFloats(Arrays.copyOfRange(p, w, b), in, out));
+      Npy.write(
+          fs,
+          new Path(dir, "b" + l + ".npy"),
+          NpyArray.ofFloats(Arrays.copyOfRange(p, b, b + out), out));
     }
     ObjectNode node = header(KIND_CHECKPOINT, arch, l2);
     node.put("member", cp.member());
@@ -194,32 +225,44 @@ public final class ModelStore {
 
   // ---------------------------------------------------------------- reading
 
-  private static TrainedModel readIndexed(FileSystem fs, Path root, JsonNode index, Architecture arch, double l2,
-      Path json) throws IOException {
+  private static TrainedModel readIndexed(
+      FileSystem fs, Path root, JsonNode index, Architecture arch, double l2, Path json)
+      throws IOException {
     JsonNode members = index.get("members");
     if (members == null || !members.isArray() || members.isEmpty()) {
-      throw new InputException(json + ": 'members' must be a non-empty list of {member, checkpoints}");
+      throw new InputException(
+          json + ": 'members' must be a non-empty list of {member, checkpoints}");
     }
     List<List<Checkpoint>> out = new ArrayList<>();
     for (int m = 0; m < members.size(); m++) {
       JsonNode mNode = members.get(m);
       if (requireInt(mNode, "member", json) != m) {
-        throw new InputException(json + ": members[" + m + "].member must be " + m + " (members are listed in order)");
+        throw new InputException(
+            json + ": members[" + m + "].member must be " + m + " (members are listed in order)");
       }
       JsonNode cps = mNode.get("checkpoints");
       if (cps == null || !cps.isArray() || cps.isEmpty()) {
-        throw new InputException(json + ": members[" + m + "].checkpoints must be a non-empty list of indices");
+        throw new InputException(
+            json + ": members[" + m + "].checkpoints must be a non-empty list of indices");
       }
       List<Checkpoint> list = new ArrayList<>();
       for (int t = 0; t < cps.size(); t++) {
         if (!cps.get(t).isIntegralNumber() || cps.get(t).asInt() != t) {
-          throw new InputException(json + ": members[" + m + "].checkpoints must be 0, 1, ..., got " + cps);
+          throw new InputException(
+              json + ": members[" + m + "].checkpoints must be 0, 1, ..., got " + cps);
         }
         Path dir = new Path(root, checkpointDir(m, t));
         Path cpJson = new Path(dir, MODEL_JSON);
         if (!fs.exists(cpJson)) {
-          throw new InputException("model.load: " + cpJson + " not found; the index " + json
-              + " lists member " + m + " checkpoint " + t);
+          throw new InputException(
+              "model.load: "
+                  + cpJson
+                  + " not found; the index "
+                  + json
+                  + " lists member "
+                  + m
+                  + " checkpoint "
+                  + t);
         }
         JsonNode node = readJson(fs, cpJson);
         if (!KIND_CHECKPOINT.equals(checkHeader(node, cpJson))) {
@@ -227,12 +270,19 @@ public final class ModelStore {
         }
         Architecture cpArch = architecture(node, cpJson);
         if (!cpArch.equals(arch)) {
-          throw new InputException(cpJson + ": architecture " + cpArch + " differs from " + arch + " in " + json);
+          throw new InputException(
+              cpJson + ": architecture " + cpArch + " differs from " + arch + " in " + json);
         }
         Checkpoint cp = readCheckpoint(fs, dir, node, arch, l2, cpJson);
         if (cp.member() != m || cp.index() != t) {
-          throw new InputException(cpJson + ": says member " + cp.member() + " checkpoint " + cp.index()
-              + " but sits in " + checkpointDir(m, t));
+          throw new InputException(
+              cpJson
+                  + ": says member "
+                  + cp.member()
+                  + " checkpoint "
+                  + cp.index()
+                  + " but sits in "
+                  + checkpointDir(m, t));
         }
         list.add(cp);
       }
@@ -241,8 +291,9 @@ public final class ModelStore {
     return new TrainedModel(arch, l2, out);
   }
 
-  private static Checkpoint readCheckpoint(FileSystem fs, Path dir, JsonNode node, Architecture arch, double l2,
-      Path json) throws IOException {
+  private static Checkpoint readCheckpoint(
+      FileSystem fs, Path dir, JsonNode node, Architecture arch, double l2, Path json)
+      throws IOException {
     double cpL2 = requireDouble(node, "l2", json);
     if (Double.compare(cpL2, l2) != 0) {
       throw new InputException(json + ": l2 " + cpL2 + " differs from the model's " + l2);
@@ -253,34 +304,78 @@ public final class ModelStore {
     int epoch = requireInt(node, "epoch", json);
     double lr = requireDouble(node, "learning_rate", json);
     if (member < 0 || index < 0 || step < 0 || epoch < 0 || !(lr >= 0) || Double.isInfinite(lr)) {
-      throw new InputException(json + ": member, checkpoint, step, epoch must be >= 0 and learning_rate finite >= 0");
+      throw new InputException(
+          json + ": member, checkpoint, step, epoch must be >= 0 and learning_rate finite >= 0");
     }
     float[] params = new float[Math.toIntExact(arch.paramCount())];
     for (int l = 0; l < arch.layers(); l++) {
       int in = arch.layerIn(l);
       int out = arch.layerOut(l);
-      readInto(fs, new Path(dir, "W" + l + ".npy"), new long[] {in, out}, params, (int) arch.weightOffset(l), arch, l);
-      readInto(fs, new Path(dir, "b" + l + ".npy"), new long[] {out}, params, (int) arch.biasOffset(l), arch, l);
+      readInto(
+          fs,
+          new Path(dir, "W" + l + ".npy"),
+          new long[] {in, out},
+          params,
+          (int) arch.weightOffset(l),
+          arch,
+          l);
+      readInto(
+          fs,
+          new Path(dir, "b" + l + ".npy"),
+          new long[] {out},
+          params,
+          (int) arch.biasOffset(l),
+          arch,
+          l);
     }
     return new Checkpoint(member, index, step, epoch, lr, params);
   }
 
-  private static void readInto(FileSystem fs, Path file, long[] shape, float[] params, int offset, Architecture arch,
-      int layer) throws IOException {
+  private static void readInto(
+      FileSystem fs,
+      Path file,
+      long[] shape,
+      float[] params,
+      int offset,
+      Architecture arch,
+      int layer)
+      throws IOException {
     if (!fs.exists(file)) {
-      throw new InputException("model.load: " + file + " is missing; layer " + layer + " of " + arch
-          + " needs it with shape " + NpyArray.shapeString(shape));
+      throw new InputException(
+          "model.load: "
+              + file
+              + " is missing; layer "
+              + layer
+              + " of "
+              + arch
+              + " needs it with shape "
+              + NpyArray.shapeString(shape));
     }
     NpyArray a = Npy.read(fs, file);
     if (!a.hasShape(shape)) {
-      throw new InputException("model.load: " + file + " has shape " + NpyArray.shapeString(a.shape())
-          + ", expected " + NpyArray.shapeString(shape) + " for layer " + layer + " of " + arch);
+      throw new InputException(
+          "model.load: "
+              + file
+              + " has shape "
+              + NpyArray.shapeString(a.shape())
+              + ", expected "
+              + NpyArray.shapeString(shape)
+              + " for layer "
+              + layer
+              + " of "
+              + arch);
     }
     float[] v = a.toFloats();
     for (int i = 0; i < v.length; i++) {
       if (!Float.isFinite(v[i])) {
-        throw new InputException("model.load: " + file + " holds a non-finite value (" + v[i] + ") at flat index "
-            + i + " (or is out of float32 range); the model is unusable");
+        throw new InputException(
+            "model.load: "
+                + file
+                + " holds a non-finite value ("
+                + v[i]
+                + ") at flat index "
+                + i
+                + " (or is out of float32 range); the model is unusable");
       }
     }
     System.arraycopy(v, 0, params, offset, v.length);
@@ -293,11 +388,16 @@ public final class ModelStore {
     } catch (FileNotFoundException e) {
       throw new InputException("model.load: " + path + " not found");
     } catch (ChecksumException e) {
-      throw new InputException(path + ": checksum mismatch (" + e.getMessage() + "); the file is corrupt or was"
-          + " changed after it was written (if on purpose, delete its .crc file)");
+      throw new InputException(
+          path
+              + ": checksum mismatch ("
+              + e.getMessage()
+              + "); the file is corrupt or was"
+              + " changed after it was written (if on purpose, delete its .crc file)");
     }
     if (bytes.length > MAX_JSON_BYTES) {
-      throw new InputException(path + ": larger than " + MAX_JSON_BYTES + " bytes; not a ggda model.json");
+      throw new InputException(
+          path + ": larger than " + MAX_JSON_BYTES + " bytes; not a ggda model.json");
     }
     try {
       JsonNode node = JSON.readTree(bytes);
@@ -314,16 +414,23 @@ public final class ModelStore {
   private static String checkHeader(JsonNode node, Path json) {
     String format = node.path("format").asText(null);
     if (!FORMAT.equals(format)) {
-      throw new InputException(json + ": 'format' is " + node.get("format") + ", expected \"" + FORMAT + "\"");
+      throw new InputException(
+          json + ": 'format' is " + node.get("format") + ", expected \"" + FORMAT + "\"");
     }
     int version = requireInt(node, "format_version", json);
     if (version != FORMAT_VERSION) {
-      throw new InputException(json + ": format_version " + version + " is not supported; this ggda reads version "
-          + FORMAT_VERSION + " (a newer ggda wrote it?)");
+      throw new InputException(
+          json
+              + ": format_version "
+              + version
+              + " is not supported; this ggda reads version "
+              + FORMAT_VERSION
+              + " (a newer ggda wrote it?)");
     }
     String kind = node.path("kind").asText("");
     if (!KIND_INDEX.equals(kind) && !KIND_CHECKPOINT.equals(kind)) {
-      throw new InputException(json + ": 'kind' must be \"index\" or \"checkpoint\", got " + node.get("kind"));
+      throw new InputException(
+          json + ": 'kind' must be \"index\" or \"checkpoint\", got " + node.get("kind"));
     }
     return kind;
   }
@@ -331,18 +438,21 @@ public final class ModelStore {
   private static Architecture architecture(JsonNode node, Path json) {
     JsonNode a = node.get("architecture");
     if (a == null || !a.isObject()) {
-      throw new InputException(json + ": missing 'architecture' {input_dim, hidden, classes, activation}");
+      throw new InputException(
+          json + ": missing 'architecture' {input_dim, hidden, classes, activation}");
     }
     int inputDim = requireInt(a, "input_dim", json);
     int classes = requireInt(a, "classes", json);
     JsonNode h = a.get("hidden");
     if (h == null || !h.isArray()) {
-      throw new InputException(json + ": architecture.hidden must be a list of layer widths ([] for logistic)");
+      throw new InputException(
+          json + ": architecture.hidden must be a list of layer widths ([] for logistic)");
     }
     int[] hidden = new int[h.size()];
     for (int i = 0; i < hidden.length; i++) {
       if (!h.get(i).canConvertToInt() || !h.get(i).isIntegralNumber() || h.get(i).asInt() < 1) {
-        throw new InputException(json + ": architecture.hidden[" + i + "] must be a positive integer");
+        throw new InputException(
+            json + ": architecture.hidden[" + i + "] must be a positive integer");
       }
       hidden[i] = h.get(i).asInt();
     }
@@ -354,11 +464,18 @@ public final class ModelStore {
     try {
       activation = ActivationKind.valueOf(act.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new InputException(json + ": architecture.activation '" + act + "' must be relu, tanh or sigmoid");
+      throw new InputException(
+          json + ": architecture.activation '" + act + "' must be relu, tanh or sigmoid");
     }
     Architecture arch = new Architecture(inputDim, hidden, classes, activation);
     if (arch.paramCount() > Integer.MAX_VALUE - 8) {
-      throw new InputException(json + ": " + arch + " has " + arch.paramCount() + " parameters; ggda holds at most 2^31");
+      throw new InputException(
+          json
+              + ": "
+              + arch
+              + " has "
+              + arch.paramCount()
+              + " parameters; ggda holds at most 2^31");
     }
     return arch;
   }

@@ -13,7 +13,8 @@ public record TrainedModel(Architecture architecture, double l2, List<List<Check
   public TrainedModel {
     members = members.stream().map(List::copyOf).toList();
     if (members.isEmpty() || members.stream().anyMatch(List::isEmpty)) {
-      throw new IllegalArgumentException("a trained model needs at least one member with one checkpoint");
+      throw new IllegalArgumentException(
+          "a trained model needs at least one member with one checkpoint");
     }
   }
 

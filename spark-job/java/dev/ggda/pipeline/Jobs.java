@@ -2,7 +2,6 @@ package dev.ggda.pipeline;
 
 import dev.ggda.config.ConfigLoader;
 import dev.ggda.config.GgdaConfig;
-import dev.ggda.io.RunOutput;
 import dev.ggda.spark.Sessions;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,7 +28,9 @@ public final class Jobs {
     EVALUATE
   }
 
-  /** Every stage of run, then fidelity by retraining: writes evaluation/ besides the run's tables. */
+  /**
+   * Every stage of run, then fidelity by retraining: writes evaluation/ besides the run's tables.
+   */
   public static void evaluate(GgdaConfig config) {
     Pipeline.requireAllPairs(config);
     execute(config, "evaluate", Until.EVALUATE);
@@ -81,8 +82,10 @@ public final class Jobs {
       console.info("demo: Fashion-MNIST from %s", FASHION_MNIST_DIR);
     } else {
       base = resource("/dev/ggda/config/demo-synthetic.yaml");
-      console.info("demo: %s not found, using the synthetic Gaussian mixture instead;"
-          + " `apt-get install dataset-fashion-mnist` gets the real data", FASHION_MNIST_DIR);
+      console.info(
+          "demo: %s not found, using the synthetic Gaussian mixture instead;"
+              + " `apt-get install dataset-fashion-mnist` gets the real data",
+          FASHION_MNIST_DIR);
     }
     List<String> all = new ArrayList<>();
     all.add("output.mode=overwrite");
@@ -90,24 +93,30 @@ public final class Jobs {
     all.add("output.path=" + outDir);
     GgdaConfig config = ConfigLoader.fromYaml(base, all);
     String where = execute(config, "demo", Until.ATTRIBUTE);
-    DemoSummary.print(Sessions.getOrCreate("ggda demo"), where, config.output().format(), console, 3, 3);
-    console.info("demo: done. Everything is under %s: model/, groups/, group_stats/, scores/, group_values/,"
-        + " self_influence/, run.json", where);
+    DemoSummary.print(
+        Sessions.getOrCreate("ggda demo"), where, config.output().format(), console, 3, 3);
+    console.info(
+        "demo: done. Everything is under %s: model/, groups/, group_stats/, scores/, group_values/,"
+            + " self_influence/, run.json",
+        where);
   }
 
   static String execute(GgdaConfig config, String command, Until until) {
-    return Runs.execute(config, command, (p, out) -> {
-      p.obtainModel(out);
-      if (until != Until.TRAIN) {
-        p.group(out);
-      }
-      if (until == Until.ATTRIBUTE || until == Until.EVALUATE) {
-        p.attribute(out);
-      }
-      if (until == Until.EVALUATE) {
-        p.evaluate(out);
-      }
-    });
+    return Runs.execute(
+        config,
+        command,
+        (p, out) -> {
+          p.obtainModel(out);
+          if (until != Until.TRAIN) {
+            p.group(out);
+          }
+          if (until == Until.ATTRIBUTE || until == Until.EVALUATE) {
+            p.attribute(out);
+          }
+          if (until == Until.EVALUATE) {
+            p.evaluate(out);
+          }
+        });
   }
 
   private static String resource(String name) {
@@ -125,7 +134,8 @@ public final class Jobs {
     try {
       return Files.readString(Path.of(path));
     } catch (IOException e) {
-      throw new dev.ggda.InputException("config file not found: " + path + "; pass an existing YAML file with --config");
+      throw new dev.ggda.InputException(
+          "config file not found: " + path + "; pass an existing YAML file with --config");
     }
   }
 }

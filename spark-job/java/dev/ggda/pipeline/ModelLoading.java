@@ -14,7 +14,10 @@ final class ModelLoading {
 
   static TrainedModel load(SparkSession spark, String path, LoadedData train) {
     var conf = spark.sparkContext().hadoopConfiguration();
-    TrainedModel model = MllibImport.isMllibModel(path, conf) ? MllibImport.load(spark, path) : ModelStore.load(path, conf);
+    TrainedModel model =
+        MllibImport.isMllibModel(path, conf)
+            ? MllibImport.load(spark, path)
+            : ModelStore.load(path, conf);
     return checked(model, "model.load: " + path, train);
   }
 
@@ -23,13 +26,23 @@ final class ModelLoading {
     Architecture a = model.architecture();
     if (a.inputDim() != train.dim()) {
       throw new InputException(
-          what + " expects " + a.inputDim() + " input features but data.train has " + train.dim()
+          what
+              + " expects "
+              + a.inputDim()
+              + " input features but data.train has "
+              + train.dim()
               + "; use a model trained on data of this shape, or unset model.load to train one");
     }
     if (a.classes() != train.classes()) {
       throw new InputException(
-          what + " predicts " + a.classes() + " classes but the data has " + train.classes()
-              + "; set data.classes to " + a.classes() + " or use a matching model");
+          what
+              + " predicts "
+              + a.classes()
+              + " classes but the data has "
+              + train.classes()
+              + "; set data.classes to "
+              + a.classes()
+              + " or use a matching model");
     }
     return model;
   }

@@ -28,15 +28,22 @@ public final class Runs {
 
   private Runs() {}
 
-  /** @return the committed output path */
+  /**
+   * @return the committed output path
+   */
   public static String execute(GgdaConfig config, String command, Body body) {
     Console console = Console.progress();
     SparkSession spark = Sessions.getOrCreate("ggda " + command);
-    RunOutput out = RunOutput.open(config.output().path(), config.output().mode(), spark.sparkContext().hadoopConfiguration(),
-        fingerprint(config, command));
+    RunOutput out =
+        RunOutput.open(
+            config.output().path(),
+            config.output().mode(),
+            spark.sparkContext().hadoopConfiguration(),
+            fingerprint(config, command));
     try (Pipeline p = new Pipeline(spark, config, command, console)) {
       if (out.resumed()) {
-        console.info("%s: resuming the unfinished run of this config in %s", command, out.stagingPath());
+        console.info(
+            "%s: resuming the unfinished run of this config in %s", command, out.stagingPath());
       }
       p.load();
       body.run(p, out);
@@ -50,8 +57,9 @@ public final class Runs {
 
   /**
    * Names the staging folder: a hash of the command and the resolved config without output.mode and
-   * compute (where featurize runs does not change the results beyond float32 rounding), so a rerun of
-   * the same job with mode resume finds the folder its crashed predecessor left, on either device.
+   * compute (where featurize runs does not change the results beyond float32 rounding), so a rerun
+   * of the same job with mode resume finds the folder its crashed predecessor left, on either
+   * device.
    */
   static String fingerprint(GgdaConfig config, String command) {
     try {
@@ -60,8 +68,9 @@ public final class Runs {
         o.remove("mode");
       }
       tree.remove("compute");
-      byte[] digest = MessageDigest.getInstance("SHA-256")
-          .digest((command + "\n" + tree).getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256")
+              .digest((command + "\n" + tree).getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest, 0, 8);
     } catch (IOException | NoSuchAlgorithmException e) {
       throw new IllegalStateException("cannot fingerprint the config", e);

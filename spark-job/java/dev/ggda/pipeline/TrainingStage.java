@@ -5,7 +5,6 @@ import dev.ggda.config.ModelConfig;
 import dev.ggda.config.TrainMode;
 import dev.ggda.data.LoadedData;
 import dev.ggda.data.LocalData;
-import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.model.TrainedModel;
 import dev.ggda.training.DistributedTrainer;
@@ -32,39 +31,53 @@ final class TrainingStage {
   }
 
   static Architecture architecture(ModelConfig m, int dim, int classes) {
-    int[] hidden = switch (m.kind()) {
-      case LOGISTIC -> new int[0];
-      case MLP -> m.hidden().stream().mapToInt(Integer::intValue).toArray();
-    };
+    int[] hidden =
+        switch (m.kind()) {
+          case LOGISTIC -> new int[0];
+          case MLP -> m.hidden().stream().mapToInt(Integer::intValue).toArray();
+        };
     return new Architecture(dim, hidden, classes, m.activation());
   }
 
-  /** Whether training (and each evaluation retraining) runs on one JVM rather than across executors. */
+  /**
+   * Whether training (and each evaluation retraining) runs on one JVM rather than across executors.
+   */
   static boolean trainsLocally(GgdaConfig config, LoadedData data) {
     TrainMode mode = config.train().mode();
-    return mode == TrainMode.LOCAL || (mode == TrainMode.AUTO && data.count() * data.dim() <= LOCAL_LIMIT_VALUES);
+    return mode == TrainMode.LOCAL
+        || (mode == TrainMode.AUTO && data.count() * data.dim() <= LOCAL_LIMIT_VALUES);
   }
 
   TrainedModel train(LoadedData data) {
     Architecture arch = architecture(config.model(), data.dim(), data.classes());
     boolean local = trainsLocally(config, data);
-    console.info("train: %s, %,d parameters, %d member(s), %d epochs, %s on %s",
-        arch, arch.paramCount(), config.train().members(), config.train().epochs(),
-        local ? "mini-batch SGD" : "sharded SGD with parameter averaging", local ? "the driver" : "the executors");
+    console.info(
+        "train: %s, %,d parameters, %d member(s), %d epochs, %s on %s",
+        arch,
+        arch.paramCount(),
+        config.train().members(),
+        config.train().epochs(),
+        local ? "mini-batch SGD" : "sharded SGD with parameter averaging",
+        local ? "the driver" : "the executors");
     if (!local) {
-      return new DistributedTrainer(arch, config.train(), config.model().l2()).train(data, console::info);
+      return new DistributedTrainer(arch, config.train(), config.model().l2())
+          .train(data, console::info);
     }
     LocalData rows = LocalData.collect(data);
     TrainingData td = new TrainingData(rows.features(), rows.labels(), rows.dim());
     long[] memberStart = {System.nanoTime()};
-    return new LocalTrainer(arch, config.train(), config.model().l2()).train(td, (member, members, epoch, epochs, done, loss) -> {
-      // done counts this member's rows, so the rate is measured from this member's start.
-      double secs = (System.nanoTime() - memberStart[0]) / 1e9;
-      if (epoch == epochs) {
-        memberStart[0] = System.nanoTime();
-      }
-      console.info("train: member %d/%d epoch %d/%d, %,d rows, %.0f rows/s, mean loss %.4f",
-          member + 1, members, epoch, epochs, done, done / Math.max(secs, 1e-9), loss);
-    });
+    return new LocalTrainer(arch, config.train(), config.model().l2())
+        .train(
+            td,
+            (member, members, epoch, epochs, done, loss) -> {
+              // done counts this member's rows, so the rate is measured from this member's start.
+              double secs = (System.nanoTime() - memberStart[0]) / 1e9;
+              if (epoch == epochs) {
+                memberStart[0] = System.nanoTime();
+              }
+              console.info(
+                  "train: member %d/%d epoch %d/%d, %,d rows, %.0f rows/s, mean loss %.4f",
+                  member + 1, members, epoch, epochs, done, done / Math.max(secs, 1e-9), loss);
+            });
   }
 }

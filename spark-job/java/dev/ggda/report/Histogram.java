@@ -29,7 +29,10 @@ public record Histogram(double lo, double width, long[] counts, boolean integerB
     return Arrays.stream(counts).sum();
   }
 
-  /** The bin layout for finite data in [min, max]: lo, width, bin count and whether bins are single integers. */
+  /**
+   * The bin layout for finite data in [min, max]: lo, width, bin count and whether bins are single
+   * integers.
+   */
   public record Layout(double lo, double width, int bins, boolean integerBins) {
     /** Bin of a value in [min, max]; the top edge goes into the last bin. */
     public int binOf(double x) {
@@ -77,7 +80,9 @@ public record Histogram(double lo, double width, long[] counts, boolean integerB
     return new Histogram(l.lo(), l.width(), counts, l.integerBins());
   }
 
-  /** Bin labels: the value for single-integer bins, "a-b" for integer ranges, "[a, b)" otherwise. */
+  /**
+   * Bin labels: the value for single-integer bins, "a-b" for integer ranges, "[a, b)" otherwise.
+   */
   public List<String> labels() {
     List<String> labels = new ArrayList<>(counts.length);
     for (int i = 0; i < counts.length; i++) {
@@ -87,7 +92,8 @@ public record Histogram(double lo, double width, long[] counts, boolean integerB
       } else if (integerBins) {
         labels.add((long) a + "\u2013" + (long) (a + width - 1));
       } else {
-        labels.add("[" + number(a) + ", " + number(a + width) + (i == counts.length - 1 ? "]" : ")"));
+        labels.add(
+            "[" + number(a) + ", " + number(a + width) + (i == counts.length - 1 ? "]" : ")"));
       }
     }
     return labels;

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.regex.Pattern;
 
-/** Escaping for the two contexts the report puts user-supplied strings in: HTML text and JSON in a script. */
+/**
+ * Escaping for the two contexts the report puts user-supplied strings in: HTML text and JSON in a
+ * script.
+ */
 public final class Html {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern SCRIPT_CLOSE = Pattern.compile("</(?=(?i:script))");
@@ -34,18 +37,22 @@ public final class Html {
 
   /**
    * JSON that can sit inside a {@code <script>} element: '<', '>' and '&' only occur inside JSON
-   * strings, where their \\u escapes mean the same, so neither {@code </script>} nor {@code <!--} can
-   * end or change the element; U+2028/U+2029 are escaped for older JavaScript parsers.
+   * strings, where their \\u escapes mean the same, so neither {@code </script>} nor {@code <!--}
+   * can end or change the element; U+2028/U+2029 are escaped for older JavaScript parsers.
    */
   public static String scriptJson(Object value) {
     String json;
     try {
       json = JSON.writeValueAsString(value);
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("report data is not serialisable as JSON: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "report data is not serialisable as JSON: " + e.getMessage(), e);
     }
-    return json.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029");
+    return json.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029");
   }
 
   /**

@@ -48,40 +48,126 @@ public record ReportData(
     noiseSummary = List.copyOf(noiseSummary);
   }
 
-  /** A report of run.json alone (a train run), to which sections are added with the with-methods. */
+  /**
+   * A report of run.json alone (a train run), to which sections are added with the with-methods.
+   */
   public static ReportData of(String outputPath, RunSummary run) {
-    return new ReportData(outputPath, run, null, 0, null, 0, List.of(), List.of(), List.of(), List.of(), List.of(),
-        List.of(), List.of());
+    return new ReportData(
+        outputPath,
+        run,
+        null,
+        0,
+        null,
+        0,
+        List.of(),
+        List.of(),
+        List.of(),
+        List.of(),
+        List.of(),
+        List.of(),
+        List.of());
   }
 
   public ReportData withGroups(Histogram sizes, long count) {
-    return new ReportData(outputPath, run, sizes, count, scores, scoreCount, topGroups, topValues, bottomValues,
-        efficiency, prune, noiseCurve, noiseSummary);
+    return new ReportData(
+        outputPath,
+        run,
+        sizes,
+        count,
+        scores,
+        scoreCount,
+        topGroups,
+        topValues,
+        bottomValues,
+        efficiency,
+        prune,
+        noiseCurve,
+        noiseSummary);
   }
 
   public ReportData withScores(Histogram histogram, long count, List<TargetGroups> top) {
-    return new ReportData(outputPath, run, groupSizes, groupCount, histogram, count, top, topValues, bottomValues,
-        efficiency, prune, noiseCurve, noiseSummary);
+    return new ReportData(
+        outputPath,
+        run,
+        groupSizes,
+        groupCount,
+        histogram,
+        count,
+        top,
+        topValues,
+        bottomValues,
+        efficiency,
+        prune,
+        noiseCurve,
+        noiseSummary);
   }
 
   public ReportData withGroupValues(List<RankedGroup> top, List<RankedGroup> bottom) {
-    return new ReportData(outputPath, run, groupSizes, groupCount, scores, scoreCount, topGroups, top, bottom,
-        efficiency, prune, noiseCurve, noiseSummary);
+    return new ReportData(
+        outputPath,
+        run,
+        groupSizes,
+        groupCount,
+        scores,
+        scoreCount,
+        topGroups,
+        top,
+        bottom,
+        efficiency,
+        prune,
+        noiseCurve,
+        noiseSummary);
   }
 
   public ReportData withEfficiency(List<EfficiencyPoint> rows) {
-    return new ReportData(outputPath, run, groupSizes, groupCount, scores, scoreCount, topGroups, topValues,
-        bottomValues, rows, prune, noiseCurve, noiseSummary);
+    return new ReportData(
+        outputPath,
+        run,
+        groupSizes,
+        groupCount,
+        scores,
+        scoreCount,
+        topGroups,
+        topValues,
+        bottomValues,
+        rows,
+        prune,
+        noiseCurve,
+        noiseSummary);
   }
 
   public ReportData withPrune(List<PrunePoint> rows) {
-    return new ReportData(outputPath, run, groupSizes, groupCount, scores, scoreCount, topGroups, topValues,
-        bottomValues, efficiency, rows, noiseCurve, noiseSummary);
+    return new ReportData(
+        outputPath,
+        run,
+        groupSizes,
+        groupCount,
+        scores,
+        scoreCount,
+        topGroups,
+        topValues,
+        bottomValues,
+        efficiency,
+        rows,
+        noiseCurve,
+        noiseSummary);
   }
 
   public ReportData withNoise(List<NoisePoint> curve, List<NoiseSummary> summary) {
-    return new ReportData(outputPath, run, groupSizes, groupCount, scores, scoreCount, topGroups, topValues,
-        bottomValues, efficiency, prune, curve, summary);
+    return new ReportData(
+        outputPath,
+        run,
+        groupSizes,
+        groupCount,
+        scores,
+        scoreCount,
+        topGroups,
+        topValues,
+        bottomValues,
+        efficiency,
+        prune,
+        curve,
+        summary);
   }
 
   /**
@@ -92,8 +178,13 @@ public record ReportData(
    * @param facts ordered sections ("counts", "versions", ...) of name -> value
    * @param stageSeconds wall time per stage, in the order the stages ran
    */
-  public record RunSummary(String command, String started, String finished, String configJson,
-      Map<String, Map<String, String>> facts, Map<String, Double> stageSeconds) {
+  public record RunSummary(
+      String command,
+      String started,
+      String finished,
+      String configJson,
+      Map<String, Map<String, String>> facts,
+      Map<String, Double> stageSeconds) {
     public RunSummary {
       Map<String, Map<String, String>> f = new LinkedHashMap<>();
       facts.forEach((k, v) -> f.put(k, Collections.unmodifiableMap(new LinkedHashMap<>(v))));
@@ -110,15 +201,27 @@ public record ReportData(
    * @param thumbnails PNG data URIs of a few members (image data only)
    * @param groupKey the user's name of the group (group.method column), or null
    */
-  public record GroupScore(long groupId, double score, long size, int majorityLabel, long[] labelCounts,
-      List<String> thumbnails, String groupKey) {
+  public record GroupScore(
+      long groupId,
+      double score,
+      long size,
+      int majorityLabel,
+      long[] labelCounts,
+      List<String> thumbnails,
+      String groupKey) {
     public GroupScore {
       labelCounts = labelCounts.clone();
       thumbnails = List.copyOf(thumbnails);
     }
 
     /** A group without a name. */
-    public GroupScore(long groupId, double score, long size, int majorityLabel, long[] labelCounts, List<String> thumbnails) {
+    public GroupScore(
+        long groupId,
+        double score,
+        long size,
+        int majorityLabel,
+        long[] labelCounts,
+        List<String> thumbnails) {
       this(groupId, score, size, majorityLabel, labelCounts, thumbnails, null);
     }
 
@@ -134,7 +237,10 @@ public record ReportData(
    * @param opponentsKnown false when scores/ keeps only the top k per target (output.top_k), so the
    *     lowest scores are unknown and no opponents are shown
    */
-  public record TargetGroups(long targetId, List<GroupScore> proponents, List<GroupScore> opponents,
+  public record TargetGroups(
+      long targetId,
+      List<GroupScore> proponents,
+      List<GroupScore> opponents,
       boolean opponentsKnown) {
     public TargetGroups {
       proponents = List.copyOf(proponents);
@@ -142,8 +248,11 @@ public record ReportData(
     }
   }
 
-  /** @param groupKey the user's name of the group (group.method column), or null */
-  public record RankedGroup(long groupId, long size, double value, double valuePerExample, long rank, String groupKey) {
+  /**
+   * @param groupKey the user's name of the group (group.method column), or null
+   */
+  public record RankedGroup(
+      long groupId, long size, double value, double valuePerExample, long rank, String groupKey) {
     /** A group without a name. */
     public RankedGroup(long groupId, long size, double value, double valuePerExample, long rank) {
       this(groupId, size, value, valuePerExample, rank, null);
@@ -151,11 +260,20 @@ public record ReportData(
   }
 
   /** A row of evaluation/efficiency_fidelity/; NaN means not measured. */
-  public record EfficiencyPoint(String method, String grouping, long groupSize, long groups,
-      double attributionSeconds, double speedup, double lds, double groupLds, double removalEffect) {}
+  public record EfficiencyPoint(
+      String method,
+      String grouping,
+      long groupSize,
+      long groups,
+      double attributionSeconds,
+      double speedup,
+      double lds,
+      double groupLds,
+      double removalEffect) {}
 
   /** A row of prune/validation/: strategy is attribution, random or full. */
-  public record PrunePoint(double fraction, String strategy, double accuracyMean, double accuracyStd, long seeds) {}
+  public record PrunePoint(
+      double fraction, String strategy, double accuracyMean, double accuracyStd, long seeds) {}
 
   public record NoisePoint(String method, double inspectedFraction, double recall) {}
 

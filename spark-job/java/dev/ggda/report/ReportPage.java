@@ -2,10 +2,10 @@ package dev.ggda.report;
 
 import dev.ggda.report.ReportData.EfficiencyPoint;
 import dev.ggda.report.ReportData.GroupScore;
-import dev.ggda.report.ReportData.RankedGroup;
 import dev.ggda.report.ReportData.NoisePoint;
 import dev.ggda.report.ReportData.NoiseSummary;
 import dev.ggda.report.ReportData.PrunePoint;
+import dev.ggda.report.ReportData.RankedGroup;
 import dev.ggda.report.ReportData.TargetGroups;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,31 +23,37 @@ import java.util.TreeMap;
 /**
  * Renders report.html from plain values: one self-contained page (Apache ECharts inlined, images as
  * data URIs) that needs no network to view. Every string that comes from the user or the data goes
- * through {@link Html#escape}; chart data travels as JSON in a non-executed script element
- * ({@link Html#scriptJson}) that the page's own script parses and hands to ECharts.
+ * through {@link Html#escape}; chart data travels as JSON in a non-executed script element ({@link
+ * Html#scriptJson}) that the page's own script parses and hands to ECharts.
  *
  * <p>After drawing, the page sets {@code data-rendered="ok"} on the body (or {@code "error"} with
  * the messages in {@code data-errors}), so a headless browser can tell whether every chart drew.
  */
 public final class ReportPage {
   /** Where the webjar puts the ECharts bundle (org.webjars.npm:echarts). */
-  public static final String ECHARTS_RESOURCE = "/META-INF/resources/webjars/echarts/5.3.1/dist/echarts.min.js";
+  public static final String ECHARTS_RESOURCE =
+      "/META-INF/resources/webjars/echarts/5.3.1/dist/echarts.min.js";
 
   /** ECharts' default palette, named here so a band and its line share a colour. */
-  private static final String[] PALETTE =
-      {"#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4", "#ea7ccc"};
+  private static final String[] PALETTE = {
+    "#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4",
+    "#ea7ccc"
+  };
 
   /** Element ids of the charts, for tests and for anyone styling the page. */
   public static final String CHART_STAGES = "chart-stages";
+
   public static final String CHART_GROUP_SIZES = "chart-group-sizes";
   public static final String CHART_SCORES = "chart-scores";
   public static final String CHART_EFFICIENCY = "chart-efficiency";
   public static final String CHART_PRUNE = "chart-prune";
   public static final String CHART_NOISE = "chart-noise";
+
   /** Id of the script element holding every chart's ECharts option, keyed by chart id. */
   public static final String CHART_DATA_ID = "ggda-charts";
 
-  private static final String STYLE = """
+  private static final String STYLE =
+      """
       body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1100px;padding:0 1em;color:#222}
       h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.8em}
       table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
@@ -67,7 +73,10 @@ public final class ReportPage {
     return render(data, echartsJs());
   }
 
-  /** The page with the given chart library source inlined (tests pass a stub to look at the markup only). */
+  /**
+   * The page with the given chart library source inlined (tests pass a stub to look at the markup
+   * only).
+   */
   static String render(ReportData data, String chartLibrary) {
     Map<String, Object> charts = new LinkedHashMap<>();
     StringBuilder body = new StringBuilder();
@@ -84,24 +93,39 @@ public final class ReportPage {
     StringBuilder page = new StringBuilder(chartLibrary.length() + body.length() + 4096);
     page.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
         .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-        .append("<title>ggda report: ").append(Html.escape(data.outputPath())).append("</title>\n")
-        .append("<style>").append(STYLE).append("</style>\n</head>\n<body>\n")
+        .append("<title>ggda report: ")
+        .append(Html.escape(data.outputPath()))
+        .append("</title>\n")
+        .append("<style>")
+        .append(STYLE)
+        .append("</style>\n</head>\n<body>\n")
         .append("<h1>ggda report</h1>\n")
-        .append("<p>Output folder <code>").append(Html.escape(data.outputPath())).append("</code></p>\n")
+        .append("<p>Output folder <code>")
+        .append(Html.escape(data.outputPath()))
+        .append("</code></p>\n")
         .append(body)
-        .append("<script type=\"application/json\" id=\"").append(CHART_DATA_ID).append("\">")
-        .append(Html.scriptJson(charts)).append("</script>\n")
-        .append("<script>\n").append(Html.inlineScript(chartLibrary)).append("\n</script>\n")
-        .append("<script>\n").append(DRAW).append("</script>\n")
+        .append("<script type=\"application/json\" id=\"")
+        .append(CHART_DATA_ID)
+        .append("\">")
+        .append(Html.scriptJson(charts))
+        .append("</script>\n")
+        .append("<script>\n")
+        .append(Html.inlineScript(chartLibrary))
+        .append("\n</script>\n")
+        .append("<script>\n")
+        .append(DRAW)
+        .append("</script>\n")
         .append("</body>\n</html>\n");
     return page.toString();
   }
 
   /**
-   * Draws every chart, each in its own try so one failure does not hide the others. A series of type
-   * "band" ([x, low, high] points) becomes a filled polygon between low and high (error bands).
+   * Draws every chart, each in its own try so one failure does not hide the others. A series of
+   * type "band" ([x, low, high] points) becomes a filled polygon between low and high (error
+   * bands).
    */
-  private static final String DRAW = """
+  private static final String DRAW =
+      """
       (function () {
         function band(s) {
           var pts = s.data.filter(function (p) { return p[1] !== null && p[2] !== null; });
@@ -139,7 +163,8 @@ public final class ReportPage {
         if (errors.length) { document.body.dataset.errors = errors.join('; '); }
         document.body.dataset.rendered = errors.length ? 'error' : 'ok';
       })();
-      """.formatted(CHART_DATA_ID);
+      """
+          .formatted(CHART_DATA_ID);
 
   // ---- sections
 
@@ -150,32 +175,55 @@ public final class ReportPage {
     row(b, "started", run.started());
     row(b, "finished", run.finished());
     b.append("</table>\n<div class=\"facts\">\n");
-    run.facts().forEach((section, facts) -> {
-      b.append("<table class=\"facts-").append(Html.escape(section)).append("\"><tr><th colspan=\"2\">")
-          .append(Html.escape(section)).append("</th></tr>\n");
-      facts.forEach((k, v) -> row(b, k, v));
-      b.append("</table>\n");
-    });
+    run.facts()
+        .forEach(
+            (section, facts) -> {
+              b.append("<table class=\"facts-")
+                  .append(Html.escape(section))
+                  .append("\"><tr><th colspan=\"2\">")
+                  .append(Html.escape(section))
+                  .append("</th></tr>\n");
+              facts.forEach((k, v) -> row(b, k, v));
+              b.append("</table>\n");
+            });
     b.append("</div>\n");
     if (!run.configJson().isEmpty()) {
       b.append("<details><summary>Configuration as resolved</summary><pre id=\"config\">")
-          .append(Html.escape(run.configJson())).append("</pre></details>\n");
+          .append(Html.escape(run.configJson()))
+          .append("</pre></details>\n");
     }
     if (!run.stageSeconds().isEmpty()) {
-      double total = run.stageSeconds().values().stream().filter(Double::isFinite).mapToDouble(Double::doubleValue).sum();
+      double total =
+          run.stageSeconds().values().stream()
+              .filter(Double::isFinite)
+              .mapToDouble(Double::doubleValue)
+              .sum();
       b.append("<h2 id=\"stages\">Stage timings</h2>\n<p>")
-          .append(String.format(Locale.ROOT, "%.1f s in %d stages", total, run.stageSeconds().size())).append("</p>\n");
+          .append(
+              String.format(Locale.ROOT, "%.1f s in %d stages", total, run.stageSeconds().size()))
+          .append("</p>\n");
       chartDiv(b, CHART_STAGES);
       List<Object> seconds = new ArrayList<>();
       run.stageSeconds().values().forEach(s -> seconds.add(number(s)));
-      charts.put(CHART_STAGES, obj(
-          "animation", false,
-          "tooltip", obj("trigger", "axis"),
-          "grid", obj("containLabel", true, "left", 10, "right", 30),
-          "xAxis", obj("type", "value", "name", "seconds", "nameLocation", "middle", "nameGap", 28),
-          "yAxis", obj("type", "category", "inverse", true, "data", List.copyOf(run.stageSeconds().keySet()),
-              "axisLabel", obj("width", 240, "overflow", "truncate")),
-          "series", List.of(obj("type", "bar", "name", "seconds", "data", seconds))));
+      charts.put(
+          CHART_STAGES,
+          obj(
+              "animation", false,
+              "tooltip", obj("trigger", "axis"),
+              "grid", obj("containLabel", true, "left", 10, "right", 30),
+              "xAxis",
+                  obj("type", "value", "name", "seconds", "nameLocation", "middle", "nameGap", 28),
+              "yAxis",
+                  obj(
+                      "type",
+                      "category",
+                      "inverse",
+                      true,
+                      "data",
+                      List.copyOf(run.stageSeconds().keySet()),
+                      "axisLabel",
+                      obj("width", 240, "overflow", "truncate")),
+              "series", List.of(obj("type", "bar", "name", "seconds", "data", seconds))));
     }
   }
 
@@ -183,7 +231,8 @@ public final class ReportPage {
     if (data.groupSizes() == null) {
       return;
     }
-    b.append("<h2 id=\"groups\">Group sizes</h2>\n<p>").append(String.format(Locale.ROOT, "%,d groups", data.groupCount()))
+    b.append("<h2 id=\"groups\">Group sizes</h2>\n<p>")
+        .append(String.format(Locale.ROOT, "%,d groups", data.groupCount()))
         .append("</p>\n");
     chartDiv(b, CHART_GROUP_SIZES);
     charts.put(CHART_GROUP_SIZES, histogramChart(data.groupSizes(), "group size", "groups"));
@@ -194,8 +243,11 @@ public final class ReportPage {
       return;
     }
     b.append("<h2 id=\"scores\">Score distribution</h2>\n<p>")
-        .append(String.format(Locale.ROOT, "%,d (target, group) scores; score &gt; 0: the group is a proponent of the target",
-            data.scoreCount()))
+        .append(
+            String.format(
+                Locale.ROOT,
+                "%,d (target, group) scores; score &gt; 0: the group is a proponent of the target",
+                data.scoreCount()))
         .append("</p>\n");
     chartDiv(b, CHART_SCORES);
     charts.put(CHART_SCORES, histogramChart(data.scores(), "score", "pairs"));
@@ -210,9 +262,21 @@ public final class ReportPage {
         "animation", false,
         "tooltip", obj("trigger", "axis"),
         "grid", obj("containLabel", true, "left", 10, "right", 30),
-        "xAxis", obj("type", "category", "name", xName, "nameLocation", "middle", "nameGap", 30, "data", h.labels()),
+        "xAxis",
+            obj(
+                "type",
+                "category",
+                "name",
+                xName,
+                "nameLocation",
+                "middle",
+                "nameGap",
+                30,
+                "data",
+                h.labels()),
         "yAxis", obj("type", "value", "name", yName),
-        "series", List.of(obj("type", "bar", "name", yName, "barCategoryGap", "8%", "data", counts)));
+        "series",
+            List.of(obj("type", "bar", "name", yName, "barCategoryGap", "8%", "data", counts)));
   }
 
   /**
@@ -220,8 +284,11 @@ public final class ReportPage {
    * key column, where the group of the null value shows as "(null)".
    */
   private static boolean namedGroups(ReportData data) {
-    return data.topGroups().stream().flatMap(t -> java.util.stream.Stream.concat(t.proponents().stream(),
-            t.opponents().stream())).anyMatch(g -> g.groupKey() != null)
+    return data.topGroups().stream()
+            .flatMap(
+                t ->
+                    java.util.stream.Stream.concat(t.proponents().stream(), t.opponents().stream()))
+            .anyMatch(g -> g.groupKey() != null)
         || java.util.stream.Stream.concat(data.topValues().stream(), data.bottomValues().stream())
             .anyMatch(v -> v.groupKey() != null);
   }
@@ -237,29 +304,50 @@ public final class ReportPage {
       if (t.opponentsKnown()) {
         groupScoreTable(b, "opponents", t.opponents(), named);
       } else {
-        b.append("<p class=\"note\">opponents unknown: scores/ keeps only the highest scores per target (output.top_k)</p>\n");
+        b.append(
+            "<p class=\"note\">opponents unknown: scores/ keeps only the highest scores per target (output.top_k)</p>\n");
       }
       b.append("</div>\n");
     }
   }
 
-  private static void groupScoreTable(StringBuilder b, String kind, List<GroupScore> rows, boolean named) {
+  private static void groupScoreTable(
+      StringBuilder b, String kind, List<GroupScore> rows, boolean named) {
     boolean thumbs = rows.stream().anyMatch(r -> !r.thumbnails().isEmpty());
-    b.append("<table class=\"").append(kind).append("\"><tr><th colspan=\"").append(5 + (thumbs ? 1 : 0) + (named ? 1 : 0))
-        .append("\">").append(kind).append("</th></tr>\n<tr><th>group</th>").append(named ? "<th>group key</th>" : "")
+    b.append("<table class=\"")
+        .append(kind)
+        .append("\"><tr><th colspan=\"")
+        .append(5 + (thumbs ? 1 : 0) + (named ? 1 : 0))
+        .append("\">")
+        .append(kind)
+        .append("</th></tr>\n<tr><th>group</th>")
+        .append(named ? "<th>group key</th>" : "")
         .append("<th>score</th><th>size</th><th>majority label</th>")
-        .append("<th>label counts</th>").append(thumbs ? "<th>members</th>" : "").append("</tr>\n");
+        .append("<th>label counts</th>")
+        .append(thumbs ? "<th>members</th>" : "")
+        .append("</tr>\n");
     for (GroupScore g : rows) {
-      b.append("<tr><td class=\"n\">").append(g.groupId()).append("</td>").append(named ? keyCell(g.groupKey()) : "")
-          .append("<td class=\"n\">").append(fmt(g.score()))
-          .append("</td><td class=\"n\">").append(g.size() < 0 ? "" : String.valueOf(g.size())).append("</td><td class=\"n\">")
-          .append(g.majorityLabel() < 0 ? "" : String.valueOf(g.majorityLabel())).append("</td><td>")
-          .append(labelCounts(g.labelCounts())).append("</td>");
+      b.append("<tr><td class=\"n\">")
+          .append(g.groupId())
+          .append("</td>")
+          .append(named ? keyCell(g.groupKey()) : "")
+          .append("<td class=\"n\">")
+          .append(fmt(g.score()))
+          .append("</td><td class=\"n\">")
+          .append(g.size() < 0 ? "" : String.valueOf(g.size()))
+          .append("</td><td class=\"n\">")
+          .append(g.majorityLabel() < 0 ? "" : String.valueOf(g.majorityLabel()))
+          .append("</td><td>")
+          .append(labelCounts(g.labelCounts()))
+          .append("</td>");
       if (thumbs) {
         b.append("<td>");
         for (String uri : g.thumbnails()) {
-          b.append("<img class=\"thumb\" alt=\"member of group ").append(g.groupId()).append("\" src=\"")
-              .append(Html.escape(uri)).append("\">");
+          b.append("<img class=\"thumb\" alt=\"member of group ")
+              .append(g.groupId())
+              .append("\" src=\"")
+              .append(Html.escape(uri))
+              .append("\">");
         }
         b.append("</td>");
       }
@@ -270,7 +358,9 @@ public final class ReportPage {
 
   /** The user's group value, escaped; a null value (its own group) is shown as such. */
   private static String keyCell(String key) {
-    return key == null ? "<td class=\"key null\">(null)</td>" : "<td class=\"key\">" + Html.escape(key) + "</td>";
+    return key == null
+        ? "<td class=\"key null\">(null)</td>"
+        : "<td class=\"key\">" + Html.escape(key) + "</td>";
   }
 
   /** "3: 12, 7: 5" for the non-zero classes, most frequent first. */
@@ -279,7 +369,8 @@ public final class ReportPage {
     for (int i = 0; i < counts.length; i++) {
       order[i] = i;
     }
-    Arrays.sort(order, Comparator.comparingLong((Integer i) -> -counts[i]).thenComparingInt(i -> i));
+    Arrays.sort(
+        order, Comparator.comparingLong((Integer i) -> -counts[i]).thenComparingInt(i -> i));
     StringBuilder s = new StringBuilder();
     for (int i : order) {
       if (counts[i] > 0) {
@@ -289,7 +380,8 @@ public final class ReportPage {
     return s.toString();
   }
 
-  private static void groupValues(StringBuilder b, List<RankedGroup> top, List<RankedGroup> bottom, boolean named) {
+  private static void groupValues(
+      StringBuilder b, List<RankedGroup> top, List<RankedGroup> bottom, boolean named) {
     if (top.isEmpty() && bottom.isEmpty()) {
       return;
     }
@@ -301,75 +393,136 @@ public final class ReportPage {
     b.append("</div>\n");
   }
 
-  private static void groupValueTable(StringBuilder b, String kind, List<RankedGroup> rows, boolean named) {
-    b.append("<table class=\"values-").append(kind).append("\"><tr><th colspan=\"").append(named ? 6 : 5).append("\">")
-        .append(kind).append("</th></tr>\n<tr><th>rank</th><th>group</th>").append(named ? "<th>group key</th>" : "")
+  private static void groupValueTable(
+      StringBuilder b, String kind, List<RankedGroup> rows, boolean named) {
+    b.append("<table class=\"values-")
+        .append(kind)
+        .append("\"><tr><th colspan=\"")
+        .append(named ? 6 : 5)
+        .append("\">")
+        .append(kind)
+        .append("</th></tr>\n<tr><th>rank</th><th>group</th>")
+        .append(named ? "<th>group key</th>" : "")
         .append("<th>size</th><th>value</th><th>value per example</th></tr>\n");
     for (RankedGroup v : rows) {
-      b.append("<tr><td class=\"n\">").append(v.rank()).append("</td><td class=\"n\">").append(v.groupId())
-          .append("</td>").append(named ? keyCell(v.groupKey()) : "").append("<td class=\"n\">").append(v.size())
-          .append("</td><td class=\"n\">").append(fmt(v.value()))
-          .append("</td><td class=\"n\">").append(fmt(v.valuePerExample())).append("</td></tr>\n");
+      b.append("<tr><td class=\"n\">")
+          .append(v.rank())
+          .append("</td><td class=\"n\">")
+          .append(v.groupId())
+          .append("</td>")
+          .append(named ? keyCell(v.groupKey()) : "")
+          .append("<td class=\"n\">")
+          .append(v.size())
+          .append("</td><td class=\"n\">")
+          .append(fmt(v.value()))
+          .append("</td><td class=\"n\">")
+          .append(fmt(v.valuePerExample()))
+          .append("</td></tr>\n");
     }
     b.append("</table>\n");
   }
 
   /**
-   * The fidelity protocol of an evaluate grid, as run.json records it ("seed_mode independent, runs_per_subset
-   * 1, ..."); empty when the run has none.
+   * The fidelity protocol of an evaluate grid, as run.json records it ("seed_mode independent,
+   * runs_per_subset 1, ..."); empty when the run has none.
    */
   static String protocol(ReportData.RunSummary run) {
     String prefix = "efficiency_fidelity.protocol.";
     List<String> parts = new ArrayList<>();
-    run.facts().getOrDefault("run", Map.of()).forEach((k, v) -> {
-      if (k.startsWith(prefix)) {
-        parts.add(k.substring(prefix.length()) + " " + v);
-      }
-    });
+    run.facts()
+        .getOrDefault("run", Map.of())
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith(prefix)) {
+                parts.add(k.substring(prefix.length()) + " " + v);
+              }
+            });
     return String.join(", ", parts);
   }
 
-  private static void efficiency(StringBuilder b, Map<String, Object> charts, List<EfficiencyPoint> rows, String protocol) {
+  private static void efficiency(
+      StringBuilder b, Map<String, Object> charts, List<EfficiencyPoint> rows, String protocol) {
     if (rows.isEmpty()) {
       return;
     }
     b.append("<h2 id=\"efficiency\">Efficiency and fidelity</h2>\n")
-        .append("<p class=\"note\">speedup of attribution over group size 1 against the linear datamodeling score")
+        .append(
+            "<p class=\"note\">speedup of attribution over group size 1 against the linear datamodeling score")
         .append(" (LDS); labels give the group size</p>\n");
     if (!protocol.isEmpty()) {
-      b.append("<p class=\"note\" id=\"efficiency-protocol\">protocol: ").append(Html.escape(protocol)).append("</p>\n");
+      b.append("<p class=\"note\" id=\"efficiency-protocol\">protocol: ")
+          .append(Html.escape(protocol))
+          .append("</p>\n");
     }
     chartDiv(b, CHART_EFFICIENCY);
     Map<String, List<EfficiencyPoint>> byMethod = bySeries(rows, EfficiencyPoint::method);
     List<Object> series = new ArrayList<>();
-    byMethod.forEach((method, points) -> {
-      series.add(scatter(method + " LDS", points, EfficiencyPoint::lds));
-      if (points.stream().anyMatch(p -> Double.isFinite(p.groupLds()))) {
-        series.add(scatter(method + " group LDS", points, EfficiencyPoint::groupLds));
-      }
-    });
-    charts.put(CHART_EFFICIENCY, obj(
-        "animation", false,
-        "tooltip", obj("trigger", "item"),
-        "legend", obj("top", 0, "type", "scroll", "textStyle", obj("width", 260, "overflow", "truncate")),
-        "grid", obj("containLabel", true, "left", 10, "right", 40, "top", 40),
-        "xAxis", obj("type", "value", "name", "speedup", "scale", true, "nameLocation", "middle", "nameGap", 28),
-        "yAxis", obj("type", "value", "name", "LDS", "scale", true),
-        "series", series));
-    b.append("<table id=\"efficiency-table\"><tr><th>method</th><th>grouping</th><th>group size</th><th>groups</th>")
-        .append("<th>attribution s</th><th>speedup</th><th>LDS</th><th>group LDS</th><th>removal effect</th></tr>\n");
+    byMethod.forEach(
+        (method, points) -> {
+          series.add(scatter(method + " LDS", points, EfficiencyPoint::lds));
+          if (points.stream().anyMatch(p -> Double.isFinite(p.groupLds()))) {
+            series.add(scatter(method + " group LDS", points, EfficiencyPoint::groupLds));
+          }
+        });
+    charts.put(
+        CHART_EFFICIENCY,
+        obj(
+            "animation", false,
+            "tooltip", obj("trigger", "item"),
+            "legend",
+                obj(
+                    "top",
+                    0,
+                    "type",
+                    "scroll",
+                    "textStyle",
+                    obj("width", 260, "overflow", "truncate")),
+            "grid", obj("containLabel", true, "left", 10, "right", 40, "top", 40),
+            "xAxis",
+                obj(
+                    "type",
+                    "value",
+                    "name",
+                    "speedup",
+                    "scale",
+                    true,
+                    "nameLocation",
+                    "middle",
+                    "nameGap",
+                    28),
+            "yAxis", obj("type", "value", "name", "LDS", "scale", true),
+            "series", series));
+    b.append(
+            "<table id=\"efficiency-table\"><tr><th>method</th><th>grouping</th><th>group size</th><th>groups</th>")
+        .append(
+            "<th>attribution s</th><th>speedup</th><th>LDS</th><th>group LDS</th><th>removal effect</th></tr>\n");
     for (EfficiencyPoint p : rows) {
-      b.append("<tr><td>").append(Html.escape(p.method())).append("</td><td>").append(Html.escape(p.grouping()))
-          .append("</td><td class=\"n\">").append(p.groupSize()).append("</td><td class=\"n\">").append(p.groups())
-          .append("</td><td class=\"n\">").append(measured(p.attributionSeconds())).append("</td><td class=\"n\">")
-          .append(measured(p.speedup())).append("</td><td class=\"n\">").append(measured(p.lds()))
-          .append("</td><td class=\"n\">").append(measured(p.groupLds())).append("</td><td class=\"n\">")
-          .append(measured(p.removalEffect())).append("</td></tr>\n");
+      b.append("<tr><td>")
+          .append(Html.escape(p.method()))
+          .append("</td><td>")
+          .append(Html.escape(p.grouping()))
+          .append("</td><td class=\"n\">")
+          .append(p.groupSize())
+          .append("</td><td class=\"n\">")
+          .append(p.groups())
+          .append("</td><td class=\"n\">")
+          .append(measured(p.attributionSeconds()))
+          .append("</td><td class=\"n\">")
+          .append(measured(p.speedup()))
+          .append("</td><td class=\"n\">")
+          .append(measured(p.lds()))
+          .append("</td><td class=\"n\">")
+          .append(measured(p.groupLds()))
+          .append("</td><td class=\"n\">")
+          .append(measured(p.removalEffect()))
+          .append("</td></tr>\n");
     }
     b.append("</table>\n");
   }
 
-  private static Map<String, Object> scatter(String name, List<EfficiencyPoint> points,
+  private static Map<String, Object> scatter(
+      String name,
+      List<EfficiencyPoint> points,
       java.util.function.ToDoubleFunction<EfficiencyPoint> y) {
     List<Object> data = new ArrayList<>();
     for (EfficiencyPoint p : points) {
@@ -377,8 +530,17 @@ public final class ReportPage {
         data.add(List.of(p.speedup(), y.applyAsDouble(p), p.groupSize()));
       }
     }
-    return obj("type", "scatter", "name", name, "symbolSize", 10, "data", data,
-        "label", obj("show", true, "position", "right", "formatter", "g={@[2]}"));
+    return obj(
+        "type",
+        "scatter",
+        "name",
+        name,
+        "symbolSize",
+        10,
+        "data",
+        data,
+        "label",
+        obj("show", true, "position", "right", "formatter", "g={@[2]}"));
   }
 
   private static void prune(StringBuilder b, Map<String, Object> charts, List<PrunePoint> rows) {
@@ -386,7 +548,8 @@ public final class ReportPage {
       return;
     }
     b.append("<h2 id=\"prune\">Pruning</h2>\n")
-        .append("<p class=\"note\">accuracy after removing a fraction of the training data; bands are mean &plusmn; one")
+        .append(
+            "<p class=\"note\">accuracy after removing a fraction of the training data; bands are mean &plusmn; one")
         .append(" standard deviation over seeds</p>\n");
     chartDiv(b, CHART_PRUNE);
     Map<String, List<PrunePoint>> byStrategy = bySeries(rows, PrunePoint::strategy);
@@ -401,7 +564,9 @@ public final class ReportPage {
       List<Object> mean = new ArrayList<>();
       for (PrunePoint p : points) {
         double sd = Double.isFinite(p.accuracyStd()) ? p.accuracyStd() : 0.0;
-        band.add(Arrays.asList(p.fraction(), number(p.accuracyMean() - sd), number(p.accuracyMean() + sd)));
+        band.add(
+            Arrays.asList(
+                p.fraction(), number(p.accuracyMean() - sd), number(p.accuracyMean() + sd)));
         mean.add(Arrays.asList(p.fraction(), number(p.accuracyMean())));
       }
       String c = PALETTE[colour++ % PALETTE.length];
@@ -410,55 +575,119 @@ public final class ReportPage {
       series.add(obj("type", "line", "name", strategy, "data", mean, "symbolSize", 6, "color", c));
       legend.add(strategy);
     }
-    charts.put(CHART_PRUNE, obj(
-        "animation", false,
-        "tooltip", obj("trigger", "item"),
-        "legend", obj("top", 0, "type", "scroll", "textStyle", obj("width", 260, "overflow", "truncate"), "data", legend),
-        "grid", obj("containLabel", true, "left", 10, "right", 40, "top", 40),
-        "xAxis", obj("type", "value", "name", "fraction removed", "nameLocation", "middle", "nameGap", 28),
-        "yAxis", obj("type", "value", "name", "accuracy", "scale", true),
-        "series", series));
-    b.append("<table id=\"prune-table\"><tr><th>strategy</th><th>fraction</th><th>accuracy mean</th><th>accuracy sd</th>")
+    charts.put(
+        CHART_PRUNE,
+        obj(
+            "animation", false,
+            "tooltip", obj("trigger", "item"),
+            "legend",
+                obj(
+                    "top",
+                    0,
+                    "type",
+                    "scroll",
+                    "textStyle",
+                    obj("width", 260, "overflow", "truncate"),
+                    "data",
+                    legend),
+            "grid", obj("containLabel", true, "left", 10, "right", 40, "top", 40),
+            "xAxis",
+                obj(
+                    "type",
+                    "value",
+                    "name",
+                    "fraction removed",
+                    "nameLocation",
+                    "middle",
+                    "nameGap",
+                    28),
+            "yAxis", obj("type", "value", "name", "accuracy", "scale", true),
+            "series", series));
+    b.append(
+            "<table id=\"prune-table\"><tr><th>strategy</th><th>fraction</th><th>accuracy mean</th><th>accuracy sd</th>")
         .append("<th>seeds</th></tr>\n");
     for (PrunePoint p : rows) {
-      b.append("<tr><td>").append(Html.escape(p.strategy())).append("</td><td class=\"n\">").append(fmt(p.fraction()))
-          .append("</td><td class=\"n\">").append(fmt(p.accuracyMean())).append("</td><td class=\"n\">")
-          .append(fmt(p.accuracyStd())).append("</td><td class=\"n\">").append(p.seeds()).append("</td></tr>\n");
+      b.append("<tr><td>")
+          .append(Html.escape(p.strategy()))
+          .append("</td><td class=\"n\">")
+          .append(fmt(p.fraction()))
+          .append("</td><td class=\"n\">")
+          .append(fmt(p.accuracyMean()))
+          .append("</td><td class=\"n\">")
+          .append(fmt(p.accuracyStd()))
+          .append("</td><td class=\"n\">")
+          .append(p.seeds())
+          .append("</td></tr>\n");
     }
     b.append("</table>\n");
   }
 
-  private static void noise(StringBuilder b, Map<String, Object> charts, List<NoisePoint> curve, List<NoiseSummary> summary) {
+  private static void noise(
+      StringBuilder b,
+      Map<String, Object> charts,
+      List<NoisePoint> curve,
+      List<NoiseSummary> summary) {
     if (curve.isEmpty() && summary.isEmpty()) {
       return;
     }
     b.append("<h2 id=\"noise\">Label-noise detection</h2>\n")
-        .append("<p class=\"note\">fraction of the flipped labels found against the fraction of the data inspected</p>\n");
+        .append(
+            "<p class=\"note\">fraction of the flipped labels found against the fraction of the data inspected</p>\n");
     if (!curve.isEmpty()) {
       chartDiv(b, CHART_NOISE);
       List<Object> series = new ArrayList<>();
-      bySeries(curve, NoisePoint::method).forEach((method, points) -> {
-        points.sort(Comparator.comparingDouble(NoisePoint::inspectedFraction));
-        List<Object> data = new ArrayList<>();
-        for (NoisePoint p : points) {
-          data.add(Arrays.asList(p.inspectedFraction(), number(p.recall())));
-        }
-        series.add(obj("type", "line", "name", method, "data", data, "showSymbol", false));
-      });
-      charts.put(CHART_NOISE, obj(
-          "animation", false,
-          "tooltip", obj("trigger", "axis"),
-          "legend", obj("top", 0, "type", "scroll", "textStyle", obj("width", 260, "overflow", "truncate")),
-          "grid", obj("containLabel", true, "left", 10, "right", 40, "top", 40),
-          "xAxis", obj("type", "value", "name", "inspected fraction", "min", 0, "max", 1, "nameLocation", "middle", "nameGap", 28),
-          "yAxis", obj("type", "value", "name", "recall", "min", 0, "max", 1),
-          "series", series));
+      bySeries(curve, NoisePoint::method)
+          .forEach(
+              (method, points) -> {
+                points.sort(Comparator.comparingDouble(NoisePoint::inspectedFraction));
+                List<Object> data = new ArrayList<>();
+                for (NoisePoint p : points) {
+                  data.add(Arrays.asList(p.inspectedFraction(), number(p.recall())));
+                }
+                series.add(obj("type", "line", "name", method, "data", data, "showSymbol", false));
+              });
+      charts.put(
+          CHART_NOISE,
+          obj(
+              "animation", false,
+              "tooltip", obj("trigger", "axis"),
+              "legend",
+                  obj(
+                      "top",
+                      0,
+                      "type",
+                      "scroll",
+                      "textStyle",
+                      obj("width", 260, "overflow", "truncate")),
+              "grid", obj("containLabel", true, "left", 10, "right", 40, "top", 40),
+              "xAxis",
+                  obj(
+                      "type",
+                      "value",
+                      "name",
+                      "inspected fraction",
+                      "min",
+                      0,
+                      "max",
+                      1,
+                      "nameLocation",
+                      "middle",
+                      "nameGap",
+                      28),
+              "yAxis", obj("type", "value", "name", "recall", "min", 0, "max", 1),
+              "series", series));
     }
     if (!summary.isEmpty()) {
-      b.append("<table id=\"noise-table\"><tr><th>method</th><th>AUC</th><th>recall at 20%</th></tr>\n");
+      b.append(
+          "<table id=\"noise-table\"><tr><th>method</th><th>AUC</th><th>recall at 20%</th></tr>\n");
       for (NoiseSummary s : summary) {
-        b.append("<tr><td>").append(Html.escape(s.method())).append("</td><td class=\"n\">").append(fmt(s.auc()))
-            .append("</td><td class=\"n\">").append(fmt(s.recallAt20())).append("</td></tr>\n");
+        b.append("<tr><td>")
+            .append(Html.escape(s.method()))
+            .append("</td><td class=\"n\">")
+            .append(fmt(s.auc()))
+            .append("</td><td class=\"n\">")
+            .append(fmt(s.recallAt20()))
+            .append("</td></tr>\n");
       }
       b.append("</table>\n");
     }
@@ -471,11 +700,16 @@ public final class ReportPage {
   }
 
   private static void row(StringBuilder b, String name, String value) {
-    b.append("<tr><th>").append(Html.escape(name)).append("</th><td>").append(Html.escape(value)).append("</td></tr>\n");
+    b.append("<tr><th>")
+        .append(Html.escape(name))
+        .append("</th><td>")
+        .append(Html.escape(value))
+        .append("</td></tr>\n");
   }
 
   /** Rows grouped by a series name, names in sorted order (mutable lists, for sorting). */
-  private static <T> Map<String, List<T>> bySeries(List<T> rows, java.util.function.Function<T, String> name) {
+  private static <T> Map<String, List<T>> bySeries(
+      List<T> rows, java.util.function.Function<T, String> name) {
     Map<String, List<T>> m = new TreeMap<>();
     for (T r : rows) {
       m.computeIfAbsent(String.valueOf(name.apply(r)), k -> new ArrayList<>()).add(r);
@@ -496,7 +730,9 @@ public final class ReportPage {
     return Double.isNaN(v) ? "not measured" : fmt(v);
   }
 
-  /** An ordered JSON object from alternating keys and values, so the page is the same on every run. */
+  /**
+   * An ordered JSON object from alternating keys and values, so the page is the same on every run.
+   */
   private static Map<String, Object> obj(Object... keysAndValues) {
     Map<String, Object> m = new LinkedHashMap<>();
     for (int i = 0; i < keysAndValues.length; i += 2) {
@@ -513,8 +749,10 @@ public final class ReportPage {
     if (js == null) {
       try (InputStream in = ReportPage.class.getResourceAsStream(ECHARTS_RESOURCE)) {
         if (in == null) {
-          throw new IllegalStateException("the chart library " + ECHARTS_RESOURCE
-              + " is missing from the classpath (org.webjars.npm:echarts:5.3.1)");
+          throw new IllegalStateException(
+              "the chart library "
+                  + ECHARTS_RESOURCE
+                  + " is missing from the classpath (org.webjars.npm:echarts:5.3.1)");
         }
         js = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         echarts = js;

@@ -12,14 +12,26 @@ import java.util.Set;
 
 /** Reads run.json (written by {@link dev.ggda.io.RunInfo}) into the report's run summary. */
 public final class RunJson {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
   /** Root keys shown in their own place; every other root key is listed under "run". */
   private static final Set<String> PLACED =
-      Set.of("command", "started", "finished", "config", "versions", "counts", "metrics", "stage_seconds");
+      Set.of(
+          "command",
+          "started",
+          "finished",
+          "config",
+          "versions",
+          "counts",
+          "metrics",
+          "stage_seconds");
 
   private RunJson() {}
 
-  /** @throws IllegalArgumentException when the text is not a JSON object */
+  /**
+   * @throws IllegalArgumentException when the text is not a JSON object
+   */
   public static RunSummary parse(String json) {
     JsonNode root;
     try {
@@ -49,7 +61,8 @@ public final class RunJson {
       facts.put("run", other);
     }
     Map<String, Double> stages = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = root.path("stage_seconds").fields(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = root.path("stage_seconds").fields();
+        it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
       stages.put(e.getKey(), e.getValue().isNumber() ? e.getValue().asDouble() : Double.NaN);
     }
@@ -59,11 +72,18 @@ public final class RunJson {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
-    return new RunSummary(root.path("command").asText(""), root.path("started").asText(""),
-        root.path("finished").asText(""), config, facts, stages);
+    return new RunSummary(
+        root.path("command").asText(""),
+        root.path("started").asText(""),
+        root.path("finished").asText(""),
+        config,
+        facts,
+        stages);
   }
 
-  /** Nested objects become dotted names ("train.accuracy"); arrays and scalars print as JSON text. */
+  /**
+   * Nested objects become dotted names ("train.accuracy"); arrays and scalars print as JSON text.
+   */
   private static void flatten(String prefix, JsonNode node, Map<String, String> out) {
     if (node.isObject()) {
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {

@@ -9,9 +9,9 @@ import java.util.Base64;
 import javax.imageio.ImageIO;
 
 /**
- * Member thumbnails for image data. The rule: the training data were read from IDX files
- * ({@code data.train.format: idx}, e.g. MNIST or Fashion-MNIST) and each example has a perfect
- * square number of features (784 = 28 x 28); the features are grey levels in [0, 1], row by row.
+ * Member thumbnails for image data. The rule: the training data were read from IDX files ({@code
+ * data.train.format: idx}, e.g. MNIST or Fashion-MNIST) and each example has a perfect square
+ * number of features (784 = 28 x 28); the features are grey levels in [0, 1], row by row.
  */
 public final class Thumbnails {
   private Thumbnails() {}

@@ -7,11 +7,10 @@ import java.util.NoSuchElementException;
 import java.util.function.Function;
 import org.apache.spark.sql.Row;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A reusable buffer of up to {@link #CAPACITY} canonical rows (example_id, label, features, in
- * that column order), so executors run one ND4J pass per batch rather than one per example.
+ * A reusable buffer of up to {@link #CAPACITY} canonical rows (example_id, label, features, in that
+ * column order), so executors run one ND4J pass per batch rather than one per example.
  */
 public final class ExampleBatch {
   public static final int CAPACITY = 1024;

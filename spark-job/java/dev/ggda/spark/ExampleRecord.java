@@ -19,6 +19,7 @@ public final class ExampleRecord implements Serializable {
   public final long id;
   public final int label;
   public final float[] features;
+
   /** The group id when read with one, else -1. */
   public final long group;
 
@@ -36,12 +37,22 @@ public final class ExampleRecord implements Serializable {
 
   /** Examples joined with their group: (example_id, label, features, group_column). */
   public static JavaRDD<ExampleRecord> withGroup(Dataset<Row> examples, String groupColumn) {
-    return read(examples.select(Columns.EXAMPLE_ID, Columns.LABEL, Columns.FEATURES, groupColumn), true);
+    return read(
+        examples.select(Columns.EXAMPLE_ID, Columns.LABEL, Columns.FEATURES, groupColumn), true);
   }
 
   private static JavaRDD<ExampleRecord> read(Dataset<Row> selected, boolean grouped) {
     // Internal rows may be reused by the iterator: every field is copied out here.
-    return selected.queryExecution().toRdd().toJavaRDD().map((InternalRow r) -> new ExampleRecord(
-        r.getLong(0), r.getInt(1), r.getArray(2).toFloatArray(), grouped ? r.getLong(3) : -1L));
+    return selected
+        .queryExecution()
+        .toRdd()
+        .toJavaRDD()
+        .map(
+            (InternalRow r) ->
+                new ExampleRecord(
+                    r.getLong(0),
+                    r.getInt(1),
+                    r.getArray(2).toFloatArray(),
+                    grouped ? r.getLong(3) : -1L));
   }
 }

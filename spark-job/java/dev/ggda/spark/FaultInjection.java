@@ -13,6 +13,7 @@ import org.apache.spark.TaskContext;
  */
 public final class FaultInjection {
   public static final String KEY = "spark.ggda.test.failFirstAttempt";
+
   /** Failures injected in this JVM (local mode tests read it). */
   public static final AtomicInteger FIRED = new AtomicInteger();
 
@@ -33,8 +34,14 @@ public final class FaultInjection {
     }
     if (FaultInjectionSpec.selects(spec, tag, ctx.partitionId())) {
       FIRED.incrementAndGet();
-      throw new IllegalStateException("injected failure (" + KEY + "): " + tag + " partition " + ctx.partitionId()
-          + " attempt 0");
+      throw new IllegalStateException(
+          "injected failure ("
+              + KEY
+              + "): "
+              + tag
+              + " partition "
+              + ctx.partitionId()
+              + " attempt 0");
     }
   }
 }

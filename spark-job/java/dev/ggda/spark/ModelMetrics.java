@@ -40,9 +40,11 @@ public final class ModelMetrics implements Serializable {
 
   /** Evaluates {@code params} on a canonical examples Dataset (example_id, label, features). */
   public static ModelMetrics evaluate(Dataset<Row> examples, Architecture arch, float[] params) {
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(examples.sparkSession().sparkContext());
+    JavaSparkContext jsc =
+        JavaSparkContext.fromSparkContext(examples.sparkSession().sparkContext());
     Broadcast<float[]> bParams = jsc.broadcast(params);
-    JavaRDD<Row> rows = examples.select(Columns.EXAMPLE_ID, Columns.LABEL, Columns.FEATURES).javaRDD();
+    JavaRDD<Row> rows =
+        examples.select(Columns.EXAMPLE_ID, Columns.LABEL, Columns.FEATURES).javaRDD();
     return rows.mapPartitions(
             (Iterator<Row> it) -> {
               Network net = Network.fromFloats(arch, bParams.value());
@@ -69,5 +71,4 @@ public final class ModelMetrics implements Serializable {
     double loss = Losses.crossEntropy(logits, y).sumNumber().doubleValue();
     return new ModelMetrics(y.length, correct, loss);
   }
-
 }

@@ -3,8 +3,8 @@ package dev.ggda.spark;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * ND4J's thread settings for this JVM: its op thread pool, OpenMP and the BLAS library. The pool
- * is sized when the natives load (OMP_NUM_THREADS, else the cores) and can only be narrowed
+ * ND4J's thread settings for this JVM: its op thread pool, OpenMP and the BLAS library. The pool is
+ * sized when the natives load (OMP_NUM_THREADS, else the cores) and can only be narrowed
  * afterwards, so the environment variable sets the ceiling and {@link #set} the threads in use.
  */
 public final class Nd4jThreads {
@@ -50,11 +50,17 @@ public final class Nd4jThreads {
   static Object nativeOps(String method, Integer argument) {
     try {
       Class<?> holder = Class.forName("org.nd4j.nativeblas.NativeOpsHolder");
-      Object ops = holder.getMethod("getDeviceNativeOps").invoke(holder.getMethod("getInstance").invoke(null));
+      Object ops =
+          holder
+              .getMethod("getDeviceNativeOps")
+              .invoke(holder.getMethod("getInstance").invoke(null));
       Class<?> api = Class.forName("org.nd4j.nativeblas.NativeOps");
-      return argument == null ? api.getMethod(method).invoke(ops) : api.getMethod(method, int.class).invoke(ops, argument);
+      return argument == null
+          ? api.getMethod(method).invoke(ops)
+          : api.getMethod(method, int.class).invoke(ops, argument);
     } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("ND4J's native ops have no " + method + " (backend " + Nd4j.getBackend() + "): " + e, e);
+      throw new IllegalStateException(
+          "ND4J's native ops have no " + method + " (backend " + Nd4j.getBackend() + "): " + e, e);
     }
   }
 }

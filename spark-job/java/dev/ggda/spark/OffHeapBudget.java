@@ -25,8 +25,8 @@ import org.bytedeco.javacpp.Pointer;
  * @param maxBytesOrigin the JVM option it came from, or JavaCPP's default
  * @param maxPhysicalBytes JavaCPP's cap on the process's resident memory (0 = none)
  * @param maxPhysicalOrigin the JVM option it came from, or JavaCPP's default
- * @param reserveBytes overhead kept free for the JVM's own native memory (metaspace, threads,
- *     code cache, Netty)
+ * @param reserveBytes overhead kept free for the JVM's own native memory (metaspace, threads, code
+ *     cache, Netty)
  * @param projectionCacheBytes ggda's per-JVM cache of projection matrices ({@code
  *     -Dggda.projection.cache.mb}, default 1024), which lives in ND4J's off-heap memory
  */
@@ -77,45 +77,77 @@ public record OffHeapBudget(
       try {
         factor = Double.parseDouble(factorText.strip());
       } catch (NumberFormatException e) {
-        throw new NumberFormatException(prefix + "memoryOverheadFactor=" + factorText + " is not a number");
+        throw new NumberFormatException(
+            prefix + "memoryOverheadFactor=" + factorText + " is not a number");
       }
       long minMb = mebibytes(settings, prefix + "minMemoryOverhead", "384m");
       overheadMb = Math.max((long) (factor * heapMb), minMb);
-      overheadOrigin = prefix + "memoryOverhead (unset: Spark's default max(" + factorText + " x "
-          + prefix + "memory, " + minMb + "m) = " + overheadMb + "m)";
+      overheadOrigin =
+          prefix
+              + "memoryOverhead (unset: Spark's default max("
+              + factorText
+              + " x "
+              + prefix
+              + "memory, "
+              + minMb
+              + "m) = "
+              + overheadMb
+              + "m)";
     }
     long container = (heapMb + overheadMb) * MIB;
     if (role.equals("executor")) {
-      if (Boolean.parseBoolean(settings.getOrDefault("spark.memory.offHeap.enabled", "false").strip())) {
+      if (Boolean.parseBoolean(
+          settings.getOrDefault("spark.memory.offHeap.enabled", "false").strip())) {
         container += bytes(settings, "spark.memory.offHeap.size", "0");
       }
       if (settings.containsKey("spark.executor.pyspark.memory")) {
         container += mebibytes(settings, "spark.executor.pyspark.memory", null) * MIB;
       }
     }
-    String javaOptions = settings.getOrDefault(prefix + "defaultJavaOptions", "") + " "
-        + settings.getOrDefault(prefix + "extraJavaOptions", "");
+    String javaOptions =
+        settings.getOrDefault(prefix + "defaultJavaOptions", "")
+            + " "
+            + settings.getOrDefault(prefix + "extraJavaOptions", "");
     String optionsKey = prefix + "extraJavaOptions";
     long heap = heapMb * MIB;
     String maxBytesText = lastSystemProperty(javaOptions, "maxbytes");
-    long maxBytes = maxBytesText == null ? heap : javacppBytes(maxBytesText, heap, optionsKey, MAX_BYTES);
+    long maxBytes =
+        maxBytesText == null ? heap : javacppBytes(maxBytesText, heap, optionsKey, MAX_BYTES);
     String physicalText = lastSystemProperty(javaOptions, "maxphysicalbytes");
-    long maxPhysical = physicalText == null
-        ? (maxBytes > 0 ? maxBytes + 3 * heap : 0)
-        : javacppBytes(physicalText, heap, optionsKey, MAX_PHYSICAL);
+    long maxPhysical =
+        physicalText == null
+            ? (maxBytes > 0 ? maxBytes + 3 * heap : 0)
+            : javacppBytes(physicalText, heap, optionsKey, MAX_PHYSICAL);
     long reserve = bytes(settings, RESERVE_KEY, DEFAULT_RESERVE);
     String cacheText = lastOption(javaOptions, PROJECTION_CACHE);
     long cacheMb;
     try {
       cacheMb = cacheText == null ? DEFAULT_PROJECTION_CACHE_MB : Long.parseLong(cacheText);
     } catch (NumberFormatException e) {
-      throw new NumberFormatException(optionsKey + ": -D" + PROJECTION_CACHE + "=" + cacheText + " is not a whole number of MB");
+      throw new NumberFormatException(
+          optionsKey
+              + ": -D"
+              + PROJECTION_CACHE
+              + "="
+              + cacheText
+              + " is not a whole number of MB");
     }
     return new OffHeapBudget(
-        role, heap, overheadMb * MIB, overheadOrigin, container,
-        maxBytes, maxBytesText == null ? "JavaCPP's default (the heap)" : "-D" + MAX_BYTES + "=" + maxBytesText,
-        maxPhysical, physicalText == null ? "JavaCPP's default (maxbytes + 3 x heap)" : "-D" + MAX_PHYSICAL + "=" + physicalText,
-        reserve, cacheMb * MIB);
+        role,
+        heap,
+        overheadMb * MIB,
+        overheadOrigin,
+        container,
+        maxBytes,
+        maxBytesText == null
+            ? "JavaCPP's default (the heap)"
+            : "-D" + MAX_BYTES + "=" + maxBytesText,
+        maxPhysical,
+        physicalText == null
+            ? "JavaCPP's default (maxbytes + 3 x heap)"
+            : "-D" + MAX_PHYSICAL + "=" + physicalText,
+        reserve,
+        cacheMb * MIB);
   }
 
   /** The largest maxbytes this overhead allows: the overhead less the JVM's native reserve. */
@@ -125,49 +157,90 @@ public record OffHeapBudget(
 
   /**
    * The first violated limit as one line naming the settings to change, or empty when ND4J's caps
-   * fit: {@code 0 < maxbytes <= memoryOverhead - reserve} and {@code 0 < maxphysicalbytes <=}
-   * the container.
+   * fit: {@code 0 < maxbytes <= memoryOverhead - reserve} and {@code 0 < maxphysicalbytes <=} the
+   * container.
    */
   public Optional<String> problem() {
     String options = "spark." + role + ".extraJavaOptions";
     String overheadKey = "spark." + role + ".memoryOverhead";
     if (maxBytes <= 0) {
-      return Optional.of(String.format(Locale.ROOT,
-          "ND4J off-heap is unbounded (%s): set -D%s=%s in %s (%s less the %s JVM reserve)",
-          maxBytesOrigin, MAX_BYTES, mib(Math.max(maxBytesAllowed(), 0)), options, overheadKey, mib(reserveBytes)));
+      return Optional.of(
+          String.format(
+              Locale.ROOT,
+              "ND4J off-heap is unbounded (%s): set -D%s=%s in %s (%s less the %s JVM reserve)",
+              maxBytesOrigin,
+              MAX_BYTES,
+              mib(Math.max(maxBytesAllowed(), 0)),
+              options,
+              overheadKey,
+              mib(reserveBytes)));
     }
     if (maxBytes > maxBytesAllowed()) {
-      return Optional.of(String.format(Locale.ROOT,
-          "ND4J off-heap cap %s (%s) does not fit %s: it needs maxbytes + %s JVM reserve (%s) <= the overhead;"
-              + " set %s=%s or lower -D%s to %s in %s",
-          mib(maxBytes), maxBytesOrigin, overheadOrigin, mib(reserveBytes), RESERVE_KEY,
-          overheadKey, mibUp(maxBytes + reserveBytes), MAX_BYTES, maxBytesAllowed() > 0 ? mib(maxBytesAllowed()) : "a positive size", options));
+      return Optional.of(
+          String.format(
+              Locale.ROOT,
+              "ND4J off-heap cap %s (%s) does not fit %s: it needs maxbytes + %s JVM reserve (%s) <= the overhead;"
+                  + " set %s=%s or lower -D%s to %s in %s",
+              mib(maxBytes),
+              maxBytesOrigin,
+              overheadOrigin,
+              mib(reserveBytes),
+              RESERVE_KEY,
+              overheadKey,
+              mibUp(maxBytes + reserveBytes),
+              MAX_BYTES,
+              maxBytesAllowed() > 0 ? mib(maxBytesAllowed()) : "a positive size",
+              options));
     }
     if (maxPhysicalBytes <= 0 || maxPhysicalBytes > containerBytes) {
-      return Optional.of(String.format(Locale.ROOT,
-          "ND4J physical-memory cap %s (%s) %s the %s container (spark.%s.memory + %s): set -D%s=%s in %s"
-              + " so ND4J fails with OutOfMemoryError before the cluster manager kills the container",
-          maxPhysicalBytes <= 0 ? "0" : mib(maxPhysicalBytes), maxPhysicalOrigin,
-          maxPhysicalBytes <= 0 ? "does not bound" : "exceeds", mib(containerBytes), role, overheadKey,
-          MAX_PHYSICAL, mib(containerBytes), options));
+      return Optional.of(
+          String.format(
+              Locale.ROOT,
+              "ND4J physical-memory cap %s (%s) %s the %s container (spark.%s.memory + %s): set -D%s=%s in %s"
+                  + " so ND4J fails with OutOfMemoryError before the cluster manager kills the container",
+              maxPhysicalBytes <= 0 ? "0" : mib(maxPhysicalBytes),
+              maxPhysicalOrigin,
+              maxPhysicalBytes <= 0 ? "does not bound" : "exceeds",
+              mib(containerBytes),
+              role,
+              overheadKey,
+              MAX_PHYSICAL,
+              mib(containerBytes),
+              options));
     }
     if (projectionCacheBytes > maxBytes / 2) {
-      return Optional.of(String.format(Locale.ROOT,
-          "ggda's projection cache (-D%s=%d) would take more than half of ND4J's off-heap cap %s (%s),"
-              + " leaving too little for the tasks' arrays: lower -D%s to %d or raise the cap, both in %s",
-          PROJECTION_CACHE, projectionCacheBytes / MIB, mib(maxBytes), maxBytesOrigin, PROJECTION_CACHE,
-          maxBytes / 2 / MIB, options));
+      return Optional.of(
+          String.format(
+              Locale.ROOT,
+              "ggda's projection cache (-D%s=%d) would take more than half of ND4J's off-heap cap %s (%s),"
+                  + " leaving too little for the tasks' arrays: lower -D%s to %d or raise the cap, both in %s",
+              PROJECTION_CACHE,
+              projectionCacheBytes / MIB,
+              mib(maxBytes),
+              maxBytesOrigin,
+              PROJECTION_CACHE,
+              maxBytes / 2 / MIB,
+              options));
     }
     return Optional.empty();
   }
 
   /** A one-line summary for the log. */
   public String describe() {
-    return String.format(Locale.ROOT, "%s heap %s, overhead %s, container %s; ND4J maxbytes %s, maxphysicalbytes %s",
-        role, mib(heapBytes), mib(overheadBytes), mib(containerBytes), mib(maxBytes), mib(maxPhysicalBytes));
+    return String.format(
+        Locale.ROOT,
+        "%s heap %s, overhead %s, container %s; ND4J maxbytes %s, maxphysicalbytes %s",
+        role,
+        mib(heapBytes),
+        mib(overheadBytes),
+        mib(containerBytes),
+        mib(maxBytes),
+        mib(maxPhysicalBytes));
   }
 
-  /** A size in whole MiB, Spark's and JavaCPP's common unit ("5632m"), rounded down: safe for a cap. */
+  /**
+   * A size in whole MiB, Spark's and JavaCPP's common unit ("5632m"), rounded down: safe for a cap.
+   */
   static String mib(long bytes) {
     return Math.floorDiv(bytes, MIB) + "m";
   }
@@ -179,7 +252,10 @@ public record OffHeapBudget(
 
   private static final Pattern SYSTEM_PROPERTY = Pattern.compile("-D([\\w.]+)=(\\S+)");
 
-  /** The value of the last -Dorg.bytedeco.javacpp.NAME=... in a JVM option string (JavaCPP accepts either case). */
+  /**
+   * The value of the last -Dorg.bytedeco.javacpp.NAME=... in a JVM option string (JavaCPP accepts
+   * either case).
+   */
   static String lastSystemProperty(String javaOptions, String name) {
     return lastOption(javaOptions, "org.bytedeco.javacpp." + name);
   }
@@ -196,13 +272,20 @@ public record OffHeapBudget(
     return value;
   }
 
-  /** JavaCPP's own parser, so "8g", "8192m" and "50%" (of the heap) mean what JavaCPP makes of them. */
+  /**
+   * JavaCPP's own parser, so "8g", "8192m" and "50%" (of the heap) mean what JavaCPP makes of them.
+   */
   private static long javacppBytes(String text, long heap, String optionsKey, String property) {
     try {
       return Pointer.parseBytes(text, heap);
     } catch (NumberFormatException e) {
       throw new NumberFormatException(
-          optionsKey + ": -D" + property + "=" + text + " is not a size; write it like 4g or 4096m");
+          optionsKey
+              + ": -D"
+              + property
+              + "="
+              + text
+              + " is not a size; write it like 4g or 4096m");
     }
   }
 
@@ -212,7 +295,8 @@ public record OffHeapBudget(
     try {
       return JavaUtils.byteStringAsMb(text.strip());
     } catch (RuntimeException e) {
-      throw new NumberFormatException(key + "=" + text + " is not a size; write it like 4g or 4096m");
+      throw new NumberFormatException(
+          key + "=" + text + " is not a size; write it like 4g or 4096m");
     }
   }
 

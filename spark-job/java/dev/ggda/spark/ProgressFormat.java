@@ -57,22 +57,55 @@ public final class ProgressFormat {
   }
 
   /** A line while the stage runs: tasks done/total, rows, rows/s, elapsed and ETA. */
-  public static String running(String label, int done, int total, int failed, long rows, long elapsedMillis) {
+  public static String running(
+      String label, int done, int total, int failed, long rows, long elapsedMillis) {
     long eta = etaMillis(done, total, elapsedMillis);
-    return String.format(Locale.ROOT, "%s: %d/%d tasks (%d%%), %s rows, %s, %s elapsed, ETA %s%s",
-        label, done, total, total == 0 ? 100 : 100L * done / total, count(rows), rate(rows, elapsedMillis),
-        duration(elapsedMillis), eta < 0 ? "?" : duration(eta), failedSuffix(failed));
+    return String.format(
+        Locale.ROOT,
+        "%s: %d/%d tasks (%d%%), %s rows, %s, %s elapsed, ETA %s%s",
+        label,
+        done,
+        total,
+        total == 0 ? 100 : 100L * done / total,
+        count(rows),
+        rate(rows, elapsedMillis),
+        duration(elapsedMillis),
+        eta < 0 ? "?" : duration(eta),
+        failedSuffix(failed));
   }
 
   /** The last line of a stage; {@code failure} null when it succeeded. */
-  public static String finished(String label, int done, int total, int failed, long rows, long elapsedMillis, String failure) {
+  public static String finished(
+      String label,
+      int done,
+      int total,
+      int failed,
+      long rows,
+      long elapsedMillis,
+      String failure) {
     if (failure == null) {
-      return String.format(Locale.ROOT, "%s done: %d/%d tasks, %s rows in %s, %s%s",
-          label, done, total, count(rows), duration(elapsedMillis), rate(rows, elapsedMillis), failedSuffix(failed));
+      return String.format(
+          Locale.ROOT,
+          "%s done: %d/%d tasks, %s rows in %s, %s%s",
+          label,
+          done,
+          total,
+          count(rows),
+          duration(elapsedMillis),
+          rate(rows, elapsedMillis),
+          failedSuffix(failed));
     }
     String reason = failure.strip().lines().findFirst().orElse("");
-    return String.format(Locale.ROOT, "%s failed after %s: %d/%d tasks, %s rows%s: %s",
-        label, duration(elapsedMillis), done, total, count(rows), failedSuffix(failed), reason);
+    return String.format(
+        Locale.ROOT,
+        "%s failed after %s: %d/%d tasks, %s rows%s: %s",
+        label,
+        duration(elapsedMillis),
+        done,
+        total,
+        count(rows),
+        failedSuffix(failed),
+        reason);
   }
 
   private static String failedSuffix(int failed) {

@@ -14,9 +14,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A progress line per stage in the driver log: tasks done/total, rows read (input plus shuffle
  * records of finished tasks), rows/s and ETA, at most every {@code spark.ggda.progress.interval}
- * (default 10s), and a final line per stage that ran at least {@code spark.ggda.progress.quietBelow}
- * (default 2s). {@link Sessions} registers it unless {@code spark.ggda.progress.enabled=false};
- * any Spark application can use it with {@code spark.extraListeners=dev.ggda.spark.ProgressListener}.
+ * (default 10s), and a final line per stage that ran at least {@code
+ * spark.ggda.progress.quietBelow} (default 2s). {@link Sessions} registers it unless {@code
+ * spark.ggda.progress.enabled=false}; any Spark application can use it with {@code
+ * spark.extraListeners=dev.ggda.spark.ProgressListener}.
  */
 public final class ProgressListener extends SparkListener {
   public static final String ENABLED_KEY = "spark.ggda.progress.enabled";
@@ -28,7 +29,9 @@ public final class ProgressListener extends SparkListener {
   private final StageProgressLog log;
   private final Consumer<String> sink;
 
-  /** The constructor Spark calls for spark.extraListeners; lines go to this class's logger at INFO. */
+  /**
+   * The constructor Spark calls for spark.extraListeners; lines go to this class's logger at INFO.
+   */
   public ProgressListener(SparkConf conf) {
     this(conf.getTimeAsMs(INTERVAL_KEY, "10s"), conf.getTimeAsMs(QUIET_BELOW_KEY, "2s"), LOG::info);
   }
@@ -56,22 +59,33 @@ public final class ProgressListener extends SparkListener {
   @Override
   public void onStageSubmitted(SparkListenerStageSubmitted event) {
     StageInfo info = event.stageInfo();
-    long start = info.submissionTime().isDefined() ? (Long) info.submissionTime().get() : System.currentTimeMillis();
+    long start =
+        info.submissionTime().isDefined()
+            ? (Long) info.submissionTime().get()
+            : System.currentTimeMillis();
     log.stageStarted(info.stageId(), info.attemptNumber(), info.name(), info.numTasks(), start);
   }
 
   @Override
   public void onTaskEnd(SparkListenerTaskEnd event) {
     boolean succeeded = event.taskInfo() != null && event.taskInfo().successful();
-    log.taskEnded(event.stageId(), event.stageAttemptId(), succeeded, recordsRead(event.taskMetrics()),
-        System.currentTimeMillis()).ifPresent(sink);
+    log.taskEnded(
+            event.stageId(),
+            event.stageAttemptId(),
+            succeeded,
+            recordsRead(event.taskMetrics()),
+            System.currentTimeMillis())
+        .ifPresent(sink);
   }
 
   @Override
   public void onStageCompleted(SparkListenerStageCompleted event) {
     StageInfo info = event.stageInfo();
     String failure = info.failureReason().isDefined() ? info.failureReason().get() : null;
-    long end = info.completionTime().isDefined() ? (Long) info.completionTime().get() : System.currentTimeMillis();
+    long end =
+        info.completionTime().isDefined()
+            ? (Long) info.completionTime().get()
+            : System.currentTimeMillis();
     log.stageEnded(info.stageId(), info.attemptNumber(), failure, end).ifPresent(sink);
   }
 

@@ -1,7 +1,6 @@
 package dev.ggda.spark;
 
 import dev.ggda.data.Columns;
-
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -30,15 +29,20 @@ public final class Ranks {
     for (var f : sorted.schema().fields()) {
       schema = schema.add(f);
     }
-    JavaRDD<Row> rows = sorted.javaRDD().zipWithIndex().map(t -> {
-      Row r = t._1();
-      Object[] v = new Object[r.length() + 1];
-      v[0] = t._2() + 1;
-      for (int i = 0; i < r.length(); i++) {
-        v[i + 1] = r.get(i);
-      }
-      return RowFactory.create(v);
-    });
+    JavaRDD<Row> rows =
+        sorted
+            .javaRDD()
+            .zipWithIndex()
+            .map(
+                t -> {
+                  Row r = t._1();
+                  Object[] v = new Object[r.length() + 1];
+                  v[0] = t._2() + 1;
+                  for (int i = 0; i < r.length(); i++) {
+                    v[i + 1] = r.get(i);
+                  }
+                  return RowFactory.create(v);
+                });
     return spark.createDataFrame(rows, schema);
   }
 }

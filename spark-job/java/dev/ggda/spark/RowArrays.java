@@ -12,7 +12,8 @@ public final class RowArrays {
   public static void copyFloats(Row row, int col, float[] dst, int off, int dim) {
     Seq<Object> seq = row.getSeq(col);
     if (seq.length() != dim) {
-      throw new IllegalArgumentException("feature vector has " + seq.length() + " values, expected " + dim);
+      throw new IllegalArgumentException(
+          "feature vector has " + seq.length() + " values, expected " + dim);
     }
     Iterator<Object> it = seq.iterator();
     int i = off;

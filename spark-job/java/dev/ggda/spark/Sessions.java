@@ -16,7 +16,9 @@ public final class Sessions {
       conf.setMaster("local[*]");
       conf.setIfMissing("spark.driver.host", "127.0.0.1");
       conf.setIfMissing("spark.ui.enabled", "false");
-      conf.setIfMissing("spark.sql.shuffle.partitions", String.valueOf(Math.max(4, Runtime.getRuntime().availableProcessors() * 2)));
+      conf.setIfMissing(
+          "spark.sql.shuffle.partitions",
+          String.valueOf(Math.max(4, Runtime.getRuntime().availableProcessors() * 2)));
     }
     conf.setIfMissing("spark.app.name", appName);
     conf.setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer");

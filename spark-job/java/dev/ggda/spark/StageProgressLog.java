@@ -5,11 +5,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Per-stage progress counters and the throttle that decides when a stage earns a log line: at
- * most one per {@code intervalMillis} while it runs, and a final line when it ends, unless it
- * succeeded within {@code quietBelowMillis} without a progress line (a job has many tiny stages;
- * a line for each would bury the ones that matter). Spark-free and clock-free: callers pass the
- * time; not thread-safe (Spark delivers one listener's events on one thread).
+ * Per-stage progress counters and the throttle that decides when a stage earns a log line: at most
+ * one per {@code intervalMillis} while it runs, and a final line when it ends, unless it succeeded
+ * within {@code quietBelowMillis} without a progress line (a job has many tiny stages; a line for
+ * each would bury the ones that matter). Spark-free and clock-free: callers pass the time; not
+ * thread-safe (Spark delivers one listener's events on one thread).
  */
 public final class StageProgressLog {
   private final long intervalMillis;
@@ -53,14 +53,17 @@ public final class StageProgressLog {
   }
 
   public void stageStarted(int stageId, int attempt, String name, int numTasks, long startMillis) {
-    stages.put(key(stageId, attempt), new Stage(ProgressFormat.stageLabel(stageId, attempt, name), numTasks, startMillis));
+    stages.put(
+        key(stageId, attempt),
+        new Stage(ProgressFormat.stageLabel(stageId, attempt, name), numTasks, startMillis));
   }
 
   /**
    * Counts a finished task attempt ({@code records}: rows it read from input or shuffle) and
    * returns a progress line when the stage's interval has passed.
    */
-  public Optional<String> taskEnded(int stageId, int attempt, boolean succeeded, long records, long nowMillis) {
+  public Optional<String> taskEnded(
+      int stageId, int attempt, boolean succeeded, long records, long nowMillis) {
     Stage s = stages.get(key(stageId, attempt));
     if (s == null) {
       return Optional.empty(); // a stage that started before we listened
@@ -76,11 +79,16 @@ public final class StageProgressLog {
     }
     s.lastLineMillis = nowMillis;
     s.printed = true;
-    return Optional.of(ProgressFormat.running(s.label, s.done, s.total, s.failed, s.rows, nowMillis - s.startMillis));
+    return Optional.of(
+        ProgressFormat.running(
+            s.label, s.done, s.total, s.failed, s.rows, nowMillis - s.startMillis));
   }
 
-  /** Forgets the stage and returns its final line (see the class comment for when there is none). */
-  public Optional<String> stageEnded(int stageId, int attempt, String failureOrNull, long nowMillis) {
+  /**
+   * Forgets the stage and returns its final line (see the class comment for when there is none).
+   */
+  public Optional<String> stageEnded(
+      int stageId, int attempt, String failureOrNull, long nowMillis) {
     Stage s = stages.remove(key(stageId, attempt));
     if (s == null) {
       return Optional.empty();
@@ -89,7 +97,9 @@ public final class StageProgressLog {
     if (failureOrNull == null && !s.printed && elapsed < quietBelowMillis) {
       return Optional.empty();
     }
-    return Optional.of(ProgressFormat.finished(s.label, s.done, s.total, s.failed, s.rows, elapsed, failureOrNull));
+    return Optional.of(
+        ProgressFormat.finished(
+            s.label, s.done, s.total, s.failed, s.rows, elapsed, failureOrNull));
   }
 
   /** The counters of a running stage attempt, if any. */

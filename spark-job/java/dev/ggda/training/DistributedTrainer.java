@@ -1,10 +1,10 @@
 package dev.ggda.training;
 
-import dev.ggda.math.Seeds;
 import dev.ggda.config.TrainConfig;
 import dev.ggda.data.LoadedData;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Network;
+import dev.ggda.math.Seeds;
 import dev.ggda.model.Checkpoint;
 import dev.ggda.model.TrainedModel;
 import java.io.Serializable;
@@ -23,8 +23,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import scala.Tuple2;
 
 /**
- * Training for data sets larger than the driver: sharded SGD with parameter averaging. The rows
- * are split into a fixed number of shards by a seeded hash of their example id (not by Spark
+ * Training for data sets larger than the driver: sharded SGD with parameter averaging. The rows are
+ * split into a fixed number of shards by a seeded hash of their example id (not by Spark
  * partition), each round every shard runs one epoch of mini-batch SGD from the current parameters
  * on an executor, and the driver averages the shard models weighted by their row counts, in shard
  * order. Shards, shuffles and the averaging order depend only on (seed, ids), so the trained model
@@ -34,8 +34,8 @@ import scala.Tuple2;
 public final class DistributedTrainer {
   /**
    * Feature values one shard holds in a task (~64 MB of float32). Building a shard also holds its
-   * shuffled rows and the growing arrays, about 3x that: 200 MB shards ran a 2 GB local-mode heap out
-   * of memory with two tasks at once (issue-6 scaling run).
+   * shuffled rows and the growing arrays, about 3x that: 200 MB shards ran a 2 GB local-mode heap
+   * out of memory with two tasks at once (issue-6 scaling run).
    */
   static final long SHARD_VALUES = 16_000_000L;
 
@@ -68,7 +68,8 @@ public final class DistributedTrainer {
         // Plain records cross the shuffle: a Row carries its features as boxed Floats (about 5x the
         // bytes), which ran a 2 GB heap out of memory while building 3M-row shards.
         dev.ggda.spark.ExampleRecord.of(data.examples())
-            .mapToPair(r -> new Tuple2<>((int) Math.floorMod(Seeds.mix(seed, r.id), (long) shards), r))
+            .mapToPair(
+                r -> new Tuple2<>((int) Math.floorMod(Seeds.mix(seed, r.id), (long) shards), r))
             .partitionBy(new HashPartitioner(shards))
             .mapPartitionsWithIndex((idx, it) -> List.of(Shard.of(idx, it, dim)).iterator(), true)
             .persist(StorageLevel.MEMORY_AND_DISK());
@@ -87,8 +88,10 @@ public final class DistributedTrainer {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(shardRdd.context());
     int epochs = config.epochs();
     // Rounds play the role of steps: the schedule decays per round, checkpoints fall on rounds.
-    SgdSchedule plan = SgdSchedule.of(epochs, config.learningRate(), config.schedule(), config.checkpoints());
-    float[] theta = Network.initialise(arch, Seeds.mix(config.seed(), member), DataType.FLOAT).paramsAsFloats();
+    SgdSchedule plan =
+        SgdSchedule.of(epochs, config.learningRate(), config.schedule(), config.checkpoints());
+    float[] theta =
+        Network.initialise(arch, Seeds.mix(config.seed(), member), DataType.FLOAT).paramsAsFloats();
     List<Checkpoint> checkpoints = new ArrayList<>();
     TrainConfig cfg = config;
     Architecture a = arch;
@@ -98,17 +101,26 @@ public final class DistributedTrainer {
       Broadcast<float[]> start = jsc.broadcast(theta);
       double rate = plan.rateAt(round);
       int r = round;
-      List<ShardResult> results = new ArrayList<>(shardRdd.map(shard -> shard.trainRound(a, cfg, lambda, members, member, r, rate, start.value())).collect());
+      List<ShardResult> results =
+          new ArrayList<>(
+              shardRdd
+                  .map(
+                      shard ->
+                          shard.trainRound(a, cfg, lambda, members, member, r, rate, start.value()))
+                  .collect());
       start.destroy();
       results.sort(Comparator.comparingInt(ShardResult::shard));
       theta = average(results);
       long rows = results.stream().mapToLong(ShardResult::rows).sum();
       double loss = results.stream().mapToDouble(ShardResult::lossSum).sum() / Math.max(1, rows);
-      log.info("train: member %d/%d round %d/%d over %d shards, %,d rows, mean loss %.4f",
+      log.info(
+          "train: member %d/%d round %d/%d over %d shards, %,d rows, mean loss %.4f",
           member + 1, members, round + 1, epochs, results.size(), rows, loss);
       int next = checkpoints.size();
       if (next < plan.checkpointSteps().length && round + 1 == plan.checkpointSteps()[next]) {
-        checkpoints.add(new Checkpoint(member, next, round + 1, round + 1, plan.checkpointRate(next), theta.clone()));
+        checkpoints.add(
+            new Checkpoint(
+                member, next, round + 1, round + 1, plan.checkpointRate(next), theta.clone()));
       }
     }
     return checkpoints;
@@ -190,7 +202,8 @@ public final class DistributedTrainer {
       this.dim = dim;
     }
 
-    static Shard of(int index, Iterator<Tuple2<Integer, dev.ggda.spark.ExampleRecord>> it, int dim) {
+    static Shard of(
+        int index, Iterator<Tuple2<Integer, dev.ggda.spark.ExampleRecord>> it, int dim) {
       List<dev.ggda.spark.ExampleRecord> rows = new ArrayList<>();
       it.forEachRemaining(t -> rows.add(t._2()));
       rows.sort(Comparator.comparingLong(r -> r.id));
@@ -219,15 +232,34 @@ public final class DistributedTrainer {
           .toArray();
     }
 
-    ShardResult trainRound(Architecture arch, TrainConfig cfg, double l2, int members, int member, int round, double rate, float[] start) {
+    ShardResult trainRound(
+        Architecture arch,
+        TrainConfig cfg,
+        double l2,
+        int members,
+        int member,
+        int round,
+        double rate,
+        float[] start) {
       int[] rows = memberRows(members, member, cfg.memberFraction(), cfg.seed());
       if (rows.length == 0) {
         return new ShardResult(index, 0, 0, start);
       }
       Network net = Network.fromFloats(arch, start);
-      SplittableRandom shuffle = new SplittableRandom(
-          Seeds.mix(Seeds.mix(cfg.seed(), 1_000_000L * (member + 1) + round), index));
-      double loss = SgdEpoch.run(net, new TrainingData(x, y, dim), rows, cfg.batchSize(), l2, s -> rate, 0, shuffle, null);
+      SplittableRandom shuffle =
+          new SplittableRandom(
+              Seeds.mix(Seeds.mix(cfg.seed(), 1_000_000L * (member + 1) + round), index));
+      double loss =
+          SgdEpoch.run(
+              net,
+              new TrainingData(x, y, dim),
+              rows,
+              cfg.batchSize(),
+              l2,
+              s -> rate,
+              0,
+              shuffle,
+              null);
       return new ShardResult(index, rows.length, loss, net.paramsAsFloats());
     }
   }

@@ -1,9 +1,9 @@
 package dev.ggda.training;
 
-import dev.ggda.math.Seeds;
 import dev.ggda.config.TrainConfig;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Network;
+import dev.ggda.math.Seeds;
 import dev.ggda.model.Checkpoint;
 import dev.ggda.model.TrainedModel;
 import java.util.ArrayList;
@@ -37,32 +37,62 @@ public final class LocalTrainer {
   public TrainedModel train(TrainingData data, Progress progress) {
     List<List<Checkpoint>> members = new ArrayList<>();
     for (int m = 0; m < config.members(); m++) {
-      int[] rows = MemberSubsets.rows(data.rows(), config.members(), m, config.memberFraction(), config.seed());
+      int[] rows =
+          MemberSubsets.rows(
+              data.rows(), config.members(), m, config.memberFraction(), config.seed());
       members.add(trainMember(data, rows, m, progress));
     }
     return new TrainedModel(arch, l2, members);
   }
 
-  /** Trains member {@code member} from its seeded initialisation on {@code rows} of {@code data}. */
-  public List<Checkpoint> trainMember(TrainingData data, int[] rows, int member, Progress progress) {
+  /**
+   * Trains member {@code member} from its seeded initialisation on {@code rows} of {@code data}.
+   */
+  public List<Checkpoint> trainMember(
+      TrainingData data, int[] rows, int member, Progress progress) {
     Network net = Network.initialise(arch, Seeds.mix(config.seed(), member), DataType.FLOAT);
     long stepsPerEpoch = SgdEpoch.steps(rows.length, config.batchSize());
-    SgdSchedule plan = SgdSchedule.of(
-        stepsPerEpoch * config.epochs(), config.learningRate(), config.schedule(), config.checkpoints());
+    SgdSchedule plan =
+        SgdSchedule.of(
+            stepsPerEpoch * config.epochs(),
+            config.learningRate(),
+            config.schedule(),
+            config.checkpoints());
     List<Checkpoint> checkpoints = new ArrayList<>();
     long[] at = plan.checkpointSteps();
     for (int epoch = 0; epoch < config.epochs(); epoch++) {
-      SplittableRandom shuffle = new SplittableRandom(Seeds.mix(config.seed(), 1_000_000L * (member + 1) + epoch));
-      double loss = SgdEpoch.run(net, data, rows, config.batchSize(), l2, plan::rateAt, epoch * stepsPerEpoch, shuffle,
-          step -> {
-            int next = checkpoints.size();
-            if (next < at.length && step == at[next]) {
-              checkpoints.add(new Checkpoint(
-                  member, next, step, (int) (step / stepsPerEpoch), plan.checkpointRate(next), net.paramsAsFloats()));
-            }
-          });
+      SplittableRandom shuffle =
+          new SplittableRandom(Seeds.mix(config.seed(), 1_000_000L * (member + 1) + epoch));
+      double loss =
+          SgdEpoch.run(
+              net,
+              data,
+              rows,
+              config.batchSize(),
+              l2,
+              plan::rateAt,
+              epoch * stepsPerEpoch,
+              shuffle,
+              step -> {
+                int next = checkpoints.size();
+                if (next < at.length && step == at[next]) {
+                  checkpoints.add(
+                      new Checkpoint(
+                          member,
+                          next,
+                          step,
+                          (int) (step / stepsPerEpoch),
+                          plan.checkpointRate(next),
+                          net.paramsAsFloats()));
+                }
+              });
       if (progress != null) {
-        progress.epochDone(member, config.members(), epoch + 1, config.epochs(), (long) rows.length * (epoch + 1),
+        progress.epochDone(
+            member,
+            config.members(),
+            epoch + 1,
+            config.epochs(),
+            (long) rows.length * (epoch + 1),
             loss / rows.length);
       }
     }

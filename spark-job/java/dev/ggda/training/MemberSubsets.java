@@ -3,7 +3,9 @@ package dev.ggda.training;
 import dev.ggda.math.Seeds;
 import java.util.SplittableRandom;
 
-/** Seeded choices that must be identical wherever they are recomputed (driver, executors, reruns). */
+/**
+ * Seeded choices that must be identical wherever they are recomputed (driver, executors, reruns).
+ */
 public final class MemberSubsets {
   private MemberSubsets() {}
 

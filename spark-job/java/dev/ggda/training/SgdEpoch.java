@@ -5,7 +5,6 @@ import dev.ggda.math.Network;
 import java.util.SplittableRandom;
 import java.util.function.LongToDoubleFunction;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One epoch of mini-batch SGD over chosen rows, in place on a network: theta <- theta - lr_s *

@@ -7,10 +7,12 @@ import dev.ggda.config.LrSchedule;
  * which steps checkpoints are taken. Pure arithmetic, shared by the local and the distributed
  * trainer so both record the same checkpoint learning rates.
  */
-public record SgdSchedule(long totalSteps, double learningRate, LrSchedule schedule, long[] checkpointSteps) {
+public record SgdSchedule(
+    long totalSteps, double learningRate, LrSchedule schedule, long[] checkpointSteps) {
 
   /** T checkpoints evenly spaced over the run, the last one at the final step. */
-  public static SgdSchedule of(long totalSteps, double learningRate, LrSchedule schedule, int checkpoints) {
+  public static SgdSchedule of(
+      long totalSteps, double learningRate, LrSchedule schedule, int checkpoints) {
     int t = (int) Math.min(checkpoints, totalSteps);
     long[] at = new long[t];
     for (int j = 0; j < t; j++) {

@@ -7,7 +7,8 @@ package dev.ggda.training;
 public record TrainingData(float[] x, int[] y, int dim) {
   public TrainingData {
     if (x.length != (long) y.length * dim) {
-      throw new IllegalArgumentException("features hold " + x.length + " values, expected " + y.length + " x " + dim);
+      throw new IllegalArgumentException(
+          "features hold " + x.length + " values, expected " + y.length + " x " + dim);
     }
   }
 

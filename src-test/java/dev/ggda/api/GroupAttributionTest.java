@@ -30,19 +30,20 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The programmatic API from a plain SparkSession with in-memory Datasets and no files: GradDot
- * scores of the user's own groups equal float64 inner products of group gradients computed here from
- * the returned model, the tables hang together, a given model is used as is, and close() releases
- * everything the run cached.
+ * scores of the user's own groups equal float64 inner products of group gradients computed here
+ * from the returned model, the tables hang together, a given model is used as is, and close()
+ * releases everything the run cached.
  */
 class GroupAttributionTest {
   static final int DIM = 4;
   static final int CLASSES = 3;
   static final String[] SOURCES = {"crawl-a", "crawl-b", "vendor", "annotator-7", "forum"};
-  static final StructType SCHEMA = new StructType()
-      .add("id", DataTypes.LongType, false)
-      .add("label", DataTypes.IntegerType, false)
-      .add("features", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
-      .add("source", DataTypes.StringType, false);
+  static final StructType SCHEMA =
+      new StructType()
+          .add("id", DataTypes.LongType, false)
+          .add("label", DataTypes.IntegerType, false)
+          .add("features", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
+          .add("source", DataTypes.StringType, false);
 
   record Rows(long[] ids, int[] labels, double[][] x, String[] source, Dataset<Row> df) {}
 
@@ -79,7 +80,10 @@ class GroupAttributionTest {
         .targets(targets.df());
   }
 
-  /** d loss / d theta of softmax regression at one row, float64, in the flat layout (W row-major, then b). */
+  /**
+   * d loss / d theta of softmax regression at one row, float64, in the flat layout (W row-major,
+   * then b).
+   */
   static double[] lossGradient(float[] theta, double[] x, int y) {
     int p = DIM * CLASSES + CLASSES;
     double[] z = new double[CLASSES];
@@ -118,7 +122,8 @@ class GroupAttributionTest {
     Map<Long, Double> self = new HashMap<>();
     try (AttributionResult r = graddot(spark, train, targets).run()) {
       model = r.model();
-      assertEquals(Architecture.logistic(DIM, CLASSES).paramCount(), model.architecture().paramCount());
+      assertEquals(
+          Architecture.logistic(DIM, CLASSES).paramCount(), model.architecture().paramCount());
       for (Row row : r.scores().collectAsList()) {
         scores.put(row.getLong(0) + "/" + row.getLong(1), row.getDouble(2));
       }
@@ -137,7 +142,10 @@ class GroupAttributionTest {
       }
       assertTrue(r.runJson().contains("\"train_rows\" : 80"), r::runJson);
     }
-    assertEquals(cachedBefore, spark.sparkContext().getPersistentRDDs().size(), "close() releases what the run cached");
+    assertEquals(
+        cachedBefore,
+        spark.sparkContext().getPersistentRDDs().size(),
+        "close() releases what the run cached");
 
     // Independent float64 reference from the returned model's parameters.
     float[] theta = model.finalCheckpoint(0).params();
@@ -160,7 +168,11 @@ class GroupAttributionTest {
           expected += gt[j] * gg[j];
         }
         double got = scores.get(targets.ids()[t] + "/" + e.getKey());
-        assertEquals(expected, got, 1e-4 * Math.max(1, Math.abs(expected)), "target " + t + ", source " + e.getValue());
+        assertEquals(
+            expected,
+            got,
+            1e-4 * Math.max(1, Math.abs(expected)),
+            "target " + t + ", source " + e.getValue());
         value.merge(e.getKey(), got, Double::sum);
       }
     }
@@ -170,21 +182,32 @@ class GroupAttributionTest {
       for (double v : gg) {
         expected += v * v;
       }
-      assertEquals(expected, self.get(e.getKey()), 1e-4 * Math.max(1, expected), "self-influence ||g_G||^2 of " + e.getValue());
+      assertEquals(
+          expected,
+          self.get(e.getKey()),
+          1e-4 * Math.max(1, expected),
+          "self-influence ||g_G||^2 of " + e.getValue());
     }
     for (int k = 0; k < values.size(); k++) {
       Row v = values.get(k);
       assertEquals(k + 1, v.getLong(4), "ranks run 1.. by value");
-      assertEquals(value.get(v.getLong(0)), v.getDouble(2), 1e-9, "value is the score summed over targets");
+      assertEquals(
+          value.get(v.getLong(0)), v.getDouble(2), 1e-9, "value is the score summed over targets");
       if (k > 0) {
-        assertTrue(values.get(k - 1).getDouble(2) >= v.getDouble(2), "rank 1 has the highest value");
+        assertTrue(
+            values.get(k - 1).getDouble(2) >= v.getDouble(2), "rank 1 has the highest value");
       }
     }
 
     // The same model given back: no training, the same scores.
     try (AttributionResult again = graddot(spark, train, targets).model(model).run()) {
-      var stages = new com.fasterxml.jackson.databind.ObjectMapper().readTree(again.runJson()).path("stage_seconds");
-      assertTrue(stages.has("model_given") && !stages.has("train"), "a given model is not trained again: " + stages);
+      var stages =
+          new com.fasterxml.jackson.databind.ObjectMapper()
+              .readTree(again.runJson())
+              .path("stage_seconds");
+      assertTrue(
+          stages.has("model_given") && !stages.has("train"),
+          "a given model is not trained again: " + stages);
       for (Row row : again.scores().collectAsList()) {
         assertEquals(scores.get(row.getLong(0) + "/" + row.getLong(1)), row.getDouble(2), 1e-12);
       }
@@ -195,15 +218,32 @@ class GroupAttributionTest {
   void missingInputsAndBadColumnsAreInputErrorsNamingTheFix() {
     SparkSession spark = SparkTestSession.get();
     Rows train = rows(spark, 20, 0, 3);
-    InputException noTargets = assertThrows(InputException.class,
-        () -> GroupAttribution.builder(spark).train(train.df()).run());
+    InputException noTargets =
+        assertThrows(
+            InputException.class, () -> GroupAttribution.builder(spark).train(train.df()).run());
     assertTrue(noTargets.getMessage().startsWith("targets: "), noTargets.getMessage());
-    InputException badLabel = assertThrows(InputException.class,
-        () -> GroupAttribution.builder(spark).columns("id", "y", "features").train(train.df()).targets(train.df()).run());
-    assertTrue(badLabel.getMessage().contains("label column 'y' not found") && badLabel.getMessage().contains("label_col"),
+    InputException badLabel =
+        assertThrows(
+            InputException.class,
+            () ->
+                GroupAttribution.builder(spark)
+                    .columns("id", "y", "features")
+                    .train(train.df())
+                    .targets(train.df())
+                    .run());
+    assertTrue(
+        badLabel.getMessage().contains("label column 'y' not found")
+            && badLabel.getMessage().contains("label_col"),
         badLabel.getMessage());
-    InputException badSize = assertThrows(InputException.class,
-        () -> GroupAttribution.builder(spark).grouping(GroupMethod.RANDOM, 0).train(train.df()).targets(train.df()).run());
+    InputException badSize =
+        assertThrows(
+            InputException.class,
+            () ->
+                GroupAttribution.builder(spark)
+                    .grouping(GroupMethod.RANDOM, 0)
+                    .train(train.df())
+                    .targets(train.df())
+                    .run());
     assertTrue(badSize.getMessage().contains("group.size"), badSize.getMessage());
   }
 }

@@ -33,40 +33,62 @@ import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** `ggda prune` and `ggda detect-noise` through the CLI on small synthetic data, checked against independent computations. */
+/**
+ * `ggda prune` and `ggda detect-noise` through the CLI on small synthetic data, checked against
+ * independent computations.
+ */
 class AppsEndToEndTest {
   static final int N = 1200;
   @TempDir Path tmp;
 
   static List<String> synthetic(String out) {
-    return new ArrayList<>(List.of(
-        "data.train.format=synthetic", "data.train.synthetic.n=" + N, "data.train.synthetic.dim=10",
-        "data.train.synthetic.classes=4", "data.train.synthetic.separation=3.0",
-        "data.targets.format=synthetic", "data.targets.synthetic.n=300", "data.targets.synthetic.dim=10",
-        "data.targets.synthetic.classes=4", "data.targets.synthetic.separation=3.0",
-        "model.kind=logistic", "train.epochs=3", "train.batch_size=32", "train.checkpoints=1",
-        "group.method=kmeans-grad", "group.size=16",
-        "attribute.method=trak", "attribute.projection.dim=32",
-        "output.path=" + out));
+    return new ArrayList<>(
+        List.of(
+            "data.train.format=synthetic",
+            "data.train.synthetic.n=" + N,
+            "data.train.synthetic.dim=10",
+            "data.train.synthetic.classes=4",
+            "data.train.synthetic.separation=3.0",
+            "data.targets.format=synthetic",
+            "data.targets.synthetic.n=300",
+            "data.targets.synthetic.dim=10",
+            "data.targets.synthetic.classes=4",
+            "data.targets.synthetic.separation=3.0",
+            "model.kind=logistic",
+            "train.epochs=3",
+            "train.batch_size=32",
+            "train.checkpoints=1",
+            "group.method=kmeans-grad",
+            "group.size=16",
+            "attribute.method=trak",
+            "attribute.projection.dim=32",
+            "output.path=" + out));
   }
 
   static int cli(String command, List<String> sets, StringBuilder console, String... flags) {
     return dev.ggda.testing.CliCapture.run(command, sets, console, flags);
   }
 
-
   static SyntheticSpec trainSpec() {
     return new SyntheticSpec(N, 10, 4, 0.0, 3.0, 0);
   }
 
   static LoadedData loadSynthetic(SparkSession spark) {
-    return DataLoader.load(spark, new DataSource(null, DataFormat.SYNTHETIC, "id", "label", "features", null, null, null,
-        trainSpec()), null, "train");
+    return DataLoader.load(
+        spark,
+        new DataSource(
+            null, DataFormat.SYNTHETIC, "id", "label", "features", null, null, null, trainSpec()),
+        null,
+        "train");
   }
 
   static Map<Long, Long> groupsOf(SparkSession spark, Dataset<Row> groups) {
     Map<Long, Long> m = new HashMap<>();
-    for (Row r : groups.select(functions.col("example_id").cast("long"), functions.col("group_id").cast("long")).collectAsList()) {
+    for (Row r :
+        groups
+            .select(
+                functions.col("example_id").cast("long"), functions.col("group_id").cast("long"))
+            .collectAsList()) {
       m.put(r.getLong(0), r.getLong(1));
     }
     return m;
@@ -77,14 +99,23 @@ class AppsEndToEndTest {
     SparkSession spark = SparkTestSession.get();
     // A user table: non-contiguous ids, an extra column that must survive pruning.
     Path input = tmp.resolve("input.parquet");
-    loadSynthetic(spark).examples()
-        .select(functions.col("example_id").multiply(7).plus(3).as("id"), functions.col("label"), functions.col("features"),
-            functions.concat(functions.lit("src-"), functions.col("example_id").mod(3)).as("source"))
-        .repartition(3).write().parquet(input.toString());
+    loadSynthetic(spark)
+        .examples()
+        .select(
+            functions.col("example_id").multiply(7).plus(3).as("id"),
+            functions.col("label"),
+            functions.col("features"),
+            functions
+                .concat(functions.lit("src-"), functions.col("example_id").mod(3))
+                .as("source"))
+        .repartition(3)
+        .write()
+        .parquet(input.toString());
     Path out = tmp.resolve("prune");
     List<String> sets = synthetic(out.toString());
     sets.removeIf(s -> s.startsWith("data.train."));
-    sets.addAll(List.of("data.train.path=" + input, "data.train.format=parquet", "group.method=label"));
+    sets.addAll(
+        List.of("data.train.path=" + input, "data.train.format=parquet", "group.method=label"));
     StringBuilder console = new StringBuilder();
     assertEquals(0, cli("prune", sets, console), console::toString);
     assertTrue(Files.exists(out.resolve("_SUCCESS")));
@@ -92,11 +123,18 @@ class AppsEndToEndTest {
     // Independent plan from the written group_values.
     List<GroupValue> values = new ArrayList<>();
     for (Row r : spark.read().parquet(out.resolve("group_values").toString()).collectAsList()) {
-      values.add(new GroupValue(((Number) r.getAs("group_id")).longValue(), ((Number) r.getAs("size")).longValue(),
-          ((Number) r.getAs("value")).doubleValue(), ((Number) r.getAs("value_per_example")).doubleValue()));
+      values.add(
+          new GroupValue(
+              ((Number) r.getAs("group_id")).longValue(),
+              ((Number) r.getAs("size")).longValue(),
+              ((Number) r.getAs("value")).doubleValue(),
+              ((Number) r.getAs("value_per_example")).doubleValue()));
     }
-    values.sort((a, b) -> a.valuePerExample() != b.valuePerExample() ? Double.compare(a.valuePerExample(), b.valuePerExample())
-        : Long.compare(a.groupId(), b.groupId()));
+    values.sort(
+        (a, b) ->
+            a.valuePerExample() != b.valuePerExample()
+                ? Double.compare(a.valuePerExample(), b.valuePerExample())
+                : Long.compare(a.groupId(), b.groupId()));
     long target = Math.round(0.2 * N);
     Set<Long> droppedGroups = new HashSet<>();
     long dropped = 0;
@@ -117,11 +155,16 @@ class AppsEndToEndTest {
     assertEquals(values.size() - droppedGroups.size(), manifest.get("kept_group_ids").size());
     assertEquals("value-per-example", manifest.at("/ranking/rank_by").asText());
     assertEquals(0.2, manifest.at("/config/prune/fraction").asDouble());
-    assertEquals(droppedGroups.size(), spark.read().parquet(out.resolve("prune/dropped_groups").toString()).count());
-    assertEquals(values.size() - droppedGroups.size(), spark.read().parquet(out.resolve("prune/kept_groups").toString()).count());
+    assertEquals(
+        droppedGroups.size(),
+        spark.read().parquet(out.resolve("prune/dropped_groups").toString()).count());
+    assertEquals(
+        values.size() - droppedGroups.size(),
+        spark.read().parquet(out.resolve("prune/kept_groups").toString()).count());
 
     // The pruned data: the input's own columns, exactly the rows whose group was kept.
-    Map<Long, Long> groupOf = groupsOf(spark, spark.read().parquet(out.resolve("groups").toString()));
+    Map<Long, Long> groupOf =
+        groupsOf(spark, spark.read().parquet(out.resolve("groups").toString()));
     Set<Long> expectedIds = new TreeSet<>();
     for (Map.Entry<Long, Long> e : groupOf.entrySet()) {
       if (!droppedGroups.contains(e.getValue())) expectedIds.add(e.getKey());
@@ -149,8 +192,12 @@ class AppsEndToEndTest {
     SparkSession spark = SparkTestSession.get();
     Path out = tmp.resolve("prune-validate");
     List<String> sets = synthetic(out.toString());
-    sets.addAll(List.of("prune.fraction=0.3", "prune.validate_fractions=[0.2, 0.4]", "prune.validate_seeds=2",
-        "group.method=random"));
+    sets.addAll(
+        List.of(
+            "prune.fraction=0.3",
+            "prune.validate_fractions=[0.2, 0.4]",
+            "prune.validate_seeds=2",
+            "group.method=random"));
     StringBuilder console = new StringBuilder();
     assertEquals(0, cli("prune", sets, console, "--validate"), console::toString);
     JsonNode run = new ObjectMapper().readTree(out.resolve("run.json").toFile());
@@ -159,8 +206,14 @@ class AppsEndToEndTest {
     assertEquals(300, validation + test);
     assertTrue(test > 100 && test < 200, "half of the targets held out: " + test);
 
-    List<Row> rows = spark.read().parquet(out.resolve("prune/validation").toString()).orderBy("fraction", "strategy").collectAsList();
-    assertEquals(List.of("fraction", "strategy", "accuracy_mean", "accuracy_std", "seeds"),
+    List<Row> rows =
+        spark
+            .read()
+            .parquet(out.resolve("prune/validation").toString())
+            .orderBy("fraction", "strategy")
+            .collectAsList();
+    assertEquals(
+        List.of("fraction", "strategy", "accuracy_mean", "accuracy_std", "seeds"),
         Arrays.asList(spark.read().parquet(out.resolve("prune/validation").toString()).columns()));
     assertEquals(6, rows.size());
     Set<String> strategies = new HashSet<>();
@@ -174,30 +227,56 @@ class AppsEndToEndTest {
     // full is the same reference at every fraction
     assertEquals(rows.get(1).getDouble(2), rows.get(4).getDouble(2), 0);
 
-    // Synthetic input has no file form: the pruned set is canonical Parquet that the loader reads back.
+    // Synthetic input has no file form: the pruned set is canonical Parquet that the loader reads
+    // back.
     JsonNode manifest = new ObjectMapper().readTree(out.resolve("prune/manifest.json").toFile());
     assertEquals("parquet", manifest.at("/data/format").asText());
-    assertTrue(manifest.at("/data/path").asText().endsWith("prune-validate/prune/data"), manifest.at("/data/path").asText());
+    assertTrue(
+        manifest.at("/data/path").asText().endsWith("prune-validate/prune/data"),
+        manifest.at("/data/path").asText());
     JsonNode summary = new ObjectMapper().readTree(out.resolve("prune/summary.json").toFile());
     assertEquals(6, summary.get("validation").size());
     for (JsonNode v : summary.get("validation")) {
-      Row match = rows.stream().filter(r -> r.getDouble(0) == v.get("fraction").asDouble() && r.getString(1).equals(
-          v.get("strategy").asText())).findFirst().orElseThrow();
+      Row match =
+          rows.stream()
+              .filter(
+                  r ->
+                      r.getDouble(0) == v.get("fraction").asDouble()
+                          && r.getString(1).equals(v.get("strategy").asText()))
+              .findFirst()
+              .orElseThrow();
       assertEquals(match.getDouble(2), v.get("accuracy_mean").asDouble(), 0);
     }
-    LoadedData back = DataLoader.load(spark, new DataSource(out.resolve("prune/data").toString(), DataFormat.PARQUET, "id", "label",
-        "features", null, null, null, null), 4, "train");
+    LoadedData back =
+        DataLoader.load(
+            spark,
+            new DataSource(
+                out.resolve("prune/data").toString(),
+                DataFormat.PARQUET,
+                "id",
+                "label",
+                "features",
+                null,
+                null,
+                null,
+                null),
+            4,
+            "train");
     Set<Long> droppedGroups = new HashSet<>();
     manifest.get("dropped_group_ids").forEach(n -> droppedGroups.add(n.asLong()));
     Set<Long> expected = new TreeSet<>();
-    groupsOf(spark, spark.read().parquet(out.resolve("groups").toString())).forEach((id, g) -> {
-      if (!droppedGroups.contains(g)) expected.add(id);
-    });
+    groupsOf(spark, spark.read().parquet(out.resolve("groups").toString()))
+        .forEach(
+            (id, g) -> {
+              if (!droppedGroups.contains(g)) expected.add(id);
+            });
     Set<Long> actual = new TreeSet<>();
     back.examples().select("example_id").collectAsList().forEach(r -> actual.add(r.getLong(0)));
     assertEquals(expected, actual);
     long droppedCount = manifest.at("/counts/examples_dropped").asLong();
-    assertTrue(droppedCount <= Math.round(0.3 * N) && droppedCount > Math.round(0.3 * N) - 50, "dropped " + droppedCount);
+    assertTrue(
+        droppedCount <= Math.round(0.3 * N) && droppedCount > Math.round(0.3 * N) - 50,
+        "dropped " + droppedCount);
   }
 
   @Test
@@ -236,7 +315,9 @@ class AppsEndToEndTest {
         double s1 = r.getDouble(r.fieldIndex("score"));
         assertTrue(s0 >= s1, "scores descend");
         if (prev.getLong(prev.fieldIndex("group_id")) == r.getLong(r.fieldIndex("group_id"))) {
-          assertTrue(prev.getDouble(prev.fieldIndex("loss")) >= r.getDouble(r.fieldIndex("loss")), "loss descends inside a group");
+          assertTrue(
+              prev.getDouble(prev.fieldIndex("loss")) >= r.getDouble(r.fieldIndex("loss")),
+              "loss descends inside a group");
         }
       }
     }
@@ -261,7 +342,8 @@ class AppsEndToEndTest {
       auc.put(r.getString(0), r.getDouble(1));
       at20.put(r.getString(0), r.getDouble(2));
     }
-    assertEquals(Set.of("group-attribution", "per-example-attribution", "loss", "random"), auc.keySet());
+    assertEquals(
+        Set.of("group-attribution", "per-example-attribution", "loss", "random"), auc.keySet());
     assertEquals(area, auc.get("group-attribution"), 1e-12);
     long inTop20 = flippedRanks.stream().filter(k -> k <= Math.round(0.2 * N)).count();
     assertEquals((double) inTop20 / flips, at20.get("group-attribution"), 1e-12);
@@ -272,11 +354,16 @@ class AppsEndToEndTest {
     Dataset<Row> curve = spark.read().parquet(out.resolve("noise/curve").toString());
     assertEquals(List.of("method", "inspected_fraction", "recall"), Arrays.asList(curve.columns()));
     for (String method : auc.keySet()) {
-      List<Row> pts = curve.where(functions.col("method").equalTo(method)).orderBy("inspected_fraction").collectAsList();
+      List<Row> pts =
+          curve
+              .where(functions.col("method").equalTo(method))
+              .orderBy("inspected_fraction")
+              .collectAsList();
       assertEquals(101, pts.size());
       assertEquals(0.0, pts.get(0).getDouble(2));
       assertEquals(1.0, pts.get(100).getDouble(2));
-      for (int i = 1; i < pts.size(); i++) assertTrue(pts.get(i).getDouble(2) >= pts.get(i - 1).getDouble(2));
+      for (int i = 1; i < pts.size(); i++)
+        assertTrue(pts.get(i).getDouble(2) >= pts.get(i - 1).getDouble(2));
       assertEquals(at20.get(method), pts.get(20).getDouble(2), 1e-12);
     }
     Dataset<Row> groups = spark.read().parquet(out.resolve("noise/ranked_groups").toString());
@@ -288,11 +375,24 @@ class AppsEndToEndTest {
 
   @Test
   void badInputIsOneLineExit2AndLeavesNoOutput() {
-    List<String[]> cases = List.of(
-        new String[] {"prune", "data.targets.path=null", "data.targets", ""},
-        new String[] {"detect-noise", "data.targets.path=null", "noise.signal validation", "noise.signal=validation"},
-        new String[] {"prune", "prune.fraction=1.5", "prune.fraction must be a number in (0, 1)", ""},
-        new String[] {"detect-noise", "noise.example_signal=gradient", "noise.example_signal must be one of loss, margin", ""});
+    List<String[]> cases =
+        List.of(
+            new String[] {"prune", "data.targets.path=null", "data.targets", ""},
+            new String[] {
+              "detect-noise",
+              "data.targets.path=null",
+              "noise.signal validation",
+              "noise.signal=validation"
+            },
+            new String[] {
+              "prune", "prune.fraction=1.5", "prune.fraction must be a number in (0, 1)", ""
+            },
+            new String[] {
+              "detect-noise",
+              "noise.example_signal=gradient",
+              "noise.example_signal must be one of loss, margin",
+              ""
+            });
     int i = 0;
     for (String[] c : cases) {
       Path out = tmp.resolve("bad" + i++);
@@ -317,16 +417,32 @@ class AppsEndToEndTest {
     SparkSession spark = SparkTestSession.get();
     LoadedData data = loadSynthetic(spark);
     long[] a = NoiseInjection.apply(spark, data, 0.1, 9).flippedIds();
-    LoadedData re = new LoadedData(data.examples().repartition(7), data.dim(), data.classes(), data.count());
+    LoadedData re =
+        new LoadedData(data.examples().repartition(7), data.dim(), data.classes(), data.count());
     NoiseInjection.Injected b = NoiseInjection.apply(spark, re, 0.1, 9);
     assertArrayEquals(a, b.flippedIds());
     assertEquals(120, a.length);
-    Dataset<Row> t = data.examples().select(functions.col("example_id"),
-        functions.col("example_id").mod(5).cast("double").as("score"));
-    List<Row> r1 = Ranks.rank(spark, t.repartition(1), functions.col("score").desc(), functions.col("example_id").asc())
-        .orderBy("rank").collectAsList();
-    List<Row> r7 = Ranks.rank(spark, t.repartition(7), functions.col("score").desc(), functions.col("example_id").asc())
-        .orderBy("rank").collectAsList();
+    Dataset<Row> t =
+        data.examples()
+            .select(
+                functions.col("example_id"),
+                functions.col("example_id").mod(5).cast("double").as("score"));
+    List<Row> r1 =
+        Ranks.rank(
+                spark,
+                t.repartition(1),
+                functions.col("score").desc(),
+                functions.col("example_id").asc())
+            .orderBy("rank")
+            .collectAsList();
+    List<Row> r7 =
+        Ranks.rank(
+                spark,
+                t.repartition(7),
+                functions.col("score").desc(),
+                functions.col("example_id").asc())
+            .orderBy("rank")
+            .collectAsList();
     assertEquals(r1, r7);
     assertEquals(4L, r1.get(0).getLong(1) % 5);
   }
@@ -345,8 +461,21 @@ class AppsEndToEndTest {
     Dataset<Row> ex = spark.createDataFrame(rows, dev.ggda.data.Columns.schema(false));
     Path dir = tmp.resolve("idx");
     PrunedData.writeIdx(spark, new LoadedData(ex, dim, 3, n), dir.toString());
-    LoadedData back = DataLoader.load(spark, new DataSource(dir.resolve("train-images-idx3-ubyte.gz").toString(), DataFormat.IDX,
-        "id", "label", "features", null, null, null, null), 3, "train");
+    LoadedData back =
+        DataLoader.load(
+            spark,
+            new DataSource(
+                dir.resolve("train-images-idx3-ubyte.gz").toString(),
+                DataFormat.IDX,
+                "id",
+                "label",
+                "features",
+                null,
+                null,
+                null,
+                null),
+            3,
+            "train");
     LocalData a = LocalData.collect(new LoadedData(ex, dim, 3, n));
     LocalData b = LocalData.collect(back);
     assertArrayEquals(a.labels(), b.labels());
@@ -357,7 +486,13 @@ class AppsEndToEndTest {
   @Test
   void prunePlanRanksBySummedValueWhenAsked() {
     List<GroupValue> g = List.of(new GroupValue(0, 10, -5, -0.5), new GroupValue(1, 1, -2, -2));
-    assertEquals(0L, PrunePlan.plan(g, PruneRankBy.VALUE, 0.95, null).droppedGroups().get(0).groupId());
-    assertEquals(1L, PrunePlan.plan(g, PruneRankBy.VALUE_PER_EXAMPLE, 0.95, null).droppedGroups().get(0).groupId());
+    assertEquals(
+        0L, PrunePlan.plan(g, PruneRankBy.VALUE, 0.95, null).droppedGroups().get(0).groupId());
+    assertEquals(
+        1L,
+        PrunePlan.plan(g, PruneRankBy.VALUE_PER_EXAMPLE, 0.95, null)
+            .droppedGroups()
+            .get(0)
+            .groupId());
   }
 }

@@ -21,7 +21,8 @@ class LabelFlipsTest {
     // 5,000 per label spread over 9 other classes: about 556 each.
     for (int a = 0; a < classes; a++) {
       for (int b = 0; b < classes; b++) {
-        if (a != b) assertTrue(Math.abs(counts[a][b] - 5000 / 9.0) < 120, a + "->" + b + ": " + counts[a][b]);
+        if (a != b)
+          assertTrue(Math.abs(counts[a][b] - 5000 / 9.0) < 120, a + "->" + b + ": " + counts[a][b]);
       }
     }
     for (long id = 0; id < 100; id++) {

@@ -30,8 +30,12 @@ class PrunePlanTest {
   @Test
   void handMadeCase() {
     // Sizes 4, 3, 2, 1 = 10 examples; per-example values: g1 -1, g2 +2, g3 -0.5, g4 0.
-    List<GroupValue> g = List.of(new GroupValue(1, 4, -4, -1), new GroupValue(2, 3, 6, 2), new GroupValue(3, 2, -1, -0.5),
-        new GroupValue(4, 1, 0, 0));
+    List<GroupValue> g =
+        List.of(
+            new GroupValue(1, 4, -4, -1),
+            new GroupValue(2, 3, 6, 2),
+            new GroupValue(3, 2, -1, -0.5),
+            new GroupValue(4, 1, 0, 0));
     // Budget 5: g1 (4) fits, g3 (2) would make 6 and is kept, g4 (1) makes 5.
     PrunePlan p = PrunePlan.plan(g, PruneRankBy.VALUE_PER_EXAMPLE, 0.5, null);
     assertEquals(List.of(1L, 4L), ids(p.droppedGroups()));
@@ -39,12 +43,16 @@ class PrunePlanTest {
     assertEquals(List.of(1L, 3L), p.positions(true));
     assertEquals(5, p.droppedExamples());
     assertEquals(5, p.targetExamples());
-    assertEquals(List.of(1L), ids(PrunePlan.plan(g, PruneRankBy.VALUE_PER_EXAMPLE, 0.4, null).droppedGroups()));
-    // By summed value the order is g1 (-4), g3 (-1), g4 (0), g2 (6); the threshold -0.5 stops before g4.
+    assertEquals(
+        List.of(1L),
+        ids(PrunePlan.plan(g, PruneRankBy.VALUE_PER_EXAMPLE, 0.4, null).droppedGroups()));
+    // By summed value the order is g1 (-4), g3 (-1), g4 (0), g2 (6); the threshold -0.5 stops
+    // before g4.
     PrunePlan r = PrunePlan.plan(g, PruneRankBy.VALUE, 0.9, -0.5);
     assertEquals(List.of(1L, 3L), ids(r.droppedGroups()));
     assertEquals(List.of(4L, 2L), ids(r.keptGroups()));
-    // By |value| per example the order is g4 (0), g3 (0.5), g1 (1), g2 (2): the least influential go
+    // By |value| per example the order is g4 (0), g3 (0.5), g1 (1), g2 (2): the least influential
+    // go
     // first; budget 5 takes g4 and g3 (3 examples), then g1 (4) and g2 (3) would overshoot.
     PrunePlan a = PrunePlan.plan(g, PruneRankBy.ABS_VALUE_PER_EXAMPLE, 0.5, null);
     assertEquals(List.of(4L, 3L), ids(a.droppedGroups()));
@@ -56,7 +64,9 @@ class PrunePlanTest {
     if (by == PruneRankBy.VALUE) {
       return g.value();
     }
-    return by == PruneRankBy.ABS_VALUE_PER_EXAMPLE ? Math.abs(g.value() / g.size()) : g.valuePerExample();
+    return by == PruneRankBy.ABS_VALUE_PER_EXAMPLE
+        ? Math.abs(g.value() / g.size())
+        : g.valuePerExample();
   }
 
   @Test
@@ -72,11 +82,12 @@ class PrunePlanTest {
         long target = Math.max(1, Math.round(fraction * n));
         // Brute force: every subset-sum check done from scratch for each group in value order.
         List<GroupValue> sorted = new ArrayList<>(groups);
-        sorted.sort((a, b) -> {
-          double va = key(by, a);
-          double vb = key(by, b);
-          return va != vb ? Double.compare(va, vb) : Long.compare(a.groupId(), b.groupId());
-        });
+        sorted.sort(
+            (a, b) -> {
+              double va = key(by, a);
+              double vb = key(by, b);
+              return va != vb ? Double.compare(va, vb) : Long.compare(a.groupId(), b.groupId());
+            });
         Set<Long> expected = new HashSet<>();
         for (int i = 0; i < sorted.size(); i++) {
           GroupValue g = sorted.get(i);
@@ -85,11 +96,17 @@ class PrunePlanTest {
             if (expected.contains(sorted.get(j).groupId())) before += sorted.get(j).size();
           }
           double v = key(by, g);
-          if (before < target && before + g.size() <= target && (threshold == null || v < threshold)) {
+          if (before < target
+              && before + g.size() <= target
+              && (threshold == null || v < threshold)) {
             expected.add(g.groupId());
           }
         }
-        long dropped = groups.stream().filter(g -> expected.contains(g.groupId())).mapToLong(GroupValue::size).sum();
+        long dropped =
+            groups.stream()
+                .filter(g -> expected.contains(g.groupId()))
+                .mapToLong(GroupValue::size)
+                .sum();
         assertEquals(expected, new HashSet<>(ids(plan.droppedGroups())));
         assertEquals(dropped, plan.droppedExamples());
         assertTrue(dropped <= target);

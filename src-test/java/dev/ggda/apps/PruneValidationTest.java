@@ -22,7 +22,9 @@ class PruneValidationTest {
     for (int g = 0; g < 10; g++) {
       values.add(new GroupValue(g, 10, 10.0 * (g - 5), g - 5));
     }
-    List<PruneValidation.Trial> runs = PruneValidation.runs(ids, groupOf, values, PruneRankBy.VALUE_PER_EXAMPLE, List.of(0.2, 0.5), 2, 7);
+    List<PruneValidation.Trial> runs =
+        PruneValidation.runs(
+            ids, groupOf, values, PruneRankBy.VALUE_PER_EXAMPLE, List.of(0.2, 0.5), 2, 7);
     assertEquals(2 + 2 * 2 * 2, runs.size());
     for (PruneValidation.Trial r : runs) {
       switch (r.strategy()) {
@@ -37,23 +39,33 @@ class PruneValidationTest {
       }
       assertEquals(7 + r.seedIndex(), r.trainSeed());
     }
-    int[] a = runs.stream().filter(r -> r.strategy().equals("random") && r.seedIndex() == 0 && r.fraction() == 0.2).findFirst()
-        .orElseThrow().rows();
-    int[] b = runs.stream().filter(r -> r.strategy().equals("random") && r.seedIndex() == 1 && r.fraction() == 0.2).findFirst()
-        .orElseThrow().rows();
+    int[] a =
+        runs.stream()
+            .filter(r -> r.strategy().equals("random") && r.seedIndex() == 0 && r.fraction() == 0.2)
+            .findFirst()
+            .orElseThrow()
+            .rows();
+    int[] b =
+        runs.stream()
+            .filter(r -> r.strategy().equals("random") && r.seedIndex() == 1 && r.fraction() == 0.2)
+            .findFirst()
+            .orElseThrow()
+            .rows();
     assertNotEquals(Arrays.toString(a), Arrays.toString(b), "seeds prune differently");
   }
 
   @Test
   void summaryIsMeanAndSampleStd() {
-    List<PruneValidation.Trial> runs = List.of(
-        new PruneValidation.Trial("full", 0.0, 0, 0, new int[0], 0),
-        new PruneValidation.Trial("full", 0.0, 1, 1, new int[0], 0),
-        new PruneValidation.Trial("attribution", 0.3, 0, 0, new int[0], 0),
-        new PruneValidation.Trial("attribution", 0.3, 1, 1, new int[0], 0),
-        new PruneValidation.Trial("random", 0.3, 0, 0, new int[0], 0),
-        new PruneValidation.Trial("random", 0.3, 1, 1, new int[0], 0));
-    List<PruneValidation.Point> points = PruneValidation.summarise(runs, new double[] {0.8, 0.9, 0.7, 0.7, 0.5, 0.6}, List.of(0.3));
+    List<PruneValidation.Trial> runs =
+        List.of(
+            new PruneValidation.Trial("full", 0.0, 0, 0, new int[0], 0),
+            new PruneValidation.Trial("full", 0.0, 1, 1, new int[0], 0),
+            new PruneValidation.Trial("attribution", 0.3, 0, 0, new int[0], 0),
+            new PruneValidation.Trial("attribution", 0.3, 1, 1, new int[0], 0),
+            new PruneValidation.Trial("random", 0.3, 0, 0, new int[0], 0),
+            new PruneValidation.Trial("random", 0.3, 1, 1, new int[0], 0));
+    List<PruneValidation.Point> points =
+        PruneValidation.summarise(runs, new double[] {0.8, 0.9, 0.7, 0.7, 0.5, 0.6}, List.of(0.3));
     assertEquals(3, points.size());
     assertEquals(0.85, points.get(0).accuracyMean(), 1e-12);
     assertEquals(Math.sqrt(2 * 0.05 * 0.05), points.get(0).accuracyStd(), 1e-12);

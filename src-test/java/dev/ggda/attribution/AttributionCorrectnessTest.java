@@ -5,11 +5,11 @@ import static dev.ggda.attribution.AttributionFixture.key;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ggda.config.ActivationKind;
 import dev.ggda.config.AttributionMethod;
 import dev.ggda.config.HessianMode;
 import dev.ggda.config.KernelMode;
 import dev.ggda.config.ProjectionKind;
-import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.CholeskySolver;
 import dev.ggda.math.Network;
@@ -48,8 +48,17 @@ class AttributionCorrectnessTest {
 
   @Test
   void tracInWeightsEveryCheckpointByItsLearningRate() {
-    AttributionFixture.PipelineOutput out = mlp.pipeline(
-        AttributionFixture.config(AttributionMethod.TRACIN, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, 0), 3, null);
+    AttributionFixture.PipelineOutput out =
+        mlp.pipeline(
+            AttributionFixture.config(
+                AttributionMethod.TRACIN,
+                ProjectionKind.NONE,
+                0,
+                KernelMode.EXACT,
+                HessianMode.CG,
+                0),
+            3,
+            null);
     List<Checkpoint> cps = mlp.model.members().get(0);
     assertEquals(3, cps.size());
     for (int t = 0; t < 4; t++) {
@@ -57,9 +66,17 @@ class AttributionCorrectnessTest {
         double expected = 0;
         for (Checkpoint cp : cps) {
           Network net = AttributionFixture.asDouble(mlpArch, cp.params());
-          expected += cp.learningRate() * dot(AttributionFixture.lossGrad(net, mlp.tx, mlp.ty, t, 4), mlp.groupLossGrad(net, g));
+          expected +=
+              cp.learningRate()
+                  * dot(
+                      AttributionFixture.lossGrad(net, mlp.tx, mlp.ty, t, 4),
+                      mlp.groupLossGrad(net, g));
         }
-        assertRelClose(expected, out.scores().get(key(1_000_000L + t, g)), 1e-4, "TracIn target " + t + " group " + g);
+        assertRelClose(
+            expected,
+            out.scores().get(key(1_000_000L + t, g)),
+            1e-4,
+            "TracIn target " + t + " group " + g);
       }
     }
     // Self-influence: sum_t eta_t ||g_G(theta_t)||^2 (DESIGN.md section 3).
@@ -69,16 +86,33 @@ class AttributionCorrectnessTest {
         double[] gg = mlp.groupLossGrad(AttributionFixture.asDouble(mlpArch, cp.params()), g);
         expected += cp.learningRate() * dot(gg, gg);
       }
-      assertRelClose(expected, out.selfInfluence().get(g), 1e-4, "TracIn self-influence of group " + g);
+      assertRelClose(
+          expected, out.selfInfluence().get(g), 1e-4, "TracIn self-influence of group " + g);
     }
   }
 
   @Test
   void gradDotAndGradCosMatchBruteForce() {
-    Map<String, Double> dotScores = lr.pipelineScores(
-        AttributionFixture.config(AttributionMethod.GRADDOT, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, 0), 2);
-    Map<String, Double> cosScores = lr.pipelineScores(
-        AttributionFixture.config(AttributionMethod.GRADCOS, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, 0), 2);
+    Map<String, Double> dotScores =
+        lr.pipelineScores(
+            AttributionFixture.config(
+                AttributionMethod.GRADDOT,
+                ProjectionKind.NONE,
+                0,
+                KernelMode.EXACT,
+                HessianMode.CG,
+                0),
+            2);
+    Map<String, Double> cosScores =
+        lr.pipelineScores(
+            AttributionFixture.config(
+                AttributionMethod.GRADCOS,
+                ProjectionKind.NONE,
+                0,
+                KernelMode.EXACT,
+                HessianMode.CG,
+                0),
+            2);
     Network net = AttributionFixture.asDouble(lrArch, lr.model.finalCheckpoint(0).params());
     for (int t = 0; t < 5; t++) {
       double[] gt = AttributionFixture.lossGrad(net, lr.tx, lr.ty, t, 4);
@@ -86,7 +120,11 @@ class AttributionCorrectnessTest {
         double[] gg = lr.groupLossGrad(net, g);
         double d = dot(gt, gg);
         assertRelClose(d, dotScores.get(key(1_000_000L + t, g)), 1e-4, "graddot");
-        assertRelClose(d / Math.sqrt(dot(gt, gt) * dot(gg, gg)), cosScores.get(key(1_000_000L + t, g)), 1e-4, "gradcos");
+        assertRelClose(
+            d / Math.sqrt(dot(gt, gt) * dot(gg, gg)),
+            cosScores.get(key(1_000_000L + t, g)),
+            1e-4,
+            "gradcos");
       }
     }
   }
@@ -96,7 +134,10 @@ class AttributionCorrectnessTest {
     assertTrakClosedForm(0.1, 0.0);
   }
 
-  /** attribute.relative_damping r adds r x trace(K) / k to the diagonal (on top of the absolute one). */
+  /**
+   * attribute.relative_damping r adds r x trace(K) / k to the diagonal (on top of the absolute
+   * one).
+   */
   @Test
   void relativeDampingAddsItsMultipleOfTheKernelsMeanEigenvalue() {
     assertTrakClosedForm(0.1, 0.7);
@@ -105,7 +146,13 @@ class AttributionCorrectnessTest {
   private void assertTrakClosedForm(double absolute, double relative) {
     AttributionFixture f = new AttributionFixture(40, 3, 4, 3, 8, 21).train(lrArch, 3, 1, 1, L2, 5);
     dev.ggda.config.AttributeConfig config =
-        AttributionFixture.config(AttributionMethod.TRAK, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, absolute)
+        AttributionFixture.config(
+                AttributionMethod.TRAK,
+                ProjectionKind.NONE,
+                0,
+                KernelMode.EXACT,
+                HessianMode.CG,
+                absolute)
             .withDamping(absolute, relative);
     AttributionFixture.PipelineOutput out = f.pipeline(config, 3, null);
     Map<String, Double> scores = out.scores();
@@ -136,7 +183,8 @@ class AttributionCorrectnessTest {
             expected += AttributionFixture.q(net, f.x, f.y, i, 4) * dot(u, phi[i]);
           }
         }
-        assertRelClose(expected, scores.get(key(1_000_000L + t, g)), 2e-4, "TRAK target " + t + " group " + g);
+        assertRelClose(
+            expected, scores.get(key(1_000_000L + t, g)), 2e-4, "TRAK target " + t + " group " + g);
       }
     }
     // Self-influence: the score of G on its own margins, target feature chi_G = sum_{j in G} phi_j:
@@ -157,7 +205,8 @@ class AttributionCorrectnessTest {
           expected += AttributionFixture.q(net, f.x, f.y, i, 4) * dot(u, phi[i]);
         }
       }
-      assertRelClose(expected, out.selfInfluence().get(g), 2e-4, "TRAK self-influence of group " + g);
+      assertRelClose(
+          expected, out.selfInfluence().get(g), 2e-4, "TRAK self-influence of group " + g);
     }
   }
 
@@ -169,11 +218,22 @@ class AttributionCorrectnessTest {
   void perExampleTrakUsesTheExactKernelWhateverTheKernelSetting() {
     int n = 12_000;
     AttributionFixture f = new AttributionFixture(n, 2, 4, 3, n, 23).train(lrArch, 3, 1, 1, L2, 5);
-    Map<String, Double> exact = f.pipelineScores(
-        AttributionFixture.config(AttributionMethod.TRAK, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, 0.1), 2);
+    Map<String, Double> exact =
+        f.pipelineScores(
+            AttributionFixture.config(
+                AttributionMethod.TRAK,
+                ProjectionKind.NONE,
+                0,
+                KernelMode.EXACT,
+                HessianMode.CG,
+                0.1),
+            2);
     for (KernelMode mode : new KernelMode[] {KernelMode.SAMPLED, KernelMode.BATCHED}) {
-      Map<String, Double> other = f.pipelineScores(
-          AttributionFixture.config(AttributionMethod.TRAK, ProjectionKind.NONE, 0, mode, HessianMode.CG, 0.1), 2);
+      Map<String, Double> other =
+          f.pipelineScores(
+              AttributionFixture.config(
+                  AttributionMethod.TRAK, ProjectionKind.NONE, 0, mode, HessianMode.CG, 0.1),
+              2);
       assertEquals(exact.size(), other.size());
       for (var e : exact.entrySet()) {
         assertRelClose(e.getValue(), other.get(e.getKey()), 1e-9, mode + " " + e.getKey());
@@ -184,13 +244,38 @@ class AttributionCorrectnessTest {
   @Test
   void influenceExactMatchesBruteForceAndCgAndProjectedAgreeWithIt() {
     double delta = 0.01;
-    AttributionFixture.PipelineOutput exactOut = lr.pipeline(
-        AttributionFixture.config(AttributionMethod.IF, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.EXACT, delta), 3, null);
+    AttributionFixture.PipelineOutput exactOut =
+        lr.pipeline(
+            AttributionFixture.config(
+                AttributionMethod.IF,
+                ProjectionKind.NONE,
+                0,
+                KernelMode.EXACT,
+                HessianMode.EXACT,
+                delta),
+            3,
+            null);
     Map<String, Double> exact = exactOut.scores();
-    Map<String, Double> cg = lr.pipelineScores(
-        AttributionFixture.config(AttributionMethod.IF, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, delta), 2);
-    Map<String, Double> projected = lr.pipelineScores(
-        AttributionFixture.config(AttributionMethod.IF, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.PROJECTED, delta), 2);
+    Map<String, Double> cg =
+        lr.pipelineScores(
+            AttributionFixture.config(
+                AttributionMethod.IF,
+                ProjectionKind.NONE,
+                0,
+                KernelMode.EXACT,
+                HessianMode.CG,
+                delta),
+            2);
+    Map<String, Double> projected =
+        lr.pipelineScores(
+            AttributionFixture.config(
+                AttributionMethod.IF,
+                ProjectionKind.NONE,
+                0,
+                KernelMode.EXACT,
+                HessianMode.PROJECTED,
+                delta),
+            2);
     // Brute force: H = (1/n) sum_i Hess l_i + lambda I by central differences of the gradient.
     Network net = AttributionFixture.asDouble(lrArch, lr.model.finalCheckpoint(0).params());
     int p = (int) lrArch.paramCount();
@@ -230,7 +315,11 @@ class AttributionCorrectnessTest {
     // Self-influence: (1/n) g_G^T (H + delta I)^-1 g_G.
     for (long g = 0; g < lr.groups; g++) {
       double[] gg = lr.groupLossGrad(net, g);
-      assertRelClose(dot(solver.solve(gg, 1), gg) / lr.n, exactOut.selfInfluence().get(g), 1e-4, "IF self-influence of group " + g);
+      assertRelClose(
+          dot(solver.solve(gg, 1), gg) / lr.n,
+          exactOut.selfInfluence().get(g),
+          1e-4,
+          "IF self-influence of group " + g);
     }
   }
 
@@ -241,21 +330,38 @@ class AttributionCorrectnessTest {
    */
   @Test
   void relativeDampingGivesTheSameInfluenceWithExactCgAndProjectedHessians() {
-    java.util.function.Function<HessianMode, Map<String, Double>> scores = mode -> mlp.pipelineScores(
-        AttributionFixture.config(AttributionMethod.IF, ProjectionKind.NONE, 0, KernelMode.EXACT, mode, 0.001)
-            .withDamping(0.001, 0.5), 2);
+    java.util.function.Function<HessianMode, Map<String, Double>> scores =
+        mode ->
+            mlp.pipelineScores(
+                AttributionFixture.config(
+                        AttributionMethod.IF, ProjectionKind.NONE, 0, KernelMode.EXACT, mode, 0.001)
+                    .withDamping(0.001, 0.5),
+                2);
     Map<String, Double> exact = scores.apply(HessianMode.EXACT);
     Map<String, Double> cg = scores.apply(HessianMode.CG);
     Map<String, Double> projected = scores.apply(HessianMode.PROJECTED);
-    Map<String, Double> undamped = mlp.pipelineScores(
-        AttributionFixture.config(AttributionMethod.IF, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.EXACT, 0.001), 2);
+    Map<String, Double> undamped =
+        mlp.pipelineScores(
+            AttributionFixture.config(
+                AttributionMethod.IF,
+                ProjectionKind.NONE,
+                0,
+                KernelMode.EXACT,
+                HessianMode.EXACT,
+                0.001),
+            2);
     double moved = 0;
     for (Map.Entry<String, Double> e : exact.entrySet()) {
       assertRelClose(e.getValue(), cg.get(e.getKey()), 1e-4, "IF cg " + e.getKey());
       assertRelClose(e.getValue(), projected.get(e.getKey()), 1e-4, "IF projected " + e.getKey());
-      moved = Math.max(moved, Math.abs(e.getValue() - undamped.get(e.getKey())) / Math.max(Math.abs(e.getValue()), 1e-3));
+      moved =
+          Math.max(
+              moved,
+              Math.abs(e.getValue() - undamped.get(e.getKey()))
+                  / Math.max(Math.abs(e.getValue()), 1e-3));
     }
-    assertTrue(moved > 1e-2, "relative damping must change the scores; largest relative change " + moved);
+    assertTrue(
+        moved > 1e-2, "relative damping must change the scores; largest relative change " + moved);
   }
 
   private static double[] sumGrad(Network net, AttributionFixture f) {
@@ -270,36 +376,58 @@ class AttributionCorrectnessTest {
   }
 
   /**
-   * The evaluate grid reuses one stage across groupings: IF exact sums its Hessian once, charges the
-   * reused sum's time to every later cell, and scores exactly as a fresh stage does.
+   * The evaluate grid reuses one stage across groupings: IF exact sums its Hessian once, charges
+   * the reused sum's time to every later cell, and scores exactly as a fresh stage does.
    */
   @Test
   void aStageReusedForAnotherGroupingSumsTheIfHessianOnce() {
-    var cfg = AttributionFixture.config(AttributionMethod.IF, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.EXACT, 0.01);
+    var cfg =
+        AttributionFixture.config(
+            AttributionMethod.IF,
+            ProjectionKind.NONE,
+            0,
+            KernelMode.EXACT,
+            HessianMode.EXACT,
+            0.01);
     var spark = dev.ggda.testing.SparkTestSession.get();
     dev.ggda.data.LoadedData train = lr.trainData(2);
     dev.ggda.data.LoadedData targets = lr.targetData(2);
-    org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> perExample = train.examples()
-        .select(org.apache.spark.sql.functions.col("example_id"), org.apache.spark.sql.functions.col("example_id").as("group_id"));
-    AttributionStage reusedStage = new AttributionStage(cfg, line -> { });
+    org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> perExample =
+        train
+            .examples()
+            .select(
+                org.apache.spark.sql.functions.col("example_id"),
+                org.apache.spark.sql.functions.col("example_id").as("group_id"));
+    AttributionStage reusedStage = new AttributionStage(cfg, line -> {});
     StageClock c1 = new StageClock();
     StageClock c2 = new StageClock();
     StageClock c3 = new StageClock();
-    AttributionStage.Prepared first = reusedStage.timedBy(c1).prepare(train, lr.groupAssignment(2), targets, lr.model, lr.n, 2);
-    AttributionStage.Prepared second = reusedStage.timedBy(c2).prepare(train, perExample, targets, lr.model, lr.n, 2);
-    AttributionStage.Prepared fresh = new AttributionStage(cfg, line -> { }).timedBy(c3)
-        .prepare(train, perExample, targets, lr.model, lr.n, 2);
+    AttributionStage.Prepared first =
+        reusedStage.timedBy(c1).prepare(train, lr.groupAssignment(2), targets, lr.model, lr.n, 2);
+    AttributionStage.Prepared second =
+        reusedStage.timedBy(c2).prepare(train, perExample, targets, lr.model, lr.n, 2);
+    AttributionStage.Prepared fresh =
+        new AttributionStage(cfg, line -> {})
+            .timedBy(c3)
+            .prepare(train, perExample, targets, lr.model, lr.n, 2);
     assertTrue(c1.seconds(StageClock.HESSIAN) > 0, "the first grouping sums the Hessian, timed");
     assertEquals(0.0, c1.seconds(StageClock.REUSED));
     assertEquals(0.0, c2.seconds(StageClock.HESSIAN), "the second grouping does not sum it again");
-    assertEquals(c1.seconds(StageClock.HESSIAN), c2.seconds(StageClock.REUSED), "and is charged the reused sum");
-    assertTrue(c3.seconds(StageClock.HESSIAN) > 0 && c3.seconds(StageClock.REUSED) == 0, "a fresh stage sums it again");
-    java.util.function.Function<AttributionStage.Prepared, List<org.apache.spark.sql.Row>> scores = p -> {
-      ScoreStage.Scored t = ScoreStage.score(spark, p.blocks, p.operator, null);
-      List<org.apache.spark.sql.Row> rows = t.scores.orderBy("target_id", "group_id").collectAsList();
-      t.release();
-      return rows;
-    };
+    assertEquals(
+        c1.seconds(StageClock.HESSIAN),
+        c2.seconds(StageClock.REUSED),
+        "and is charged the reused sum");
+    assertTrue(
+        c3.seconds(StageClock.HESSIAN) > 0 && c3.seconds(StageClock.REUSED) == 0,
+        "a fresh stage sums it again");
+    java.util.function.Function<AttributionStage.Prepared, List<org.apache.spark.sql.Row>> scores =
+        p -> {
+          ScoreStage.Scored t = ScoreStage.score(spark, p.blocks, p.operator, null);
+          List<org.apache.spark.sql.Row> rows =
+              t.scores.orderBy("target_id", "group_id").collectAsList();
+          t.release();
+          return rows;
+        };
     List<org.apache.spark.sql.Row> a = scores.apply(second);
     List<org.apache.spark.sql.Row> b = scores.apply(fresh);
     assertEquals(lr.n * 5L, a.size());
@@ -309,20 +437,38 @@ class AttributionCorrectnessTest {
   /** evaluate asks for no self-influence: the scores must not change, and no table is produced. */
   @Test
   void skippingSelfInfluenceLeavesTheScoresUnchanged() {
-    for (AttributionMethod method : new AttributionMethod[] {AttributionMethod.TRAK, AttributionMethod.IF}) {
-      var cfg = AttributionFixture.config(method, ProjectionKind.RADEMACHER, 16, KernelMode.BATCHED, HessianMode.PROJECTED, 0.01);
-      AttributionFixture.PipelineOutput with = mlp.pipeline(new AttributionStage(cfg, line -> { }), 2, null);
-      AttributionFixture.PipelineOutput without = mlp.pipeline(new AttributionStage(cfg, line -> { }).withoutSelfInfluence(), 2, null);
-      assertEquals(mlp.groups, with.selfInfluence().size(), method + ": self-influence of every group");
-      assertTrue(without.selfInfluence() == null, method + ": no self_influence table when not asked for");
+    for (AttributionMethod method :
+        new AttributionMethod[] {AttributionMethod.TRAK, AttributionMethod.IF}) {
+      var cfg =
+          AttributionFixture.config(
+              method,
+              ProjectionKind.RADEMACHER,
+              16,
+              KernelMode.BATCHED,
+              HessianMode.PROJECTED,
+              0.01);
+      AttributionFixture.PipelineOutput with =
+          mlp.pipeline(new AttributionStage(cfg, line -> {}), 2, null);
+      AttributionFixture.PipelineOutput without =
+          mlp.pipeline(new AttributionStage(cfg, line -> {}).withoutSelfInfluence(), 2, null);
+      assertEquals(
+          mlp.groups, with.selfInfluence().size(), method + ": self-influence of every group");
+      assertTrue(
+          without.selfInfluence() == null, method + ": no self_influence table when not asked for");
       assertEquals(with.scores(), without.scores(), method + ": identical scores");
     }
   }
 
   @Test
   void scoresDoNotDependOnPartitioning() {
-    var cfg = AttributionFixture.config(AttributionMethod.TRAK, ProjectionKind.RADEMACHER, 16, KernelMode.BATCHED,
-        HessianMode.CG, 0.01);
+    var cfg =
+        AttributionFixture.config(
+            AttributionMethod.TRAK,
+            ProjectionKind.RADEMACHER,
+            16,
+            KernelMode.BATCHED,
+            HessianMode.CG,
+            0.01);
     Map<String, Double> one = mlp.pipelineScores(cfg, 1);
     Map<String, Double> three = mlp.pipelineScores(cfg, 3);
     Map<String, Double> eight = mlp.pipelineScores(cfg, 8);
@@ -336,28 +482,48 @@ class AttributionCorrectnessTest {
 
   @Test
   void topKKeepsExactlyTheKHighestScoresPerTarget() {
-    var cfg = AttributionFixture.config(AttributionMethod.GRADDOT, ProjectionKind.RADEMACHER, 8, KernelMode.EXACT,
-        HessianMode.CG, 0);
+    var cfg =
+        AttributionFixture.config(
+            AttributionMethod.GRADDOT,
+            ProjectionKind.RADEMACHER,
+            8,
+            KernelMode.EXACT,
+            HessianMode.CG,
+            0);
     Map<String, Double> all = lr.pipelineScores(cfg, 3);
     Map<String, Double> top = lr.pipelineScores(cfg, 3, 3);
     assertEquals(5 * 3, top.size());
     for (int t = 0; t < 5; t++) {
       long target = 1_000_000L + t;
-      List<Map.Entry<String, Double>> expected = all.entrySet().stream()
-          .filter(e -> e.getKey().startsWith(target + "/"))
-          .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
-          .limit(3).toList();
+      List<Map.Entry<String, Double>> expected =
+          all.entrySet().stream()
+              .filter(e -> e.getKey().startsWith(target + "/"))
+              .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
+              .limit(3)
+              .toList();
       for (Map.Entry<String, Double> e : expected) {
-        assertEquals(e.getValue(), top.get(e.getKey()), 0.0, "top-3 of target " + t + " holds " + e.getKey());
+        assertEquals(
+            e.getValue(),
+            top.get(e.getKey()),
+            0.0,
+            "top-3 of target " + t + " holds " + e.getKey());
       }
     }
   }
 
   @Test
   void factoredProjectionWithFullWidthFactorsGivesTheUnprojectedScores() {
-    var none = AttributionFixture.config(AttributionMethod.TRACIN, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, 0);
-    var factored = AttributionFixture.config(AttributionMethod.TRACIN, ProjectionKind.FACTORED, (int) mlpArch.paramCount(), KernelMode.EXACT,
-        HessianMode.CG, 0);
+    var none =
+        AttributionFixture.config(
+            AttributionMethod.TRACIN, ProjectionKind.NONE, 0, KernelMode.EXACT, HessianMode.CG, 0);
+    var factored =
+        AttributionFixture.config(
+            AttributionMethod.TRACIN,
+            ProjectionKind.FACTORED,
+            (int) mlpArch.paramCount(),
+            KernelMode.EXACT,
+            HessianMode.CG,
+            0);
     Map<String, Double> a = mlp.pipelineScores(none, 2);
     Map<String, Double> b = mlp.pipelineScores(factored, 2);
     assertEquals(a.keySet(), b.keySet());

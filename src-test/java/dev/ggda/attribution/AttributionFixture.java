@@ -85,15 +85,24 @@ public final class AttributionFixture {
     }
   }
 
-  public AttributionFixture train(Architecture arch, int epochs, int checkpoints, int members, double l2, long seed) {
-    TrainConfig tc = new TrainConfig(epochs, 16, 0.1, LrSchedule.LINEAR, checkpoints, members, 0.7, seed, TrainMode.LOCAL);
+  public AttributionFixture train(
+      Architecture arch, int epochs, int checkpoints, int members, double l2, long seed) {
+    TrainConfig tc =
+        new TrainConfig(
+            epochs, 16, 0.1, LrSchedule.LINEAR, checkpoints, members, 0.7, seed, TrainMode.LOCAL);
     model = new LocalTrainer(arch, tc, l2).train(new TrainingData(x, y, dim), null);
     return this;
   }
 
-  public static AttributeConfig config(AttributionMethod method, ProjectionKind kind, int k, KernelMode kernel,
-      HessianMode hessian, double damping) {
-    return new AttributeConfig(method, new ProjectionConfig(kind, k, 3), kernel, hessian, damping, TargetMode.PER_EXAMPLE);
+  public static AttributeConfig config(
+      AttributionMethod method,
+      ProjectionKind kind,
+      int k,
+      KernelMode kernel,
+      HessianMode hessian,
+      double damping) {
+    return new AttributeConfig(
+        method, new ProjectionConfig(kind, k, 3), kernel, hessian, damping, TargetMode.PER_EXAMPLE);
   }
 
   LoadedData trainData(int partitions) {
@@ -125,7 +134,10 @@ public final class AttributionFixture {
     for (int i = 0; i < n; i++) {
       rows.add(RowFactory.create((long) i, groupOf[i]));
     }
-    StructType schema = new StructType().add("example_id", DataTypes.LongType, false).add("group_id", DataTypes.LongType, false);
+    StructType schema =
+        new StructType()
+            .add("example_id", DataTypes.LongType, false)
+            .add("group_id", DataTypes.LongType, false);
     return spark.createDataFrame(rows, schema).repartition(partitions);
   }
 
@@ -139,16 +151,25 @@ public final class AttributionFixture {
     return pipeline(cfg, partitions, topK).scores();
   }
 
-  /** What the pipeline wrote: (target id, group id) -> score, and group id -> self-influence (null when not computed). */
+  /**
+   * What the pipeline wrote: (target id, group id) -> score, and group id -> self-influence (null
+   * when not computed).
+   */
   public record PipelineOutput(Map<String, Double> scores, Map<Long, Double> selfInfluence) {}
 
   PipelineOutput pipeline(AttributeConfig cfg, int partitions, Integer topK) {
-    return pipeline(new AttributionStage(cfg, line -> { }), partitions, topK);
+    return pipeline(new AttributionStage(cfg, line -> {}), partitions, topK);
   }
 
   public PipelineOutput pipeline(AttributionStage stage, int partitions, Integer topK) {
-    AttributionStage.Prepared p = stage.prepare(trainData(partitions), groupAssignment(partitions), targetData(partitions),
-        model, n, partitions);
+    AttributionStage.Prepared p =
+        stage.prepare(
+            trainData(partitions),
+            groupAssignment(partitions),
+            targetData(partitions),
+            model,
+            n,
+            partitions);
     ScoreStage.Scored t = ScoreStage.score(SparkTestSession.get(), p.blocks, p.operator, topK);
     Map<String, Double> out = new HashMap<>();
     for (Row r : t.scores.collectAsList()) {
@@ -192,11 +213,14 @@ public final class AttributionFixture {
   /** grad f(z_i), TRAK's margin, float64. */
   static double[] marginGrad(Network net, float[] xs, int[] ys, int i, int dim) {
     Network.ForwardPass fp = net.forward(row(xs, i, dim));
-    return net.backward(fp, Losses.marginGradient(fp.logits(), new int[] {ys[i]})).sum().toDoubleVector();
+    return net.backward(fp, Losses.marginGradient(fp.logits(), new int[] {ys[i]}))
+        .sum()
+        .toDoubleVector();
   }
 
   static double q(Network net, float[] xs, int[] ys, int i, int dim) {
-    return Losses.oneMinusTrueProbability(net.logits(row(xs, i, dim)), new int[] {ys[i]}).getDouble(0);
+    return Losses.oneMinusTrueProbability(net.logits(row(xs, i, dim)), new int[] {ys[i]})
+        .getDouble(0);
   }
 
   double[] groupLossGrad(Network net, long g) {

@@ -1,7 +1,5 @@
 package dev.ggda.attribution;
 
-import dev.ggda.config.ActivationKind;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -43,12 +41,14 @@ class HessianChunksTest {
   private static double[] driverSideSum(AttributionFixture f, Architecture arch, float[] params) {
     int p = (int) arch.paramCount();
     double[] local = new double[p * p];
-    Network dnet = new Network(arch, Network.fromFloats(arch, params).params().castTo(DataType.DOUBLE));
+    Network dnet =
+        new Network(arch, Network.fromFloats(arch, params).params().castTo(DataType.DOUBLE));
     double[] xd = new double[f.x.length];
     for (int i = 0; i < xd.length; i++) {
       xd[i] = f.x[i];
     }
-    GaussNewton.accumulateHessian(dnet, dev.ggda.math.Flat.matrix(xd, f.n, arch.inputDim()), f.y, local);
+    GaussNewton.accumulateHessian(
+        dnet, dev.ggda.math.Flat.matrix(xd, f.n, arch.inputDim()), f.y, local);
     return local;
   }
 }

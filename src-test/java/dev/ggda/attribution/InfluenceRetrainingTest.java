@@ -34,21 +34,31 @@ class InfluenceRetrainingTest {
   void exactInfluenceCorrelatesWithLeaveGroupOutRetraining() {
     Architecture arch = Architecture.logistic(4, 3);
     AttributionFixture f = new AttributionFixture(160, 20, 4, 3, 40, 31);
-    // Equal group sizes: removing m examples from the mean-form objective also shifts the optimum by a
-    // term in m * l2 * theta that is the same for every group of size m, so it cannot blur a correlation.
+    // Equal group sizes: removing m examples from the mean-form objective also shifts the optimum
+    // by a
+    // term in m * l2 * theta that is the same for every group of size m, so it cannot blur a
+    // correlation.
     for (int i = 0; i < f.n; i++) {
       f.groupOf[i] = i % f.groups;
     }
-    double[] optimum = minimise(arch, f, null, Network.initialise(arch, 1, DataType.DOUBLE).paramsAsDoubles());
+    double[] optimum =
+        minimise(arch, f, null, Network.initialise(arch, 1, DataType.DOUBLE).paramsAsDoubles());
     float[] params = new float[optimum.length];
     for (int i = 0; i < params.length; i++) {
       params[i] = (float) optimum[i];
     }
     f.model = new TrainedModel(arch, L2, List.of(List.of(new Checkpoint(0, 0, 0, 0, 0, params))));
-    AttributeConfig cfg = new AttributeConfig(AttributionMethod.IF, new ProjectionConfig(ProjectionKind.NONE, 0, 0),
-        KernelMode.EXACT, HessianMode.EXACT, 0.0, TargetMode.AGGREGATE);
-    AttributionStage.Prepared p = new AttributionStage(cfg, line -> { })
-        .prepare(f.trainData(2), f.groupAssignment(2), f.targetData(2), f.model, f.n, 2);
+    AttributeConfig cfg =
+        new AttributeConfig(
+            AttributionMethod.IF,
+            new ProjectionConfig(ProjectionKind.NONE, 0, 0),
+            KernelMode.EXACT,
+            HessianMode.EXACT,
+            0.0,
+            TargetMode.AGGREGATE);
+    AttributionStage.Prepared p =
+        new AttributionStage(cfg, line -> {})
+            .prepare(f.trainData(2), f.groupAssignment(2), f.targetData(2), f.model, f.n, 2);
     ScoreStage.Scored t = ScoreStage.score(SparkTestSession.get(), p.blocks, p.operator, null);
     double[] predicted = new double[f.groups];
     for (Row r : t.scores.collectAsList()) {
@@ -61,11 +71,15 @@ class InfluenceRetrainingTest {
       actual[g] = targetLoss(arch, f, minimise(arch, f, (long) g, optimum)) - base;
     }
     double r = pearson(predicted, actual);
-    System.out.printf("IF vs leave-group-out retraining over %d groups: Pearson %.4f%n", f.groups, r);
+    System.out.printf(
+        "IF vs leave-group-out retraining over %d groups: Pearson %.4f%n", f.groups, r);
     assertTrue(r >= 0.95, "Pearson(IF prediction, leave-group-out retraining) = " + r);
   }
 
-  /** Full-batch gradient descent to the optimum of (1/n) sum l + (l2/2)||theta||^2, without one group. */
+  /**
+   * Full-batch gradient descent to the optimum of (1/n) sum l + (l2/2)||theta||^2, without one
+   * group.
+   */
   static double[] minimise(Architecture arch, AttributionFixture f, Long without, double[] start) {
     int keep = 0;
     for (int i = 0; i < f.n; i++) {
@@ -83,13 +97,20 @@ class InfluenceRetrainingTest {
       }
       y[r++] = f.y[i];
     }
-    // Newton's method (for logistic regression the Gauss-Newton matrix is the Hessian): converges to
+    // Newton's method (for logistic regression the Gauss-Newton matrix is the Hessian): converges
+    // to
     // machine precision, so the tiny loss changes measured below are not optimisation noise.
     Network net = Network.fromDoubles(arch, start);
     INDArray xs = Nd4j.create(x, new long[] {keep, f.dim}, 'c');
     int p = (int) arch.paramCount();
     for (int step = 0; step < 50; step++) {
-      double[] g = net.lossGradient(xs, y).gradient().sum().divi(keep).addi(net.params().mul(L2)).toDoubleVector();
+      double[] g =
+          net.lossGradient(xs, y)
+              .gradient()
+              .sum()
+              .divi(keep)
+              .addi(net.params().mul(L2))
+              .toDoubleVector();
       double[] h = new double[p * p];
       dev.ggda.math.GaussNewton.accumulateHessian(net, xs, y, h);
       for (int i = 0; i < h.length; i++) {
@@ -114,7 +135,10 @@ class InfluenceRetrainingTest {
       x[i] = f.tx[i];
     }
     Network net = Network.fromDoubles(arch, params);
-    return Losses.crossEntropy(net.logits(Nd4j.create(x, new long[] {f.ty.length, f.dim}, 'c')), f.ty).sumNumber().doubleValue();
+    return Losses.crossEntropy(
+            net.logits(Nd4j.create(x, new long[] {f.ty.length, f.dim}, 'c')), f.ty)
+        .sumNumber()
+        .doubleValue();
   }
 
   static double pearson(double[] a, double[] b) {

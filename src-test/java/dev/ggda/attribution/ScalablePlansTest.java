@@ -38,14 +38,23 @@ class ScalablePlansTest {
 
   @BeforeAll
   void setUp() {
-    fx = new AttributionFixture(160, 6, 4, 3, GROUPS, 21).train(Architecture.logistic(4, 3), 2, 1, 1, 0.05, 3);
+    fx =
+        new AttributionFixture(160, 6, 4, 3, GROUPS, 21)
+            .train(Architecture.logistic(4, 3), 2, 1, 1, 0.05, 3);
   }
 
   private ScoreStage.Scored tables(Integer topK) {
-    var cfg = AttributionFixture.config(AttributionMethod.IF, ProjectionKind.RADEMACHER, 8, KernelMode.EXACT,
-        HessianMode.PROJECTED, 0.01);
-    AttributionStage.Prepared p = new AttributionStage(cfg, line -> { })
-        .prepare(fx.trainData(3), fx.groupAssignment(3), fx.targetData(2), fx.model, fx.n, 3);
+    var cfg =
+        AttributionFixture.config(
+            AttributionMethod.IF,
+            ProjectionKind.RADEMACHER,
+            8,
+            KernelMode.EXACT,
+            HessianMode.PROJECTED,
+            0.01);
+    AttributionStage.Prepared p =
+        new AttributionStage(cfg, line -> {})
+            .prepare(fx.trainData(3), fx.groupAssignment(3), fx.targetData(2), fx.model, fx.n, 3);
     return ScoreStage.score(SparkTestSession.get(), p.blocks, p.operator, topK);
   }
 
@@ -54,7 +63,10 @@ class ScalablePlansTest {
     for (Integer topK : new Integer[] {null, 3}) {
       ScoreStage.Scored t = tables(topK);
       for (Dataset<Row> table : List.of(t.scores, t.groupValues, t.selfInfluence)) {
-        assertEquals(List.of(), singlePartitionSteps(table), "top_k " + topK + ": " + table.queryExecution().executedPlan());
+        assertEquals(
+            List.of(),
+            singlePartitionSteps(table),
+            "top_k " + topK + ": " + table.queryExecution().executedPlan());
         table.count();
       }
       t.release();
@@ -66,8 +78,11 @@ class ScalablePlansTest {
   void aGlobalWindowIsCaught() {
     SparkSession spark = SparkTestSession.get();
     Dataset<Row> values = spark.range(100).repartition(4).withColumn("value", functions.rand(1));
-    Dataset<Row> global = values.withColumn("rank", functions.row_number().over(Window.orderBy(functions.col("value").desc())));
-    assertFalse(singlePartitionSteps(global).isEmpty(), "a window without partitionBy is one partition");
+    Dataset<Row> global =
+        values.withColumn(
+            "rank", functions.row_number().over(Window.orderBy(functions.col("value").desc())));
+    assertFalse(
+        singlePartitionSteps(global).isEmpty(), "a window without partitionBy is one partition");
   }
 
   @Test
@@ -77,11 +92,15 @@ class ScalablePlansTest {
     t.release();
     assertEquals(GROUPS, rows.size());
     List<Row> expected = new ArrayList<>(rows);
-    expected.sort(Comparator.<Row>comparingDouble(r -> -r.getDouble(2)).thenComparingLong(r -> r.getLong(0)));
+    expected.sort(
+        Comparator.<Row>comparingDouble(r -> -r.getDouble(2)).thenComparingLong(r -> r.getLong(0)));
     for (int i = 0; i < expected.size(); i++) {
-      assertEquals(i + 1L, expected.get(i).getLong(4), "rank of group " + expected.get(i).getLong(0));
+      assertEquals(
+          i + 1L, expected.get(i).getLong(4), "rank of group " + expected.get(i).getLong(0));
     }
-    assertTrue(rows.stream().map(r -> r.getDouble(2)).distinct().count() > GROUPS / 2, "values are not all tied");
+    assertTrue(
+        rows.stream().map(r -> r.getDouble(2)).distinct().count() > GROUPS / 2,
+        "values are not all tied");
   }
 
   /**
@@ -98,7 +117,8 @@ class ScalablePlansTest {
     return found;
   }
 
-  private static void collectOnePartitionShuffles(RDD<?> rdd, List<String> found, List<Integer> seen) {
+  private static void collectOnePartitionShuffles(
+      RDD<?> rdd, List<String> found, List<Integer> seen) {
     if (seen.contains(rdd.id())) {
       return;
     }

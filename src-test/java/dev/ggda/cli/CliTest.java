@@ -115,8 +115,14 @@ class CliTest {
 
     @Override
     public void evaluateGrid(GgdaConfig c, dev.ggda.config.GridSpec g) {
-      record("grid" + g.methods() + g.projections().stream().map(p -> p.kind() + ":" + p.dim()).toList()
-          + g.dampings().stream().map(d -> d.label()).toList() + g.groupings() + g.sizes(), c);
+      record(
+          "grid"
+              + g.methods()
+              + g.projections().stream().map(p -> p.kind() + ":" + p.dim()).toList()
+              + g.dampings().stream().map(d -> d.label()).toList()
+              + g.groupings()
+              + g.sizes(),
+          c);
     }
 
     @Override
@@ -133,7 +139,8 @@ class CliTest {
   @Test
   void helpExitsZeroAndListsTheSubcommands() {
     assertEquals(0, Main.execute("--help"));
-    for (String sub : List.of("demo", "run", "train", "group", "attribute", "evaluate", "validate")) {
+    for (String sub :
+        List.of("demo", "run", "train", "group", "attribute", "evaluate", "validate")) {
       assertContains(stdout(), "  " + sub + " ");
     }
     assertEquals("", stderr());
@@ -158,8 +165,9 @@ class CliTest {
 
   private static String pomVersion() throws IOException {
     Path pom = Path.of(System.getProperty("ggda.project.dir", "."), "pom.xml");
-    Matcher m = Pattern.compile("<artifactId>ggda</artifactId>\\s*<version>([^<]+)</version>")
-        .matcher(Files.readString(pom));
+    Matcher m =
+        Pattern.compile("<artifactId>ggda</artifactId>\\s*<version>([^<]+)</version>")
+            .matcher(Files.readString(pom));
     assertTrue(m.find(), "project version in " + pom);
     return m.group(1);
   }
@@ -193,9 +201,13 @@ class CliTest {
   @Test
   void badConfigExitsTwoWithTheKeyOnOneLine() {
     FakeJobs jobs = new FakeJobs();
-    int code = Main.execute(jobs, "run", "--set", "data.train.format=synthetic", "--set", "train.epochs=0");
+    int code =
+        Main.execute(
+            jobs, "run", "--set", "data.train.format=synthetic", "--set", "train.epochs=0");
     assertEquals(2, code);
-    assertEquals("ggda: error: config: train.epochs must be an integer >= 1, got 0" + System.lineSeparator(), stderr());
+    assertEquals(
+        "ggda: error: config: train.epochs must be an integer >= 1, got 0" + System.lineSeparator(),
+        stderr());
     assertEquals(List.of(), jobs.calls); // the job never started
   }
 
@@ -204,28 +216,73 @@ class CliTest {
     Path file = dir.resolve("run.yaml");
     Files.writeString(file, "data:\n  train: {format: synthetic}\ntrain:\n  epoch: 3\n");
     assertEquals(2, Main.execute(new FakeJobs(), "validate", "--config", file.toString()));
-    assertContains(stderr(), "ggda: error: config: unknown key 'train.epoch' (did you mean 'train.epochs'?)");
+    assertContains(
+        stderr(), "ggda: error: config: unknown key 'train.epoch' (did you mean 'train.epochs'?)");
     assertFalse(stderr().contains("\tat "), stderr());
   }
 
   @Test
   void evaluateStartsTheGridWhenItsOptionsAreGivenAndAlwaysIncludesSizeOne() {
     FakeJobs jobs = new FakeJobs();
-    assertEquals(0, Main.execute(jobs, "evaluate", "--set", "data.train.format=synthetic", "--methods", "trak,IF",
-        "--groupings", "kmeans-grad,random", "--group-sizes", "16,4"));
-    assertEquals(List.of("grid[TRAK, IF][RADEMACHER:2048][1x][KMEANS_GRAD, RANDOM][1, 16, 4]"), jobs.calls);
+    assertEquals(
+        0,
+        Main.execute(
+            jobs,
+            "evaluate",
+            "--set",
+            "data.train.format=synthetic",
+            "--methods",
+            "trak,IF",
+            "--groupings",
+            "kmeans-grad,random",
+            "--group-sizes",
+            "16,4"));
+    assertEquals(
+        List.of("grid[TRAK, IF][RADEMACHER:2048][1x][KMEANS_GRAD, RANDOM][1, 16, 4]"), jobs.calls);
     FakeJobs dims = new FakeJobs();
-    assertEquals(0, Main.execute(dims, "evaluate", "--set", "data.train.format=synthetic", "--projections",
-        "rademacher:512,factored:2048,rademacher:512"));
-    assertEquals(List.of("grid[TRAK][RADEMACHER:512, FACTORED:2048][1x][KMEANS_GRAD][1, 64]"), dims.calls);
-    assertEquals(2, Main.execute(dims, "evaluate", "--set", "data.train.format=synthetic", "--projections", "rademacher"));
-    assertContains(stderr(), "ggda: error: --projections: 'rademacher' is not KIND:DIM; write e.g. rademacher:2048");
+    assertEquals(
+        0,
+        Main.execute(
+            dims,
+            "evaluate",
+            "--set",
+            "data.train.format=synthetic",
+            "--projections",
+            "rademacher:512,factored:2048,rademacher:512"));
+    assertEquals(
+        List.of("grid[TRAK][RADEMACHER:512, FACTORED:2048][1x][KMEANS_GRAD][1, 64]"), dims.calls);
+    assertEquals(
+        2,
+        Main.execute(
+            dims,
+            "evaluate",
+            "--set",
+            "data.train.format=synthetic",
+            "--projections",
+            "rademacher"));
+    assertContains(
+        stderr(),
+        "ggda: error: --projections: 'rademacher' is not KIND:DIM; write e.g. rademacher:2048");
     FakeJobs damped = new FakeJobs();
-    assertEquals(0, Main.execute(damped, "evaluate", "--set", "data.train.format=synthetic", "--dampings", "0.01,0,0.5x,0.01"));
-    assertEquals(List.of("grid[TRAK][RADEMACHER:2048][0.01, 0, 0.5x][KMEANS_GRAD][1, 64]"), damped.calls);
-    assertEquals(2, Main.execute(damped, "evaluate", "--set", "data.train.format=synthetic", "--dampings", "-1"));
-    assertContains(stderr(), "ggda: error: --dampings: '-1' is not a damping; write a number >= 0 (absolute) or one with an x suffix"
-        + " (relative to the mean eigenvalue), e.g. 0,1000,0.5x");
+    assertEquals(
+        0,
+        Main.execute(
+            damped,
+            "evaluate",
+            "--set",
+            "data.train.format=synthetic",
+            "--dampings",
+            "0.01,0,0.5x,0.01"));
+    assertEquals(
+        List.of("grid[TRAK][RADEMACHER:2048][0.01, 0, 0.5x][KMEANS_GRAD][1, 64]"), damped.calls);
+    assertEquals(
+        2,
+        Main.execute(
+            damped, "evaluate", "--set", "data.train.format=synthetic", "--dampings", "-1"));
+    assertContains(
+        stderr(),
+        "ggda: error: --dampings: '-1' is not a damping; write a number >= 0 (absolute) or one with an x suffix"
+            + " (relative to the mean eigenvalue), e.g. 0,1000,0.5x");
     FakeJobs plain = new FakeJobs();
     assertEquals(0, Main.execute(plain, "evaluate", "--set", "data.train.format=synthetic"));
     assertEquals(List.of("evaluate"), plain.calls);
@@ -234,23 +291,61 @@ class CliTest {
   @Test
   void benchmarkRowsRunsTheScalingModeWithOneGroupSize() {
     FakeJobs jobs = new FakeJobs();
-    assertEquals(0, Main.execute(jobs, "benchmark", "--set", "data.train.format=synthetic", "--set", "group.size=100",
-        "--rows", "1000000,3000000"));
-    assertEquals(0, Main.execute(jobs, "benchmark", "--set", "data.train.format=synthetic", "--rows", "500",
-        "--group-sizes", "10"));
+    assertEquals(
+        0,
+        Main.execute(
+            jobs,
+            "benchmark",
+            "--set",
+            "data.train.format=synthetic",
+            "--set",
+            "group.size=100",
+            "--rows",
+            "1000000,3000000"));
+    assertEquals(
+        0,
+        Main.execute(
+            jobs,
+            "benchmark",
+            "--set",
+            "data.train.format=synthetic",
+            "--rows",
+            "500",
+            "--group-sizes",
+            "10"));
     assertEquals(0, Main.execute(jobs, "benchmark", "--set", "data.train.format=synthetic"));
-    assertEquals(List.of("rows[1000000, 3000000] size 100", "rows[500] size 10", "benchmark[1, 16, 64, 256]"), jobs.calls);
-    assertEquals(2, Main.execute(jobs, "benchmark", "--set", "data.train.format=synthetic", "--rows", "500",
-        "--group-sizes", "1,16"));
+    assertEquals(
+        List.of(
+            "rows[1000000, 3000000] size 100", "rows[500] size 10", "benchmark[1, 16, 64, 256]"),
+        jobs.calls);
+    assertEquals(
+        2,
+        Main.execute(
+            jobs,
+            "benchmark",
+            "--set",
+            "data.train.format=synthetic",
+            "--rows",
+            "500",
+            "--group-sizes",
+            "1,16"));
     assertContains(stderr(), "ggda: error: --rows: give at most one group size with it");
   }
 
   @Test
   void evaluateRejectsUnknownGridValuesWithOneLine() {
     FakeJobs jobs = new FakeJobs();
-    assertEquals(2, Main.execute(jobs, "evaluate", "--set", "data.train.format=synthetic", "--groupings", "kmeans"));
-    assertContains(stderr(), "ggda: error: --groupings: unknown value 'kmeans'; use one of random, label, column,");
-    assertEquals(2, Main.execute(jobs, "evaluate", "--set", "data.train.format=synthetic", "--methods", "gradcos"));
+    assertEquals(
+        2,
+        Main.execute(
+            jobs, "evaluate", "--set", "data.train.format=synthetic", "--groupings", "kmeans"));
+    assertContains(
+        stderr(),
+        "ggda: error: --groupings: unknown value 'kmeans'; use one of random, label, column,");
+    assertEquals(
+        2,
+        Main.execute(
+            jobs, "evaluate", "--set", "data.train.format=synthetic", "--methods", "gradcos"));
     assertContains(stderr(), "--methods: gradcos scores are not additive");
     assertEquals(List.of(), jobs.calls);
   }
@@ -258,19 +353,25 @@ class CliTest {
   @Test
   void missingConfigFileExitsTwoThroughThePublicEntryPoint() {
     assertEquals(2, Main.execute("validate", "-c", "/no/such/ggda.yaml"));
-    assertEquals("ggda: error: config file not found: /no/such/ggda.yaml; pass an existing YAML file with --config"
-        + System.lineSeparator(), stderr());
+    assertEquals(
+        "ggda: error: config file not found: /no/such/ggda.yaml; pass an existing YAML file with --config"
+            + System.lineSeparator(),
+        stderr());
   }
 
   // ---- wiring
 
   @ParameterizedTest
   @ValueSource(strings = {"run", "train", "group", "attribute", "validate"})
-  void subcommandsPassTheResolvedConfigToTheirJob(String sub, @TempDir Path dir) throws IOException {
+  void subcommandsPassTheResolvedConfigToTheirJob(String sub, @TempDir Path dir)
+      throws IOException {
     Path file = dir.resolve("run.yaml");
     Files.writeString(file, "data:\n  train: {path: /data/train.parquet}\ntrain: {epochs: 3}\n");
     FakeJobs jobs = new FakeJobs();
-    assertEquals(0, Main.execute(jobs, sub, "-c", file.toString(), "--set", "train.epochs=4", "--set=model.hidden=[7]"));
+    assertEquals(
+        0,
+        Main.execute(
+            jobs, sub, "-c", file.toString(), "--set", "train.epochs=4", "--set=model.hidden=[7]"));
     assertEquals(List.of(sub), jobs.calls);
     assertEquals("/data/train.parquet", jobs.config.data().train().path());
     assertEquals(4, jobs.config.train().epochs());
@@ -286,8 +387,19 @@ class CliTest {
     assertEquals(List.of(), jobs.demoSets);
     assertEquals("out/demo", jobs.demoOut);
 
-    assertEquals(0, Main.execute(jobs, "demo", "--config", "demo.yaml", "--set", "train.epochs=2", "--set",
-        "group.size=8", "--out", "/tmp/ggda-demo"));
+    assertEquals(
+        0,
+        Main.execute(
+            jobs,
+            "demo",
+            "--config",
+            "demo.yaml",
+            "--set",
+            "train.epochs=2",
+            "--set",
+            "group.size=8",
+            "--out",
+            "/tmp/ggda-demo"));
     assertEquals("demo.yaml", jobs.demoConfig);
     assertEquals(List.of("train.epochs=2", "group.size=8"), jobs.demoSets);
     assertEquals("/tmp/ggda-demo", jobs.demoOut);
@@ -298,16 +410,21 @@ class CliTest {
   @Test
   void inputExceptionFromAJobExitsTwoWithoutStackTrace() {
     FakeJobs jobs = new FakeJobs();
-    jobs.failure = new InputException("data: column 'label' not found in /x;\nset data.train.label_col");
+    jobs.failure =
+        new InputException("data: column 'label' not found in /x;\nset data.train.label_col");
     assertEquals(2, Main.execute(jobs, "validate", "--set", "data.train.format=synthetic"));
-    assertEquals("ggda: error: data: column 'label' not found in /x; set data.train.label_col"
-        + System.lineSeparator(), stderr());
+    assertEquals(
+        "ggda: error: data: column 'label' not found in /x; set data.train.label_col"
+            + System.lineSeparator(),
+        stderr());
   }
 
   @Test
   void wrappedInputExceptionIsStillAUserError() {
     FakeJobs jobs = new FakeJobs();
-    jobs.failure = new IllegalStateException("stage failed", new InputException("data.train: label -1 at id 7"));
+    jobs.failure =
+        new IllegalStateException(
+            "stage failed", new InputException("data.train: label -1 at id 7"));
     assertEquals(2, Main.execute(jobs, "run", "--set", "data.train.format=synthetic"));
     assertEquals("ggda: error: data.train: label -1 at id 7" + System.lineSeparator(), stderr());
   }

@@ -30,7 +30,8 @@ final class StandaloneCluster implements AutoCloseable {
   static final String MASTER_CLASS = "org.apache.spark.deploy.master.Master";
   static final String WORKER_CLASS = "org.apache.spark.deploy.worker.Worker";
 
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private static final ObjectMapper JSON = new ObjectMapper();
 
   final Path dir;
@@ -43,20 +44,49 @@ final class StandaloneCluster implements AutoCloseable {
   private final Thread shutdownHook = new Thread(this::killAll, "standalone-cluster-teardown");
 
   /** Lays out SPARK_HOME under {@code dir} and starts the master and {@code workers} workers. */
-  StandaloneCluster(Path dir, Path sparkClasspathFile, int workerCount, int coresPerWorker, String memoryPerWorker)
+  StandaloneCluster(
+      Path dir,
+      Path sparkClasspathFile,
+      int workerCount,
+      int coresPerWorker,
+      String memoryPerWorker)
       throws IOException {
     this.dir = dir;
     this.sparkHome = layOutSparkHome(dir.resolve("spark-home"), sparkClasspathFile);
     this.masterPort = freePort();
     this.masterUiPort = freePort();
     Runtime.getRuntime().addShutdownHook(shutdownHook);
-    daemons.add(start("master", MASTER_CLASS, "256m",
-        List.of("--host", "127.0.0.1", "--port", String.valueOf(masterPort), "--webui-port", String.valueOf(masterUiPort))));
+    daemons.add(
+        start(
+            "master",
+            MASTER_CLASS,
+            "256m",
+            List.of(
+                "--host",
+                "127.0.0.1",
+                "--port",
+                String.valueOf(masterPort),
+                "--webui-port",
+                String.valueOf(masterUiPort))));
     for (int i = 0; i < workerCount; i++) {
       Path workDir = Files.createDirectories(dir.resolve("worker-" + i));
-      workers.add(start("worker-" + i, WORKER_CLASS, "256m",
-          List.of("--host", "127.0.0.1", "--cores", String.valueOf(coresPerWorker), "--memory", memoryPerWorker,
-              "--webui-port", String.valueOf(freePort()), "--work-dir", workDir.toString(), masterUrl())));
+      workers.add(
+          start(
+              "worker-" + i,
+              WORKER_CLASS,
+              "256m",
+              List.of(
+                  "--host",
+                  "127.0.0.1",
+                  "--cores",
+                  String.valueOf(coresPerWorker),
+                  "--memory",
+                  memoryPerWorker,
+                  "--webui-port",
+                  String.valueOf(freePort()),
+                  "--work-dir",
+                  workDir.toString(),
+                  masterUrl())));
     }
     daemons.addAll(workers);
   }
@@ -65,7 +95,9 @@ final class StandaloneCluster implements AutoCloseable {
     return "spark://127.0.0.1:" + masterPort;
   }
 
-  /** The Spark jars as a Spark install has them, one symlink per jar of the build's Spark classpath. */
+  /**
+   * The Spark jars as a Spark install has them, one symlink per jar of the build's Spark classpath.
+   */
   private static Path layOutSparkHome(Path home, Path sparkClasspathFile) throws IOException {
     Path jars = Files.createDirectories(home.resolve("jars"));
     Files.createDirectories(home.resolve("conf"));
@@ -74,7 +106,8 @@ final class StandaloneCluster implements AutoCloseable {
       Path jar = Path.of(entry);
       String name = jar.getFileName().toString();
       if (!names.add(name)) {
-        name = jar.getParent().getParent().getFileName() + "-" + name; // same file name, other group
+        name =
+            jar.getParent().getParent().getFileName() + "-" + name; // same file name, other group
         names.add(name);
       }
       Files.createSymbolicLink(jars.resolve(name), jar);
@@ -83,7 +116,8 @@ final class StandaloneCluster implements AutoCloseable {
   }
 
   /** The JVM command for a Spark class run from SPARK_HOME/jars, with Spark's Java 17 options. */
-  List<String> javaCommand(String heap, List<String> jvmOptions, String classpath, String mainClass, List<String> args) {
+  List<String> javaCommand(
+      String heap, List<String> jvmOptions, String classpath, String mainClass, List<String> args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx" + heap);
@@ -100,11 +134,17 @@ final class StandaloneCluster implements AutoCloseable {
     return sparkHome.resolve("jars") + "/*";
   }
 
-  /** The options Spark's launcher passes to its JVMs on Java 17, as the test JVM got them from the pom. */
+  /**
+   * The options Spark's launcher passes to its JVMs on Java 17, as the test JVM got them from the
+   * pom.
+   */
   static List<String> sparkJvmOptions() {
     List<String> opts = new ArrayList<>();
-    for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (arg.startsWith("--add-") || arg.startsWith("-XX:+IgnoreUnrecognized") || arg.startsWith("-Dio.netty")
+    for (String arg :
+        java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (arg.startsWith("--add-")
+          || arg.startsWith("-XX:+IgnoreUnrecognized")
+          || arg.startsWith("-Dio.netty")
           || arg.startsWith("-Djdk.reflect")) {
         opts.add(arg);
       }
@@ -117,7 +157,8 @@ final class StandaloneCluster implements AutoCloseable {
     env.put("SPARK_LOCAL_IP", "127.0.0.1");
     env.put("SPARK_HOME", sparkHome.toString());
     env.put("SPARK_CONF_DIR", sparkHome.resolve("conf").toString());
-    // The worker's launcher needs the Scala version to build the executor command without a Spark build tree.
+    // The worker's launcher needs the Scala version to build the executor command without a Spark
+    // build tree.
     env.put("SPARK_SCALA_VERSION", "2.13");
     env.put("OMP_NUM_THREADS", "1");
     pinOpenBlasCoreType(env);
@@ -136,8 +177,11 @@ final class StandaloneCluster implements AutoCloseable {
       return;
     }
     try {
-      String flags = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")).stream()
-          .filter(l -> l.startsWith("flags")).findFirst().orElse("");
+      String flags =
+          java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")).stream()
+              .filter(l -> l.startsWith("flags"))
+              .findFirst()
+              .orElse("");
       if ((flags + " ").contains(" avx2 ")) {
         env.put("OPENBLAS_CORETYPE", "Haswell");
       }
@@ -146,14 +190,17 @@ final class StandaloneCluster implements AutoCloseable {
     }
   }
 
-  private Process start(String name, String mainClass, String heap, List<String> args) throws IOException {
+  private Process start(String name, String mainClass, String heap, List<String> args)
+      throws IOException {
     return launch(name, javaCommand(heap, List.of(), sparkJarsClasspath(), mainClass, args));
   }
 
   /** Starts a process of this cluster (logged to {@code dir/name.log}); close() kills it. */
   Process launch(String name, List<String> command) throws IOException {
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(dir.resolve(name + ".log").toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve(name + ".log").toFile());
     environment(pb.environment());
     Process p = pb.start();
     synchronized (started) {
@@ -173,7 +220,8 @@ final class StandaloneCluster implements AutoCloseable {
     while (System.nanoTime() < deadline) {
       for (Process p : daemons) {
         if (!p.isAlive()) {
-          throw new IllegalStateException("the master or a worker exited (code " + p.exitValue() + "); logs in " + dir);
+          throw new IllegalStateException(
+              "the master or a worker exited (code " + p.exitValue() + "); logs in " + dir);
         }
       }
       try {
@@ -187,12 +235,15 @@ final class StandaloneCluster implements AutoCloseable {
       }
       Thread.sleep(250);
     }
-    throw new IllegalStateException("standalone master not ready with " + alive + " workers: " + last + "; logs in " + dir);
+    throw new IllegalStateException(
+        "standalone master not ready with " + alive + " workers: " + last + "; logs in " + dir);
   }
 
   static JsonNode getJson(String url) throws IOException, InterruptedException {
-    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(3)).build(),
-        HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(3)).build(),
+            HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     if (r.statusCode() != 200) {
       throw new IOException(url + " answered " + r.statusCode());
     }

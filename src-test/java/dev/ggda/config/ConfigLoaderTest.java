@@ -59,7 +59,8 @@ class ConfigLoaderTest {
     SyntheticSpec synthetic = new SyntheticSpec(10000, 20, 10, 0.0, 4.0, 0);
     return new GgdaConfig(
         new DataConfig(
-            new DataSource(null, DataFormat.SYNTHETIC, "id", "label", "features", null, null, null, synthetic),
+            new DataSource(
+                null, DataFormat.SYNTHETIC, "id", "label", "features", null, null, null, synthetic),
             null,
             null),
         new ModelConfig(ModelKind.MLP, List.of(128), ActivationKind.RELU, 1.0e-4, null),
@@ -74,9 +75,20 @@ class ConfigLoaderTest {
             TargetMode.PER_EXAMPLE,
             1.0),
         new OutputConfig("out/run", OutputFormat.PARQUET, null, OutputMode.ERROR),
-        new EvaluateConfig(List.of(EvalMetric.LDS, EvalMetric.GROUP_LDS, EvalMetric.REMOVAL), 100, 0.5, 1, SeedMode.INDEPENDENT, null,
-            List.of(0.01, 0.05, 0.10, 0.20), 3, 30, 0, null),
-        new PruneConfig(0.2, null, PruneRankBy.VALUE_PER_EXAMPLE, List.of(0.1, 0.2, 0.3, 0.4, 0.5), 3, 0.5),
+        new EvaluateConfig(
+            List.of(EvalMetric.LDS, EvalMetric.GROUP_LDS, EvalMetric.REMOVAL),
+            100,
+            0.5,
+            1,
+            SeedMode.INDEPENDENT,
+            null,
+            List.of(0.01, 0.05, 0.10, 0.20),
+            3,
+            30,
+            0,
+            null),
+        new PruneConfig(
+            0.2, null, PruneRankBy.VALUE_PER_EXAMPLE, List.of(0.1, 0.2, 0.3, 0.4, 0.5), 3, 0.5),
         new NoiseConfig(NoiseSignal.SELF_INFLUENCE, ExampleSignal.LOSS, 0.1, 0),
         new ComputeConfig(ComputeDevice.AUTO));
   }
@@ -98,7 +110,8 @@ class ConfigLoaderTest {
 
   @Test
   void defaultsFileDocumentsEveryKeyWithAComment() throws IOException {
-    try (InputStream in = ConfigLoader.class.getResourceAsStream("/dev/ggda/config/defaults.yaml")) {
+    try (InputStream in =
+        ConfigLoader.class.getResourceAsStream("/dev/ggda/config/defaults.yaml")) {
       assertNotNull(in, "defaults.yaml on the classpath");
       List<String> undocumented =
           new String(in.readAllBytes(), StandardCharsets.UTF_8)
@@ -113,7 +126,8 @@ class ConfigLoaderTest {
   @Test
   void loadReadsAFile(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("run.yaml");
-    Files.writeString(file, "data:\n  train:\n    path: /data/train.parquet\ntrain:\n  epochs: 3\n");
+    Files.writeString(
+        file, "data:\n  train:\n    path: /data/train.parquet\ntrain:\n  epochs: 3\n");
     GgdaConfig c = ConfigLoader.load(file.toString(), null);
     assertEquals("/data/train.parquet", c.data().train().path());
     assertEquals(DataFormat.PARQUET, c.data().train().format());
@@ -136,20 +150,31 @@ class ConfigLoaderTest {
         output: {top_k: 10}
         """;
     GgdaConfig c =
-        synthetic(yaml, "train.epochs=7", "model.hidden=[256,128]", "output.top_k=null", "train.epochs=8",
+        synthetic(
+            yaml,
+            "train.epochs=7",
+            "model.hidden=[256,128]",
+            "output.top_k=null",
+            "train.epochs=8",
             "attribute.projection.seed=42");
     assertEquals(8, c.train().epochs()); // the last --set wins
     assertEquals(256, c.train().batchSize()); // untouched keys keep defaults
     assertEquals(List.of(256, 128), c.model().hidden());
     assertEquals(ActivationKind.TANH, c.model().activation());
     assertNull(c.output().topK());
-    assertEquals(new ProjectionConfig(ProjectionKind.RADEMACHER, 512, 42), c.attribute().projection());
+    assertEquals(
+        new ProjectionConfig(ProjectionKind.RADEMACHER, 512, 42), c.attribute().projection());
   }
 
   @Test
   void setParsesYamlFlowValues() {
     GgdaConfig c =
-        synthetic(null, "model.hidden=32", "model.l2=1e-3", "output.top_k=5", "data.classes=12",
+        synthetic(
+            null,
+            "model.hidden=32",
+            "model.l2=1e-3",
+            "output.top_k=5",
+            "data.classes=12",
             "attribute.projection={kind: gaussian, dim: 64}");
     assertEquals(List.of(32), c.model().hidden()); // a single width means [width]
     assertEquals(1e-3, c.model().l2());
@@ -161,8 +186,13 @@ class ConfigLoaderTest {
   @Test
   void setTakesStringValuesLiterally() {
     GgdaConfig c =
-        resolve(null, "data.train.path=hdfs://nn:8020/data/train #1.parquet", "data.train.id_col=010",
-            "data.train.label_col='null'", "data.train.group_col=null", "output.path=out: x");
+        resolve(
+            null,
+            "data.train.path=hdfs://nn:8020/data/train #1.parquet",
+            "data.train.id_col=010",
+            "data.train.label_col='null'",
+            "data.train.group_col=null",
+            "output.path=out: x");
     assertEquals("hdfs://nn:8020/data/train #1.parquet", c.data().train().path());
     assertEquals("010", c.data().train().idCol());
     assertEquals("null", c.data().train().labelCol());
@@ -190,12 +220,15 @@ class ConfigLoaderTest {
 
   @Test
   void attributeEnumsAcceptTheirYamlSpelling() {
-    GgdaConfig c = synthetic("attribute: {method: if, target: per-example, hessian: PROJECTED, kernel: Exact}");
+    GgdaConfig c =
+        synthetic(
+            "attribute: {method: if, target: per-example, hessian: PROJECTED, kernel: Exact}");
     assertEquals(AttributionMethod.IF, c.attribute().method());
     assertEquals(TargetMode.PER_EXAMPLE, c.attribute().target());
     assertEquals(HessianMode.PROJECTED, c.attribute().hessian());
     assertEquals(KernelMode.EXACT, c.attribute().kernel());
-    assertEquals(TargetMode.AGGREGATE, synthetic(null, "attribute.target=aggregate").attribute().target());
+    assertEquals(
+        TargetMode.AGGREGATE, synthetic(null, "attribute.target=aggregate").attribute().target());
   }
 
   @Test
@@ -221,16 +254,32 @@ class ConfigLoaderTest {
 
   @Test
   void targetsWithAPathGetTheSourceDefaults() {
-    DataSource t = synthetic("data:\n  targets:\n    path: /data/test.csv\n    format: csv\n").data().targets();
-    assertEquals(new DataSource("/data/test.csv", DataFormat.CSV, "id", "label", "features", null, null, null,
-        new SyntheticSpec(10000, 20, 10, 0.0, 4.0, 0)), t);
+    DataSource t =
+        synthetic("data:\n  targets:\n    path: /data/test.csv\n    format: csv\n")
+            .data()
+            .targets();
+    assertEquals(
+        new DataSource(
+            "/data/test.csv",
+            DataFormat.CSV,
+            "id",
+            "label",
+            "features",
+            null,
+            null,
+            null,
+            new SyntheticSpec(10000, 20, 10, 0.0, 4.0, 0)),
+        t);
   }
 
   @Test
   void targetsWithoutPathAreDroppedUnlessSynthetic() {
     assertNull(synthetic("data: {targets: {limit: 100}}").data().targets());
     assertNull(synthetic(null, "data.targets.limit=100").data().targets());
-    DataSource t = synthetic(null, "data.targets.format=synthetic", "data.targets.synthetic.n=50").data().targets();
+    DataSource t =
+        synthetic(null, "data.targets.format=synthetic", "data.targets.synthetic.n=50")
+            .data()
+            .targets();
     assertEquals(DataFormat.SYNTHETIC, t.format());
     assertEquals(50, t.synthetic().n());
   }
@@ -323,9 +372,11 @@ class ConfigLoaderTest {
 
   @Test
   void unknownKeyInSetNamesTheSet() {
-    assertContains(rejected(null, "train.epoch=3"),
+    assertContains(
+        rejected(null, "train.epoch=3"),
         "unknown key 'train.epoch' in --set train.epoch=3 (did you mean 'train.epochs'?); valid keys under train:");
-    assertContains(rejected(null, "nope=1"), "unknown key 'nope' in --set nope=1; valid top-level keys:");
+    assertContains(
+        rejected(null, "nope=1"), "unknown key 'nope' in --set nope=1; valid top-level keys:");
     assertContains(rejected(null, "train.epochs.x=1"), "train.epochs is a value, not a section");
     assertContains(rejected(null, "train..epochs=1"), "unknown key 'train.'");
   }
@@ -338,9 +389,11 @@ class ConfigLoaderTest {
 
   @Test
   void sectionGivenAsAValueIsRejected() {
-    assertEquals("config: model must be a section with keys kind, hidden, activation, l2, load, got 5",
+    assertEquals(
+        "config: model must be a section with keys kind, hidden, activation, l2, load, got 5",
         rejected(null, "model=5"));
-    assertContains(rejected("attribute: {projection: fast}"), "attribute.projection must be a section");
+    assertContains(
+        rejected("attribute: {projection: fast}"), "attribute.projection must be a section");
   }
 
   // ---- type errors
@@ -365,7 +418,8 @@ class ConfigLoaderTest {
 
   @Test
   void wrongTypeForAStringIsRejectedInYaml() {
-    assertEquals("config: wrong type for output.path: expected a string, got [\"a\",\"b\"]",
+    assertEquals(
+        "config: wrong type for output.path: expected a string, got [\"a\",\"b\"]",
         rejected("output: {path: [a, b]}"));
   }
 
@@ -389,13 +443,18 @@ class ConfigLoaderTest {
 
   @Test
   void missingConfigFileSaysHowToFixIt() {
-    InputException e = assertThrows(InputException.class, () -> ConfigLoader.load("/no/such/ggda.yaml", List.of()));
-    assertEquals("config file not found: /no/such/ggda.yaml; pass an existing YAML file with --config", e.getMessage());
+    InputException e =
+        assertThrows(
+            InputException.class, () -> ConfigLoader.load("/no/such/ggda.yaml", List.of()));
+    assertEquals(
+        "config file not found: /no/such/ggda.yaml; pass an existing YAML file with --config",
+        e.getMessage());
   }
 
   @Test
   void directoryAsConfigFileIsRejected(@TempDir Path dir) {
-    InputException e = assertThrows(InputException.class, () -> ConfigLoader.load(dir.toString(), List.of()));
+    InputException e =
+        assertThrows(InputException.class, () -> ConfigLoader.load(dir.toString(), List.of()));
     assertContains(e.getMessage(), "is a directory");
   }
 
@@ -403,19 +462,23 @@ class ConfigLoaderTest {
   void yamlSyntaxErrorGivesFileAndLine(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("bad.yaml");
     Files.writeString(file, "model:\n  kind: mlp\n   hidden: [3]\n");
-    InputException e = assertThrows(InputException.class, () -> ConfigLoader.load(file.toString(), List.of()));
+    InputException e =
+        assertThrows(InputException.class, () -> ConfigLoader.load(file.toString(), List.of()));
     assertOneLine(e.getMessage());
     assertContains(e.getMessage(), "config: YAML syntax error in " + file + " at line 3");
   }
 
   @Test
   void duplicateKeysAreRejected() {
-    assertContains(rejected("train:\n  epochs: 2\n  epochs: 3\n"), "duplicate key 'epochs' at line 3");
+    assertContains(
+        rejected("train:\n  epochs: 2\n  epochs: 3\n"), "duplicate key 'epochs' at line 3");
   }
 
   @Test
   void topLevelMustBeAMapping() {
-    assertContains(rejected("- data\n- model\n"), "config: the top level must be a mapping with keys data, model");
+    assertContains(
+        rejected("- data\n- model\n"),
+        "config: the top level must be a mapping with keys data, model");
   }
 
   // ---- range validation
@@ -424,38 +487,84 @@ class ConfigLoaderTest {
     return Stream.of(
         Arguments.of(List.of("data.train.format=parquet"), "config: data.train.path is required"),
         Arguments.of(List.of("data.train.path= "), "data.train.path must not be empty"),
-        Arguments.of(List.of("data.classes=1"), "config: data.classes must be an integer >= 2, got 1"),
-        Arguments.of(List.of("data.classes=5"), "data.classes (5) must be at least data.train.synthetic.classes (10)"),
-        Arguments.of(List.of("data.train.limit=0"), "data.train.limit must be an integer >= 1, got 0"),
-        Arguments.of(List.of("data.targets.path=/t", "data.targets.limit=0"), "data.targets.limit must be an integer >= 1, got 0"),
+        Arguments.of(
+            List.of("data.classes=1"), "config: data.classes must be an integer >= 2, got 1"),
+        Arguments.of(
+            List.of("data.classes=5"),
+            "data.classes (5) must be at least data.train.synthetic.classes (10)"),
+        Arguments.of(
+            List.of("data.train.limit=0"), "data.train.limit must be an integer >= 1, got 0"),
+        Arguments.of(
+            List.of("data.targets.path=/t", "data.targets.limit=0"),
+            "data.targets.limit must be an integer >= 1, got 0"),
         Arguments.of(List.of("data.train.label_col= "), "data.train.label_col must name a column"),
-        Arguments.of(List.of("data.train.labels_path=''"), "data.train.labels_path must not be empty"),
-        Arguments.of(List.of("data.train.synthetic.n=0"), "data.train.synthetic.n must be an integer >= 1, got 0"),
-        Arguments.of(List.of("data.train.synthetic.dim=0"), "data.train.synthetic.dim must be an integer >= 1, got 0"),
-        Arguments.of(List.of("data.train.synthetic.classes=1"), "data.train.synthetic.classes must be an integer >= 2, got 1"),
-        Arguments.of(List.of("data.train.synthetic.label_noise=1"), "data.train.synthetic.label_noise must be a number in [0, 1), got 1.0"),
-        Arguments.of(List.of("data.train.synthetic.label_noise=-0.1"), "data.train.synthetic.label_noise must be a number in [0, 1), got -0.1"),
-        Arguments.of(List.of("data.train.synthetic.separation=0"), "data.train.synthetic.separation must be a finite number > 0, got 0.0"),
-        Arguments.of(List.of("data.targets.format=synthetic", "data.targets.synthetic.n=0"), "data.targets.synthetic.n must be an integer >= 1"),
-        Arguments.of(List.of("model.hidden=[]"), "model.hidden must list at least one layer width when model.kind is mlp"),
-        Arguments.of(List.of("model.hidden=[128, 0]"), "model.hidden[1] must be an integer >= 1, got 0"),
-        Arguments.of(List.of("model.kind=logistic", "model.hidden=[null]"), "model.hidden[0] must be an integer >= 1, got null"),
+        Arguments.of(
+            List.of("data.train.labels_path=''"), "data.train.labels_path must not be empty"),
+        Arguments.of(
+            List.of("data.train.synthetic.n=0"),
+            "data.train.synthetic.n must be an integer >= 1, got 0"),
+        Arguments.of(
+            List.of("data.train.synthetic.dim=0"),
+            "data.train.synthetic.dim must be an integer >= 1, got 0"),
+        Arguments.of(
+            List.of("data.train.synthetic.classes=1"),
+            "data.train.synthetic.classes must be an integer >= 2, got 1"),
+        Arguments.of(
+            List.of("data.train.synthetic.label_noise=1"),
+            "data.train.synthetic.label_noise must be a number in [0, 1), got 1.0"),
+        Arguments.of(
+            List.of("data.train.synthetic.label_noise=-0.1"),
+            "data.train.synthetic.label_noise must be a number in [0, 1), got -0.1"),
+        Arguments.of(
+            List.of("data.train.synthetic.separation=0"),
+            "data.train.synthetic.separation must be a finite number > 0, got 0.0"),
+        Arguments.of(
+            List.of("data.targets.format=synthetic", "data.targets.synthetic.n=0"),
+            "data.targets.synthetic.n must be an integer >= 1"),
+        Arguments.of(
+            List.of("model.hidden=[]"),
+            "model.hidden must list at least one layer width when model.kind is mlp"),
+        Arguments.of(
+            List.of("model.hidden=[128, 0]"), "model.hidden[1] must be an integer >= 1, got 0"),
+        Arguments.of(
+            List.of("model.kind=logistic", "model.hidden=[null]"),
+            "model.hidden[0] must be an integer >= 1, got null"),
         Arguments.of(List.of("model.l2=-1"), "model.l2 must be a finite number >= 0, got -1.0"),
-        Arguments.of(List.of("train.epochs=0"), "config: train.epochs must be an integer >= 1, got 0"),
-        Arguments.of(List.of("train.batch_size=0"), "train.batch_size must be an integer >= 1, got 0"),
-        Arguments.of(List.of("train.learning_rate=0"), "train.learning_rate must be a finite number > 0, got 0.0"),
-        Arguments.of(List.of("train.learning_rate=-0.5"), "train.learning_rate must be a finite number > 0, got -0.5"),
-        Arguments.of(List.of("train.checkpoints=0"), "train.checkpoints must be an integer >= 1, got 0"),
-        Arguments.of(List.of("train.epochs=2", "train.checkpoints=2001"), "train.checkpoints must be at most train.epochs * 1000 = 2000, got 2001"),
+        Arguments.of(
+            List.of("train.epochs=0"), "config: train.epochs must be an integer >= 1, got 0"),
+        Arguments.of(
+            List.of("train.batch_size=0"), "train.batch_size must be an integer >= 1, got 0"),
+        Arguments.of(
+            List.of("train.learning_rate=0"),
+            "train.learning_rate must be a finite number > 0, got 0.0"),
+        Arguments.of(
+            List.of("train.learning_rate=-0.5"),
+            "train.learning_rate must be a finite number > 0, got -0.5"),
+        Arguments.of(
+            List.of("train.checkpoints=0"), "train.checkpoints must be an integer >= 1, got 0"),
+        Arguments.of(
+            List.of("train.epochs=2", "train.checkpoints=2001"),
+            "train.checkpoints must be at most train.epochs * 1000 = 2000, got 2001"),
         Arguments.of(List.of("train.members=0"), "train.members must be an integer >= 1, got 0"),
-        Arguments.of(List.of("train.member_fraction=0"), "train.member_fraction must be a number in (0, 1], got 0.0"),
-        Arguments.of(List.of("train.member_fraction=1.5"), "train.member_fraction must be a number in (0, 1], got 1.5"),
+        Arguments.of(
+            List.of("train.member_fraction=0"),
+            "train.member_fraction must be a number in (0, 1], got 0.0"),
+        Arguments.of(
+            List.of("train.member_fraction=1.5"),
+            "train.member_fraction must be a number in (0, 1], got 1.5"),
         Arguments.of(List.of("group.size=0"), "group.size must be an integer >= 1, got 0"),
         Arguments.of(List.of("group.count=0"), "group.count must be an integer >= 1, got 0"),
-        Arguments.of(List.of("group.method=column"), "group.method column needs data.train.group_col"),
-        Arguments.of(List.of("attribute.projection.dim=0"), "attribute.projection.dim must be an integer >= 1, got 0"),
-        Arguments.of(List.of("attribute.damping=-0.01"), "attribute.damping must be a finite number >= 0, got -0.01"),
-        Arguments.of(List.of("attribute.relative_damping=-1"), "attribute.relative_damping must be a finite number >= 0, got -1"),
+        Arguments.of(
+            List.of("group.method=column"), "group.method column needs data.train.group_col"),
+        Arguments.of(
+            List.of("attribute.projection.dim=0"),
+            "attribute.projection.dim must be an integer >= 1, got 0"),
+        Arguments.of(
+            List.of("attribute.damping=-0.01"),
+            "attribute.damping must be a finite number >= 0, got -0.01"),
+        Arguments.of(
+            List.of("attribute.relative_damping=-1"),
+            "attribute.relative_damping must be a finite number >= 0, got -1"),
         Arguments.of(List.of("output.path="), "output.path must not be empty"),
         Arguments.of(List.of("output.top_k=0"), "output.top_k must be an integer >= 1, got 0"));
   }
@@ -469,10 +578,24 @@ class ConfigLoaderTest {
   @Test
   void boundaryValuesAreAccepted() {
     GgdaConfig c =
-        synthetic(null, "data.classes=10", "data.train.limit=1", "data.train.synthetic.label_noise=0",
-            "train.member_fraction=1", "train.epochs=1", "train.checkpoints=1000", "group.size=1",
-            "group.count=1", "group.method=column", "data.train.group_col=shard", "attribute.projection.dim=1",
-            "attribute.damping=0", "output.top_k=1", "model.kind=logistic", "model.hidden=[]", "model.l2=0");
+        synthetic(
+            null,
+            "data.classes=10",
+            "data.train.limit=1",
+            "data.train.synthetic.label_noise=0",
+            "train.member_fraction=1",
+            "train.epochs=1",
+            "train.checkpoints=1000",
+            "group.size=1",
+            "group.count=1",
+            "group.method=column",
+            "data.train.group_col=shard",
+            "attribute.projection.dim=1",
+            "attribute.damping=0",
+            "output.top_k=1",
+            "model.kind=logistic",
+            "model.hidden=[]",
+            "model.l2=0");
     assertEquals(1000, c.train().checkpoints());
     assertEquals(GroupMethod.COLUMN, c.group().method());
   }
@@ -489,10 +612,17 @@ class ConfigLoaderTest {
   void validatorChecksProgrammaticConfigs() {
     GgdaConfig d = designDefaults();
     GgdaConfig bad =
-        new GgdaConfig(d.data(),
+        new GgdaConfig(
+            d.data(),
             new ModelConfig(null, List.of(8), ActivationKind.RELU, Double.POSITIVE_INFINITY, null),
             new TrainConfig(1, 1, Double.NaN, LrSchedule.LINEAR, 1, 1, 0.5, 0, TrainMode.LOCAL),
-            d.group(), null, d.output(), d.evaluate(), d.prune(), d.noise(), new ComputeConfig(null));
+            d.group(),
+            null,
+            d.output(),
+            d.evaluate(),
+            d.prune(),
+            d.noise(),
+            new ComputeConfig(null));
     InputException e = assertThrows(InputException.class, () -> ConfigValidator.validate(bad));
     assertOneLine(e.getMessage());
     assertContains(e.getMessage(), "model.kind must be one of logistic, mlp, got null");
@@ -505,17 +635,29 @@ class ConfigLoaderTest {
 
   @Test
   void pruneAndNoiseSectionsAreChecked() {
-    String m = rejected(null, "prune.fraction=1.0", "prune.validate_fractions=[0.1, 0]", "prune.validate_seeds=0",
-        "noise.inject_fraction=0", "prune.test_fraction=-0.5");
+    String m =
+        rejected(
+            null,
+            "prune.fraction=1.0",
+            "prune.validate_fractions=[0.1, 0]",
+            "prune.validate_seeds=0",
+            "noise.inject_fraction=0",
+            "prune.test_fraction=-0.5");
     assertContains(m, "prune.fraction must be a number in (0, 1), got 1.0");
     assertContains(m, "prune.validate_fractions[1] must be a number in (0, 1), got 0.0");
     assertContains(m, "prune.validate_seeds must be an integer >= 1, got 0");
     assertContains(m, "noise.inject_fraction must be a number in (0, 1), got 0.0");
     assertContains(m, "prune.test_fraction must be a number in (0, 1), got -0.5");
-    assertContains(rejected(null, "noise.signal=gradient"), "noise.signal must be one of self-influence, validation, got 'gradient'");
-    assertContains(rejected(null, "prune.rank_by=size"), "prune.rank_by must be one of value-per-example, value");
+    assertContains(
+        rejected(null, "noise.signal=gradient"),
+        "noise.signal must be one of self-influence, validation, got 'gradient'");
+    assertContains(
+        rejected(null, "prune.rank_by=size"),
+        "prune.rank_by must be one of value-per-example, value");
     assertContains(rejected("prune:\n  fracton: 0.3\n"), "unknown key 'prune.fracton'");
-    GgdaConfig ok = synthetic(null, "prune.threshold=-0.5", "noise.signal=VALIDATION", "noise.example_signal=margin");
+    GgdaConfig ok =
+        synthetic(
+            null, "prune.threshold=-0.5", "noise.signal=VALIDATION", "noise.example_signal=margin");
     assertEquals(-0.5, ok.prune().threshold());
     assertEquals(NoiseSignal.VALIDATION, ok.noise().signal());
     assertEquals(ExampleSignal.MARGIN, ok.noise().exampleSignal());

@@ -7,15 +7,16 @@ import java.util.List;
 
 /**
  * How far one featurize output is from another (the CPU's): per-row relative L2 errors of the
- * features, relative Frobenius error of the kernels, exact equality of ids, sizes and kernel counts.
- * Shared by the emulated and GPU tests and by the GPU check.
+ * features, relative Frobenius error of the kernels, exact equality of ids, sizes and kernel
+ * counts. Shared by the emulated and GPU tests and by the GPU check.
  */
 public final class Agreement {
   private Agreement() {}
 
   /**
-   * Largest ||a_r - e_r|| / ||e_r|| over the rows (k wide); a row whose norm is below a thousandth of
-   * the mean row norm is measured against that instead (an all-zero gradient has no relative error).
+   * Largest ||a_r - e_r|| / ||e_r|| over the rows (k wide); a row whose norm is below a thousandth
+   * of the mean row norm is measured against that instead (an all-zero gradient has no relative
+   * error).
    */
   public static double rows(float[] expected, float[] actual, int k) {
     if (expected.length != actual.length) {
@@ -77,12 +78,17 @@ public final class Agreement {
   public static Report outputs(Featurizer.Output expected, Featurizer.Output actual, int k) {
     List<String> lines = new ArrayList<>();
     double worst = 0;
-    if (!Arrays.equals(expected.groupIds(), actual.groupIds()) || !Arrays.equals(expected.sizes(), actual.sizes())) {
+    if (!Arrays.equals(expected.groupIds(), actual.groupIds())
+        || !Arrays.equals(expected.sizes(), actual.sizes())) {
       lines.add("group ids or sizes differ");
       worst = Double.POSITIVE_INFINITY;
     }
     if (!Arrays.equals(expected.kernelRows(), actual.kernelRows())) {
-      lines.add("kernel rows " + Arrays.toString(actual.kernelRows()) + ", expected " + Arrays.toString(expected.kernelRows()));
+      lines.add(
+          "kernel rows "
+              + Arrays.toString(actual.kernelRows())
+              + ", expected "
+              + Arrays.toString(expected.kernelRows()));
       worst = Double.POSITIVE_INFINITY;
     }
     for (int s = 0; s < expected.loss().length; s++) {
@@ -90,12 +96,18 @@ public final class Agreement {
       lines.add(String.format("slot %d loss %.2e", s, loss));
       worst = Math.max(worst, loss);
       if (expected.margin() != null) {
-        double margin = actual.margin() == null ? Double.POSITIVE_INFINITY : rows(expected.margin()[s], actual.margin()[s], k);
+        double margin =
+            actual.margin() == null
+                ? Double.POSITIVE_INFINITY
+                : rows(expected.margin()[s], actual.margin()[s], k);
         lines.add(String.format("margin %.2e", margin));
         worst = Math.max(worst, margin);
       }
       if (expected.kernel() != null) {
-        double kernel = actual.kernel() == null ? Double.POSITIVE_INFINITY : relative(expected.kernel()[s], actual.kernel()[s]);
+        double kernel =
+            actual.kernel() == null
+                ? Double.POSITIVE_INFINITY
+                : relative(expected.kernel()[s], actual.kernel()[s]);
         lines.add(String.format("kernel %.2e", kernel));
         worst = Math.max(worst, kernel);
       }

@@ -1,10 +1,9 @@
 package dev.ggda.cuda;
 
-import dev.ggda.config.ProjectionKind;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ggda.config.ProjectionKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Featurizer;
 import dev.ggda.math.Projection;
@@ -16,9 +15,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The cuda backend's computation, run on {@link EmulatedGpu}, gives the CPU backend's features and
- * kernels: every projection kind, every kernel, per-example and grouped rows, several passes, groups
- * chunked across passes, P cached or generated chunk by chunk, split tf32 or float32 projections,
- * several slots. What this cannot check (the CUDA C and the JavaCPP calls) the GPU test does.
+ * kernels: every projection kind, every kernel, per-example and grouped rows, several passes,
+ * groups chunked across passes, P cached or generated chunk by chunk, split tf32 or float32
+ * projections, several slots. What this cannot check (the CUDA C and the JavaCPP calls) the GPU
+ * test does.
  */
 class CudaFeaturizerEmulatedTest {
   /** Emulated float32 against ND4J float32: only summation order differs. */
@@ -43,7 +43,9 @@ class CudaFeaturizerEmulatedTest {
     assertTrue(report.within(TOLERANCE), c + ": " + report);
     // A second call reuses the scratch arrays and the cached P: the same answer.
     Featurizer.Output again = cuda.featurize(arch, slots, c.spec(), rows);
-    assertTrue(Agreement.outputs(out, again, k).within(0), "a repeated call differs: " + Agreement.outputs(out, again, k));
+    assertTrue(
+        Agreement.outputs(out, again, k).within(0),
+        "a repeated call differs: " + Agreement.outputs(out, again, k));
     cuda.close();
     assertEquals(0, gpu.live(), "device arrays left allocated after close");
   }
@@ -85,7 +87,15 @@ class CudaFeaturizerEmulatedTest {
     assertTrue(recovered < 1e-6, "split tf32: " + recovered);
   }
 
-  private static float[] product(Gpu gpu, Gpu.Array g, Gpu.Array lo, Gpu.Array p, int rows, int width, int k, float alpha,
+  private static float[] product(
+      Gpu gpu,
+      Gpu.Array g,
+      Gpu.Array lo,
+      Gpu.Array p,
+      int rows,
+      int width,
+      int k,
+      float alpha,
       Gpu.Precision precision) {
     Gpu.Array out = gpu.alloc(Gpu.Type.FLOAT, (long) rows * k);
     gpu.gemm(false, false, rows, k, width, alpha, g, width, p, k, 0f, out, k, precision);

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * kernels.cu compiles (with nvcc, where the CUDA toolkit is installed: the GPU hosts compile it with
- * NVRTC at start-up, which is not here) and defines exactly the kernels CudaGpu launches.
+ * kernels.cu compiles (with nvcc, where the CUDA toolkit is installed: the GPU hosts compile it
+ * with NVRTC at start-up, which is not here) and defines exactly the kernels CudaGpu launches.
  */
 class CudaKernelsCompileTest {
   private static final Pattern KERNEL = Pattern.compile("extern \"C\" __global__ void (\\w+)\\(");
@@ -39,7 +39,9 @@ class CudaKernelsCompileTest {
       candidates.add(Path.of(dir, "nvcc"));
     }
     try (Stream<Path> cudas = Files.list(Path.of("/usr/local"))) {
-      cudas.filter(p -> p.getFileName().toString().startsWith("cuda")).forEach(p -> candidates.add(p.resolve("bin/nvcc")));
+      cudas
+          .filter(p -> p.getFileName().toString().startsWith("cuda"))
+          .forEach(p -> candidates.add(p.resolve("bin/nvcc")));
     } catch (java.io.IOException e) {
       // no /usr/local: PATH only
     }
@@ -49,12 +51,23 @@ class CudaKernelsCompileTest {
   @Test
   void nvccCompilesTheKernelsToPtxWithEveryEntryPoint(@TempDir Path dir) throws Exception {
     Path nvcc = nvcc();
-    Assumptions.assumeTrue(nvcc != null, "skipped: no nvcc on PATH or under /usr/local/cuda*; the kernels compile on GPU hosts");
+    Assumptions.assumeTrue(
+        nvcc != null,
+        "skipped: no nvcc on PATH or under /usr/local/cuda*; the kernels compile on GPU hosts");
     Path src = dir.resolve("kernels.cu");
     Files.writeString(src, CudaGpu.source());
     Path ptx = dir.resolve("kernels.ptx");
-    Process p = new ProcessBuilder(nvcc.toString(), "-ptx", "-arch=compute_75", "-std=c++17", "-o", ptx.toString(), src.toString())
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                nvcc.toString(),
+                "-ptx",
+                "-arch=compute_75",
+                "-std=c++17",
+                "-o",
+                ptx.toString(),
+                src.toString())
+            .redirectErrorStream(true)
+            .start();
     String output = new String(p.getInputStream().readAllBytes());
     assertEquals(0, p.waitFor(), "nvcc failed:\n" + output);
     assertTrue(output.isBlank(), "nvcc warnings:\n" + output);

@@ -162,8 +162,21 @@ public class EmulatedGpu implements Gpu {
   }
 
   @Override
-  public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Array a, int lda, Array b, int ldb,
-      float beta, Array c, int ldc, Precision precision) {
+  public void gemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      Array a,
+      int lda,
+      Array b,
+      int ldb,
+      float beta,
+      Array c,
+      int ldc,
+      Precision precision) {
     HostArray ha = h(a);
     HostArray hb = h(b);
     HostArray hc = h(c);
@@ -205,8 +218,20 @@ public class EmulatedGpu implements Gpu {
   }
 
   @Override
-  public void dgemm(boolean transA, boolean transB, int m, int n, int k, double alpha, Array a, int lda, Array b, int ldb,
-      double beta, Array c, int ldc) {
+  public void dgemm(
+      boolean transA,
+      boolean transB,
+      int m,
+      int n,
+      int k,
+      double alpha,
+      Array a,
+      int lda,
+      Array b,
+      int ldb,
+      double beta,
+      Array c,
+      int ldc) {
     HostArray ha = h(a);
     HostArray hb = h(b);
     HostArray hc = h(c);
@@ -266,7 +291,14 @@ public class EmulatedGpu implements Gpu {
   }
 
   @Override
-  public void logitGradients(Array logits, Array labels, int rows, int classes, Array dMargin, Array q, Array dLoss,
+  public void logitGradients(
+      Array logits,
+      Array labels,
+      int rows,
+      int classes,
+      Array dMargin,
+      Array q,
+      Array dLoss,
       Array probs) {
     HostArray hz = h(logits);
     HostArray hy = h(labels);
@@ -322,10 +354,28 @@ public class EmulatedGpu implements Gpu {
   }
 
   @Override
-  public void outerSums(Array a, int lda, int in, Array d, int ldd, int out, boolean bias, Array segments, int count,
-      Array rowA, Array rowB, Array scale, float sign, Array dst, long ldDst, long col, boolean accumulate, Array lo) {
+  public void outerSums(
+      Array a,
+      int lda,
+      int in,
+      Array d,
+      int ldd,
+      int out,
+      boolean bias,
+      Array segments,
+      int count,
+      Array rowA,
+      Array rowB,
+      Array scale,
+      float sign,
+      Array dst,
+      long ldDst,
+      long col,
+      boolean accumulate,
+      Array lo) {
     if (lo != null && (accumulate || rowB != null)) {
-      throw new IllegalArgumentException("outer_sums writes tf32 halves only without accumulate and rowB");
+      throw new IllegalArgumentException(
+          "outer_sums writes tf32 halves only without accumulate and rowB");
     }
     HostArray ha = h(a);
     HostArray hd = h(d);
@@ -402,7 +452,8 @@ public class EmulatedGpu implements Gpu {
   public void gatherRows(Array src, int cols, Array idx, int rows, Array dst) {
     for (int r = 0; r < rows; r++) {
       int from = h(idx).i[h(idx).offset + r];
-      System.arraycopy(h(src).f, h(src).offset + from * cols, h(dst).f, h(dst).offset + r * cols, cols);
+      System.arraycopy(
+          h(src).f, h(src).offset + from * cols, h(dst).f, h(dst).offset + r * cols, cols);
     }
   }
 
@@ -410,7 +461,8 @@ public class EmulatedGpu implements Gpu {
   public void appendOnes(Array a, int rows, int cols, Array dst) {
     for (int r = 0; r < rows; r++) {
       for (int c = 0; c <= cols; c++) {
-        h(dst).f[h(dst).offset + r * (cols + 1) + c] = c < cols ? h(a).f[h(a).offset + r * cols + c] : 1f;
+        h(dst).f[h(dst).offset + r * (cols + 1) + c] =
+            c < cols ? h(a).f[h(a).offset + r * cols + c] : 1f;
       }
     }
   }
@@ -420,14 +472,22 @@ public class EmulatedGpu implements Gpu {
     HostArray p = h(probs);
     for (int r = 0; r < rows; r++) {
       for (int j = 0; j < classes; j++) {
-        h(dst).f[h(dst).offset + r * classes + j] = ((j == cls ? 1f : 0f) - p.f[p.offset + r * classes + j])
-            * (float) Math.sqrt(p.f[p.offset + r * classes + cls]);
+        h(dst).f[h(dst).offset + r * classes + j] =
+            ((j == cls ? 1f : 0f) - p.f[p.offset + r * classes + j])
+                * (float) Math.sqrt(p.f[p.offset + r * classes + cls]);
       }
     }
   }
 
   @Override
-  public void projectionRows(Array dst, boolean gaussian, long key, long row0, int rows, int dim, float scale,
+  public void projectionRows(
+      Array dst,
+      boolean gaussian,
+      long key,
+      long row0,
+      int rows,
+      int dim,
+      float scale,
       double gaussScale) {
     for (int i = 0; i < rows * dim; i++) {
       long r = row0 + i / dim;
@@ -440,10 +500,17 @@ public class EmulatedGpu implements Gpu {
         v = ((dev.ggda.math.Seeds.mix(stream, e >>> 6) >>> (e & 63)) & 1L) == 0 ? scale : -scale;
       } else {
         long pair = e >>> 1;
-        double u1 = 1.0 - (double) (dev.ggda.math.Seeds.mix(stream, 2 * pair) >>> 11) / 9007199254740992.0;
-        double u2 = (double) (dev.ggda.math.Seeds.mix(stream, 2 * pair + 1) >>> 11) / 9007199254740992.0;
+        double u1 =
+            1.0 - (double) (dev.ggda.math.Seeds.mix(stream, 2 * pair) >>> 11) / 9007199254740992.0;
+        double u2 =
+            (double) (dev.ggda.math.Seeds.mix(stream, 2 * pair + 1) >>> 11) / 9007199254740992.0;
         double radius = Math.sqrt(-2.0 * Math.log(u1)) * gaussScale;
-        v = (float) (radius * ((e & 1) == 0 ? Math.cos(2.0 * 3.141592653589793 * u2) : Math.sin(2.0 * 3.141592653589793 * u2)));
+        v =
+            (float)
+                (radius
+                    * ((e & 1) == 0
+                        ? Math.cos(2.0 * 3.141592653589793 * u2)
+                        : Math.sin(2.0 * 3.141592653589793 * u2)));
       }
       h(dst).f[h(dst).offset + i] = v;
     }

@@ -1,11 +1,9 @@
 package dev.ggda.cuda;
 
-import dev.ggda.config.ProjectionKind;
-
 import dev.ggda.config.ActivationKind;
+import dev.ggda.config.ProjectionKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Featurizer;
-import dev.ggda.math.Projection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -17,16 +15,28 @@ import java.util.SplittableRandom;
  * Plain Java (no ND4J), so the GPU check can run them where only the device and the JVM are.
  */
 public final class FeaturizeCases {
-  public static final Architecture SMALL = new Architecture(5, new int[] {6}, 3, ActivationKind.RELU);
+  public static final Architecture SMALL =
+      new Architecture(5, new int[] {6}, 3, ActivationKind.RELU);
+
   /** p = 754: a P of more than one 512-row block. */
-  public static final Architecture WIDE = new Architecture(20, new int[] {30}, 4, ActivationKind.RELU);
-  public static final Architecture DEEP = new Architecture(7, new int[] {9, 6}, 4, ActivationKind.TANH);
-  public static final Architecture SIGMOID = new Architecture(5, new int[] {8}, 3, ActivationKind.SIGMOID);
+  public static final Architecture WIDE =
+      new Architecture(20, new int[] {30}, 4, ActivationKind.RELU);
+
+  public static final Architecture DEEP =
+      new Architecture(7, new int[] {9, 6}, 4, ActivationKind.TANH);
+  public static final Architecture SIGMOID =
+      new Architecture(5, new int[] {8}, 3, ActivationKind.SIGMOID);
 
   private FeaturizeCases() {}
 
   /** One problem: the rows' group sizes, the spec, how many slots, and the backend's sizes. */
-  public record Case(String name, Architecture arch, int[] sizes, Featurizer.Spec spec, int slots, CudaFeaturizer.Options options) {
+  public record Case(
+      String name,
+      Architecture arch,
+      int[] sizes,
+      Featurizer.Spec spec,
+      int slots,
+      CudaFeaturizer.Options options) {
     public Featurizer.Rows rows() {
       return FeaturizeCases.rows(arch, sizes, sizes.length);
     }
@@ -69,7 +79,9 @@ public final class FeaturizeCases {
     return new Featurizer.Rows(x, y, ids, d, groupIds, starts);
   }
 
-  /** Seeded parameters: Glorot-uniform weights and small biases (not zero, so the bias paths count). */
+  /**
+   * Seeded parameters: Glorot-uniform weights and small biases (not zero, so the bias paths count).
+   */
   public static float[] params(Architecture arch, long seed) {
     SplittableRandom rnd = new SplittableRandom(seed);
     float[] flat = new float[Math.toIntExact(arch.paramCount())];
@@ -104,12 +116,14 @@ public final class FeaturizeCases {
     return v;
   }
 
-  static Featurizer.Spec spec(ProjectionKind kind, int k, boolean margin, Featurizer.Moment kernel) {
+  static Featurizer.Spec spec(
+      ProjectionKind kind, int k, boolean margin, Featurizer.Moment kernel) {
     return new Featurizer.Spec(kind, k, 5, margin, kernel, 0.5, 77, 4);
   }
 
   /** chunkBytes 1: a P above the cache budget is generated 512 rows at a time. */
-  static CudaFeaturizer.Options options(long passBytes, int groupedPassRows, long cacheBytes, boolean split) {
+  static CudaFeaturizer.Options options(
+      long passBytes, int groupedPassRows, long cacheBytes, boolean split) {
     return new CudaFeaturizer.Options(passBytes, groupedPassRows, cacheBytes, 1, split);
   }
 
@@ -129,28 +143,103 @@ public final class FeaturizeCases {
     Featurizer.Moment none = Featurizer.Moment.NONE;
     ProjectionKind rademacher = ProjectionKind.RADEMACHER;
     return List.of(
-        new Case("per-example rademacher exact, 3 rows per pass", SMALL, ones(11), spec(rademacher, 8, true, exact), 1,
+        new Case(
+            "per-example rademacher exact, 3 rows per pass",
+            SMALL,
+            ones(11),
+            spec(rademacher, 8, true, exact),
+            1,
             options(rowsOf(3, SMALL, 8), 1 << 14, 1L << 30, true)),
-        new Case("per-example rademacher exact, float32 projection", SMALL, ones(11), spec(rademacher, 8, true, exact), 1,
+        new Case(
+            "per-example rademacher exact, float32 projection",
+            SMALL,
+            ones(11),
+            spec(rademacher, 8, true, exact),
+            1,
             options(1L << 30, 1 << 14, 1L << 30, false)),
-        new Case("per-example gaussian sampled, P in chunks", WIDE, ones(13), spec(ProjectionKind.GAUSSIAN, 16, true, sampled), 1,
+        new Case(
+            "per-example gaussian sampled, P in chunks",
+            WIDE,
+            ones(13),
+            spec(ProjectionKind.GAUSSIAN, 16, true, sampled),
+            1,
             options(1L << 30, 1 << 14, 0, true)),
-        new Case("per-example rademacher, P in chunks, two slots", WIDE, ones(9), spec(rademacher, 12, false, none), 2,
+        new Case(
+            "per-example rademacher, P in chunks, two slots",
+            WIDE,
+            ones(9),
+            spec(rademacher, 12, false, none),
+            2,
             options(1L << 30, 1 << 14, 0, true)),
-        new Case("per-example none, Gauss-Newton", SMALL, ones(7), spec(ProjectionKind.NONE, 0, false, gaussNewton), 1, ROOMY),
-        new Case("per-example factored exact", DEEP, ones(8), spec(ProjectionKind.FACTORED, 40, true, exact), 1, ROOMY),
-        new Case("per-example rademacher batched (a block of singletons)", SMALL, ones(6), spec(rademacher, 8, true, batched), 1,
+        new Case(
+            "per-example none, Gauss-Newton",
+            SMALL,
+            ones(7),
+            spec(ProjectionKind.NONE, 0, false, gaussNewton),
+            1,
             ROOMY),
-        new Case("groups rademacher batched, groups chunked over passes of 4", SMALL, mixed, spec(rademacher, 8, true, batched), 1,
+        new Case(
+            "per-example factored exact",
+            DEEP,
+            ones(8),
+            spec(ProjectionKind.FACTORED, 40, true, exact),
+            1,
+            ROOMY),
+        new Case(
+            "per-example rademacher batched (a block of singletons)",
+            SMALL,
+            ones(6),
+            spec(rademacher, 8, true, batched),
+            1,
+            ROOMY),
+        new Case(
+            "groups rademacher batched, groups chunked over passes of 4",
+            SMALL,
+            mixed,
+            spec(rademacher, 8, true, batched),
+            1,
             options(1L << 30, 4, 1L << 30, true)),
-        new Case("groups gaussian sampled, two slots", WIDE, mixed, spec(ProjectionKind.GAUSSIAN, 10, true, sampled), 2, ROOMY),
-        new Case("groups none, loss sums only", SMALL, mixed, spec(ProjectionKind.NONE, 0, false, none), 1, ROOMY),
-        new Case("groups factored batched, two hidden layers", DEEP, mixed, spec(ProjectionKind.FACTORED, 40, true, batched), 1,
+        new Case(
+            "groups gaussian sampled, two slots",
+            WIDE,
+            mixed,
+            spec(ProjectionKind.GAUSSIAN, 10, true, sampled),
+            2,
             ROOMY),
-        new Case("groups rademacher Gauss-Newton, sigmoid", SIGMOID, mixed, spec(rademacher, 6, false, gaussNewton), 1, ROOMY),
-        new Case("groups rademacher exact, P in chunks, 5 rows per pass", WIDE, mixed, spec(rademacher, 8, true, exact), 1,
+        new Case(
+            "groups none, loss sums only",
+            SMALL,
+            mixed,
+            spec(ProjectionKind.NONE, 0, false, none),
+            1,
+            ROOMY),
+        new Case(
+            "groups factored batched, two hidden layers",
+            DEEP,
+            mixed,
+            spec(ProjectionKind.FACTORED, 40, true, batched),
+            1,
+            ROOMY),
+        new Case(
+            "groups rademacher Gauss-Newton, sigmoid",
+            SIGMOID,
+            mixed,
+            spec(rademacher, 6, false, gaussNewton),
+            1,
+            ROOMY),
+        new Case(
+            "groups rademacher exact, P in chunks, 5 rows per pass",
+            WIDE,
+            mixed,
+            spec(rademacher, 8, true, exact),
+            1,
             options(rowsOf(5, WIDE, 8), 1 << 14, 0, true)),
-        new Case("groups rademacher sampled, float32", SMALL, mixed, spec(rademacher, 8, true, sampled), 1,
+        new Case(
+            "groups rademacher sampled, float32",
+            SMALL,
+            mixed,
+            spec(rademacher, 8, true, sampled),
+            1,
             options(1L << 30, 1 << 14, 1L << 30, false)));
   }
 }

@@ -27,23 +27,60 @@ final class DataFixtures {
   }
 
   static DataSource withGroup(DataSource s, String groupCol) {
-    return new DataSource(s.path(), s.format(), s.idCol(), s.labelCol(), s.featuresCol(), groupCol, s.labelsPath(), s.limit(), s.synthetic());
+    return new DataSource(
+        s.path(),
+        s.format(),
+        s.idCol(),
+        s.labelCol(),
+        s.featuresCol(),
+        groupCol,
+        s.labelsPath(),
+        s.limit(),
+        s.synthetic());
   }
 
   static DataSource withLimit(DataSource s, long limit) {
-    return new DataSource(s.path(), s.format(), s.idCol(), s.labelCol(), s.featuresCol(), s.groupCol(), s.labelsPath(), limit, s.synthetic());
+    return new DataSource(
+        s.path(),
+        s.format(),
+        s.idCol(),
+        s.labelCol(),
+        s.featuresCol(),
+        s.groupCol(),
+        s.labelsPath(),
+        limit,
+        s.synthetic());
   }
 
   static DataSource withLabelsPath(DataSource s, String labels) {
-    return new DataSource(s.path(), s.format(), s.idCol(), s.labelCol(), s.featuresCol(), s.groupCol(), labels, s.limit(), s.synthetic());
+    return new DataSource(
+        s.path(),
+        s.format(),
+        s.idCol(),
+        s.labelCol(),
+        s.featuresCol(),
+        s.groupCol(),
+        labels,
+        s.limit(),
+        s.synthetic());
   }
 
   static DataSource withFeatures(DataSource s, String featuresCol) {
-    return new DataSource(s.path(), s.format(), s.idCol(), s.labelCol(), featuresCol, s.groupCol(), s.labelsPath(), s.limit(), s.synthetic());
+    return new DataSource(
+        s.path(),
+        s.format(),
+        s.idCol(),
+        s.labelCol(),
+        featuresCol,
+        s.groupCol(),
+        s.labelsPath(),
+        s.limit(),
+        s.synthetic());
   }
 
   static DataSource synthetic(SyntheticSpec spec) {
-    return new DataSource(null, DataFormat.SYNTHETIC, "id", "label", "features", null, null, null, spec);
+    return new DataSource(
+        null, DataFormat.SYNTHETIC, "id", "label", "features", null, null, null, spec);
   }
 
   static Path write(Path dir, String name, String text) {

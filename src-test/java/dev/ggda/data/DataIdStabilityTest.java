@@ -27,7 +27,9 @@ class DataIdStabilityTest {
   private final SparkSession spark = SparkTestSession.get();
   @TempDir Path dir;
 
-  /** 40 rows: 37 distinct, plus a row repeated 3 times and one repeated twice (exact duplicates). */
+  /**
+   * 40 rows: 37 distinct, plus a row repeated 3 times and one repeated twice (exact duplicates).
+   */
   private static List<String> csvRows() {
     List<String> rows = new ArrayList<>();
     for (int i = 0; i < 35; i++) rows.add((i % 3) + "," + (i * 0.5) + "," + (i % 7));
@@ -71,27 +73,43 @@ class DataIdStabilityTest {
 
   @Test
   void parquetIdsSurviveRepartitioningAndMatchCsv() {
-    StructType schema = new StructType()
-        .add("label", DataTypes.IntegerType)
-        .add("features", DataTypes.createArrayType(DataTypes.DoubleType));
+    StructType schema =
+        new StructType()
+            .add("label", DataTypes.IntegerType)
+            .add("features", DataTypes.createArrayType(DataTypes.DoubleType));
     List<Row> rows = new ArrayList<>();
     for (String line : csvRows()) {
       String[] p = line.split(",");
-      rows.add(RowFactory.create(Integer.parseInt(p[0]), new double[] {Double.parseDouble(p[1]), Double.parseDouble(p[2])}));
+      rows.add(
+          RowFactory.create(
+              Integer.parseInt(p[0]),
+              new double[] {Double.parseDouble(p[1]), Double.parseDouble(p[2])}));
     }
     String p1 = dir.resolve("p1").toString();
     String p4 = dir.resolve("p4").toString();
     spark.createDataFrame(rows, schema).coalesce(1).write().parquet(p1);
     spark.createDataFrame(rows, schema).repartition(4).write().parquet(p4);
 
-    Map<Long, String> one = contentById(LocalData.collect(DataLoader.load(spark, source(p1, DataFormat.PARQUET), null, "train")));
-    Map<Long, String> four = contentById(LocalData.collect(DataLoader.load(spark, source(p4, DataFormat.PARQUET), null, "train")));
+    Map<Long, String> one =
+        contentById(
+            LocalData.collect(
+                DataLoader.load(spark, source(p1, DataFormat.PARQUET), null, "train")));
+    Map<Long, String> four =
+        contentById(
+            LocalData.collect(
+                DataLoader.load(spark, source(p4, DataFormat.PARQUET), null, "train")));
     assertEquals(40, one.size());
     assertEquals(one, four);
 
     write(dir, "same.csv", "label,a,b\n" + String.join("\n", csvRows()) + "\n");
-    Map<Long, String> csv = contentById(LocalData.collect(
-        DataLoader.load(spark, source(dir.resolve("same.csv").toString(), DataFormat.CSV), null, "train")));
+    Map<Long, String> csv =
+        contentById(
+            LocalData.collect(
+                DataLoader.load(
+                    spark,
+                    source(dir.resolve("same.csv").toString(), DataFormat.CSV),
+                    null,
+                    "train")));
     assertEquals(one, csv, "same content, same ids, whatever the format");
   }
 }

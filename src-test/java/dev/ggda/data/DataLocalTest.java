@@ -30,7 +30,8 @@ class DataLocalTest {
 
   @Test
   void selectPicksRowsInTheGivenOrder() {
-    LocalData d = new LocalData(new long[] {1, 2, 3}, new int[] {0, 1, 2}, new float[] {1, 1, 2, 2, 3, 3}, 2);
+    LocalData d =
+        new LocalData(new long[] {1, 2, 3}, new int[] {0, 1, 2}, new float[] {1, 1, 2, 2, 3, 3}, 2);
     LocalData s = d.select(new int[] {2, 0, 2});
     assertArrayEquals(new long[] {3, 1, 3}, s.ids());
     assertArrayEquals(new int[] {2, 0, 2}, s.labels());

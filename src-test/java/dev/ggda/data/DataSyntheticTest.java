@@ -15,7 +15,9 @@ class DataSyntheticTest {
   private final SparkSession spark = SparkTestSession.get();
 
   private LocalData generate(SyntheticSpec s, String role, int partitions) {
-    LoadedData d = new LoadedData(SyntheticData.generate(spark, s, role, s.n(), partitions), s.dim(), s.classes(), s.n());
+    LoadedData d =
+        new LoadedData(
+            SyntheticData.generate(spark, s, role, s.n(), partitions), s.dim(), s.classes(), s.n());
     return LocalData.collect(d);
   }
 
@@ -56,7 +58,8 @@ class DataSyntheticTest {
     for (int r = 0; r < targets.size(); r++) {
       if (nearest(centroid, targets.row(r)) == targets.labels()[r]) correct++;
     }
-    assertTrue(correct > 0.95 * targets.size(), "nearest train centroid classifies targets: " + correct);
+    assertTrue(
+        correct > 0.95 * targets.size(), "nearest train centroid classifies targets: " + correct);
   }
 
   @Test
@@ -72,20 +75,33 @@ class DataSyntheticTest {
     assertEquals(0.3, frac, 0.03, "flipped fraction");
 
     LocalData clean = generate(new SyntheticSpec(1000, 4, 5, 0.0, 40.0, 3), "train", 3);
-    for (int r = 0; r < clean.size(); r++) assertEquals(nearest(m, clean.row(r)), clean.labels()[r]);
+    for (int r = 0; r < clean.size(); r++)
+      assertEquals(nearest(m, clean.row(r)), clean.labels()[r]);
   }
 
   @Test
   void loaderAppliesLimitAndValidatesTheSpec() {
     SyntheticSpec s = new SyntheticSpec(100, 3, 4, 0.0, 1.0, 0);
-    LoadedData d = DataLoader.load(spark, DataFixtures.withLimit(DataFixtures.synthetic(s), 10), null, "train");
+    LoadedData d =
+        DataLoader.load(
+            spark, DataFixtures.withLimit(DataFixtures.synthetic(s), 10), null, "train");
     assertEquals(10, d.count());
     assertEquals(4, d.classes());
     assertEquals(Columns.schema(false), d.examples().schema());
     assertEquals(10, d.examples().count());
-    assertInputError(() -> DataLoader.load(spark, DataFixtures.synthetic(new SyntheticSpec(10, 3, 1, 0, 1, 0)), null, "train"),
-        "data.train.synthetic.classes", "got 1");
-    assertInputError(() -> DataLoader.load(spark, DataFixtures.synthetic(new SyntheticSpec(10, 3, 2, 1.5, 1, 0)), null, "targets"),
+    assertInputError(
+        () ->
+            DataLoader.load(
+                spark, DataFixtures.synthetic(new SyntheticSpec(10, 3, 1, 0, 1, 0)), null, "train"),
+        "data.train.synthetic.classes",
+        "got 1");
+    assertInputError(
+        () ->
+            DataLoader.load(
+                spark,
+                DataFixtures.synthetic(new SyntheticSpec(10, 3, 2, 1.5, 1, 0)),
+                null,
+                "targets"),
         "data.targets.synthetic.label_noise");
   }
 

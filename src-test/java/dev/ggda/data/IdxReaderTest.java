@@ -27,7 +27,8 @@ class IdxReaderTest {
   @TempDir Path dir;
 
   /** Writes n images of rows x cols with pixel (i, j) = (7 * i + j) % 256, and labels i % 3. */
-  static void writeIdx(Path images, Path labels, int n, int rows, int cols, int labelCount, boolean gzip)
+  static void writeIdx(
+      Path images, Path labels, int n, int rows, int cols, int labelCount, boolean gzip)
       throws IOException {
     ByteArrayOutputStream img = new ByteArrayOutputStream();
     DataOutputStream io = new DataOutputStream(img);
@@ -35,7 +36,8 @@ class IdxReaderTest {
     io.writeInt(n);
     io.writeInt(rows);
     io.writeInt(cols);
-    for (int i = 0; i < n; i++) for (int j = 0; j < rows * cols; j++) io.writeByte((7 * i + j) % 256);
+    for (int i = 0; i < n; i++)
+      for (int j = 0; j < rows * cols; j++) io.writeByte((7 * i + j) % 256);
     ByteArrayOutputStream lab = new ByteArrayOutputStream();
     DataOutputStream lo = new DataOutputStream(lab);
     lo.writeInt(IdxReader.LABELS_MAGIC);
@@ -46,7 +48,8 @@ class IdxReaderTest {
   }
 
   private static void writeBytes(Path p, byte[] bytes, boolean gzip) throws IOException {
-    try (OutputStream out = gzip ? new GZIPOutputStream(Files.newOutputStream(p)) : Files.newOutputStream(p)) {
+    try (OutputStream out =
+        gzip ? new GZIPOutputStream(Files.newOutputStream(p)) : Files.newOutputStream(p)) {
       out.write(bytes);
     }
   }
@@ -59,11 +62,14 @@ class IdxReaderTest {
     assertEquals(10, d.count());
     assertEquals(6, d.dim());
     assertEquals(3, d.classes());
-    assertTrue(d.examples().rdd().getNumPartitions() > 1, "IDX data should be spread over partitions");
+    assertTrue(
+        d.examples().rdd().getNumPartitions() > 1, "IDX data should be spread over partitions");
     LocalData local = LocalData.collect(d);
     assertArrayEquals(new long[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, local.ids());
     assertEquals(2, local.labels()[5]);
-    assertArrayEquals(new float[] {35 / 255f, 36 / 255f, 37 / 255f, 38 / 255f, 39 / 255f, 40 / 255f}, local.row(5));
+    assertArrayEquals(
+        new float[] {35 / 255f, 36 / 255f, 37 / 255f, 38 / 255f, 39 / 255f, 40 / 255f},
+        local.row(5));
   }
 
   @Test
@@ -81,7 +87,11 @@ class IdxReaderTest {
     Path images = dir.resolve("imgs.bin");
     Path labels = dir.resolve("labs.bin");
     writeIdx(images, labels, 10, 2, 2, 10, true);
-    DataSource s = DataFixtures.withLimit(DataFixtures.withLabelsPath(source(images.toString(), DataFormat.IDX), labels.toString()), 4);
+    DataSource s =
+        DataFixtures.withLimit(
+            DataFixtures.withLabelsPath(
+                source(images.toString(), DataFormat.IDX), labels.toString()),
+            4);
     LoadedData d = DataLoader.load(spark, s, 5, "targets");
     assertEquals(4, d.count());
     assertEquals(5, d.classes());
@@ -90,7 +100,9 @@ class IdxReaderTest {
 
   @Test
   void derivesTheLabelsFileName() {
-    assertEquals("/d/t10k-labels-idx1-ubyte.gz", IdxReader.derivedLabelsPath("/d/t10k-images-idx3-ubyte.gz"));
+    assertEquals(
+        "/d/t10k-labels-idx1-ubyte.gz",
+        IdxReader.derivedLabelsPath("/d/t10k-images-idx3-ubyte.gz"));
     assertEquals(null, IdxReader.derivedLabelsPath("/d/images.bin"));
   }
 
@@ -98,34 +110,53 @@ class IdxReaderTest {
   void rejectsCountMismatchBadMagicAndTruncation() throws IOException {
     Path images = dir.resolve("m-images-idx3-ubyte");
     writeIdx(images, dir.resolve("m-labels-idx1-ubyte"), 5, 2, 2, 4, false);
-    assertInputError(() -> DataLoader.load(spark, source(images.toString(), DataFormat.IDX), null, "train"),
-        "data.train", "5 images", "4 labels", "m-labels-idx1-ubyte");
+    assertInputError(
+        () -> DataLoader.load(spark, source(images.toString(), DataFormat.IDX), null, "train"),
+        "data.train",
+        "5 images",
+        "4 labels",
+        "m-labels-idx1-ubyte");
 
     Path swapped = dir.resolve("s-images-idx3-ubyte");
     writeIdx(dir.resolve("s-labels-idx1-ubyte"), swapped, 5, 2, 2, 5, false);
-    assertInputError(() -> DataLoader.load(spark, source(swapped.toString(), DataFormat.IDX), null, "train"),
-        "not an IDX image file", "0x00000801", "data.train.path");
+    assertInputError(
+        () -> DataLoader.load(spark, source(swapped.toString(), DataFormat.IDX), null, "train"),
+        "not an IDX image file",
+        "0x00000801",
+        "data.train.path");
 
     Path cut = dir.resolve("c-images-idx3-ubyte");
     writeIdx(cut, dir.resolve("c-labels-idx1-ubyte"), 5, 2, 2, 5, false);
     byte[] all = Files.readAllBytes(cut);
     Files.write(cut, java.util.Arrays.copyOf(all, all.length - 3));
-    assertInputError(() -> DataLoader.load(spark, source(cut.toString(), DataFormat.IDX), null, "train"),
-        "truncated", "c-images-idx3-ubyte");
+    assertInputError(
+        () -> DataLoader.load(spark, source(cut.toString(), DataFormat.IDX), null, "train"),
+        "truncated",
+        "c-images-idx3-ubyte");
 
-    assertInputError(() -> DataLoader.load(spark, source(dir.resolve("nope-images-idx3-ubyte").toString(), DataFormat.IDX), null, "train"),
-        "data.train.path: no such file or directory", "nope-images-idx3-ubyte");
+    assertInputError(
+        () ->
+            DataLoader.load(
+                spark,
+                source(dir.resolve("nope-images-idx3-ubyte").toString(), DataFormat.IDX),
+                null,
+                "train"),
+        "data.train.path: no such file or directory",
+        "nope-images-idx3-ubyte");
     Path lonely = dir.resolve("l-images-idx3-ubyte");
     writeIdx(lonely, dir.resolve("other.bin"), 5, 2, 2, 5, false);
-    assertInputError(() -> DataLoader.load(spark, source(lonely.toString(), DataFormat.IDX), null, "train"),
-        "data.train.labels_path: no such file or directory", "l-labels-idx1-ubyte");
+    assertInputError(
+        () -> DataLoader.load(spark, source(lonely.toString(), DataFormat.IDX), null, "train"),
+        "data.train.labels_path: no such file or directory",
+        "l-labels-idx1-ubyte");
   }
 
   @Test
   void fashionMnistTestSet() {
     Path images = FASHION.resolve("t10k-images-idx3-ubyte.gz");
     assumeTrue(Files.exists(images), "Fashion-MNIST not installed");
-    LoadedData d = DataLoader.load(spark, source(images.toString(), DataFormat.IDX), null, "targets");
+    LoadedData d =
+        DataLoader.load(spark, source(images.toString(), DataFormat.IDX), null, "targets");
     assertEquals(10000, d.count());
     assertEquals(784, d.dim());
     assertEquals(10, d.classes());
@@ -133,7 +164,8 @@ class IdxReaderTest {
     assertEquals(9, local.labels()[0]); // ankle boot
     int[] perClass = new int[10];
     for (int l : local.labels()) perClass[l]++;
-    for (int c = 0; c < 10; c++) assertEquals(1000, perClass[c], "t10k holds 1000 images per class");
+    for (int c = 0; c < 10; c++)
+      assertEquals(1000, perClass[c], "t10k holds 1000 images per class");
     float min = Float.MAX_VALUE;
     float max = -Float.MAX_VALUE;
     for (float v : local.features()) {
@@ -149,8 +181,9 @@ class IdxReaderTest {
     Path images = FASHION.resolve("train-images-idx3-ubyte.gz");
     assumeTrue(Files.exists(images), "Fashion-MNIST not installed");
     Source src = new Source("train", images.toString());
-    IdxReader.IdxData d = IdxReader.read(spark, images.toString(),
-        IdxReader.derivedLabelsPath(images.toString()), 1L, src);
+    IdxReader.IdxData d =
+        IdxReader.read(
+            spark, images.toString(), IdxReader.derivedLabelsPath(images.toString()), 1L, src);
     assertEquals(1, d.n());
     assertEquals(28, d.rows());
     assertEquals(9, d.labels()[0]);

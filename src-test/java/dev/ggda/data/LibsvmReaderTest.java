@@ -19,7 +19,11 @@ class LibsvmReaderTest {
 
   @Test
   void readsSparseRowsDenselyWithZeroBasedClasses() {
-    Path f = write(dir, "a.libsvm", """
+    Path f =
+        write(
+            dir,
+            "a.libsvm",
+            """
         2 1:0.5 4:1.0
         0 2:-1
         1 3:2.5
@@ -43,7 +47,8 @@ class LibsvmReaderTest {
     assertEquals(5, d.dim());
     assertInputError(
         () -> DataLoader.load(spark, source(f.toString(), DataFormat.LIBSVM), 3, "targets", 1),
-        "data.targets", "2 features but 1");
+        "data.targets",
+        "2 features but 1");
   }
 
   @Test
@@ -51,6 +56,9 @@ class LibsvmReaderTest {
     Path f = write(dir, "neg.libsvm", "1 1:1\n-1 2:1\n");
     assertInputError(
         () -> DataLoader.load(spark, source(f.toString(), DataFormat.LIBSVM), null, "train"),
-        "label column 'label'", "-1", "example_id", "neg.libsvm");
+        "label column 'label'",
+        "-1",
+        "example_id",
+        "neg.libsvm");
   }
 }

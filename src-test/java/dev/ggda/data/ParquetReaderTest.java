@@ -31,14 +31,20 @@ class ParquetReaderTest {
 
   @Test
   void readsMlVectorFeaturesWithLongIdsAndDoubleLabels() {
-    StructType schema = new StructType()
-        .add("id", DataTypes.LongType)
-        .add("label", DataTypes.DoubleType)
-        .add("features", new VectorUDT());
-    String path = writeParquet("vec", schema, List.of(
-        RowFactory.create(20L, 1.0, Vectors.dense(0.5, -1.0, 2.0)),
-        RowFactory.create(4L, 0.0, Vectors.sparse(3, new int[] {1}, new double[] {3.0}))));
-    LoadedData d = DataLoader.load(spark, source("file://" + path, DataFormat.PARQUET), null, "train");
+    StructType schema =
+        new StructType()
+            .add("id", DataTypes.LongType)
+            .add("label", DataTypes.DoubleType)
+            .add("features", new VectorUDT());
+    String path =
+        writeParquet(
+            "vec",
+            schema,
+            List.of(
+                RowFactory.create(20L, 1.0, Vectors.dense(0.5, -1.0, 2.0)),
+                RowFactory.create(4L, 0.0, Vectors.sparse(3, new int[] {1}, new double[] {3.0}))));
+    LoadedData d =
+        DataLoader.load(spark, source("file://" + path, DataFormat.PARQUET), null, "train");
     assertEquals(Columns.schema(false), d.examples().schema());
     LocalData local = LocalData.collect(d);
     assertArrayEquals(new long[] {4, 20}, local.ids());
@@ -49,24 +55,34 @@ class ParquetReaderTest {
 
   @Test
   void readsFloatAndDoubleArraysWithShortLabelsAndIntIds() {
-    StructType floats = new StructType()
-        .add("id", DataTypes.IntegerType)
-        .add("y", DataTypes.ShortType)
-        .add("x", DataTypes.createArrayType(DataTypes.FloatType));
-    String p1 = writeParquet("floats", floats, List.of(
-        RowFactory.create(1, (short) 2, new float[] {1.5f, 2.5f}),
-        RowFactory.create(0, (short) 0, new float[] {0.25f, -3f})));
+    StructType floats =
+        new StructType()
+            .add("id", DataTypes.IntegerType)
+            .add("y", DataTypes.ShortType)
+            .add("x", DataTypes.createArrayType(DataTypes.FloatType));
+    String p1 =
+        writeParquet(
+            "floats",
+            floats,
+            List.of(
+                RowFactory.create(1, (short) 2, new float[] {1.5f, 2.5f}),
+                RowFactory.create(0, (short) 0, new float[] {0.25f, -3f})));
     DataSource s1 = new DataSource(p1, DataFormat.PARQUET, "id", "y", "x", null, null, null, null);
     LocalData a = LocalData.collect(DataLoader.load(spark, s1, null, "train"));
     assertArrayEquals(new int[] {0, 2}, a.labels());
     assertArrayEquals(new float[] {0.25f, -3f, 1.5f, 2.5f}, a.features());
 
-    StructType doubles = new StructType()
-        .add("label", DataTypes.ByteType)
-        .add("features", DataTypes.createArrayType(DataTypes.DoubleType));
-    String p2 = writeParquet("doubles", doubles, List.of(
-        RowFactory.create((byte) 1, new double[] {0.1, 0.2}),
-        RowFactory.create((byte) 0, new double[] {0.3, 0.4})));
+    StructType doubles =
+        new StructType()
+            .add("label", DataTypes.ByteType)
+            .add("features", DataTypes.createArrayType(DataTypes.DoubleType));
+    String p2 =
+        writeParquet(
+            "doubles",
+            doubles,
+            List.of(
+                RowFactory.create((byte) 1, new double[] {0.1, 0.2}),
+                RowFactory.create((byte) 0, new double[] {0.3, 0.4})));
     LoadedData b = DataLoader.load(spark, source(p2, DataFormat.PARQUET), null, "targets");
     assertEquals(2, b.dim());
     assertEquals(2, b.count());
@@ -78,15 +94,18 @@ class ParquetReaderTest {
 
   @Test
   void withoutFeaturesColumnEveryOtherNumericColumnIsAFeature() {
-    StructType schema = new StructType()
-        .add("b", DataTypes.DoubleType)
-        .add("label", DataTypes.LongType)
-        .add("name", DataTypes.StringType)
-        .add("a", DataTypes.IntegerType)
-        .add("shard", DataTypes.IntegerType);
-    String path = writeParquet("cols", schema, List.of(
-        RowFactory.create(1.5, 1L, "x", 7, 3),
-        RowFactory.create(2.5, 0L, "y", 8, 4)));
+    StructType schema =
+        new StructType()
+            .add("b", DataTypes.DoubleType)
+            .add("label", DataTypes.LongType)
+            .add("name", DataTypes.StringType)
+            .add("a", DataTypes.IntegerType)
+            .add("shard", DataTypes.IntegerType);
+    String path =
+        writeParquet(
+            "cols",
+            schema,
+            List.of(RowFactory.create(1.5, 1L, "x", 7, 3), RowFactory.create(2.5, 0L, "y", 8, 4)));
     DataSource s = DataFixtures.withGroup(source(path, DataFormat.PARQUET), "shard");
     LoadedData d = DataLoader.load(spark, s, null, "train");
     assertEquals(2, d.dim()); // b, a: not label, not the string, not the group

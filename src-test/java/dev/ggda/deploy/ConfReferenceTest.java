@@ -25,7 +25,8 @@ class ConfReferenceTest {
 
   /** Leaf keys of defaults.yaml (dotted paths) and their default values. */
   static Map<String, JsonNode> defaults() throws IOException {
-    JsonNode tree = YAML.readTree(ROOT.resolve("spark-job/resources/dev/ggda/config/defaults.yaml").toFile());
+    JsonNode tree =
+        YAML.readTree(ROOT.resolve("spark-job/resources/dev/ggda/config/defaults.yaml").toFile());
     Map<String, JsonNode> leaves = new LinkedHashMap<>();
     collect("", tree, leaves);
     return leaves;
@@ -98,7 +99,15 @@ class ConfReferenceTest {
       }
       JsonNode written = YAML.readTree(row.defaultText());
       JsonNode asWritten = written == null || written.isMissingNode() ? YAML.nullNode() : written;
-      assertEquals(actual, asWritten, () -> row.key() + ": documented default " + row.defaultText() + ", defaults.yaml has " + actual);
+      assertEquals(
+          actual,
+          asWritten,
+          () ->
+              row.key()
+                  + ": documented default "
+                  + row.defaultText()
+                  + ", defaults.yaml has "
+                  + actual);
       assertFalse(row.type().isBlank(), row.key() + " has no type");
       assertFalse(row.meaning().isBlank(), row.key() + " has no meaning");
     }
@@ -106,7 +115,8 @@ class ConfReferenceTest {
 
   @Test
   void readmeLinksTheReference() throws IOException {
-    assertTrue(Files.readString(ROOT.resolve("README.md")).contains("(conf/README.md)"),
+    assertTrue(
+        Files.readString(ROOT.resolve("README.md")).contains("(conf/README.md)"),
         "README.md should link conf/README.md");
   }
 }

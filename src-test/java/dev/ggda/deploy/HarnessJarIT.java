@@ -34,13 +34,21 @@ class HarnessJarIT {
     List<String> job = entries(ROOT.resolve("target/ggda-job.jar"));
     assertTrue(job.contains("dev/ggda/cli/Main.class"));
     assertTrue(job.contains("dev/ggda/api/GroupAttribution.class"));
-    assertFalse(job.stream().anyMatch(e -> e.startsWith("dev/ggda/harness/")), "harness classes in the job jar");
+    assertFalse(
+        job.stream().anyMatch(e -> e.startsWith("dev/ggda/harness/")),
+        "harness classes in the job jar");
     assertFalse(job.contains("META-INF/services/dev.ggda.cli.Experiments"));
     List<String> harness = entries(ROOT.resolve("target/ggda-harness.jar"));
     assertTrue(harness.contains("dev/ggda/harness/FidelityGrid.class"));
     assertTrue(harness.contains("dev/ggda/harness/Benchmark.class"));
     assertTrue(harness.contains("META-INF/services/dev.ggda.cli.Experiments"));
-    assertFalse(harness.stream().anyMatch(e -> e.startsWith("dev/ggda/") && !e.endsWith("/") && !e.startsWith("dev/ggda/harness/")),
+    assertFalse(
+        harness.stream()
+            .anyMatch(
+                e ->
+                    e.startsWith("dev/ggda/")
+                        && !e.endsWith("/")
+                        && !e.startsWith("dev/ggda/harness/")),
         "the harness jar carries only the harness");
   }
 
@@ -59,14 +67,27 @@ class HarnessJarIT {
 
   @Test
   void jobJarAloneSaysWhereTheHarnessIs() throws Exception {
-    String classpath = ROOT.resolve("target/ggda-job.jar") + ":"
-        + Files.readString(ROOT.resolve("target/embedded-classpath.txt")).strip();
-    Process p = new ProcessBuilder("java", "-cp", classpath, "dev.ggda.cli.Main", "benchmark", "--set",
-        "data.train.format=synthetic").redirectErrorStream(true).start();
+    String classpath =
+        ROOT.resolve("target/ggda-job.jar")
+            + ":"
+            + Files.readString(ROOT.resolve("target/embedded-classpath.txt")).strip();
+    Process p =
+        new ProcessBuilder(
+                "java",
+                "-cp",
+                classpath,
+                "dev.ggda.cli.Main",
+                "benchmark",
+                "--set",
+                "data.train.format=synthetic")
+            .redirectErrorStream(true)
+            .start();
     assertTrue(p.waitFor(2, TimeUnit.MINUTES));
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertEquals(2, p.exitValue(), out);
-    assertTrue(out.contains("ggda: error: benchmark: this command is part of the experiment harness (target/ggda-harness.jar)"),
+    assertTrue(
+        out.contains(
+            "ggda: error: benchmark: this command is part of the experiment harness (target/ggda-harness.jar)"),
         out);
   }
 }

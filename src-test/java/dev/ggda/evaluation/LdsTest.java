@@ -21,7 +21,8 @@ class LdsTest {
 
   @Test
   void averageRanksMatchHandComputation() {
-    assertArrayEquals(new double[] {2.5, 1, 2.5, 4}, Correlation.averageRanks(new double[] {3, 1, 3, 7}), 0);
+    assertArrayEquals(
+        new double[] {2.5, 1, 2.5, 4}, Correlation.averageRanks(new double[] {3, 1, 3, 7}), 0);
     assertArrayEquals(new double[] {2, 2, 2}, Correlation.averageRanks(new double[] {5, 5, 5}), 0);
   }
 

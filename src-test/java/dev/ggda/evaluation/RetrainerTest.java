@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RetrainerTest {
   static final Architecture ARCH = Architecture.logistic(5, 3);
-  static final TrainConfig RECIPE = new TrainConfig(3, 16, 0.2, LrSchedule.LINEAR, 2, 1, 1.0, 0, TrainMode.LOCAL);
+  static final TrainConfig RECIPE =
+      new TrainConfig(3, 16, 0.2, LrSchedule.LINEAR, 2, 1, 1.0, 0, TrainMode.LOCAL);
 
   static LocalData data(int n, long seed) {
     SplittableRandom r = new SplittableRandom(seed);
@@ -66,9 +67,12 @@ class RetrainerTest {
     for (int j = 0; j < 5; j++) {
       RetrainSpec spec = specs.get(j);
       assertEquals(spec.id(), results.get(j).id());
-      TrainConfig seeded = new TrainConfig(3, 16, 0.2, LrSchedule.LINEAR, 2, 1, 1.0, spec.seed(), TrainMode.LOCAL);
-      var cps = new LocalTrainer(ARCH, seeded, 1e-3)
-          .trainMember(new TrainingData(train.features(), train.labels(), 5), spec.rows(), 0, null);
+      TrainConfig seeded =
+          new TrainConfig(3, 16, 0.2, LrSchedule.LINEAR, 2, 1, 1.0, spec.seed(), TrainMode.LOCAL);
+      var cps =
+          new LocalTrainer(ARCH, seeded, 1e-3)
+              .trainMember(
+                  new TrainingData(train.features(), train.labels(), 5), spec.rows(), 0, null);
       float[] theta = cps.get(cps.size() - 1).params();
       double lossSum = 0;
       int correct = 0;
@@ -77,7 +81,8 @@ class RetrainerTest {
         int y = eval.labels()[i];
         double lseOthers = Reference.logSumExp(z, y);
         double lseAll = Reference.logSumExp(z, -1);
-        assertEquals(z[y] - lseOthers, results.get(j).margins()[i], 2e-4, "margin of eval row " + i);
+        assertEquals(
+            z[y] - lseOthers, results.get(j).margins()[i], 2e-4, "margin of eval row " + i);
         assertEquals(lseAll - z[y], results.get(j).losses()[i], 2e-4, "loss of eval row " + i);
         lossSum += lseAll - z[y];
         int arg = 0;
@@ -94,7 +99,8 @@ class RetrainerTest {
       assertEquals(5, files.filter(f -> f.getFileName().toString().endsWith(".bin")).count());
     }
 
-    // A second call reuses every stored result; a spec with other rows under a stored id is retrained.
+    // A second call reuses every stored result; a spec with other rows under a stored id is
+    // retrained.
     log.clear();
     List<RetrainSpec> again = new ArrayList<>(specs);
     again.set(4, new RetrainSpec("s4", Subsets.sample(120, 60, 9, 77), 104));
@@ -108,28 +114,43 @@ class RetrainerTest {
 
   /**
    * The distributed path: each retraining is the distributed trainer run on exactly the spec's rows
-   * (checked against the trainer on a table holding only those rows), and stored results are reused.
+   * (checked against the trainer on a table holding only those rows), and stored results are
+   * reused.
    */
   @Test
   void distributedRetrainingTrainsOnExactlyTheSpecRows(@TempDir Path dir) {
     LocalData train = data(90, 3);
     LocalData eval = data(10, 4);
-    TrainConfig recipe = new TrainConfig(2, 16, 0.2, LrSchedule.CONSTANT, 1, 1, 1.0, 0, TrainMode.DISTRIBUTED);
+    TrainConfig recipe =
+        new TrainConfig(2, 16, 0.2, LrSchedule.CONSTANT, 1, 1, 1.0, 0, TrainMode.DISTRIBUTED);
     RetrainSpec spec = new RetrainSpec("d0", Subsets.sample(90, 40, 5, 0), 42);
     Retrainer retrainer = new Retrainer(SparkTestSession.get(), ARCH, recipe, 1e-3);
     var data = loaded(train, 3);
     var positions = Positions.of(SparkTestSession.get(), data.examples());
-    RetrainResult r = retrainer.runDistributed(data, positions, eval, List.of(spec), dir.toString()).get(0);
+    RetrainResult r =
+        retrainer.runDistributed(data, positions, eval, List.of(spec), dir.toString()).get(0);
 
-    TrainConfig seeded = new TrainConfig(2, 16, 0.2, LrSchedule.CONSTANT, 1, 1, 1.0, 42, TrainMode.DISTRIBUTED);
-    var model = new dev.ggda.training.DistributedTrainer(ARCH, seeded, 1e-3).train(loaded(train.select(spec.rows()), 2), (f, a) -> { });
-    RetrainResult direct = Retrainer.evaluate(spec, dev.ggda.math.Network.fromFloats(ARCH, model.finalCheckpoint(0).params()),
-        eval.features(), eval.labels(), 5);
+    TrainConfig seeded =
+        new TrainConfig(2, 16, 0.2, LrSchedule.CONSTANT, 1, 1, 1.0, 42, TrainMode.DISTRIBUTED);
+    var model =
+        new dev.ggda.training.DistributedTrainer(ARCH, seeded, 1e-3)
+            .train(loaded(train.select(spec.rows()), 2), (f, a) -> {});
+    RetrainResult direct =
+        Retrainer.evaluate(
+            spec,
+            dev.ggda.math.Network.fromFloats(ARCH, model.finalCheckpoint(0).params()),
+            eval.features(),
+            eval.labels(),
+            5);
     assertArrayEquals(direct.margins(), r.margins(), 1e-5f);
     assertEquals(direct.accuracy(), r.accuracy(), 0);
 
     List<String> log = new ArrayList<>();
-    RetrainResult again = retrainer.log(log::add).runDistributed(data, positions, eval, List.of(spec), dir.toString()).get(0);
+    RetrainResult again =
+        retrainer
+            .log(log::add)
+            .runDistributed(data, positions, eval, List.of(spec), dir.toString())
+            .get(0);
     assertArrayEquals(r.margins(), again.margins(), 0);
     assertTrue(log.get(0).contains("1 of 1 retrainings reused"), log.toString());
   }
@@ -143,20 +164,34 @@ class RetrainerTest {
     LocalData train = data(90, 6);
     var data = loaded(train, 3);
     var positions = Positions.of(SparkTestSession.get(), data.examples());
-    var groups = data.examples().select(col("example_id"), pmod(col("example_id").multiply(31), lit(7L)).as("group_id"));
+    var groups =
+        data.examples()
+            .select(
+                col("example_id"), pmod(col("example_id").multiply(31), lit(7L)).as("group_id"));
     EvaluationStage.GroupIndex local = EvaluationStage.GroupIndex.of(train.ids(), groups);
     EvaluationStage.GroupIndex distributed = EvaluationStage.GroupIndex.of(90, positions, groups);
     for (int i = 0; i < 90; i++) {
-      assertEquals(Math.floorMod(train.ids()[i] * 31, 7L), distributed.groupIds[distributed.groupOf[i]], "position " + i);
+      assertEquals(
+          Math.floorMod(train.ids()[i] * 31, 7L),
+          distributed.groupIds[distributed.groupOf[i]],
+          "position " + i);
     }
     assertArrayEquals(local.groupIds, distributed.groupIds);
     assertArrayEquals(local.sizes, distributed.sizes);
     assertArrayEquals(local.groupOf, distributed.groupOf);
     int[] rows = Subsets.sample(90, 25, 3, 0);
-    var kept = JavaSparkContext.fromSparkContext(SparkTestSession.get().sparkContext()).broadcast(rows);
-    long[] selected = Positions.select(data.examples(), positions, kept).select("example_id").collectAsList().stream()
-        .mapToLong(r -> r.getLong(0)).sorted().toArray();
-    assertArrayEquals(java.util.Arrays.stream(rows).mapToLong(i -> train.ids()[i]).toArray(), selected);
+    var kept =
+        JavaSparkContext.fromSparkContext(SparkTestSession.get().sparkContext()).broadcast(rows);
+    long[] selected =
+        Positions.select(data.examples(), positions, kept)
+            .select("example_id")
+            .collectAsList()
+            .stream()
+            .mapToLong(r -> r.getLong(0))
+            .sorted()
+            .toArray();
+    assertArrayEquals(
+        java.util.Arrays.stream(rows).mapToLong(i -> train.ids()[i]).toArray(), selected);
     positions.unpersist();
   }
 
@@ -169,7 +204,10 @@ class RetrainerTest {
       }
       rows.add(org.apache.spark.sql.RowFactory.create(d.ids()[i], d.labels()[i], boxed));
     }
-    var df = SparkTestSession.get().createDataFrame(rows, dev.ggda.data.Columns.schema(false)).repartition(partitions);
+    var df =
+        SparkTestSession.get()
+            .createDataFrame(rows, dev.ggda.data.Columns.schema(false))
+            .repartition(partitions);
     return new dev.ggda.data.LoadedData(df, d.dim(), 3, d.size());
   }
 

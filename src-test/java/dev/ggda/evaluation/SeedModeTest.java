@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  */
 class SeedModeTest {
   static EvaluateConfig config(SeedMode mode, int runs) {
-    return new EvaluateConfig(List.of(EvalMetric.LDS), 4, 0.5, runs, mode, null, List.of(0.1), 2, 3, 7, null);
+    return new EvaluateConfig(
+        List.of(EvalMetric.LDS), 4, 0.5, runs, mode, null, List.of(0.1), 2, 3, 7, null);
   }
 
   static int[][] subsets() {
@@ -29,8 +30,9 @@ class SeedModeTest {
 
   @Test
   void independentModeSeedsEverySubsetAndRunApart() {
-    List<RetrainSpec> specs = EvaluationStage.subsetSpecs(config(SeedMode.INDEPENDENT, 3), "lds", EvaluationStage.LDS_STREAM,
-        subsets());
+    List<RetrainSpec> specs =
+        EvaluationStage.subsetSpecs(
+            config(SeedMode.INDEPENDENT, 3), "lds", EvaluationStage.LDS_STREAM, subsets());
     assertEquals(12, specs.size());
     Set<Long> seeds = new HashSet<>();
     for (int j = 0; j < 4; j++) {
@@ -42,23 +44,27 @@ class SeedModeTest {
       }
     }
     assertEquals(12, seeds.size(), "12 retrainings, 12 seeds: " + seeds);
-    List<RetrainSpec> group = EvaluationStage.subsetSpecs(config(SeedMode.INDEPENDENT, 3), "glds-x",
-        EvaluationStage.GROUP_LDS_STREAM, subsets());
+    List<RetrainSpec> group =
+        EvaluationStage.subsetSpecs(
+            config(SeedMode.INDEPENDENT, 3), "glds-x", EvaluationStage.GROUP_LDS_STREAM, subsets());
     for (RetrainSpec g : group) {
       assertTrue(seeds.add(g.seed()), "group LDS draws its own seeds: " + g);
     }
     // Shared mode's seeds are the paired seeds of removal; independent ones stay clear of them.
-    List<RetrainSpec> shared = EvaluationStage.subsetSpecs(config(SeedMode.SHARED, 3), "lds", EvaluationStage.LDS_STREAM,
-        subsets());
+    List<RetrainSpec> shared =
+        EvaluationStage.subsetSpecs(
+            config(SeedMode.SHARED, 3), "lds", EvaluationStage.LDS_STREAM, subsets());
     for (int s = 0; s < 3; s++) {
-      assertTrue(seeds.add(shared.get(s).seed()), "paired seed " + s + " is not an independent one");
+      assertTrue(
+          seeds.add(shared.get(s).seed()), "paired seed " + s + " is not an independent one");
     }
   }
 
   @Test
   void sharedModeGivesRunSOfEverySubsetOneSeed() {
-    List<RetrainSpec> specs = EvaluationStage.subsetSpecs(config(SeedMode.SHARED, 2), "lds", EvaluationStage.LDS_STREAM,
-        subsets());
+    List<RetrainSpec> specs =
+        EvaluationStage.subsetSpecs(
+            config(SeedMode.SHARED, 2), "lds", EvaluationStage.LDS_STREAM, subsets());
     assertEquals(8, specs.size());
     for (int j = 1; j < 4; j++) {
       assertEquals(specs.get(0).seed(), specs.get(j * 2).seed(), "run 0 of subset " + j);
@@ -70,10 +76,25 @@ class SeedModeTest {
   @Test
   void seedsDependOnEvaluateSeedAndStreamOnly() {
     EvaluateConfig a = config(SeedMode.INDEPENDENT, 1);
-    EvaluateConfig b = new EvaluateConfig(List.of(EvalMetric.LDS), 4, 0.5, 1, SeedMode.INDEPENDENT, null, List.of(0.1), 2, 3, 8, null);
-    List<RetrainSpec> x = EvaluationStage.subsetSpecs(a, "lds", EvaluationStage.LDS_STREAM, subsets());
-    List<RetrainSpec> y = EvaluationStage.subsetSpecs(a, "lds", EvaluationStage.LDS_STREAM, subsets());
-    List<RetrainSpec> z = EvaluationStage.subsetSpecs(b, "lds", EvaluationStage.LDS_STREAM, subsets());
+    EvaluateConfig b =
+        new EvaluateConfig(
+            List.of(EvalMetric.LDS),
+            4,
+            0.5,
+            1,
+            SeedMode.INDEPENDENT,
+            null,
+            List.of(0.1),
+            2,
+            3,
+            8,
+            null);
+    List<RetrainSpec> x =
+        EvaluationStage.subsetSpecs(a, "lds", EvaluationStage.LDS_STREAM, subsets());
+    List<RetrainSpec> y =
+        EvaluationStage.subsetSpecs(a, "lds", EvaluationStage.LDS_STREAM, subsets());
+    List<RetrainSpec> z =
+        EvaluationStage.subsetSpecs(b, "lds", EvaluationStage.LDS_STREAM, subsets());
     for (int i = 0; i < x.size(); i++) {
       assertEquals(x.get(i).seed(), y.get(i).seed(), "a rerun retrains with the same seeds");
       assertNotEquals(x.get(i).seed(), z.get(i).seed(), "evaluate.seed changes them");

@@ -13,7 +13,10 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 
-/** Subset predictions summed on the executors equal the dense brute-force sums, partial groups included. */
+/**
+ * Subset predictions summed on the executors equal the dense brute-force sums, partial groups
+ * included.
+ */
 class SubsetScoreSumsTest {
   @Test
   void executorSumsEqualBruteForce() {
@@ -44,10 +47,19 @@ class SubsetScoreSumsTest {
       }
     }
     SparkSession spark = SparkTestSession.get();
-    StructType schema = new StructType().add("target_id", DataTypes.LongType).add("group_id", DataTypes.LongType)
-        .add("score", DataTypes.DoubleType);
-    double[][] got = SubsetScoreSums.predict(spark, spark.createDataFrame(rows, schema).repartition(3), targetIds, groupIds,
-        weights, subsets);
+    StructType schema =
+        new StructType()
+            .add("target_id", DataTypes.LongType)
+            .add("group_id", DataTypes.LongType)
+            .add("score", DataTypes.DoubleType);
+    double[][] got =
+        SubsetScoreSums.predict(
+            spark,
+            spark.createDataFrame(rows, schema).repartition(3),
+            targetIds,
+            groupIds,
+            weights,
+            subsets);
     for (int j = 0; j < subsets; j++) {
       for (int t = 0; t < targets; t++) {
         double expected = 0;

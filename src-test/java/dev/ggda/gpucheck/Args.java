@@ -26,7 +26,9 @@ final class Args {
     }
   }
 
-  /** The last value given for --name, or the fallback; a null fallback makes the option required. */
+  /**
+   * The last value given for --name, or the fallback; a null fallback makes the option required.
+   */
   String get(String name, String fallback) {
     List<String> v = values.get(name);
     if (v == null && fallback == null) {

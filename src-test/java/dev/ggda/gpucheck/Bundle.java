@@ -24,8 +24,8 @@ import java.util.zip.GZIPOutputStream;
 /**
  * What deploy/gpu-check carries to the GPU host besides the runtime and the jars: the workload's
  * data (Fashion-MNIST IDX files), the model, and the CPU backend's outputs on slices of it and on
- * {@link dev.ggda.cuda.FeaturizeCases} (the host has no ND4J to compute them). Plain Java: it is read
- * where only a JVM and the GPU are.
+ * {@link dev.ggda.cuda.FeaturizeCases} (the host has no ND4J to compute them). Plain Java: it is
+ * read where only a JVM and the GPU are.
  */
 final class Bundle {
   static final String META = "meta.properties";
@@ -36,6 +36,7 @@ final class Bundle {
   static final String TARGET_IMAGES = "targets-images-idx3-ubyte.gz";
   static final String TARGET_LABELS = "targets-labels-idx1-ubyte.gz";
   static final String PTX = "kernels.ptx";
+
   /** Columns of the kernel sketch K V by which a k x k kernel is compared without carrying it. */
   static final int SKETCH = 8;
 
@@ -49,11 +50,13 @@ final class Bundle {
   }
 
   static Images readIdx(Path images, Path labels, int limit) throws IOException {
-    try (DataInputStream in = new DataInputStream(new BufferedInputStream(new GZIPInputStream(Files.newInputStream(images),
-        1 << 16)))) {
+    try (DataInputStream in =
+        new DataInputStream(
+            new BufferedInputStream(new GZIPInputStream(Files.newInputStream(images), 1 << 16)))) {
       int magic = in.readInt();
       if (magic != 0x803) {
-        throw new IOException(images + ": not an IDX image file (magic " + Integer.toHexString(magic) + ")");
+        throw new IOException(
+            images + ": not an IDX image file (magic " + Integer.toHexString(magic) + ")");
       }
       int n = Math.min(in.readInt(), limit);
       int dim = in.readInt() * in.readInt();
@@ -68,7 +71,9 @@ final class Bundle {
   }
 
   private static int[] readLabels(Path labels, int n) throws IOException {
-    try (DataInputStream in = new DataInputStream(new BufferedInputStream(new GZIPInputStream(Files.newInputStream(labels))))) {
+    try (DataInputStream in =
+        new DataInputStream(
+            new BufferedInputStream(new GZIPInputStream(Files.newInputStream(labels))))) {
       if (in.readInt() != 0x801) {
         throw new IOException(labels + ": not an IDX label file");
       }
@@ -88,7 +93,8 @@ final class Bundle {
   /** Writes the first n rows of images (28 x 28) and labels as gzipped IDX files. */
   static void writeIdx(Images im, int n, Path images, Path labels) throws IOException {
     int side = (int) Math.round(Math.sqrt(im.dim()));
-    try (DataOutputStream out = new DataOutputStream(new GZIPOutputStream(Files.newOutputStream(images)))) {
+    try (DataOutputStream out =
+        new DataOutputStream(new GZIPOutputStream(Files.newOutputStream(images)))) {
       out.writeInt(0x803);
       out.writeInt(n);
       out.writeInt(side);
@@ -97,7 +103,8 @@ final class Bundle {
         out.writeByte(Math.round(im.x()[i] * 255f));
       }
     }
-    try (DataOutputStream out = new DataOutputStream(new GZIPOutputStream(Files.newOutputStream(labels)))) {
+    try (DataOutputStream out =
+        new DataOutputStream(new GZIPOutputStream(Files.newOutputStream(labels)))) {
       out.writeInt(0x801);
       out.writeInt(n);
       for (int i = 0; i < n; i++) {
@@ -108,8 +115,10 @@ final class Bundle {
 
   static Architecture architecture(Properties meta) {
     String[] hidden = meta.getProperty("hidden").split(",");
-    return new Architecture(Integer.parseInt(meta.getProperty("input")), Arrays.stream(hidden).filter(s -> !s.isBlank())
-        .mapToInt(Integer::parseInt).toArray(), Integer.parseInt(meta.getProperty("classes")),
+    return new Architecture(
+        Integer.parseInt(meta.getProperty("input")),
+        Arrays.stream(hidden).filter(s -> !s.isBlank()).mapToInt(Integer::parseInt).toArray(),
+        Integer.parseInt(meta.getProperty("classes")),
         ActivationKind.valueOf(meta.getProperty("activation")));
   }
 
@@ -122,7 +131,8 @@ final class Bundle {
   }
 
   static void writeFloats(Path file, float[] v) throws IOException {
-    try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
+    try (DataOutputStream out =
+        new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
       out.writeInt(v.length);
       for (float f : v) {
         out.writeFloat(f);
@@ -131,7 +141,8 @@ final class Bundle {
   }
 
   static float[] readFloats(Path file) throws IOException {
-    try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+    try (DataInputStream in =
+        new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
       float[] v = new float[in.readInt()];
       for (int i = 0; i < v.length; i++) {
         v[i] = in.readFloat();
@@ -159,7 +170,9 @@ final class Bundle {
     return out;
   }
 
-  /** Named arrays (float[], double[], int[], long[]) written to and read from one gzipped stream. */
+  /**
+   * Named arrays (float[], double[], int[], long[]) written to and read from one gzipped stream.
+   */
   static final class Entries {
     final Map<String, Object> values = new LinkedHashMap<>();
 
@@ -190,7 +203,8 @@ final class Bundle {
     private Object need(String name) {
       Object v = values.get(name);
       if (v == null) {
-        throw new IllegalArgumentException("the bundle has no reference " + name + "; rebuild it (deploy/gpu-check build)");
+        throw new IllegalArgumentException(
+            "the bundle has no reference " + name + "; rebuild it (deploy/gpu-check build)");
       }
       return v;
     }
@@ -215,7 +229,10 @@ final class Bundle {
       }
     }
 
-    /** The stored output; a sketched kernel comes back as its sketch (compare with {@link #kernelOf}). */
+    /**
+     * The stored output; a sketched kernel comes back as its sketch (compare with {@link
+     * #kernelOf}).
+     */
     Featurizer.Output output(String name, int slots) {
       float[][] loss = new float[slots][];
       float[][] margin = has(name + ".margin.0") ? new float[slots][] : null;
@@ -229,7 +246,12 @@ final class Bundle {
           kernel[s] = doubles(name + ".kernel." + s);
         }
       }
-      return new Featurizer.Output(longs(name + ".groupIds"), ints(name + ".sizes"), loss, margin, kernel,
+      return new Featurizer.Output(
+          longs(name + ".groupIds"),
+          ints(name + ".sizes"),
+          loss,
+          margin,
+          kernel,
           longs(name + ".kernelRows"));
     }
 
@@ -239,8 +261,10 @@ final class Bundle {
     }
 
     void write(Path file) throws IOException {
-      try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(new GZIPOutputStream(Files.newOutputStream(file)),
-          1 << 16))) {
+      try (DataOutputStream out =
+          new DataOutputStream(
+              new BufferedOutputStream(
+                  new GZIPOutputStream(Files.newOutputStream(file)), 1 << 16))) {
         for (Map.Entry<String, Object> e : values.entrySet()) {
           out.writeUTF(e.getKey());
           Object v = e.getValue();
@@ -276,8 +300,9 @@ final class Bundle {
 
     static Entries read(Path file) throws IOException {
       Entries e = new Entries();
-      try (DataInputStream in = new DataInputStream(new BufferedInputStream(new GZIPInputStream(Files.newInputStream(file)),
-          1 << 16))) {
+      try (DataInputStream in =
+          new DataInputStream(
+              new BufferedInputStream(new GZIPInputStream(Files.newInputStream(file)), 1 << 16))) {
         while (true) {
           String name;
           try {
@@ -323,7 +348,8 @@ final class Bundle {
   }
 
   static void copy(Path from, Path to) throws IOException {
-    try (InputStream in = Files.newInputStream(from); OutputStream out = Files.newOutputStream(to)) {
+    try (InputStream in = Files.newInputStream(from);
+        OutputStream out = Files.newOutputStream(to)) {
       in.transferTo(out);
     }
   }

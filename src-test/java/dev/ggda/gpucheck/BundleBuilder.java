@@ -1,10 +1,10 @@
 package dev.ggda.gpucheck;
 
+import dev.ggda.config.ActivationKind;
 import dev.ggda.config.LrSchedule;
 import dev.ggda.config.TrainConfig;
 import dev.ggda.config.TrainMode;
 import dev.ggda.cuda.FeaturizeCases;
-import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.CholeskySolver;
 import dev.ggda.math.Featurizer;
@@ -41,20 +41,29 @@ public final class BundleBuilder {
     build(data, out, hidden, k, epochs, trainLimit, targetCount);
   }
 
-  static void build(Path data, Path out, int hidden, int k, int epochs, int trainLimit, int targetCount) throws Exception {
+  static void build(
+      Path data, Path out, int hidden, int k, int epochs, int trainLimit, int targetCount)
+      throws Exception {
     Files.createDirectories(out);
     long t0 = System.nanoTime();
     Path trainImages = data.resolve(Bundle.TRAIN_IMAGES);
     Path trainLabels = data.resolve(Bundle.TRAIN_LABELS);
     Bundle.Images train = Bundle.readIdx(trainImages, trainLabels, trainLimit);
-    Bundle.Images test = Bundle.readIdx(data.resolve("t10k-images-idx3-ubyte.gz"), data.resolve("t10k-labels-idx1-ubyte.gz"),
-        targetCount);
+    Bundle.Images test =
+        Bundle.readIdx(
+            data.resolve("t10k-images-idx3-ubyte.gz"),
+            data.resolve("t10k-labels-idx1-ubyte.gz"),
+            targetCount);
     Architecture arch = new Architecture(train.dim(), new int[] {hidden}, 10, ActivationKind.RELU);
-    System.out.printf("read %,d train and %,d target rows (%.1f s)%n", train.rows(), test.rows(), secs(t0));
+    System.out.printf(
+        "read %,d train and %,d target rows (%.1f s)%n", train.rows(), test.rows(), secs(t0));
 
     t0 = System.nanoTime();
-    TrainConfig tc = new TrainConfig(epochs, 256, 0.1, LrSchedule.CONSTANT, 1, 1, 1.0, 0, TrainMode.LOCAL);
-    TrainedModel model = new LocalTrainer(arch, tc, 1e-4).train(new TrainingData(train.x(), train.y(), train.dim()), null);
+    TrainConfig tc =
+        new TrainConfig(epochs, 256, 0.1, LrSchedule.CONSTANT, 1, 1, 1.0, 0, TrainMode.LOCAL);
+    TrainedModel model =
+        new LocalTrainer(arch, tc, 1e-4)
+            .train(new TrainingData(train.x(), train.y(), train.dim()), null);
     float[] params = model.finalCheckpoint(0).params();
     System.out.printf("trained %s for %d epoch(s) (%.1f s)%n", arch, epochs, secs(t0));
 
@@ -62,9 +71,11 @@ public final class BundleBuilder {
       Bundle.copy(trainImages, out.resolve(Bundle.TRAIN_IMAGES));
       Bundle.copy(trainLabels, out.resolve(Bundle.TRAIN_LABELS));
     } else {
-      Bundle.writeIdx(train, train.rows(), out.resolve(Bundle.TRAIN_IMAGES), out.resolve(Bundle.TRAIN_LABELS));
+      Bundle.writeIdx(
+          train, train.rows(), out.resolve(Bundle.TRAIN_IMAGES), out.resolve(Bundle.TRAIN_LABELS));
     }
-    Bundle.writeIdx(test, test.rows(), out.resolve(Bundle.TARGET_IMAGES), out.resolve(Bundle.TARGET_LABELS));
+    Bundle.writeIdx(
+        test, test.rows(), out.resolve(Bundle.TARGET_IMAGES), out.resolve(Bundle.TARGET_LABELS));
     Bundle.writeFloats(out.resolve(Bundle.MODEL), params);
     Properties meta = new Properties();
     meta.setProperty("input", String.valueOf(arch.inputDim()));
@@ -84,7 +95,8 @@ public final class BundleBuilder {
     List<FeaturizeCases.Case> cases = FeaturizeCases.all();
     for (int i = 0; i < cases.size(); i++) {
       FeaturizeCases.Case c = cases.get(i);
-      refs.putOutput("case." + i, Featurizer.CPU.featurize(c.arch(), c.slotList(), c.spec(), c.rows()), c.k());
+      refs.putOutput(
+          "case." + i, Featurizer.CPU.featurize(c.arch(), c.slotList(), c.spec(), c.rows()), c.k());
     }
     refs.put("case.list", new long[] {Workloads.caseList(cases)});
     System.out.printf("CPU outputs of %d featurize cases (%.1f s)%n", cases.size(), secs(t0));
@@ -95,7 +107,9 @@ public final class BundleBuilder {
     for (int i = 0; i < slices.size(); i++) {
       Workloads.Slice s = slices.get(i);
       t0 = System.nanoTime();
-      Featurizer.Output o = Featurizer.CPU.featurize(arch, slot, s.spec(), Workloads.rows(train, s.r0(), s.n(), s.groupSize()));
+      Featurizer.Output o =
+          Featurizer.CPU.featurize(
+              arch, slot, s.spec(), Workloads.rows(train, s.r0(), s.n(), s.groupSize()));
       refs.putOutput("slice." + i, o, Featurizer.featureDim(arch, s.spec()));
       perExample = i == 0 ? o : perExample;
       System.out.printf("CPU slice %s: %d rows (%.1f s)%n", s.name(), s.n(), secs(t0));
@@ -105,7 +119,8 @@ public final class BundleBuilder {
     t0 = System.nanoTime();
     int t = Math.min(Workloads.SCORE_TARGETS, test.rows());
     Featurizer.Spec targetSpec = Workloads.targetSpec(slices.get(0).spec());
-    Featurizer.Output targets = Featurizer.CPU.featurize(arch, slot, targetSpec, Workloads.rows(test, 0, t, 1));
+    Featurizer.Output targets =
+        Featurizer.CPU.featurize(arch, slot, targetSpec, Workloads.rows(test, 0, t, 1));
     double[] kernel = perExample.kernel()[0];
     double lambda = Workloads.trace(kernel, k) / k;
     double[] rhs = new double[k * t];
@@ -128,12 +143,15 @@ public final class BundleBuilder {
     refs.put("scores", scores);
     refs.put("scores.lambda", new double[] {lambda});
     refs.write(out.resolve(Bundle.REFERENCES));
-    System.out.printf("CPU TRAK scores of %d rows x %d targets (%.1f s); references %.1f MB%n", n, t, secs(t0),
-        Files.size(out.resolve(Bundle.REFERENCES)) / 1e6);
+    System.out.printf(
+        "CPU TRAK scores of %d rows x %d targets (%.1f s); references %.1f MB%n",
+        n, t, secs(t0), Files.size(out.resolve(Bundle.REFERENCES)) / 1e6);
   }
 
   private static int countOf(Path images) throws java.io.IOException {
-    try (java.io.DataInputStream in = new java.io.DataInputStream(new java.util.zip.GZIPInputStream(Files.newInputStream(images)))) {
+    try (java.io.DataInputStream in =
+        new java.io.DataInputStream(
+            new java.util.zip.GZIPInputStream(Files.newInputStream(images)))) {
       in.readInt();
       return in.readInt();
     }

@@ -13,8 +13,10 @@ final class DeviceCholesky implements AutoCloseable {
 
   private final Gpu gpu;
   private final int n;
+
   /** L below the diagonal blocks (the diagonal blocks themselves live in diagInverse). */
   private final Gpu.Array lower;
+
   private final Gpu.Array[] diagInverse;
 
   private DeviceCholesky(Gpu gpu, int n, Gpu.Array lower, Gpu.Array[] diagInverse) {
@@ -50,17 +52,47 @@ final class DeviceCholesky implements AutoCloseable {
       gpu.upload(inv, 0, inv.length, inverses[bi]);
       int m = n - j - jb;
       if (m > 0) {
-        // Panel: L[j+jb:, j:j+jb] = A[j+jb:, j:j+jb] L_jj^-T; trailing: A[j+jb:, j+jb:] -= panel panel^T.
+        // Panel: L[j+jb:, j:j+jb] = A[j+jb:, j:j+jb] L_jj^-T; trailing: A[j+jb:, j+jb:] -= panel
+        // panel^T.
         Gpu.Array panel = lower.at((long) (j + jb) * n + j);
-        gpu.dgemm(false, true, m, jb, jb, 1.0, a.at((long) (j + jb) * n + j), n, inverses[bi], jb, 0.0, panel, n);
-        gpu.dgemm(false, true, m, m, jb, -1.0, panel, n, panel, n, 1.0, a.at((long) (j + jb) * n + j + jb), n);
+        gpu.dgemm(
+            false,
+            true,
+            m,
+            jb,
+            jb,
+            1.0,
+            a.at((long) (j + jb) * n + j),
+            n,
+            inverses[bi],
+            jb,
+            0.0,
+            panel,
+            n);
+        gpu.dgemm(
+            false,
+            true,
+            m,
+            m,
+            jb,
+            -1.0,
+            panel,
+            n,
+            panel,
+            n,
+            1.0,
+            a.at((long) (j + jb) * n + j + jb),
+            n);
       }
     }
     gpu.free(a);
     return new DeviceCholesky(gpu, n, lower, inverses);
   }
 
-  /** X (n x t, row-major, on the device, caller frees) for B (n x t, row-major, on the device; overwritten). */
+  /**
+   * X (n x t, row-major, on the device, caller frees) for B (n x t, row-major, on the device;
+   * overwritten).
+   */
   Gpu.Array solve(Gpu.Array b, int t) {
     Gpu.Array y = gpu.alloc(Gpu.Type.DOUBLE, (long) n * t);
     Gpu.Array x = gpu.alloc(Gpu.Type.DOUBLE, (long) n * t);
@@ -69,25 +101,79 @@ final class DeviceCholesky implements AutoCloseable {
       int j = bi * BLOCK;
       int jb = Math.min(BLOCK, n - j);
       if (j > 0) {
-        gpu.dgemm(false, false, jb, t, j, -1.0, lower.at((long) j * n), n, y, t, 1.0, b.at((long) j * t), t);
+        gpu.dgemm(
+            false,
+            false,
+            jb,
+            t,
+            j,
+            -1.0,
+            lower.at((long) j * n),
+            n,
+            y,
+            t,
+            1.0,
+            b.at((long) j * t),
+            t);
       }
-      gpu.dgemm(false, false, jb, t, jb, 1.0, diagInverse[bi], jb, b.at((long) j * t), t, 0.0, y.at((long) j * t), t);
+      gpu.dgemm(
+          false,
+          false,
+          jb,
+          t,
+          jb,
+          1.0,
+          diagInverse[bi],
+          jb,
+          b.at((long) j * t),
+          t,
+          0.0,
+          y.at((long) j * t),
+          t);
     }
     for (int bi = blocks - 1; bi >= 0; bi--) {
       int j = bi * BLOCK;
       int jb = Math.min(BLOCK, n - j);
       int m = n - j - jb;
       if (m > 0) {
-        gpu.dgemm(true, false, jb, t, m, -1.0, lower.at((long) (j + jb) * n + j), n, x.at((long) (j + jb) * t), t, 1.0,
-            y.at((long) j * t), t);
+        gpu.dgemm(
+            true,
+            false,
+            jb,
+            t,
+            m,
+            -1.0,
+            lower.at((long) (j + jb) * n + j),
+            n,
+            x.at((long) (j + jb) * t),
+            t,
+            1.0,
+            y.at((long) j * t),
+            t);
       }
-      gpu.dgemm(true, false, jb, t, jb, 1.0, diagInverse[bi], jb, y.at((long) j * t), t, 0.0, x.at((long) j * t), t);
+      gpu.dgemm(
+          true,
+          false,
+          jb,
+          t,
+          jb,
+          1.0,
+          diagInverse[bi],
+          jb,
+          y.at((long) j * t),
+          t,
+          0.0,
+          x.at((long) j * t),
+          t);
     }
     gpu.free(y);
     return x;
   }
 
-  /** In-place lower Cholesky factor of a jb x jb block (row-major); offset names the block in errors. */
+  /**
+   * In-place lower Cholesky factor of a jb x jb block (row-major); offset names the block in
+   * errors.
+   */
   static double[] cholesky(double[] d, int m, int offset) {
     for (int c = 0; c < m; c++) {
       double s = d[c * m + c];
@@ -95,7 +181,8 @@ final class DeviceCholesky implements AutoCloseable {
         s -= d[c * m + t] * d[c * m + t];
       }
       if (!(s > 0)) {
-        throw new ArithmeticException("kernel + damping is not positive definite at row " + (offset + c));
+        throw new ArithmeticException(
+            "kernel + damping is not positive definite at row " + (offset + c));
       }
       double diag = Math.sqrt(s);
       d[c * m + c] = diag;

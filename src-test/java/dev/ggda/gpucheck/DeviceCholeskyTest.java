@@ -52,7 +52,8 @@ class DeviceCholeskyTest {
       for (int i = 0; i < n; i++) {
         for (int c = 0; c < t; c++) {
           double e = expected[c * n + i];
-          assertEquals(e, got[i * t + c], 1e-9 * Math.max(1, Math.abs(e)), "x[" + i + "," + c + "]");
+          assertEquals(
+              e, got[i * t + c], 1e-9 * Math.max(1, Math.abs(e)), "x[" + i + "," + c + "]");
         }
       }
     }
@@ -63,6 +64,7 @@ class DeviceCholeskyTest {
   @Test
   void aMatrixThatIsNotPositiveDefiniteIsRefused() {
     double[] k = {1, 2, 2, 1};
-    assertThrows(ArithmeticException.class, () -> DeviceCholesky.factor(new EmulatedGpu(), k, 2, 0));
+    assertThrows(
+        ArithmeticException.class, () -> DeviceCholesky.factor(new EmulatedGpu(), k, 2, 0));
   }
 }

@@ -1,7 +1,6 @@
 package dev.ggda.gpucheck;
 
 import dev.ggda.config.ProjectionKind;
-
 import dev.ggda.cuda.Agreement;
 import dev.ggda.cuda.CudaDevices;
 import dev.ggda.cuda.CudaFeaturizer;
@@ -12,7 +11,6 @@ import dev.ggda.cuda.Gpu;
 import dev.ggda.cuda.KernelTwins;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Featurizer;
-import dev.ggda.math.Projection;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,20 +25,28 @@ import java.util.Properties;
 /**
  * deploy/gpu-check run, on the GPU host (a JVM and the GPU; no ND4J, no Spark): checks the cuda
  * backend against the CPU backend's outputs the bundle carries, then times the workload (the
- * Fashion-MNIST MLP, per example and in groups of 64, and TRAK end to end) and prints per-stage times
- * and TFLOP/s. Exit code 0 when every agreement check passes, 1 otherwise; the timings are reported
- * against the given targets but do not change the exit code.
+ * Fashion-MNIST MLP, per example and in groups of 64, and TRAK end to end) and prints per-stage
+ * times and TFLOP/s. Exit code 0 when every agreement check passes, 1 otherwise; the timings are
+ * reported against the given targets but do not change the exit code.
  *
  * <p>Arguments: {@code --bundle DIR} (required); {@code --out DIR} (writes gpu-check.json there);
  * {@code --repeats 3}; {@code --target NAME=SECONDS}, repeatable, for per-example, groups64 and
  * trak-e2e; {@code --rows N} and {@code --targets N} to time fewer rows; {@code --emulated} runs on
- * {@link EmulatedGpu} (a dry run where there is no GPU); {@code --skip-slices}, {@code --skip-timings}.
+ * {@link EmulatedGpu} (a dry run where there is no GPU); {@code --skip-slices}, {@code
+ * --skip-timings}.
  */
 public final class GpuCheck {
   static final double TOLERANCE = 1e-4;
-  private static final String[] STAGES = {CudaFeaturizer.UPLOAD, CudaFeaturizer.FORWARD, CudaFeaturizer.BACKWARD,
-      CudaFeaturizer.GRADIENTS, CudaFeaturizer.GENERATE, CudaFeaturizer.PROJECTION, CudaFeaturizer.KERNEL,
-      CudaFeaturizer.DOWNLOAD};
+  private static final String[] STAGES = {
+    CudaFeaturizer.UPLOAD,
+    CudaFeaturizer.FORWARD,
+    CudaFeaturizer.BACKWARD,
+    CudaFeaturizer.GRADIENTS,
+    CudaFeaturizer.GENERATE,
+    CudaFeaturizer.PROJECTION,
+    CudaFeaturizer.KERNEL,
+    CudaFeaturizer.DOWNLOAD
+  };
 
   private final Args args;
   private final Path bundle;
@@ -70,26 +76,54 @@ public final class GpuCheck {
     int k = Integer.parseInt(meta.getProperty("k"));
     int timedRows = Integer.parseInt(args.get("rows", meta.getProperty("trainRows")));
     int targetRows = Integer.parseInt(args.get("targets", meta.getProperty("targets")));
-    Bundle.Images train = Bundle.readIdx(bundle.resolve(Bundle.TRAIN_IMAGES), bundle.resolve(Bundle.TRAIN_LABELS),
-        Integer.parseInt(meta.getProperty("trainRows")));
-    Bundle.Images targets = Bundle.readIdx(bundle.resolve(Bundle.TARGET_IMAGES), bundle.resolve(Bundle.TARGET_LABELS),
-        Integer.parseInt(meta.getProperty("targets")));
+    Bundle.Images train =
+        Bundle.readIdx(
+            bundle.resolve(Bundle.TRAIN_IMAGES),
+            bundle.resolve(Bundle.TRAIN_LABELS),
+            Integer.parseInt(meta.getProperty("trainRows")));
+    Bundle.Images targets =
+        Bundle.readIdx(
+            bundle.resolve(Bundle.TARGET_IMAGES),
+            bundle.resolve(Bundle.TARGET_LABELS),
+            Integer.parseInt(meta.getProperty("targets")));
     float[] params = Bundle.readFloats(bundle.resolve(Bundle.MODEL));
     refsCache = Bundle.Entries.read(bundle.resolve(Bundle.REFERENCES));
     double readSecs = secs(t0);
-    out.printf("== ggda gpu-check%njava %s; bundle %s: %s, p = %,d, k = %,d, %,d train rows, %,d targets (read in %.1f s)%n",
-        System.getProperty("java.version"), bundle, arch, arch.paramCount(), k, train.rows(), targets.rows(), readSecs);
+    out.printf(
+        "== ggda gpu-check%njava %s; bundle %s: %s, p = %,d, k = %,d, %,d train rows, %,d targets (read in %.1f s)%n",
+        System.getProperty("java.version"),
+        bundle,
+        arch,
+        arch.paramCount(),
+        k,
+        train.rows(),
+        targets.rows(),
+        readSecs);
     json.put("java", System.getProperty("java.version"));
-    json.put("workload", map("architecture", arch.toString(), "params", arch.paramCount(), "k", k, "trainRows", train.rows(),
-        "timedRows", timedRows, "targets", targetRows));
+    json.put(
+        "workload",
+        map(
+            "architecture",
+            arch.toString(),
+            "params",
+            arch.paramCount(),
+            "k",
+            k,
+            "trainRows",
+            train.rows(),
+            "timedRows",
+            timedRows,
+            "targets",
+            targetRows));
 
     t0 = System.nanoTime();
     gpu = openGpu();
     long[] memory = gpu.memory();
     String kernels = gpu instanceof CudaGpu c ? c.kernelOrigin() : "Java emulation";
     double openSecs = secs(t0);
-    out.printf("device %s, %.1f GiB (%.1f free); kernels: %s; opened in %.1f s%n", gpu.describe(), memory[1] / 1073741824.0,
-        memory[0] / 1073741824.0, kernels, openSecs);
+    out.printf(
+        "device %s, %.1f GiB (%.1f free); kernels: %s; opened in %.1f s%n",
+        gpu.describe(), memory[1] / 1073741824.0, memory[0] / 1073741824.0, kernels, openSecs);
     json.put("device", gpu.describe());
     json.put("kernels", kernels);
     json.put("setupSeconds", map("readBundle", readSecs, "openDevice", openSecs));
@@ -97,10 +131,18 @@ public final class GpuCheck {
     List<Featurizer.Slot> slot = List.of(new Featurizer.Slot(0, 0, params));
     agreement(arch, k, slot, train, targets);
     if (!args.flag("skip-timings")) {
-      timings(arch, k, slot, train, targets, Math.min(timedRows, train.rows()), Math.min(targetRows, targets.rows()));
+      timings(
+          arch,
+          k,
+          slot,
+          train,
+          targets,
+          Math.min(timedRows, train.rows()),
+          Math.min(targetRows, targets.rows()));
     }
     json.put("agreementOk", agreed);
-    out.printf("%n== %s%n", agreed ? "agreement: all checks passed" : "agreement: FAILED (see above)");
+    out.printf(
+        "%n== %s%n", agreed ? "agreement: all checks passed" : "agreement: FAILED (see above)");
     String dir = args.get("out", System.getenv("OUT") == null ? "" : System.getenv("OUT"));
     if (!dir.isEmpty()) {
       Files.createDirectories(Path.of(dir));
@@ -127,7 +169,10 @@ public final class GpuCheck {
       if (System.getProperty(CudaGpu.PTX_PROPERTY) != null || !Files.exists(ptx)) {
         throw e;
       }
-      out.println("compiling the kernels with NVRTC failed (" + CudaDevices.rootMessage(e) + "); loading the bundle's PTX");
+      out.println(
+          "compiling the kernels with NVRTC failed ("
+              + CudaDevices.rootMessage(e)
+              + "); loading the bundle's PTX");
       System.setProperty(CudaGpu.PTX_PROPERTY, ptx.toString());
       return new CudaGpu(0);
     }
@@ -135,7 +180,12 @@ public final class GpuCheck {
 
   // ---- agreement
 
-  private void agreement(Architecture arch, int k, List<Featurizer.Slot> slot, Bundle.Images train, Bundle.Images targets) {
+  private void agreement(
+      Architecture arch,
+      int k,
+      List<Featurizer.Slot> slot,
+      Bundle.Images train,
+      Bundle.Images targets) {
     out.printf("%n== agreement: cuda against the CPU backend (allowed %.0e relative)%n", TOLERANCE);
     List<Object> results = new ArrayList<>();
     json.put("agreement", results);
@@ -149,13 +199,17 @@ public final class GpuCheck {
       }
       worstTwin = Math.max(worstTwin, r.tolerance() == 0 ? r.error() : r.error() / r.tolerance());
     }
-    record("kernels against their Java twins (" + twins.size() + " operations, " + failed + " differ)", failed == 0,
-        worstTwin, results);
+    record(
+        "kernels against their Java twins (" + twins.size() + " operations, " + failed + " differ)",
+        failed == 0,
+        worstTwin,
+        results);
 
     List<FeaturizeCases.Case> cases = FeaturizeCases.all();
     if (!refs().has("case.list") || refs().longs("case.list")[0] != Workloads.caseList(cases)) {
-      throw new IllegalStateException("the bundle was built for other featurize cases than this check's; rebuild it"
-          + " (deploy/gpu-check build)");
+      throw new IllegalStateException(
+          "the bundle was built for other featurize cases than this check's; rebuild it"
+              + " (deploy/gpu-check build)");
     }
     for (int i = 0; i < cases.size(); i++) {
       FeaturizeCases.Case c = cases.get(i);
@@ -173,16 +227,36 @@ public final class GpuCheck {
       try (CudaFeaturizer f = new CudaFeaturizer(gpu, withSplit(options(), split))) {
         for (int i = 0; i < slices.size(); i++) {
           Workloads.Slice s = slices.get(i);
-          Featurizer.Output got = f.featurize(arch, slot, s.spec(), Workloads.rows(train, s.r0(), s.n(), s.groupSize()));
+          Featurizer.Output got =
+              f.featurize(
+                  arch, slot, s.spec(), Workloads.rows(train, s.r0(), s.n(), s.groupSize()));
           int width = Featurizer.featureDim(arch, s.spec());
-          Agreement.Report r = Agreement.outputs(refs().output("slice." + i, 1), sketched(got, width), width);
-          record("fmnist " + s.name() + (s.spec().projection() == ProjectionKind.RADEMACHER ? split ? ", split tf32" : ", fp32"
-              : "") + " [" + r + "]", r.within(TOLERANCE), r.worst(), results);
+          Agreement.Report r =
+              Agreement.outputs(refs().output("slice." + i, 1), sketched(got, width), width);
+          record(
+              "fmnist "
+                  + s.name()
+                  + (s.spec().projection() == ProjectionKind.RADEMACHER
+                      ? split ? ", split tf32" : ", fp32"
+                      : "")
+                  + " ["
+                  + r
+                  + "]",
+              r.within(TOLERANCE),
+              r.worst(),
+              results);
         }
         if (split) {
           double err = scoresError(f, arch, k, slot, train, targets, slices.get(0));
-          record("fmnist TRAK scores, " + slices.get(0).n() + " rows x " + Workloads.SCORE_TARGETS + " targets (device Cholesky)",
-              err <= TOLERANCE, err, results);
+          record(
+              "fmnist TRAK scores, "
+                  + slices.get(0).n()
+                  + " rows x "
+                  + Workloads.SCORE_TARGETS
+                  + " targets (device Cholesky)",
+              err <= TOLERANCE,
+              err,
+              results);
         }
       }
     }
@@ -210,15 +284,27 @@ public final class GpuCheck {
     for (int s = 0; s < kernel.length; s++) {
       kernel[s] = Bundle.Entries.kernelOf(o.kernel()[s], k);
     }
-    return new Featurizer.Output(o.groupIds(), o.sizes(), o.loss(), o.margin(), kernel, o.kernelRows());
+    return new Featurizer.Output(
+        o.groupIds(), o.sizes(), o.loss(), o.margin(), kernel, o.kernelRows());
   }
 
-  /** TRAK scores of the slice solved on the device against the CPU's: the worst per-target relative error. */
-  private double scoresError(CudaFeaturizer f, Architecture arch, int k, List<Featurizer.Slot> slot, Bundle.Images train,
-      Bundle.Images targets, Workloads.Slice s) {
+  /**
+   * TRAK scores of the slice solved on the device against the CPU's: the worst per-target relative
+   * error.
+   */
+  private double scoresError(
+      CudaFeaturizer f,
+      Architecture arch,
+      int k,
+      List<Featurizer.Slot> slot,
+      Bundle.Images train,
+      Bundle.Images targets,
+      Workloads.Slice s) {
     int t = Math.min(Workloads.SCORE_TARGETS, targets.rows());
-    Featurizer.Output rows = f.featurize(arch, slot, s.spec(), Workloads.rows(train, s.r0(), s.n(), s.groupSize()));
-    Featurizer.Output tg = f.featurize(arch, slot, Workloads.targetSpec(s.spec()), Workloads.rows(targets, 0, t, 1));
+    Featurizer.Output rows =
+        f.featurize(arch, slot, s.spec(), Workloads.rows(train, s.r0(), s.n(), s.groupSize()));
+    Featurizer.Output tg =
+        f.featurize(arch, slot, Workloads.targetSpec(s.spec()), Workloads.rows(targets, 0, t, 1));
     float[] scores = trakScores(rows, tg, k, s.n(), t).scores;
     double[] expected = refs().doubles("scores");
     double worst = 0;
@@ -250,7 +336,8 @@ public final class GpuCheck {
    * TRAK scores as a ggda run forms them, on the device: v = -(K + lambda I)^-1 phi'^T (lambda =
    * relative damping 1: the kernel's mean eigenvalue), scores = loss features x v (float32).
    */
-  private Scored trakScores(Featurizer.Output train, Featurizer.Output targetFeatures, int k, int n, int t) {
+  private Scored trakScores(
+      Featurizer.Output train, Featurizer.Output targetFeatures, int k, int n, int t) {
     long t0 = System.nanoTime();
     double[] kernel = train.kernel()[0];
     double lambda = Workloads.trace(kernel, k) / k;
@@ -297,17 +384,26 @@ public final class GpuCheck {
   }
 
   private static CudaFeaturizer.Options withSplit(CudaFeaturizer.Options o, boolean split) {
-    return new CudaFeaturizer.Options(o.passBytes(), o.groupedPassRows(), o.cacheBytes(), o.chunkBytes(), split);
+    return new CudaFeaturizer.Options(
+        o.passBytes(), o.groupedPassRows(), o.cacheBytes(), o.chunkBytes(), split);
   }
 
   private static CudaFeaturizer.Options withPassBytes(CudaFeaturizer.Options o, long passBytes) {
-    return new CudaFeaturizer.Options(passBytes, o.groupedPassRows(), o.cacheBytes(), o.chunkBytes(), o.splitTf32());
+    return new CudaFeaturizer.Options(
+        passBytes, o.groupedPassRows(), o.cacheBytes(), o.chunkBytes(), o.splitTf32());
   }
 
-  private void timings(Architecture arch, int k, List<Featurizer.Slot> slot, Bundle.Images train, Bundle.Images targets, int n,
+  private void timings(
+      Architecture arch,
+      int k,
+      List<Featurizer.Slot> slot,
+      Bundle.Images train,
+      Bundle.Images targets,
+      int n,
       int t) {
-    out.printf("%n== timings: %,d rows, k = %,d; best of %d after a warm-up call; stages from one more, profiled, call%n", n, k,
-        repeats);
+    out.printf(
+        "%n== timings: %,d rows, k = %,d; best of %d after a warm-up call; stages from one more, profiled, call%n",
+        n, k, repeats);
     List<Object> results = new ArrayList<>();
     json.put("timings", results);
     Map<String, Double> best = new LinkedHashMap<>();
@@ -316,18 +412,49 @@ public final class GpuCheck {
     Featurizer.Rows single = Workloads.rows(train, 0, n, 1);
     Featurizer.Rows groups = Workloads.rows(train, 0, n, 64);
     Featurizer.Spec features = Workloads.featuresOnly(rademacher, k, p);
-    try (CudaFeaturizer f = new CudaFeaturizer(gpu, options()); CudaFeaturizer fp32 = new CudaFeaturizer(gpu,
-        withSplit(options(), false))) {
-      best.put("per-example", time("per-example features (loss), split tf32", f, arch, slot, features, single, results));
+    try (CudaFeaturizer f = new CudaFeaturizer(gpu, options());
+        CudaFeaturizer fp32 = new CudaFeaturizer(gpu, withSplit(options(), false))) {
+      best.put(
+          "per-example",
+          time(
+              "per-example features (loss), split tf32", f, arch, slot, features, single, results));
       time("per-example features (loss), fp32", fp32, arch, slot, features, single, results);
-      time("per-example TRAK features (loss + margin + exact kernel), split tf32", f, arch, slot,
-          Workloads.trak(rademacher, k, Featurizer.Moment.EXAMPLES, train.rows(), p), single, results);
-      best.put("groups64", time("groups of 64 features (loss sums), split tf32", f, arch, slot, features, groups, results));
-      time("groups of 64 TRAK features (loss + margin sums + sampled kernel), split tf32", f, arch, slot,
-          Workloads.trak(rademacher, k, Featurizer.Moment.SAMPLED_EXAMPLES, train.rows(), p), groups, results);
+      time(
+          "per-example TRAK features (loss + margin + exact kernel), split tf32",
+          f,
+          arch,
+          slot,
+          Workloads.trak(rademacher, k, Featurizer.Moment.EXAMPLES, train.rows(), p),
+          single,
+          results);
+      best.put(
+          "groups64",
+          time(
+              "groups of 64 features (loss sums), split tf32",
+              f,
+              arch,
+              slot,
+              features,
+              groups,
+              results));
+      time(
+          "groups of 64 TRAK features (loss + margin sums + sampled kernel), split tf32",
+          f,
+          arch,
+          slot,
+          Workloads.trak(rademacher, k, Featurizer.Moment.SAMPLED_EXAMPLES, train.rows(), p),
+          groups,
+          results);
       for (long gib : new long[] {1, 4}) {
         try (CudaFeaturizer g = new CudaFeaturizer(gpu, withPassBytes(options(), gib << 30))) {
-          time("per-example features (loss), split tf32, " + gib + " GiB passes", g, arch, slot, features, single, results);
+          time(
+              "per-example features (loss), split tf32, " + gib + " GiB passes",
+              g,
+              arch,
+              slot,
+              features,
+              single,
+              results);
         }
       }
       best.put("trak-e2e", endToEnd(f, arch, k, slot, train, targets, n, t, results));
@@ -339,7 +466,8 @@ public final class GpuCheck {
       String[] kv = target.split("=");
       Double got = best.get(kv[0]);
       if (got == null) {
-        throw new IllegalArgumentException("--target " + target + ": unknown name; use one of " + best.keySet());
+        throw new IllegalArgumentException(
+            "--target " + target + ": unknown name; use one of " + best.keySet());
       }
       double limit = Double.parseDouble(kv[1]);
       boolean met = got <= limit;
@@ -348,9 +476,18 @@ public final class GpuCheck {
     }
   }
 
-  /** Best wall time of a featurize call (host arrays in, host arrays out), with its stages and TFLOP/s. */
-  private double time(String name, CudaFeaturizer f, Architecture arch, List<Featurizer.Slot> slot, Featurizer.Spec spec,
-      Featurizer.Rows rows, List<Object> results) {
+  /**
+   * Best wall time of a featurize call (host arrays in, host arrays out), with its stages and
+   * TFLOP/s.
+   */
+  private double time(
+      String name,
+      CudaFeaturizer f,
+      Architecture arch,
+      List<Featurizer.Slot> slot,
+      Featurizer.Spec spec,
+      Featurizer.Rows rows,
+      List<Object> results) {
     CudaFeaturizer.Profile first = new CudaFeaturizer.Profile();
     f.profile(first);
     long t0 = System.nanoTime();
@@ -381,15 +518,44 @@ public final class GpuCheck {
         line.append(String.format(Locale.ROOT, " %s %.3f", s, ns / 1e9));
       }
     }
-    out.printf("%-80s best %.3f s (runs %s; first call %.2f s, P generated %.3f s)%n", name, best, fmt(secs), firstSecs,
+    out.printf(
+        "%-80s best %.3f s (runs %s; first call %.2f s, P generated %.3f s)%n",
+        name,
+        best,
+        fmt(secs),
+        firstSecs,
         first.nanos.getOrDefault(CudaFeaturizer.GENERATE, 0L) / 1e9);
     out.printf("    stages (profiled call %.3f s):%s%n", profiled, line);
-    out.printf("    projection %.1f TFLOP/s in its stage, %.1f TFLOP/s over the best call (%.2f TFLOP); %s%n",
-        projFlops / Math.max(projSecs, 1e-12) / 1e12, projFlops / best / 1e12, projFlops / 1e12, rowsText(rows));
-    results.add(map("name", name, "rows", rows.rows(), "groups", rows.groups(), "bestSeconds", best, "seconds", secs,
-        "firstCallSeconds", firstSecs, "profiledSeconds", profiled, "stages", stages, "projectionTflop", projFlops / 1e12,
-        "projectionTflopsInStage", projFlops / Math.max(projSecs, 1e-12) / 1e12, "projectionTflopsOverall",
-        projFlops / best / 1e12));
+    out.printf(
+        "    projection %.1f TFLOP/s in its stage, %.1f TFLOP/s over the best call (%.2f TFLOP); %s%n",
+        projFlops / Math.max(projSecs, 1e-12) / 1e12,
+        projFlops / best / 1e12,
+        projFlops / 1e12,
+        rowsText(rows));
+    results.add(
+        map(
+            "name",
+            name,
+            "rows",
+            rows.rows(),
+            "groups",
+            rows.groups(),
+            "bestSeconds",
+            best,
+            "seconds",
+            secs,
+            "firstCallSeconds",
+            firstSecs,
+            "profiledSeconds",
+            profiled,
+            "stages",
+            stages,
+            "projectionTflop",
+            projFlops / 1e12,
+            "projectionTflopsInStage",
+            projFlops / Math.max(projSecs, 1e-12) / 1e12,
+            "projectionTflopsOverall",
+            projFlops / best / 1e12));
     return best;
   }
 
@@ -397,11 +563,27 @@ public final class GpuCheck {
     return String.format("%,d rows in %,d groups", rows.rows(), rows.groups());
   }
 
-  /** TRAK end to end without Spark: featurize the training rows (exact kernel) and the targets, solve, score. */
-  private double endToEnd(CudaFeaturizer f, Architecture arch, int k, List<Featurizer.Slot> slot, Bundle.Images train,
-      Bundle.Images targets, int n, int t, List<Object> results) {
-    Featurizer.Spec spec = Workloads.trak(ProjectionKind.RADEMACHER, k, Featurizer.Moment.EXAMPLES, train.rows(),
-        arch.paramCount());
+  /**
+   * TRAK end to end without Spark: featurize the training rows (exact kernel) and the targets,
+   * solve, score.
+   */
+  private double endToEnd(
+      CudaFeaturizer f,
+      Architecture arch,
+      int k,
+      List<Featurizer.Slot> slot,
+      Bundle.Images train,
+      Bundle.Images targets,
+      int n,
+      int t,
+      List<Object> results) {
+    Featurizer.Spec spec =
+        Workloads.trak(
+            ProjectionKind.RADEMACHER,
+            k,
+            Featurizer.Moment.EXAMPLES,
+            train.rows(),
+            arch.paramCount());
     Featurizer.Rows rows = Workloads.rows(train, 0, n, 1);
     Featurizer.Rows targetRows = Workloads.rows(targets, 0, t, 1);
     double best = Double.POSITIVE_INFINITY;
@@ -424,11 +606,36 @@ public final class GpuCheck {
         agreed = false;
       }
     }
-    out.printf("%-80s best %.3f s: featurize %.3f, targets %.3f, solve %.3f, scores %.3f (%,d x %,d)%n",
-        "TRAK end to end (featurize + exact kernel + targets + solve + scores)", best, bestStages[0], bestStages[1],
-        bestStages[2], bestStages[3], n, t);
-    results.add(map("name", "TRAK end to end", "rows", n, "targets", t, "bestSeconds", best, "stages", map("featurize",
-        bestStages[0], "targets", bestStages[1], "solve", bestStages[2], "scores", bestStages[3])));
+    out.printf(
+        "%-80s best %.3f s: featurize %.3f, targets %.3f, solve %.3f, scores %.3f (%,d x %,d)%n",
+        "TRAK end to end (featurize + exact kernel + targets + solve + scores)",
+        best,
+        bestStages[0],
+        bestStages[1],
+        bestStages[2],
+        bestStages[3],
+        n,
+        t);
+    results.add(
+        map(
+            "name",
+            "TRAK end to end",
+            "rows",
+            n,
+            "targets",
+            t,
+            "bestSeconds",
+            best,
+            "stages",
+            map(
+                "featurize",
+                bestStages[0],
+                "targets",
+                bestStages[1],
+                "solve",
+                bestStages[2],
+                "scores",
+                bestStages[3])));
     return best;
   }
 

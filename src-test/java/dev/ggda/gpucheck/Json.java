@@ -4,7 +4,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** A minimal JSON writer for the check's report (maps, lists, strings, numbers, booleans, double[]). */
+/**
+ * A minimal JSON writer for the check's report (maps, lists, strings, numbers, booleans, double[]).
+ */
 final class Json {
   private Json() {}
 

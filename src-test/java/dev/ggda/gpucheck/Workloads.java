@@ -1,9 +1,7 @@
 package dev.ggda.gpucheck;
 
 import dev.ggda.config.ProjectionKind;
-
 import dev.ggda.math.Featurizer;
-import dev.ggda.math.Projection;
 
 /**
  * The featurize problems of the GPU check, built the same way where the CPU references are made
@@ -23,19 +21,32 @@ final class Workloads {
 
   /**
    * The spec of a TRAK run (attribute.method trak): margin sums, the given kernel, the sampled
-   * kernel's fraction for {@code trainRows} (10,000 examples) and its seed derived as AttributionStage does.
+   * kernel's fraction for {@code trainRows} (10,000 examples) and its seed derived as
+   * AttributionStage does.
    */
-  static Featurizer.Spec trak(ProjectionKind kind, int k, Featurizer.Moment kernel, long trainRows, long params) {
-    return new Featurizer.Spec(kind, k, SEED, true, kernel, Math.min(1.0, 10_000.0 / trainRows), SEED ^ 0x5A4D_504CL,
+  static Featurizer.Spec trak(
+      ProjectionKind kind, int k, Featurizer.Moment kernel, long trainRows, long params) {
+    return new Featurizer.Spec(
+        kind,
+        k,
+        SEED,
+        true,
+        kernel,
+        Math.min(1.0, 10_000.0 / trainRows),
+        SEED ^ 0x5A4D_504CL,
         passRows(params));
   }
 
   /** Loss features only (no margin sums, no kernel): what the torch reference computes. */
   static Featurizer.Spec featuresOnly(ProjectionKind kind, int k, long params) {
-    return new Featurizer.Spec(kind, k, SEED, false, Featurizer.Moment.NONE, 0, 0, passRows(params));
+    return new Featurizer.Spec(
+        kind, k, SEED, false, Featurizer.Moment.NONE, 0, 0, passRows(params));
   }
 
-  /** Rows r0 .. r0 + n - 1 of the images in groups of {@code size} consecutive rows; example id = row. */
+  /**
+   * Rows r0 .. r0 + n - 1 of the images in groups of {@code size} consecutive rows; example id =
+   * row.
+   */
   static Featurizer.Rows rows(Bundle.Images im, int r0, int n, int size) {
     int d = im.dim();
     float[] x = new float[n * d];
@@ -55,28 +66,74 @@ final class Workloads {
     return new Featurizer.Rows(x, y, ids, d, groupIds, starts);
   }
 
-  /** A slice checked against the CPU: a name, its rows (first row, count, group size) and its spec. */
+  /**
+   * A slice checked against the CPU: a name, its rows (first row, count, group size) and its spec.
+   */
   record Slice(String name, int r0, int n, int groupSize, Featurizer.Spec spec) {}
 
-  /** The slices whose CPU features the bundle carries (k features, p parameters, trainRows for the sampled kernel). */
+  /**
+   * The slices whose CPU features the bundle carries (k features, p parameters, trainRows for the
+   * sampled kernel).
+   */
   static java.util.List<Slice> slices(int k, long params, long trainRows) {
     ProjectionKind rademacher = ProjectionKind.RADEMACHER;
     return java.util.List.of(
-        new Slice("per-example TRAK (exact kernel)", 0, 256, 1, trak(rademacher, k, Featurizer.Moment.EXAMPLES, trainRows, params)),
-        new Slice("groups of 64, TRAK sampled kernel", 0, 1024, 64, trak(rademacher, k, Featurizer.Moment.SAMPLED_EXAMPLES, trainRows,
-            params)),
-        new Slice("groups of 64, TRAK batched kernel", 0, 1024, 64, trak(rademacher, k, Featurizer.Moment.GROUP_SUMS, trainRows,
-            params)),
-        new Slice("per-example gaussian features", 256, 64, 1, featuresOnly(ProjectionKind.GAUSSIAN, k, params)),
-        new Slice("per-example factored TRAK", 320, 64, 1, trak(ProjectionKind.FACTORED, k, Featurizer.Moment.EXAMPLES, trainRows,
-            params)),
-        new Slice("groups of 8, Gauss-Newton kernel (IF projected)", 384, 32, 8, new Featurizer.Spec(rademacher, k, SEED, false,
-            Featurizer.Moment.GAUSS_NEWTON, 0, 0, passRows(params))));
+        new Slice(
+            "per-example TRAK (exact kernel)",
+            0,
+            256,
+            1,
+            trak(rademacher, k, Featurizer.Moment.EXAMPLES, trainRows, params)),
+        new Slice(
+            "groups of 64, TRAK sampled kernel",
+            0,
+            1024,
+            64,
+            trak(rademacher, k, Featurizer.Moment.SAMPLED_EXAMPLES, trainRows, params)),
+        new Slice(
+            "groups of 64, TRAK batched kernel",
+            0,
+            1024,
+            64,
+            trak(rademacher, k, Featurizer.Moment.GROUP_SUMS, trainRows, params)),
+        new Slice(
+            "per-example gaussian features",
+            256,
+            64,
+            1,
+            featuresOnly(ProjectionKind.GAUSSIAN, k, params)),
+        new Slice(
+            "per-example factored TRAK",
+            320,
+            64,
+            1,
+            trak(ProjectionKind.FACTORED, k, Featurizer.Moment.EXAMPLES, trainRows, params)),
+        new Slice(
+            "groups of 8, Gauss-Newton kernel (IF projected)",
+            384,
+            32,
+            8,
+            new Featurizer.Spec(
+                rademacher,
+                k,
+                SEED,
+                false,
+                Featurizer.Moment.GAUSS_NEWTON,
+                0,
+                0,
+                passRows(params))));
   }
 
   /** The target side of TRAK (TargetFeatures): per-example margin features, no kernel. */
   static Featurizer.Spec targetSpec(Featurizer.Spec train) {
-    return new Featurizer.Spec(train.projection(), train.dim(), train.seed(), true, Featurizer.Moment.NONE, 0, 0,
+    return new Featurizer.Spec(
+        train.projection(),
+        train.dim(),
+        train.seed(),
+        true,
+        Featurizer.Moment.NONE,
+        0,
+        0,
         train.passRows());
   }
 
@@ -90,7 +147,8 @@ final class Workloads {
 
   /** Identifies the list of featurize cases, so that a bundle built for another list is noticed. */
   static long caseList(java.util.List<dev.ggda.cuda.FeaturizeCases.Case> cases) {
-    return String.join("|", cases.stream().map(dev.ggda.cuda.FeaturizeCases.Case::name).toList()).hashCode();
+    return String.join("|", cases.stream().map(dev.ggda.cuda.FeaturizeCases.Case::name).toList())
+        .hashCode();
   }
 
   /** Targets of the scores check: the first ones of the target file. */

@@ -48,7 +48,9 @@ class GroupingLocalKMeansTest {
     assertEquals(100, java.util.Arrays.stream(singletons).distinct().count());
   }
 
-  /** Lloyd at convergence: every point is nearest (brute-force distance) to its own cluster mean. */
+  /**
+   * Lloyd at convergence: every point is nearest (brute-force distance) to its own cluster mean.
+   */
   @Test
   void convergedAssignmentIsNearestCentroidByBruteForce() {
     int n = 600;
@@ -86,7 +88,9 @@ class GroupingLocalKMeansTest {
         for (int j = 0; j < d; j++) {
           other += Math.pow(x[i * d + j] - mean[c][j], 2);
         }
-        assertTrue(own <= other + 1e-9, "point " + i + " is closer to centre " + c + " than to its own " + a[i]);
+        assertTrue(
+            own <= other + 1e-9,
+            "point " + i + " is closer to centre " + c + " than to its own " + a[i]);
       }
     }
   }
@@ -140,10 +144,13 @@ class GroupingLocalKMeansTest {
       }
       long groups = nonEmpty + rnd.nextLong(total - nonEmpty + 1);
       long[] k = Allocation.proportional(sizes, groups);
-      assertEquals(groups, java.util.Arrays.stream(k).sum(), "sizes " + java.util.Arrays.toString(sizes));
+      assertEquals(
+          groups, java.util.Arrays.stream(k).sum(), "sizes " + java.util.Arrays.toString(sizes));
       for (int j = 0; j < sizes.length; j++) {
         long lo = sizes[j] == 0 ? 0 : 1;
-        assertTrue(k[j] >= lo && k[j] <= sizes[j], "part " + j + " of " + java.util.Arrays.toString(sizes) + ": " + k[j]);
+        assertTrue(
+            k[j] >= lo && k[j] <= sizes[j],
+            "part " + j + " of " + java.util.Arrays.toString(sizes) + ": " + k[j]);
       }
     }
   }

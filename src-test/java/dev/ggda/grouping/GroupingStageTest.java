@@ -1,6 +1,5 @@
 package dev.ggda.grouping;
 
-import dev.ggda.data.Columns;
 import static dev.ggda.grouping.GroupingTestData.assignment;
 import static dev.ggda.grouping.GroupingTestData.blobs;
 import static dev.ggda.grouping.GroupingTestData.config;
@@ -14,10 +13,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ggda.InputException;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.config.GroupConfig;
 import dev.ggda.config.GroupMethod;
+import dev.ggda.data.Columns;
 import dev.ggda.data.LoadedData;
-import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Network;
 import dev.ggda.math.Projection;
@@ -44,13 +44,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 class GroupingStageTest {
-  private static final Architecture MLP = new Architecture(4, new int[] {8}, 3, ActivationKind.TANH);
+  private static final Architecture MLP =
+      new Architecture(4, new int[] {8}, 3, ActivationKind.TANH);
 
   @ParameterizedTest
   @EnumSource(GroupMethod.class)
   void everyMethodCoversEveryExampleOnceWithDenseIds(GroupMethod method) {
     List<Row> rows = randomRows(500, 4, 3, 1, true);
-    Groups groups = GroupingStage.assign(spark(), config(method, 25, null, 3), data(rows, 4, 3, 3), model(MLP, 2));
+    Groups groups =
+        GroupingStage.assign(
+            spark(), config(method, 25, null, 3), data(rows, 4, 3, 3), model(MLP, 2));
 
     Map<Long, Long> assigned = assignment(groups);
     Set<Long> ids = rows.stream().map(r -> r.getLong(0)).collect(Collectors.toSet());
@@ -63,7 +66,9 @@ class GroupingStageTest {
   @EnumSource(GroupMethod.class)
   void sizeOneGivesEachExampleItsOwnGroupRankedById(GroupMethod method) {
     List<Row> rows = randomRows(200, 4, 3, 4, true);
-    Groups groups = GroupingStage.assign(spark(), config(method, 1, null, 0), data(rows, 4, 3, 2), model(MLP, 2));
+    Groups groups =
+        GroupingStage.assign(
+            spark(), config(method, 1, null, 0), data(rows, 4, 3, 2), model(MLP, 2));
 
     assertEquals(200, groups.count());
     List<Long> sortedIds = rows.stream().map(r -> r.getLong(0)).sorted().toList();
@@ -77,7 +82,11 @@ class GroupingStageTest {
   void randomGroupSizesAreNearTheRequestedMean() {
     List<Row> rows = randomRows(4000, 2, 3, 5, false);
     Groups groups =
-        GroupingStage.assign(spark(), config(GroupMethod.RANDOM, 40, null, 9), data(rows, 2, 3, 4), model(MLP2(), 1));
+        GroupingStage.assign(
+            spark(),
+            config(GroupMethod.RANDOM, 40, null, 9),
+            data(rows, 2, 3, 4),
+            model(MLP2(), 1));
 
     assertTrue(groups.count() >= 97 && groups.count() <= 100, "groups: " + groups.count());
     Map<Long, Long> sizes = sizes(assignment(groups));
@@ -91,19 +100,26 @@ class GroupingStageTest {
   void labelGroupsArePureAndSplitEachClassBySize() {
     List<Row> rows = randomRows(1000, 4, 3, 6, false);
     Groups groups =
-        GroupingStage.assign(spark(), config(GroupMethod.LABEL, 30, null, 1), data(rows, 4, 3, 3), model(MLP, 1));
+        GroupingStage.assign(
+            spark(), config(GroupMethod.LABEL, 30, null, 1), data(rows, 4, 3, 3), model(MLP, 1));
 
     Map<Long, Integer> labelOf = new HashMap<>();
     rows.forEach(r -> labelOf.put(r.getLong(0), r.getInt(1)));
     Map<Long, Set<Integer>> labelsPerGroup = new HashMap<>();
-    assignment(groups).forEach((id, g) -> labelsPerGroup.computeIfAbsent(g, k -> new HashSet<>()).add(labelOf.get(id)));
-    labelsPerGroup.forEach((g, labels) -> assertEquals(1, labels.size(), "group " + g + " mixes labels " + labels));
+    assignment(groups)
+        .forEach(
+            (id, g) ->
+                labelsPerGroup.computeIfAbsent(g, k -> new HashSet<>()).add(labelOf.get(id)));
+    labelsPerGroup.forEach(
+        (g, labels) -> assertEquals(1, labels.size(), "group " + g + " mixes labels " + labels));
     for (int c = 0; c < 3; c++) {
       int label = c;
       long nc = labelOf.values().stream().filter(l -> l == label).count();
       long groupsOfC = labelsPerGroup.values().stream().filter(s -> s.contains(label)).count();
       long wanted = (nc + 29) / 30;
-      assertTrue(groupsOfC <= wanted && groupsOfC >= wanted - 1, "class " + c + ": " + groupsOfC + " groups, wanted " + wanted);
+      assertTrue(
+          groupsOfC <= wanted && groupsOfC >= wanted - 1,
+          "class " + c + ": " + groupsOfC + " groups, wanted " + wanted);
     }
   }
 
@@ -116,7 +132,8 @@ class GroupingStageTest {
       rows.set(i, GroupingTestData.row(r.getLong(0), r.getInt(1), (float[]) r.get(2), null, true));
     }
     Groups groups =
-        GroupingStage.assign(spark(), config(GroupMethod.COLUMN, 64, null, 0), data(rows, 4, 3, 3), model(MLP, 1));
+        GroupingStage.assign(
+            spark(), config(GroupMethod.COLUMN, 64, null, 0), data(rows, 4, 3, 3), model(MLP, 1));
 
     Map<Long, Long> assigned = assignment(groups);
     TreeSet<String> values = new TreeSet<>();
@@ -133,17 +150,27 @@ class GroupingStageTest {
     }
     // The value stays with its group: group_key in the assignment and in the stats.
     Map<Long, String> keyOf = new HashMap<>();
-    for (Row r : groups.assignment().select("example_id", "group_id", "group_key").collectAsList()) {
+    for (Row r :
+        groups.assignment().select("example_id", "group_id", "group_key").collectAsList()) {
       Row in = rows.stream().filter(x -> x.getLong(0) == r.getLong(0)).findFirst().orElseThrow();
-      assertEquals(in.isNullAt(3) ? null : in.getString(3), r.isNullAt(2) ? null : r.getString(2), "example " + r.getLong(0));
+      assertEquals(
+          in.isNullAt(3) ? null : in.getString(3),
+          r.isNullAt(2) ? null : r.getString(2),
+          "example " + r.getLong(0));
       keyOf.put(r.getLong(1), r.isNullAt(2) ? null : r.getString(2));
     }
     List<Row> stats = groups.stats().select("group_id", "group_key").collectAsList();
     assertEquals(groups.count(), stats.size());
     for (Row r : stats) {
-      assertEquals(keyOf.get(r.getLong(0)), r.isNullAt(1) ? null : r.getString(1), "stats of group " + r.getLong(0));
+      assertEquals(
+          keyOf.get(r.getLong(0)),
+          r.isNullAt(1) ? null : r.getString(1),
+          "stats of group " + r.getLong(0));
     }
-    assertEquals("group_key", groups.stats().columns()[groups.stats().columns().length - 1], "the key goes last");
+    assertEquals(
+        "group_key",
+        groups.stats().columns()[groups.stats().columns().length - 1],
+        "the key goes last");
   }
 
   @Test
@@ -152,7 +179,9 @@ class GroupingStageTest {
     InputException e =
         assertThrows(
             InputException.class,
-            () -> GroupingStage.assign(spark(), config(GroupMethod.COLUMN, 10, null, 0), noGroup, model(MLP, 1)));
+            () ->
+                GroupingStage.assign(
+                    spark(), config(GroupMethod.COLUMN, 10, null, 0), noGroup, model(MLP, 1)));
     assertTrue(e.getMessage().contains("data.train.group_col"), e.getMessage());
   }
 
@@ -161,14 +190,25 @@ class GroupingStageTest {
     List<Row> rows = blobs(200, 4, 3, 11);
     Groups groups =
         GroupingStage.assign(
-            spark(), config(GroupMethod.KMEANS_INPUT, 64, 4, 5), data(rows, 3, 4, 3), model(new Architecture(3, new int[0], 4, ActivationKind.RELU), 1));
+            spark(),
+            config(GroupMethod.KMEANS_INPUT, 64, 4, 5),
+            data(rows, 3, 4, 3),
+            model(new Architecture(3, new int[0], 4, ActivationKind.RELU), 1));
 
     assertEquals(4, groups.count());
     Map<Long, Integer> blobOf = new HashMap<>();
     rows.forEach(r -> blobOf.put(r.getLong(0), r.getInt(1)));
     Map<Long, Map<Integer, Integer>> counts = new HashMap<>();
-    assignment(groups).forEach((id, g) -> counts.computeIfAbsent(g, k -> new HashMap<>()).merge(blobOf.get(id), 1, Integer::sum));
-    long majority = counts.values().stream().mapToLong(m -> m.values().stream().mapToInt(i -> i).max().orElse(0)).sum();
+    assignment(groups)
+        .forEach(
+            (id, g) ->
+                counts
+                    .computeIfAbsent(g, k -> new HashMap<>())
+                    .merge(blobOf.get(id), 1, Integer::sum));
+    long majority =
+        counts.values().stream()
+            .mapToLong(m -> m.values().stream().mapToInt(i -> i).max().orElse(0))
+            .sum();
     double purity = (double) majority / rows.size();
     assertTrue(purity > 0.95, "purity " + purity);
   }
@@ -188,9 +228,13 @@ class GroupingStageTest {
     List<Row> rows = randomRows(1100, dim, 3, 12, false);
     TrainedModel model = model(arch, 3);
     long seed = 21;
-    var spec = spark().sparkContext().broadcast(ModelSpec.of(model), scala.reflect.ClassTag$.MODULE$.apply(ModelSpec.class));
+    var spec =
+        spark()
+            .sparkContext()
+            .broadcast(ModelSpec.of(model), scala.reflect.ClassTag$.MODULE$.apply(ModelSpec.class));
     List<Row> features =
-        KMeansGrouping.features(GroupMethod.KMEANS_GRAD, seed, false, data(rows, dim, 3, 2), spec).collectAsList();
+        KMeansGrouping.features(GroupMethod.KMEANS_GRAD, seed, false, data(rows, dim, 3, 2), spec)
+            .collectAsList();
 
     Network net = model.finalNetwork();
     int p = ModelFeatures.penultimateWidth(arch);
@@ -201,25 +245,37 @@ class GroupingStageTest {
     assertEquals(rows.size(), features.size());
     for (Row f : features) {
       Row example = byId.get(f.getLong(0));
-      double[] expected = bruteForceGradientFeature(net, pin, (float[]) example.get(2), example.getInt(1));
+      double[] expected =
+          bruteForceGradientFeature(net, pin, (float[]) example.get(2), example.getInt(1));
       double[] actual = ((Vector) f.get(1)).toArray();
       assertEquals(ModelFeatures.gradientWidth(arch), actual.length);
       assertEquals(expected.length, actual.length);
       for (int j = 0; j < expected.length; j++) {
-        assertEquals(expected[j], actual[j], 1e-5 + 1e-4 * Math.abs(expected[j]), "example " + f.getLong(0) + " entry " + j);
+        assertEquals(
+            expected[j],
+            actual[j],
+            1e-5 + 1e-4 * Math.abs(expected[j]),
+            "example " + f.getLong(0) + " entry " + j);
       }
     }
 
     // group.normalize: the same vectors scaled to unit length (cosine k-means).
-    List<Row> unit = KMeansGrouping.features(GroupMethod.KMEANS_GRAD, seed, true, data(rows, dim, 3, 2), spec).collectAsList();
+    List<Row> unit =
+        KMeansGrouping.features(GroupMethod.KMEANS_GRAD, seed, true, data(rows, dim, 3, 2), spec)
+            .collectAsList();
     assertEquals(rows.size(), unit.size());
     for (Row f : unit) {
       Row example = byId.get(f.getLong(0));
-      double[] expected = bruteForceGradientFeature(net, pin, (float[]) example.get(2), example.getInt(1));
+      double[] expected =
+          bruteForceGradientFeature(net, pin, (float[]) example.get(2), example.getInt(1));
       double norm = Math.sqrt(java.util.Arrays.stream(expected).map(v -> v * v).sum());
       double[] actual = ((Vector) f.get(1)).toArray();
       for (int j = 0; j < expected.length; j++) {
-        assertEquals(expected[j] / norm, actual[j], 1e-4, "unit vector of example " + f.getLong(0) + " entry " + j);
+        assertEquals(
+            expected[j] / norm,
+            actual[j],
+            1e-4,
+            "unit vector of example " + f.getLong(0) + " entry " + j);
       }
     }
   }
@@ -231,10 +287,15 @@ class GroupingStageTest {
     List<Row> rows = randomRows(3000, 3, 3, 13, false);
     Groups groups =
         GroupingStage.assign(
-            spark(), config(GroupMethod.KMEANS_INPUT, 64, (int) requested, 2), data(rows, 3, 3, 4), model(MLP3(), 1));
+            spark(),
+            config(GroupMethod.KMEANS_INPUT, 64, (int) requested, 2),
+            data(rows, 3, 3, 4),
+            model(MLP3(), 1));
 
-    System.out.println("two-level k-means: " + groups.count() + " groups for " + requested + " requested");
-    assertTrue(Math.abs(groups.count() - requested) <= 0.2 * requested, "groups: " + groups.count());
+    System.out.println(
+        "two-level k-means: " + groups.count() + " groups for " + requested + " requested");
+    assertTrue(
+        Math.abs(groups.count() - requested) <= 0.2 * requested, "groups: " + groups.count());
     Map<Long, Long> assigned = assignment(groups);
     assertEquals(3000, assigned.size());
     assertDense(assigned, groups.count());
@@ -253,15 +314,22 @@ class GroupingStageTest {
   void assignmentDoesNotDependOnInputPartitioning(GroupMethod method, Integer count) {
     List<Row> rows = randomRows(1500, 4, 3, 14, false);
     TrainedModel model = model(MLP, 5);
-    Groups one = GroupingStage.assign(spark(), config(method, 20, count, 8), data(rows, 4, 3, 1), model);
-    Groups five = GroupingStage.assign(spark(), config(method, 20, count, 8), data(rows, 4, 3, 5), model);
+    Groups one =
+        GroupingStage.assign(spark(), config(method, 20, count, 8), data(rows, 4, 3, 1), model);
+    Groups five =
+        GroupingStage.assign(spark(), config(method, 20, count, 8), data(rows, 4, 3, 5), model);
 
     assertEquals(one.count(), five.count());
     Map<Long, Long> a = assignment(one);
     Map<Long, Long> b = assignment(five);
     assertEquals(a.keySet(), b.keySet());
-    List<Long> differ = a.keySet().stream().filter(id -> !a.get(id).equals(b.get(id))).sorted().toList();
-    assertTrue(differ.isEmpty(), differ.size() + " examples change group, e.g. " + differ.subList(0, Math.min(5, differ.size())));
+    List<Long> differ =
+        a.keySet().stream().filter(id -> !a.get(id).equals(b.get(id))).sorted().toList();
+    assertTrue(
+        differ.isEmpty(),
+        differ.size()
+            + " examples change group, e.g. "
+            + differ.subList(0, Math.min(5, differ.size())));
     one.assignment().unpersist();
     five.assignment().unpersist();
   }
@@ -271,7 +339,8 @@ class GroupingStageTest {
     List<Row> rows = randomRows(700, 4, 3, 15, false);
     TrainedModel model = model(MLP, 6);
     Groups groups =
-        GroupingStage.assign(spark(), config(GroupMethod.RANDOM, 30, null, 4), data(rows, 4, 3, 3), model);
+        GroupingStage.assign(
+            spark(), config(GroupMethod.RANDOM, 30, null, 4), data(rows, 4, 3, 3), model);
     Map<Long, Long> assigned = assignment(groups);
 
     // Brute force: labels and losses per group from a driver-side forward pass.
@@ -302,10 +371,17 @@ class GroupingStageTest {
 
   @Test
   void describeNamesMethodAndSizeOrCount() {
-    assertEquals("kmeans-grad, size 64", GroupingStage.describe(new GroupConfig(GroupMethod.KMEANS_GRAD, 64, null, 0, false)));
-    assertEquals("random, 100 groups", GroupingStage.describe(new GroupConfig(GroupMethod.RANDOM, 64, 100, 0, false)));
-    assertEquals("per-example (size 1)", GroupingStage.describe(new GroupConfig(GroupMethod.LABEL, 1, null, 0, false)));
-    assertEquals("column", GroupingStage.describe(new GroupConfig(GroupMethod.COLUMN, 64, null, 0, false)));
+    assertEquals(
+        "kmeans-grad, size 64",
+        GroupingStage.describe(new GroupConfig(GroupMethod.KMEANS_GRAD, 64, null, 0, false)));
+    assertEquals(
+        "random, 100 groups",
+        GroupingStage.describe(new GroupConfig(GroupMethod.RANDOM, 64, 100, 0, false)));
+    assertEquals(
+        "per-example (size 1)",
+        GroupingStage.describe(new GroupConfig(GroupMethod.LABEL, 1, null, 0, false)));
+    assertEquals(
+        "column", GroupingStage.describe(new GroupConfig(GroupMethod.COLUMN, 64, null, 0, false)));
   }
 
   // ---- helpers
@@ -320,7 +396,8 @@ class GroupingStageTest {
 
   private static void assertDense(Map<Long, Long> assigned, long count) {
     Set<Long> ids = new TreeSet<>(assigned.values());
-    Set<Long> expected = LongStream.range(0, count).boxed().collect(Collectors.toCollection(TreeSet::new));
+    Set<Long> expected =
+        LongStream.range(0, count).boxed().collect(Collectors.toCollection(TreeSet::new));
     assertEquals(expected, ids);
   }
 
@@ -342,7 +419,11 @@ class GroupingStageTest {
 
   private static double[] logitsOf(Network net, float[] x) {
     INDArray in = Nd4j.create(x, new long[] {1, x.length}, 'c');
-    return net.logits(in).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup().data().asDouble();
+    return net.logits(in)
+        .castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
+        .dup()
+        .data()
+        .asDouble();
   }
 
   private static double[] softmax(double[] z) {
@@ -367,11 +448,17 @@ class GroupingStageTest {
   }
 
   /** (P_in^T a) ⊗ d for one example, with a loop over the outer product. */
-  private static double[] bruteForceGradientFeature(Network net, Projection pin, float[] x, int label) {
+  private static double[] bruteForceGradientFeature(
+      Network net, Projection pin, float[] x, int label) {
     INDArray in = Nd4j.create(x, new long[] {1, x.length}, 'c');
     INDArray[] inputs = net.forward(in).layerInputs();
     INDArray a = inputs[inputs.length - 1];
-    double[] pa = (pin == null ? a : pin.project(a)).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup().data().asDouble();
+    double[] pa =
+        (pin == null ? a : pin.project(a))
+            .castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
+            .dup()
+            .data()
+            .asDouble();
     double[] d = softmax(logitsOf(net, x));
     d[label] -= 1;
     double[] out = new double[pa.length * d.length];

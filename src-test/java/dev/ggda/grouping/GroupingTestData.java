@@ -30,17 +30,31 @@ final class GroupingTestData {
 
   /** A config with only the group section set (the stage reads nothing else). */
   static GgdaConfig config(GroupMethod method, int size, Integer count, long seed) {
-    return new GgdaConfig(null, null, null, new GroupConfig(method, size, count, seed, false), null, null, null, null, null, null);
+    return new GgdaConfig(
+        null,
+        null,
+        null,
+        new GroupConfig(method, size, count, seed, false),
+        null,
+        null,
+        null,
+        null,
+        null,
+        null);
   }
 
-  /** One canonical row; group may be null (then the row has no group column at all unless withGroup). */
+  /**
+   * One canonical row; group may be null (then the row has no group column at all unless
+   * withGroup).
+   */
   static Row row(long id, int label, float[] x, String group, boolean withGroup) {
     return withGroup ? RowFactory.create(id, label, x, group) : RowFactory.create(id, label, x);
   }
 
   /**
-   * n rows with uniform features in [-1, 1), labels uniform in [0, classes), sparse shuffled-looking
-   * ids (so dense ids are a real remapping), and a group column "g&lt;id mod 9&gt;".
+   * n rows with uniform features in [-1, 1), labels uniform in [0, classes), sparse
+   * shuffled-looking ids (so dense ids are a real remapping), and a group column "g&lt;id mod
+   * 9&gt;".
    */
   static List<Row> randomRows(int n, int dim, int classes, long seed, boolean withGroup) {
     SplittableRandom rnd = new SplittableRandom(seed);
@@ -98,6 +112,7 @@ final class GroupingTestData {
   }
 
   private static double gaussian(SplittableRandom rnd) {
-    return Math.sqrt(-2 * Math.log(1 - rnd.nextDouble())) * Math.cos(2 * Math.PI * rnd.nextDouble());
+    return Math.sqrt(-2 * Math.log(1 - rnd.nextDouble()))
+        * Math.cos(2 * Math.PI * rnd.nextDouble());
   }
 }

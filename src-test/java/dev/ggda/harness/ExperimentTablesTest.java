@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
  * document is what the generator makes of its JSON today.
  */
 class ExperimentTablesTest {
-  static final String RUN = """
+  static final String RUN =
+      """
       {"efficiency_fidelity": {"train_rows": 100,
         "protocol": {"seed_mode": "independent", "runs_per_subset": 5, "subsets": 50, "group_subsets": 20,
                      "fraction": 0.5, "targets": 500, "removal_fractions": [0.05, 0.2], "removal_seeds": 2},
@@ -32,9 +33,14 @@ class ExperimentTablesTest {
 
   @Test
   void rendersTheProtocolAndTheRowsTheJsonHolds() throws Exception {
-    String table = ExperimentTables.render(new ObjectMapper().readTree(RUN),
-        List.of("method", "grouping", "groups", "speedup", "lds", "lds_one_run", "removal_share"), "method=trak");
-    assertEquals("""
+    String table =
+        ExperimentTables.render(
+            new ObjectMapper().readTree(RUN),
+            List.of(
+                "method", "grouping", "groups", "speedup", "lds", "lds_one_run", "removal_share"),
+            "method=trak");
+    assertEquals(
+        """
         *Protocol:* LDS over m = 50 random subsets of alpha = 0.5 of the training set; group LDS over 20 random subsets \
         of alpha = 0.5 of the groups; independent retraining seeds, 5 runs per subset ("1 run" columns: the first run \
         of each subset alone); 500 targets; removal of 0.05, 0.2 of the examples with 2 paired seeds.
@@ -43,46 +49,58 @@ class ExperimentTablesTest {
         | --- | --- | --- | --- | --- | --- | --- |
         | trak | per-example | 60,000 | 1.0x | 0.597 | 0.410 | 100.0% |
         | trak | kmeans-grad | 3,750 | 2.6x | 0.400 | - | 50.0% |
-        """, table);
+        """,
+        table);
   }
 
   @Test
   void theProtocolNamesOnlyTheMetricsTheRunMeasured() throws Exception {
     var json = new ObjectMapper();
-    String line = ExperimentTables.protocol(json.readTree(RUN).at("/efficiency_fidelity/protocol"),
-        json.readTree("[\"lds\"]"));
-    assertEquals("*Protocol:* LDS over m = 50 random subsets of alpha = 0.5 of the training set; independent"
-        + " retraining seeds, 5 runs per subset (\"1 run\" columns: the first run of each subset alone); 500 targets.",
+    String line =
+        ExperimentTables.protocol(
+            json.readTree(RUN).at("/efficiency_fidelity/protocol"), json.readTree("[\"lds\"]"));
+    assertEquals(
+        "*Protocol:* LDS over m = 50 random subsets of alpha = 0.5 of the training set; independent"
+            + " retraining seeds, 5 runs per subset (\"1 run\" columns: the first run of each subset alone); 500 targets.",
         line);
   }
 
   @Test
   void blocksAreRegeneratedInPlaceAndUnknownColumnsRefused(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("run.json"), RUN);
-    String doc = "# Title\n\ntext\n<!-- table: run.json columns=method,lds where=method=if -->\nstale\n<!-- end table -->\nafter\n";
+    String doc =
+        "# Title\n\ntext\n<!-- table: run.json columns=method,lds where=method=if -->\nstale\n<!-- end table -->\nafter\n";
     String once = ExperimentTables.regenerate(doc, dir);
     assertEquals(once, ExperimentTables.regenerate(once, dir), "regenerating is idempotent");
     assertEquals(true, once.contains("| if | 0.600 |\n<!-- end table -->\nafter\n"), once);
-    assertThrows(IllegalArgumentException.class,
-        () -> ExperimentTables.regenerate("<!-- table: run.json columns=method,nonsense -->\n<!-- end table -->", dir));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            ExperimentTables.regenerate(
+                "<!-- table: run.json columns=method,nonsense -->\n<!-- end table -->", dir));
   }
 
   @Test
   void anyArrayOfRowsIsTabledWithItsFormats(@TempDir Path dir) throws Exception {
-    Files.writeString(dir.resolve("bench.json"), """
+    Files.writeString(
+        dir.resolve("bench.json"),
+        """
         {"results": [{"group_size": 1, "groups": 60000, "total_seconds": 267.4, "speedup": 1.0},
                      {"group_size": 64, "groups": 938, "total_seconds": 12.5, "speedup": 21.392, "note": "x"}]}
         """);
-    String doc = "<!-- table: bench.json#/results columns=group_size,groups,total_seconds:%.1f,speedup:%.1fx,note -->\n"
-        + "<!-- end table -->\n";
-    assertEquals("""
+    String doc =
+        "<!-- table: bench.json#/results columns=group_size,groups,total_seconds:%.1f,speedup:%.1fx,note -->\n"
+            + "<!-- end table -->\n";
+    assertEquals(
+        """
         <!-- table: bench.json#/results columns=group_size,groups,total_seconds:%.1f,speedup:%.1fx,note -->
         | group size | groups | total seconds | speedup | note |
         | --- | --- | --- | --- | --- |
         | 1 | 60,000 | 267.4 | 1.0x | - |
         | 64 | 938 | 12.5 | 21.4x | x |
         <!-- end table -->
-        """, ExperimentTables.regenerate(doc, dir));
+        """,
+        ExperimentTables.regenerate(doc, dir));
   }
 
   @Test
@@ -90,7 +108,9 @@ class ExperimentTablesTest {
     Path folder = Path.of(System.getProperty("ggda.project.dir", "."), "conf", "experiments");
     for (Path md : ExperimentTables.documents(folder)) {
       String text = Files.readString(md, StandardCharsets.UTF_8);
-      assertEquals(ExperimentTables.regenerate(text, md.getParent()), text,
+      assertEquals(
+          ExperimentTables.regenerate(text, md.getParent()),
+          text,
           md + " is out of date with its JSON: run deploy/ggda experiment-tables");
     }
   }

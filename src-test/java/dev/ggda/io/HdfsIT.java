@@ -13,8 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Input read from and output written to HDFS through hdfs:// URIs: an in-process MiniDFSCluster
- * (one namenode, one datanode), the job run through its CLI on the shared local session. The
- * scores must equal those of the same job on file://. Alone:
+ * (one namenode, one datanode), the job run through its CLI on the shared local session. The scores
+ * must equal those of the same job on file://. Alone:
+ *
  * <pre>
  *   mvn -B verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=HdfsIT
  * </pre>
@@ -46,6 +47,7 @@ class HdfsIT {
     String out = base + "/out/run";
     StorageRoundTrip.run(spark, base, out);
     StorageRoundTrip.assertCompleteOutput(spark, out);
-    ScoreTables.assertSame(StorageRoundTrip.localScores(), ScoreTables.read(spark, out), 1e-9, "hdfs:// vs file://");
+    ScoreTables.assertSame(
+        StorageRoundTrip.localScores(), ScoreTables.read(spark, out), 1e-9, "hdfs:// vs file://");
   }
 }

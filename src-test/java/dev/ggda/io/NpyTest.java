@@ -44,9 +44,17 @@ class NpyTest {
 
   @Test
   void roundTripsFloat32AndFloat64BitExactlyInManyShapes() {
-    float[] special = {Float.NaN, Float.POSITIVE_INFINITY, -0f, Float.MIN_VALUE, Float.MAX_VALUE, 1f};
-    List<long[]> shapes = List.of(new long[] {}, new long[] {6}, new long[] {2, 3}, new long[] {1, 2, 3},
-        new long[] {0}, new long[] {3, 0});
+    float[] special = {
+      Float.NaN, Float.POSITIVE_INFINITY, -0f, Float.MIN_VALUE, Float.MAX_VALUE, 1f
+    };
+    List<long[]> shapes =
+        List.of(
+            new long[] {},
+            new long[] {6},
+            new long[] {2, 3},
+            new long[] {1, 2, 3},
+            new long[] {0},
+            new long[] {3, 0});
     for (long[] shape : shapes) {
       int n = (int) NpyArray.elementCount(shape);
       float[] f = n == 6 ? special : floats(n, n);
@@ -71,7 +79,8 @@ class NpyTest {
     int headerLen = (b[8] & 0xff) | (b[9] & 0xff) << 8;
     assertEquals(0, (10 + headerLen) % 64);
     String header = new String(b, 10, headerLen, StandardCharsets.US_ASCII);
-    assertTrue(header.startsWith("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }"), header);
+    assertTrue(
+        header.startsWith("{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }"), header);
     assertTrue(header.endsWith(" \n"));
     assertEquals(10 + headerLen + 48, b.length);
   }
@@ -93,7 +102,8 @@ class NpyTest {
   void readsVersion2And3Headers() {
     for (int major : new int[] {2, 3}) {
       byte[] body = floatBody(1.5f, -2.5f);
-      byte[] bytes = rawFile(major, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", body);
+      byte[] bytes =
+          rawFile(major, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", body);
       NpyArray a = Npy.fromBytes(bytes, "v" + major + ".npy");
       assertArrayEquals(new long[] {2}, a.shape());
       assertArrayEquals(new float[] {1.5f, -2.5f}, a.floats());
@@ -104,9 +114,12 @@ class NpyTest {
   void fortranOrderIsReorderedToCOrder() {
     // Logical 2x3 matrix [[1,2,3],[4,5,6]] stored column by column.
     byte[] body = floatBody(1, 4, 2, 5, 3, 6);
-    NpyArray a = Npy.fromBytes(rawFile(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", body), "f");
+    NpyArray a =
+        Npy.fromBytes(
+            rawFile(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", body), "f");
     assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, a.floats());
-    // 3-D: element (i,j,k) of shape (2,3,2) at Fortran offset i + 2j + 6k holds value 100i + 10j + k.
+    // 3-D: element (i,j,k) of shape (2,3,2) at Fortran offset i + 2j + 6k holds value 100i + 10j +
+    // k.
     float[] fort = new float[12];
     for (int i = 0; i < 2; i++) {
       for (int j = 0; j < 3; j++) {
@@ -115,8 +128,13 @@ class NpyTest {
         }
       }
     }
-    NpyArray b = Npy.fromBytes(rawFile(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 2), }",
-        floatBody(fort)), "f3");
+    NpyArray b =
+        Npy.fromBytes(
+            rawFile(
+                1,
+                "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 2), }",
+                floatBody(fort)),
+            "f3");
     float[] c = b.floats();
     for (int i = 0; i < 2; i++) {
       for (int j = 0; j < 3; j++) {
@@ -138,15 +156,25 @@ class NpyTest {
   @Test
   void rejectsWrongDtypeNamingFileAndFix() {
     for (String descr : new String[] {"<i4", ">f4", "<f2", "|u1", "<c8"}) {
-      byte[] bytes = rawFile(1, "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (2,), }", new byte[8]);
+      byte[] bytes =
+          rawFile(
+              1,
+              "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (2,), }",
+              new byte[8]);
       InputException e = assertThrows(InputException.class, () -> Npy.fromBytes(bytes, "w.npy"));
-      assertTrue(e.getMessage().startsWith("w.npy: unsupported dtype '" + descr + "'"), e.getMessage());
+      assertTrue(
+          e.getMessage().startsWith("w.npy: unsupported dtype '" + descr + "'"), e.getMessage());
       assertTrue(e.getMessage().contains("astype"), e.getMessage());
     }
-    byte[] structured = rawFile(1, "{'descr': [('a', '<f4'), ('b', '<f4')], 'fortran_order': False, 'shape': (2,), }",
-        new byte[16]);
+    byte[] structured =
+        rawFile(
+            1,
+            "{'descr': [('a', '<f4'), ('b', '<f4')], 'fortran_order': False, 'shape': (2,), }",
+            new byte[16]);
     InputException e = assertThrows(InputException.class, () -> Npy.fromBytes(structured, "s.npy"));
-    assertTrue(e.getMessage().contains("s.npy: unsupported dtype [('a', '<f4'), ('b', '<f4')]"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("s.npy: unsupported dtype [('a', '<f4'), ('b', '<f4')]"),
+        e.getMessage());
   }
 
   @Test
@@ -155,22 +183,35 @@ class NpyTest {
     // Every proper prefix is truncated (header or data).
     for (int len = 0; len < good.length; len += 7) {
       byte[] prefix = Arrays.copyOf(good, len);
-      InputException e = assertThrows(InputException.class, () -> Npy.fromBytes(prefix, "t.npy"), "len " + len);
+      InputException e =
+          assertThrows(InputException.class, () -> Npy.fromBytes(prefix, "t.npy"), "len " + len);
       assertTrue(e.getMessage().startsWith("t.npy: "), e.getMessage());
     }
-    InputException trunc = assertThrows(InputException.class,
-        () -> Npy.fromBytes(Arrays.copyOf(good, good.length - 1), "t.npy"));
-    assertTrue(trunc.getMessage().contains("truncated") && trunc.getMessage().contains("39 of 40 data bytes"),
+    InputException trunc =
+        assertThrows(
+            InputException.class,
+            () -> Npy.fromBytes(Arrays.copyOf(good, good.length - 1), "t.npy"));
+    assertTrue(
+        trunc.getMessage().contains("truncated")
+            && trunc.getMessage().contains("39 of 40 data bytes"),
         trunc.getMessage());
     // Same through an unknown-length stream (as a non-seekable source would give).
-    InputException streamTrunc = assertThrows(InputException.class, () -> Npy.read(
-        new java.io.ByteArrayInputStream(Arrays.copyOf(good, good.length - 4)), "s.npy", -1));
+    InputException streamTrunc =
+        assertThrows(
+            InputException.class,
+            () ->
+                Npy.read(
+                    new java.io.ByteArrayInputStream(Arrays.copyOf(good, good.length - 4)),
+                    "s.npy",
+                    -1));
     assertTrue(streamTrunc.getMessage().contains("truncated"), streamTrunc.getMessage());
 
     byte[] trailing = Arrays.copyOf(good, good.length + 3);
     assertMessage(trailing, "3 bytes after");
-    InputException streamTrail = assertThrows(InputException.class,
-        () -> Npy.read(new java.io.ByteArrayInputStream(trailing), "s.npy", -1));
+    InputException streamTrail =
+        assertThrows(
+            InputException.class,
+            () -> Npy.read(new java.io.ByteArrayInputStream(trailing), "s.npy", -1));
     assertTrue(streamTrail.getMessage().contains("bytes after"), streamTrail.getMessage());
 
     byte[] badMagic = good.clone();
@@ -185,10 +226,16 @@ class NpyTest {
     hugeHeader[11] = 0x7f;
     assertMessage(hugeHeader, "header");
     // A shape whose byte count disagrees with the file is caught before allocating.
-    assertMessage(rawFile(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (10000, 10000), }", new byte[8]),
+    assertMessage(
+        rawFile(
+            1, "{'descr': '<f8', 'fortran_order': False, 'shape': (10000, 10000), }", new byte[8]),
         "truncated");
-    assertMessage(rawFile(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999, 99999999999), }",
-        new byte[8]), "too large");
+    assertMessage(
+        rawFile(
+            1,
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999, 99999999999), }",
+            new byte[8]),
+        "too large");
   }
 
   @Test
@@ -208,8 +255,12 @@ class NpyTest {
       "",
     };
     for (String h : bad) {
-      InputException e = assertThrows(InputException.class, () -> Npy.fromBytes(rawFile(1, h, new byte[8]), "h.npy"), h);
-      assertTrue(e.getMessage().startsWith("h.npy: not a valid .npy file: malformed header"), h + " -> " + e.getMessage());
+      InputException e =
+          assertThrows(
+              InputException.class, () -> Npy.fromBytes(rawFile(1, h, new byte[8]), "h.npy"), h);
+      assertTrue(
+          e.getMessage().startsWith("h.npy: not a valid .npy file: malformed header"),
+          h + " -> " + e.getMessage());
     }
   }
 
@@ -234,22 +285,30 @@ class NpyTest {
     float[] f = floats(6, 9);
     byte[] ourBytes = Npy.toBytes(NpyArray.ofFloats(f, 2, 3));
     Files.write(ours, ourBytes);
-    String script = String.join("\n",
-        "import numpy as np, sys",
-        "d = sys.argv[1]",
-        "a = np.load(d + '/ours.npy')",
-        "assert a.dtype == np.float32 and a.shape == (2, 3), (a.dtype, a.shape)",
-        "np.save(d + '/resaved.npy', a)",
-        "np.save(d + '/f64.npy', np.arange(24, dtype=np.float64).reshape(2, 3, 4) / 7)",
-        "np.save(d + '/fortran.npy', np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3)))",
-        "np.save(d + '/scalar.npy', np.float32(2.5))",
-        "np.save(d + '/int.npy', np.arange(3))");
-    Process p = new ProcessBuilder("python3", "-c", script, tmp.toString()).redirectErrorStream(true).start();
+    String script =
+        String.join(
+            "\n",
+            "import numpy as np, sys",
+            "d = sys.argv[1]",
+            "a = np.load(d + '/ours.npy')",
+            "assert a.dtype == np.float32 and a.shape == (2, 3), (a.dtype, a.shape)",
+            "np.save(d + '/resaved.npy', a)",
+            "np.save(d + '/f64.npy', np.arange(24, dtype=np.float64).reshape(2, 3, 4) / 7)",
+            "np.save(d + '/fortran.npy', np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3)))",
+            "np.save(d + '/scalar.npy', np.float32(2.5))",
+            "np.save(d + '/int.npy', np.arange(3))");
+    Process p =
+        new ProcessBuilder("python3", "-c", script, tmp.toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(60, TimeUnit.SECONDS));
     assertEquals(0, p.exitValue(), out);
 
-    assertArrayEquals(ourBytes, Files.readAllBytes(tmp.resolve("resaved.npy")), "np.save output differs from ours");
+    assertArrayEquals(
+        ourBytes,
+        Files.readAllBytes(tmp.resolve("resaved.npy")),
+        "np.save output differs from ours");
     NpyArray f64 = Npy.fromBytes(Files.readAllBytes(tmp.resolve("f64.npy")), "f64.npy");
     assertArrayEquals(new long[] {2, 3, 4}, f64.shape());
     for (int i = 0; i < 24; i++) {
@@ -260,14 +319,17 @@ class NpyTest {
     NpyArray scalar = Npy.fromBytes(Files.readAllBytes(tmp.resolve("scalar.npy")), "scalar.npy");
     assertArrayEquals(new long[0], scalar.shape());
     assertEquals(2.5f, scalar.floats()[0]);
-    InputException e = assertThrows(InputException.class,
-        () -> Npy.fromBytes(Files.readAllBytes(tmp.resolve("int.npy")), "int.npy"));
+    InputException e =
+        assertThrows(
+            InputException.class,
+            () -> Npy.fromBytes(Files.readAllBytes(tmp.resolve("int.npy")), "int.npy"));
     assertTrue(e.getMessage().contains("unsupported dtype '<i8'"), e.getMessage());
   }
 
   private static boolean pythonNumpyAvailable() {
     try {
-      Process p = new ProcessBuilder("python3", "-c", "import numpy").redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder("python3", "-c", "import numpy").redirectErrorStream(true).start();
       p.getInputStream().readAllBytes();
       return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
     } catch (IOException | InterruptedException e) {
@@ -277,11 +339,13 @@ class NpyTest {
 
   private static void assertMessage(byte[] bytes, String fragment) {
     InputException e = assertThrows(InputException.class, () -> Npy.fromBytes(bytes, "c.npy"));
-    assertTrue(e.getMessage().startsWith("c.npy: ") && e.getMessage().contains(fragment), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith("c.npy: ") && e.getMessage().contains(fragment), e.getMessage());
   }
 
   private static byte[] floatBody(float... v) {
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    java.nio.ByteBuffer b =
+        java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     for (float x : v) {
       b.putFloat(x);
     }
@@ -292,8 +356,9 @@ class NpyTest {
   private static byte[] rawFile(int major, String dict, byte[] body) {
     int lenBytes = major == 1 ? 2 : 4;
     byte[] h = (dict + "   \n").getBytes(StandardCharsets.UTF_8);
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + lenBytes + h.length + body.length)
-        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    java.nio.ByteBuffer b =
+        java.nio.ByteBuffer.allocate(8 + lenBytes + h.length + body.length)
+            .order(java.nio.ByteOrder.LITTLE_ENDIAN);
     b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', (byte) major, 0});
     if (major == 1) {
       b.putShort((short) h.length);

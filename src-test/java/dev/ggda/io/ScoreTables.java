@@ -15,9 +15,18 @@ public final class ScoreTables {
   /** score by (target_id, group_id) of the parquet scores/ table under a run's output path. */
   public static Map<Long, Map<Long, Double>> read(SparkSession spark, String runPath) {
     Map<Long, Map<Long, Double>> m = new HashMap<>();
-    for (Row r : spark.read().parquet(runPath + "/scores").select("target_id", "group_id", "score").collectAsList()) {
-      Double previous = m.computeIfAbsent(r.getLong(0), t -> new HashMap<>()).put(r.getLong(1), r.getDouble(2));
-      assertEquals(null, previous, () -> "pair (" + r.getLong(0) + ", " + r.getLong(1) + ") twice in " + runPath);
+    for (Row r :
+        spark
+            .read()
+            .parquet(runPath + "/scores")
+            .select("target_id", "group_id", "score")
+            .collectAsList()) {
+      Double previous =
+          m.computeIfAbsent(r.getLong(0), t -> new HashMap<>()).put(r.getLong(1), r.getDouble(2));
+      assertEquals(
+          null,
+          previous,
+          () -> "pair (" + r.getLong(0) + ", " + r.getLong(1) + ") twice in " + runPath);
     }
     return m;
   }
@@ -27,8 +36,11 @@ public final class ScoreTables {
    * of |score| and a floor (1e-6 of the largest |score|, so scores that are rounding noise around
    * zero compare absolutely). Returns the largest relative difference seen.
    */
-  public static double assertSame(Map<Long, Map<Long, Double>> expected, Map<Long, Map<Long, Double>> actual,
-      double relative, String what) {
+  public static double assertSame(
+      Map<Long, Map<Long, Double>> expected,
+      Map<Long, Map<Long, Double>> actual,
+      double relative,
+      String what) {
     assertFalse(expected.isEmpty(), what + ": no scores");
     assertEquals(expected.keySet(), actual.keySet(), what + ": targets");
     double scale = 0;
@@ -47,7 +59,10 @@ public final class ScoreTables {
         double y = got.get(g.getKey());
         double rel = Math.abs(x - y) / Math.max(floor, Math.abs(x));
         worst = Math.max(worst, rel);
-        assertEquals(x, y, relative * Math.max(floor, Math.abs(x)),
+        assertEquals(
+            x,
+            y,
+            relative * Math.max(floor, Math.abs(x)),
             what + ": score of group " + g.getKey() + " for target " + t.getKey());
       }
     }

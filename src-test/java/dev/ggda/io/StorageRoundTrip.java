@@ -60,16 +60,26 @@ final class StorageRoundTrip {
       }
       train.add(RowFactory.create(1000L + i, label, x));
     }
-    StructType trainSchema = new StructType(new StructField[] {
-        DataTypes.createStructField("id", DataTypes.LongType, false),
-        DataTypes.createStructField("label", DataTypes.IntegerType, false),
-        DataTypes.createStructField("features", DataTypes.createArrayType(DataTypes.DoubleType, false), false)});
-    spark.createDataFrame(train, trainSchema).repartition(3).write().parquet(base + "/train.parquet");
+    StructType trainSchema =
+        new StructType(
+            new StructField[] {
+              DataTypes.createStructField("id", DataTypes.LongType, false),
+              DataTypes.createStructField("label", DataTypes.IntegerType, false),
+              DataTypes.createStructField(
+                  "features", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
+            });
+    spark
+        .createDataFrame(train, trainSchema)
+        .repartition(3)
+        .write()
+        .parquet(base + "/train.parquet");
 
     List<Row> targets = new ArrayList<>();
-    List<StructField> fields = new ArrayList<>(List.of(
-        DataTypes.createStructField("id", DataTypes.LongType, false),
-        DataTypes.createStructField("label", DataTypes.IntegerType, false)));
+    List<StructField> fields =
+        new ArrayList<>(
+            List.of(
+                DataTypes.createStructField("id", DataTypes.LongType, false),
+                DataTypes.createStructField("label", DataTypes.IntegerType, false)));
     for (int j = 0; j < DIM; j++) {
       fields.add(DataTypes.createStructField("f" + j, DataTypes.DoubleType, false));
     }
@@ -83,18 +93,29 @@ final class StorageRoundTrip {
       }
       targets.add(RowFactory.create(row));
     }
-    Dataset<Row> t = spark.createDataFrame(targets, new StructType(fields.toArray(new StructField[0])));
+    Dataset<Row> t =
+        spark.createDataFrame(targets, new StructType(fields.toArray(new StructField[0])));
     t.coalesce(1).write().option("header", "true").csv(base + "/targets.csv");
   }
 
   static String[] args(String base, String out) {
-    List<String> sets = List.of(
-        "data.train.path=" + base + "/train.parquet", "data.train.format=parquet",
-        "data.targets.path=" + base + "/targets.csv", "data.targets.format=csv", "data.classes=" + CLASSES,
-        "model.kind=logistic", "train.epochs=2", "train.batch_size=32", "train.checkpoints=1",
-        "group.method=random", "group.size=" + GROUP_SIZE,
-        "attribute.method=trak", "attribute.projection.dim=16", "attribute.kernel=batched",
-        "output.path=" + out);
+    List<String> sets =
+        List.of(
+            "data.train.path=" + base + "/train.parquet",
+            "data.train.format=parquet",
+            "data.targets.path=" + base + "/targets.csv",
+            "data.targets.format=csv",
+            "data.classes=" + CLASSES,
+            "model.kind=logistic",
+            "train.epochs=2",
+            "train.batch_size=32",
+            "train.checkpoints=1",
+            "group.method=random",
+            "group.size=" + GROUP_SIZE,
+            "attribute.method=trak",
+            "attribute.projection.dim=16",
+            "attribute.kernel=batched",
+            "output.path=" + out);
     List<String> a = new ArrayList<>(List.of("run"));
     for (String s : sets) {
       a.add("--set");
@@ -103,10 +124,13 @@ final class StorageRoundTrip {
     return a.toArray(new String[0]);
   }
 
-  /** Writes the inputs under {@code base}, runs the job with output {@code out}; asserts success. */
+  /**
+   * Writes the inputs under {@code base}, runs the job with output {@code out}; asserts success.
+   */
   static void run(SparkSession spark, String base, String out) {
     writeInputs(spark, base);
-    assertEquals(0, Main.execute(args(base, out)), "ggda run with input " + base + " and output " + out);
+    assertEquals(
+        0, Main.execute(args(base, out)), "ggda run with input " + base + " and output " + out);
   }
 
   /** Scores of the same job on the local filesystem, computed once per JVM. */
@@ -122,8 +146,8 @@ final class StorageRoundTrip {
   }
 
   /**
-   * Checks a completed run under {@code out} through its filesystem: _SUCCESS, every table with
-   * the expected row counts, run.json and the saved model, and no staging folder left beside it.
+   * Checks a completed run under {@code out} through its filesystem: _SUCCESS, every table with the
+   * expected row counts, run.json and the saved model, and no staging folder left beside it.
    */
   static JsonNode assertCompleteOutput(SparkSession spark, String out) throws IOException {
     Path root = new Path(out);
@@ -132,12 +156,18 @@ final class StorageRoundTrip {
     long groups = spark.read().parquet(out + "/group_values").count();
     assertEquals(TRAIN_ROWS / GROUP_SIZE, groups, "groups");
     assertEquals(TRAIN_ROWS, spark.read().parquet(out + "/groups").count(), "groups/ rows");
-    assertEquals(TRAIN_ROWS, spark.read().parquet(out + "/group_stats").groupBy().sum("size").first().getLong(0));
-    assertEquals(groups * TARGET_ROWS, spark.read().parquet(out + "/scores").count(), "scores/ rows");
-    assertEquals(groups, spark.read().parquet(out + "/self_influence").count(), "self_influence/ rows");
+    assertEquals(
+        TRAIN_ROWS,
+        spark.read().parquet(out + "/group_stats").groupBy().sum("size").first().getLong(0));
+    assertEquals(
+        groups * TARGET_ROWS, spark.read().parquet(out + "/scores").count(), "scores/ rows");
+    assertEquals(
+        groups, spark.read().parquet(out + "/self_influence").count(), "self_influence/ rows");
     assertTrue(fs.exists(new Path(root, "model/model.json")), "model/model.json under " + out);
     for (FileStatus sibling : fs.listStatus(root.getParent())) {
-      assertFalse(sibling.getPath().getName().contains("staging"), "staging folder left: " + sibling.getPath());
+      assertFalse(
+          sibling.getPath().getName().contains("staging"),
+          "staging folder left: " + sibling.getPath());
     }
     try (InputStream in = fs.open(new Path(root, "run.json"))) {
       JsonNode run = new ObjectMapper().readTree(in);

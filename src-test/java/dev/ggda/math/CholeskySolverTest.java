@@ -72,7 +72,8 @@ class CholeskySolverTest {
 
   @Test
   void rejectsAWrongSizeAndNonFiniteMatrices() {
-    assertThrows(IllegalArgumentException.class, () -> CholeskySolver.factor(new double[5], 2, 0.0));
+    assertThrows(
+        IllegalArgumentException.class, () -> CholeskySolver.factor(new double[5], 2, 0.0));
     double[] nan = {1, 0, 0, Double.NaN};
     assertThrows(ArithmeticException.class, () -> CholeskySolver.factor(nan, 2, 0.0));
   }

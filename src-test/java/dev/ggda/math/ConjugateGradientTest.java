@@ -1,7 +1,5 @@
 package dev.ggda.math;
 
-import dev.ggda.config.ActivationKind;
-
 import static dev.ggda.math.GaussNewtonFixtures.denseGaussNewton;
 import static dev.ggda.math.GaussNewtonFixtures.randomBatch;
 import static dev.ggda.math.GaussNewtonFixtures.randomMatrix;
@@ -12,8 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ggda.config.ActivationKind;
 import dev.ggda.math.ConjugateGradient.LinearOperator;
-import dev.ggda.math.ConjugateGradient.Solution;
 import dev.ggda.math.ConjugateGradient.Status;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -75,7 +73,11 @@ class ConjugateGradientTest {
 
     System.out.printf(
         "CG on damped Gauss-Newton, p=%d, r=%d: %d iterations (per column %s), max residual %.2e%n",
-        pr.p, b.length, cg.iterations(), Arrays.toString(cg.columnIterations()), cg.maxRelativeResidual());
+        pr.p,
+        b.length,
+        cg.iterations(),
+        Arrays.toString(cg.columnIterations()),
+        cg.maxRelativeResidual());
     assertTrue(cg.converged());
     assertTrue(cg.iterations() <= 10 * pr.p);
     double err = relativeError(cg.solutions(), expected);
@@ -122,10 +124,11 @@ class ConjugateGradientTest {
     double[][] b = {eigen, randomMatrix(1, dim, 101)[0]};
     List<Integer> callSizes = new ArrayList<>();
     LinearOperator dense = denseApply(a, dim);
-    LinearOperator counting = cols -> {
-      callSizes.add(cols.length);
-      return dense.apply(cols);
-    };
+    LinearOperator counting =
+        cols -> {
+          callSizes.add(cols.length);
+          return dense.apply(cols);
+        };
     ConjugateGradient.Solution res = ConjugateGradient.solve(counting, b, 1e-10, 100);
     assertTrue(res.converged());
     assertEquals(callSizes.size(), res.iterations(), "one operator call per iteration");
@@ -140,9 +143,10 @@ class ConjugateGradientTest {
 
   @Test
   void zeroRightHandSidesNeedNoOperatorCall() {
-    LinearOperator fail = cols -> {
-      throw new AssertionError("operator called");
-    };
+    LinearOperator fail =
+        cols -> {
+          throw new AssertionError("operator called");
+        };
     ConjugateGradient.Solution res = ConjugateGradient.solve(fail, new double[2][5], 1e-8, 10);
     assertTrue(res.converged());
     assertEquals(0, res.iterations());
@@ -153,17 +157,19 @@ class ConjugateGradientTest {
 
   @Test
   void indefiniteOperatorIsReportedAsBreakdown() {
-    LinearOperator negative = cols -> {
-      double[][] out = new double[cols.length][];
-      for (int j = 0; j < cols.length; j++) {
-        out[j] = cols[j].clone();
-        for (int i = 0; i < out[j].length; i++) {
-          out[j][i] = -out[j][i];
-        }
-      }
-      return out;
-    };
-    ConjugateGradient.Solution res = ConjugateGradient.solve(negative, randomMatrix(1, 4, 110), 1e-8, 10);
+    LinearOperator negative =
+        cols -> {
+          double[][] out = new double[cols.length][];
+          for (int j = 0; j < cols.length; j++) {
+            out[j] = cols[j].clone();
+            for (int i = 0; i < out[j].length; i++) {
+              out[j][i] = -out[j][i];
+            }
+          }
+          return out;
+        };
+    ConjugateGradient.Solution res =
+        ConjugateGradient.solve(negative, randomMatrix(1, 4, 110), 1e-8, 10);
     assertFalse(res.converged());
     assertEquals(Status.BREAKDOWN, res.statuses()[0]);
     assertEquals(1.0, res.relativeResiduals()[0]);

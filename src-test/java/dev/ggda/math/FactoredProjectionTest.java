@@ -1,12 +1,10 @@
 package dev.ggda.math;
 
-import dev.ggda.config.ProjectionKind;
-
-import dev.ggda.config.ActivationKind;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ggda.config.ActivationKind;
+import dev.ggda.config.ProjectionKind;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -56,23 +54,33 @@ class FactoredProjectionTest {
       INDArray pin = factor(inW, features, f, l, true, s);
       INDArray pout = factor(outW, features, f, l, false, Seeds.mix(s, 1));
       for (int i = 0; i < 5; i++) {
-        INDArray a = Nd4j.hstack(g.layerInputs()[l].getRow(i).reshape(1, -1), Nd4j.ones(DataType.DOUBLE, 1, 1));
+        INDArray a =
+            Nd4j.hstack(
+                g.layerInputs()[l].getRow(i).reshape(1, -1), Nd4j.ones(DataType.DOUBLE, 1, 1));
         INDArray d = g.outputGrads()[l].getRow(i).reshape(1, -1);
         INDArray expected = pin.transpose().mmul(a.transpose().mmul(d)).mmul(pout).reshape(-1);
-        INDArray actual = features.get(NDArrayIndex.point(i), NDArrayIndex.interval(off, off + expected.length()));
-        assertEquals(0.0, expected.sub(actual.reshape(-1)).amaxNumber().doubleValue(), 1e-10, "layer " + l + " example " + i);
+        INDArray actual =
+            features.get(
+                NDArrayIndex.point(i), NDArrayIndex.interval(off, off + expected.length()));
+        assertEquals(
+            0.0,
+            expected.sub(actual.reshape(-1)).amaxNumber().doubleValue(),
+            1e-10,
+            "layer " + l + " example " + i);
       }
       off += pin.columns() * pout.columns();
     }
     assertEquals(f.dim(), off);
   }
 
-  private static INDArray factor(int width, INDArray features, FactoredProjection f, int l, boolean in, long seed) {
+  private static INDArray factor(
+      int width, INDArray features, FactoredProjection f, int l, boolean in, long seed) {
     int k = in ? kIn(f, l) : kOut(f, l);
     if (k == width) {
       return Nd4j.eye(width).castTo(DataType.DOUBLE);
     }
-    return new Projection(ProjectionKind.RADEMACHER, width, k, seed, 1, 2).project(Nd4j.eye(width).castTo(DataType.DOUBLE));
+    return new Projection(ProjectionKind.RADEMACHER, width, k, seed, 1, 2)
+        .project(Nd4j.eye(width).castTo(DataType.DOUBLE));
   }
 
   private static int kIn(FactoredProjection f, int l) {
@@ -99,9 +107,17 @@ class FactoredProjectionTest {
     FactoredProjection f = new FactoredProjection(ARCH, 24, 5, 0, 0);
     INDArray e = f.perExample(g);
     INDArray groups = f.groupRows(g, new int[] {0, 4, 5, 9});
-    assertEquals(0.0, groups.getRow(0).sub(e.get(NDArrayIndex.interval(0, 4), NDArrayIndex.all()).sum(0)).amaxNumber().doubleValue(), 1e-12);
+    assertEquals(
+        0.0,
+        groups
+            .getRow(0)
+            .sub(e.get(NDArrayIndex.interval(0, 4), NDArrayIndex.all()).sum(0))
+            .amaxNumber()
+            .doubleValue(),
+        1e-12);
     assertEquals(0.0, groups.getRow(1).sub(e.getRow(4)).amaxNumber().doubleValue(), 1e-12);
-    // E[<Pg, Pg'>] = <g, g'>: average over 200 seeds of the projected inner product of two examples.
+    // E[<Pg, Pg'>] = <g, g'>: average over 200 seeds of the projected inner product of two
+    // examples.
     INDArray exact = g.perExample(ARCH);
     double truth = exact.getRow(0).mul(exact.getRow(1)).sumNumber().doubleValue();
     double mean = 0;
@@ -111,8 +127,18 @@ class FactoredProjectionTest {
       mean += p.getRow(0).mul(p.getRow(1)).sumNumber().doubleValue() / trials;
     }
     // Scale of the inner product: sqrt(||g0|| ||g1||), squared below.
-    double norm = Math.sqrt(exact.getRow(0).norm2Number().doubleValue() * exact.getRow(1).norm2Number().doubleValue());
-    assertTrue(Math.abs(mean - truth) < 0.15 * norm * norm,
-        "mean projected inner product " + mean + " vs exact " + truth + " (norm scale " + norm + ")");
+    double norm =
+        Math.sqrt(
+            exact.getRow(0).norm2Number().doubleValue()
+                * exact.getRow(1).norm2Number().doubleValue());
+    assertTrue(
+        Math.abs(mean - truth) < 0.15 * norm * norm,
+        "mean projected inner product "
+            + mean
+            + " vs exact "
+            + truth
+            + " (norm scale "
+            + norm
+            + ")");
   }
 }

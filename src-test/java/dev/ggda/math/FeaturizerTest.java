@@ -1,11 +1,9 @@
 package dev.ggda.math;
 
-import dev.ggda.config.ProjectionKind;
-
-import dev.ggda.config.ActivationKind;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.ggda.config.ActivationKind;
+import dev.ggda.config.ProjectionKind;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -41,7 +39,8 @@ class FeaturizerTest {
   }
 
   static List<Featurizer.Slot> slot() {
-    return List.of(new Featurizer.Slot(0, 0, Network.initialise(ARCH, 3, DataType.FLOAT).paramsAsFloats()));
+    return List.of(
+        new Featurizer.Slot(0, 0, Network.initialise(ARCH, 3, DataType.FLOAT).paramsAsFloats()));
   }
 
   @Test
@@ -51,10 +50,18 @@ class FeaturizerTest {
     int n = 10;
     int[] singles = new int[n];
     java.util.Arrays.fill(singles, 1);
-    Featurizer.Rows single = new Featurizer.Rows(grouped.x(), grouped.y(), grouped.exampleIds(), 5,
-        java.util.stream.LongStream.range(0, n).toArray(), java.util.stream.IntStream.rangeClosed(0, n).toArray());
-    Featurizer.Output g = Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.GROUP_SUMS, 64), grouped);
-    Featurizer.Output s = Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.GROUP_SUMS, 64), single);
+    Featurizer.Rows single =
+        new Featurizer.Rows(
+            grouped.x(),
+            grouped.y(),
+            grouped.exampleIds(),
+            5,
+            java.util.stream.LongStream.range(0, n).toArray(),
+            java.util.stream.IntStream.rangeClosed(0, n).toArray());
+    Featurizer.Output g =
+        Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.GROUP_SUMS, 64), grouped);
+    Featurizer.Output s =
+        Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.GROUP_SUMS, 64), single);
     int k = 8;
     int row = 0;
     for (int gi = 0; gi < sizes.length; gi++) {
@@ -80,24 +87,42 @@ class FeaturizerTest {
         assertEquals(expected, g.kernel()[0][a * k + b], 1e-5);
       }
     }
-    Featurizer.Output exact = Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.EXAMPLES, 64), grouped);
+    Featurizer.Output exact =
+        Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.EXAMPLES, 64), grouped);
     for (int i = 0; i < k * k; i++) {
       assertEquals(s.kernel()[0][i], exact.kernel()[0][i], 1e-5, "exact kernel entry " + i);
     }
   }
 
-  /** Grouped rows, sampled kernel: sum of phi phi^T over exactly the seeded sample, by brute force. */
+  /**
+   * Grouped rows, sampled kernel: sum of phi phi^T over exactly the seeded sample, by brute force.
+   */
   @Test
   void sampledKernelSumsExactlyTheSampledExamples() {
     int[] sizes = {5, 7, 3, 9, 6};
     Featurizer.Rows grouped = rows(sizes, 4);
     int n = 30;
-    Featurizer.Rows single = new Featurizer.Rows(grouped.x(), grouped.y(), grouped.exampleIds(), 5,
-        java.util.stream.LongStream.range(0, n).toArray(), java.util.stream.IntStream.rangeClosed(0, n).toArray());
-    Featurizer.Output s = Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.NONE, 64), single);
+    Featurizer.Rows single =
+        new Featurizer.Rows(
+            grouped.x(),
+            grouped.y(),
+            grouped.exampleIds(),
+            5,
+            java.util.stream.LongStream.range(0, n).toArray(),
+            java.util.stream.IntStream.rangeClosed(0, n).toArray());
+    Featurizer.Output s =
+        Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.NONE, 64), single);
     long sampleSeed = 99;
-    Featurizer.Spec sampled = new Featurizer.Spec(ProjectionKind.RADEMACHER, 8, 5, true, Featurizer.Moment.SAMPLED_EXAMPLES,
-        0.5, sampleSeed, 8);
+    Featurizer.Spec sampled =
+        new Featurizer.Spec(
+            ProjectionKind.RADEMACHER,
+            8,
+            5,
+            true,
+            Featurizer.Moment.SAMPLED_EXAMPLES,
+            0.5,
+            sampleSeed,
+            8);
     Featurizer.Output g = Featurizer.featurize(ARCH, slot(), sampled, grouped);
     int k = 8;
     double[] expected = new double[k * k];
@@ -122,8 +147,10 @@ class FeaturizerTest {
   @Test
   void aGroupLargerThanAPassIsChunkedAndItsSumsAdded() {
     Featurizer.Rows r = rows(new int[] {9, 2}, 2);
-    Featurizer.Output whole = Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.GROUP_SUMS, 64), r);
-    Featurizer.Output chunked = Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.GROUP_SUMS, 4), r);
+    Featurizer.Output whole =
+        Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.GROUP_SUMS, 64), r);
+    Featurizer.Output chunked =
+        Featurizer.featurize(ARCH, slot(), spec(Featurizer.Moment.GROUP_SUMS, 4), r);
     for (int i = 0; i < whole.loss()[0].length; i++) {
       assertEquals(whole.loss()[0][i], chunked.loss()[0][i], 1e-5);
       assertEquals(whole.margin()[0][i], chunked.margin()[0][i], 1e-5);

@@ -5,7 +5,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Small seeded float64 networks, batches and matrix helpers shared by the Gauss-Newton/CG tests. */
+/**
+ * Small seeded float64 networks, batches and matrix helpers shared by the Gauss-Newton/CG tests.
+ */
 final class GaussNewtonFixtures {
   private GaussNewtonFixtures() {}
 

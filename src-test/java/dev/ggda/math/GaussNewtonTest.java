@@ -1,7 +1,5 @@
 package dev.ggda.math;
 
-import dev.ggda.config.ActivationKind;
-
 import static dev.ggda.math.GaussNewtonFixtures.denseGaussNewton;
 import static dev.ggda.math.GaussNewtonFixtures.multiply;
 import static dev.ggda.math.GaussNewtonFixtures.randomBatch;
@@ -14,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ggda.config.ActivationKind;
 import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -53,9 +52,11 @@ class GaussNewtonTest {
     for (int k = 0; k < p; k++) {
       double orig = net.params().getDouble(k);
       net.params().putScalar(k, orig + eps);
-      double[] up = net.lossGradient(batch.features(), batch.labels()).gradient().sum().toDoubleVector();
+      double[] up =
+          net.lossGradient(batch.features(), batch.labels()).gradient().sum().toDoubleVector();
       net.params().putScalar(k, orig - eps);
-      double[] down = net.lossGradient(batch.features(), batch.labels()).gradient().sum().toDoubleVector();
+      double[] down =
+          net.lossGradient(batch.features(), batch.labels()).gradient().sum().toDoubleVector();
       net.params().putScalar(k, orig);
       for (int i = 0; i < p; i++) {
         fd[i * p + k] = (up[i] - down[i]) / (2 * eps);
@@ -120,8 +121,10 @@ class GaussNewtonTest {
     INDArray x = whole.features();
     int[] y = whole.labels();
     double[] split = new double[p * p];
-    GaussNewton.accumulateHessian(net, x.get(NDArrayIndex.interval(0, 3)), Arrays.copyOfRange(y, 0, 3), split);
-    GaussNewton.accumulateHessian(net, x.get(NDArrayIndex.interval(3, 8)), Arrays.copyOfRange(y, 3, 8), split);
+    GaussNewton.accumulateHessian(
+        net, x.get(NDArrayIndex.interval(0, 3)), Arrays.copyOfRange(y, 0, 3), split);
+    GaussNewton.accumulateHessian(
+        net, x.get(NDArrayIndex.interval(3, 8)), Arrays.copyOfRange(y, 3, 8), split);
     assertTrue(relativeError(split, h) < 1e-12);
 
     // 5 rows per slice: several slices, the last one partial, must give the same matrix.
@@ -145,7 +148,9 @@ class GaussNewtonTest {
     double[] h = denseGaussNewton(net, batch);
     for (long seed = 0; seed < 3; seed++) {
       double[][] v = randomMatrix(p, 3, 100 + seed);
-      double[][] got = GaussNewton.productSum(net, batch.features(), batch.labels(), toArray(v)).toDoubleMatrix();
+      double[][] got =
+          GaussNewton.productSum(net, batch.features(), batch.labels(), toArray(v))
+              .toDoubleMatrix();
       double err = relativeError(got, multiply(h, p, v));
       assertTrue(err < 1e-9, arch + " seed " + seed + ": relative error " + err);
     }
@@ -159,12 +164,17 @@ class GaussNewtonTest {
     int p = (int) arch.paramCount();
     double[][] v = randomMatrix(p, 1, 53);
     INDArray column = GaussNewton.productSum(net, batch.features(), batch.labels(), toArray(v));
-    INDArray vector = GaussNewton.productSum(net, batch.features(), batch.labels(), toArray(v).reshape(p));
+    INDArray vector =
+        GaussNewton.productSum(net, batch.features(), batch.labels(), toArray(v).reshape(p));
     assertArrayEquals(column.toDoubleVector(), vector.toDoubleVector(), 0.0);
 
     Network single = Network.fromFloats(arch, net.paramsAsFloats());
-    INDArray f = GaussNewton.productSum(
-        single, batch.features().castTo(DataType.FLOAT), batch.labels(), toArray(v).castTo(DataType.FLOAT));
+    INDArray f =
+        GaussNewton.productSum(
+            single,
+            batch.features().castTo(DataType.FLOAT),
+            batch.labels(),
+            toArray(v).castTo(DataType.FLOAT));
     assertEquals(DataType.FLOAT, f.dataType());
     double err = relativeError(f.castTo(DataType.DOUBLE).toDoubleVector(), column.toDoubleVector());
     assertTrue(err < 1e-4, "float32 vs float64 relative error " + err);
@@ -177,7 +187,8 @@ class GaussNewtonTest {
     GaussNewton.Batch batch = randomBatch(2, 2, 2, 62);
     INDArray v = Nd4j.ones(DataType.FLOAT, arch.paramCount(), 1);
     assertThrows(
-        IllegalArgumentException.class, () -> GaussNewton.productSum(net, batch.features(), batch.labels(), v));
+        IllegalArgumentException.class,
+        () -> GaussNewton.productSum(net, batch.features(), batch.labels(), v));
   }
 
   @ParameterizedTest
@@ -191,6 +202,9 @@ class GaussNewtonTest {
     for (int i = 0; i < p; i++) {
       trace += h[i * p + i];
     }
-    assertEquals(trace, GaussNewton.traceSum(net, batch.features(), batch.labels()), 1e-10 * Math.max(1, trace));
+    assertEquals(
+        trace,
+        GaussNewton.traceSum(net, batch.features(), batch.labels()),
+        1e-10 * Math.max(1, trace));
   }
 }

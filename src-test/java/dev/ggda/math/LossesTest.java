@@ -1,10 +1,9 @@
 package dev.ggda.math;
 
-import dev.ggda.testing.Reference;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ggda.testing.Reference;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -84,7 +83,8 @@ class LossesTest {
         assertEquals(refMargin(z[i], y[i]), f.getDouble(i), 1e-12);
         assertEquals(1 - refSoftmax(z[i], y[i]), q.getDouble(i), 1e-12);
         if (classes == 2) {
-          assertEquals(z[i][y[i]] - z[i][1 - y[i]], f.getDouble(i), 1e-12); // margin = logit difference
+          assertEquals(
+              z[i][y[i]] - z[i][1 - y[i]], f.getDouble(i), 1e-12); // margin = logit difference
         }
       }
     }
@@ -115,13 +115,21 @@ class LossesTest {
       // float32 holds 1e4 to ~1e-3: compare with a tolerance relative to the logit scale.
       double tol = dt == DataType.DOUBLE ? 1e-9 : 4e-3;
       for (int i = 0; i < z.length; i++) {
-        assertEquals(refCrossEntropy(z[i], y[i]), ce.getDouble(i), tol * Math.max(1, Math.abs(refCrossEntropy(z[i], y[i])) / 1e4));
-        assertEquals(refMargin(z[i], y[i]), f.getDouble(i), tol * Math.max(1, Math.abs(refMargin(z[i], y[i])) / 1e4));
+        assertEquals(
+            refCrossEntropy(z[i], y[i]),
+            ce.getDouble(i),
+            tol * Math.max(1, Math.abs(refCrossEntropy(z[i], y[i])) / 1e4));
+        assertEquals(
+            refMargin(z[i], y[i]),
+            f.getDouble(i),
+            tol * Math.max(1, Math.abs(refMargin(z[i], y[i])) / 1e4));
         for (int c = 0; c < 4; c++) {
-          assertEquals(refSoftmax(z[i], c), p.getDouble(i, c), dt == DataType.DOUBLE ? 1e-12 : 1e-3);
+          assertEquals(
+              refSoftmax(z[i], c), p.getDouble(i, c), dt == DataType.DOUBLE ? 1e-12 : 1e-3);
         }
       }
-      assertEquals(3.0 + Math.log1p(Math.exp(-3)), ce.getDouble(0), dt == DataType.DOUBLE ? 1e-9 : 1e-3);
+      assertEquals(
+          3.0 + Math.log1p(Math.exp(-3)), ce.getDouble(0), dt == DataType.DOUBLE ? 1e-9 : 1e-3);
     }
   }
 
@@ -138,8 +146,12 @@ class LossesTest {
         double[] down = z[i].clone();
         up[c] += h;
         down[c] -= h;
-        assertEquals((refCrossEntropy(up, y[i]) - refCrossEntropy(down, y[i])) / (2 * h), dce.getDouble(i, c), 1e-8);
-        assertEquals((refMargin(up, y[i]) - refMargin(down, y[i])) / (2 * h), df.getDouble(i, c), 1e-8);
+        assertEquals(
+            (refCrossEntropy(up, y[i]) - refCrossEntropy(down, y[i])) / (2 * h),
+            dce.getDouble(i, c),
+            1e-8);
+        assertEquals(
+            (refMargin(up, y[i]) - refMargin(down, y[i])) / (2 * h), df.getDouble(i, c), 1e-8);
       }
     }
   }
@@ -159,7 +171,11 @@ class LossesTest {
       INDArray rhs = Losses.marginGradient(logits, y).mulColumnVector(q.reshape(-1, 1)).negi();
       for (int i = 0; i < z.length; i++) {
         for (int c = 0; c < 6; c++) {
-          assertEquals(dce.getDouble(i, c), rhs.getDouble(i, c), 1e-12, "scale " + scale + " row " + i + " class " + c);
+          assertEquals(
+              dce.getDouble(i, c),
+              rhs.getDouble(i, c),
+              1e-12,
+              "scale " + scale + " row " + i + " class " + c);
         }
       }
     }
@@ -178,13 +194,24 @@ class LossesTest {
     INDArray dce = Losses.crossEntropyGradient(logits, y);
     INDArray rhs = Losses.marginGradient(logits, y).mulColumnVector(q.reshape(-1, 1)).negi();
     for (int i = 0; i < z.length; i++) {
-      double refQ = Math.exp(Reference.logSumExp(z[i], y[i]) - Reference.logSumExp(z[i], -1)); // sum of the others' p
+      double refQ =
+          Math.exp(
+              Reference.logSumExp(z[i], y[i])
+                  - Reference.logSumExp(z[i], -1)); // sum of the others' p
       assertEquals(refQ, q.getDouble(i), 1e-5 * refQ, "Q row " + i);
       double rowSum = 0;
       for (int c = 0; c < 3; c++) {
         double ref = refSoftmax(z[i], c) - (c == y[i] ? 1 : 0);
-        assertEquals(ref, dce.getDouble(i, c), 1e-5 * Math.abs(ref) + 1e-7, "dl/dz row " + i + " class " + c);
-        assertEquals(dce.getDouble(i, c), rhs.getDouble(i, c), 1e-5 * Math.abs(ref) + 1e-12, "identity row " + i);
+        assertEquals(
+            ref,
+            dce.getDouble(i, c),
+            1e-5 * Math.abs(ref) + 1e-7,
+            "dl/dz row " + i + " class " + c);
+        assertEquals(
+            dce.getDouble(i, c),
+            rhs.getDouble(i, c),
+            1e-5 * Math.abs(ref) + 1e-12,
+            "identity row " + i);
         rowSum += dce.getDouble(i, c);
       }
       assertEquals(0.0, rowSum, 1e-6 * refQ + 1e-7);

@@ -1,10 +1,9 @@
 package dev.ggda.math;
 
-import dev.ggda.config.ActivationKind;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ggda.config.ActivationKind;
 import java.util.SplittableRandom;
 import java.util.function.ToDoubleFunction;
 import org.junit.jupiter.api.Test;
@@ -59,8 +58,8 @@ class NetworkGradientTest {
   }
 
   /** Central differences of {@code objective} over every parameter against {@code analytic}. */
-  private static void assertMatchesFiniteDifferences(Network net, ToDoubleFunction<Network> objective,
-      INDArray analytic, String what) {
+  private static void assertMatchesFiniteDifferences(
+      Network net, ToDoubleFunction<Network> objective, INDArray analytic, String what) {
     INDArray p = net.params();
     double maxAbs = 0;
     for (long k = 0; k < p.length(); k++) {
@@ -75,7 +74,8 @@ class NetworkGradientTest {
       assertEquals(fd, an, 1e-6 * (1 + Math.abs(fd)), what + ": d/dtheta_" + k);
       maxAbs = Math.max(maxAbs, Math.abs(an));
     }
-    assertTrue(maxAbs > 1e-3, what + ": gradient is (near) zero everywhere, the check would be vacuous");
+    assertTrue(
+        maxAbs > 1e-3, what + ": gradient is (near) zero everywhere, the check would be vacuous");
   }
 
   @Test
@@ -87,8 +87,11 @@ class NetworkGradientTest {
       int[] y = randomLabels(7, arch.classes(), seed + 200);
       INDArray analytic = net.lossGradient(x, y).gradient().sum().dup();
       assertEquals(DataType.DOUBLE, analytic.dataType());
-      assertMatchesFiniteDifferences(net,
-          n -> Losses.crossEntropy(n.logits(x), y).sumNumber().doubleValue(), analytic, "CE " + arch);
+      assertMatchesFiniteDifferences(
+          net,
+          n -> Losses.crossEntropy(n.logits(x), y).sumNumber().doubleValue(),
+          analytic,
+          "CE " + arch);
       seed++;
     }
   }
@@ -102,8 +105,11 @@ class NetworkGradientTest {
       int[] y = randomLabels(6, arch.classes(), seed + 200);
       Network.ForwardPass pass = net.forward(x);
       INDArray analytic = net.backward(pass, Losses.marginGradient(pass.logits(), y)).sum().dup();
-      assertMatchesFiniteDifferences(net,
-          n -> Losses.margin(n.logits(x), y).sumNumber().doubleValue(), analytic, "margin " + arch);
+      assertMatchesFiniteDifferences(
+          net,
+          n -> Losses.margin(n.logits(x), y).sumNumber().doubleValue(),
+          analytic,
+          "margin " + arch);
       seed++;
     }
   }
@@ -137,7 +143,10 @@ class NetworkGradientTest {
       double scale = summed.norm2Number().doubleValue();
       assertTrue(scale > 1e-3, "vacuous");
       for (long k = 0; k < arch.paramCount(); k++) {
-        assertEquals(summed.getDouble(k), batched.getDouble(k), 1e-6 * Math.max(1e-3, Math.abs(summed.getDouble(k))),
+        assertEquals(
+            summed.getDouble(k),
+            batched.getDouble(k),
+            1e-6 * Math.max(1e-3, Math.abs(summed.getDouble(k))),
             arch + " coordinate " + k);
       }
       seed++;
@@ -152,21 +161,35 @@ class NetworkGradientTest {
       int n = 6;
       INDArray x = randomInputs(n, arch.inputDim(), seed + 100);
       int[] y = randomLabels(n, arch.classes(), seed + 200);
-      // Use the margin's output-gradient for half the archs: perExample must not depend on the loss.
+      // Use the margin's output-gradient for half the archs: perExample must not depend on the
+      // loss.
       boolean margin = seed % 2 == 0;
       Network.ForwardPass pass = net.forward(x);
-      BatchGradient bg = net.backward(pass, margin
-          ? Losses.marginGradient(pass.logits(), y) : Losses.crossEntropyGradient(pass.logits(), y));
+      BatchGradient bg =
+          net.backward(
+              pass,
+              margin
+                  ? Losses.marginGradient(pass.logits(), y)
+                  : Losses.crossEntropyGradient(pass.logits(), y));
       INDArray per = bg.perExample(arch);
       assertEquals(n, per.rows());
       assertEquals(arch.paramCount(), per.columns());
       for (int i = 0; i < n; i++) {
         Network.ForwardPass one = net.forward(row(x, i));
         int[] yi = {y[i]};
-        INDArray single = net.backward(one, margin
-            ? Losses.marginGradient(one.logits(), yi) : Losses.crossEntropyGradient(one.logits(), yi)).sum();
+        INDArray single =
+            net.backward(
+                    one,
+                    margin
+                        ? Losses.marginGradient(one.logits(), yi)
+                        : Losses.crossEntropyGradient(one.logits(), yi))
+                .sum();
         for (long k = 0; k < arch.paramCount(); k++) {
-          assertEquals(single.getDouble(k), per.getDouble(i, k), 1e-9, arch + " example " + i + " coordinate " + k);
+          assertEquals(
+              single.getDouble(k),
+              per.getDouble(i, k),
+              1e-9,
+              arch + " example " + i + " coordinate " + k);
         }
       }
       // And the rows add up to the batched sum.
@@ -201,10 +224,16 @@ class NetworkGradientTest {
     Network net32 = Network.fromFloats(arch, net64.paramsAsFloats());
     INDArray x = randomInputs(8, arch.inputDim(), 52);
     int[] y = randomLabels(8, arch.classes(), 53);
-    INDArray g64 = Network.fromDoubles(arch, toDoubles(net64.paramsAsFloats())).lossGradient(x, y).gradient().sum();
+    INDArray g64 =
+        Network.fromDoubles(arch, toDoubles(net64.paramsAsFloats()))
+            .lossGradient(x, y)
+            .gradient()
+            .sum();
     INDArray g32 = net32.lossGradient(x.castTo(DataType.FLOAT), y).gradient().sum();
     assertEquals(DataType.FLOAT, g32.dataType());
-    double rel = g32.castTo(DataType.DOUBLE).sub(g64).norm2Number().doubleValue() / g64.norm2Number().doubleValue();
+    double rel =
+        g32.castTo(DataType.DOUBLE).sub(g64).norm2Number().doubleValue()
+            / g64.norm2Number().doubleValue();
     assertTrue(rel < 1e-5, "float32 vs float64 relative error " + rel);
   }
 

@@ -1,9 +1,8 @@
 package dev.ggda.math;
 
-import dev.ggda.config.ActivationKind;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.ggda.config.ActivationKind;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

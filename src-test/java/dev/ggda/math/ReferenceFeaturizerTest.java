@@ -1,16 +1,18 @@
 package dev.ggda.math;
 
-import dev.ggda.config.ProjectionKind;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.ggda.config.ProjectionKind;
 import dev.ggda.harness.ReferenceFeaturizer;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** The benchmark's straightforward reference computes the same per-example features and kernel as the pipeline. */
+/**
+ * The benchmark's straightforward reference computes the same per-example features and kernel as
+ * the pipeline.
+ */
 class ReferenceFeaturizerTest {
   @Test
   void referenceFeaturesAndKernelEqualTheBatchedPerExamplePath() {
@@ -18,13 +20,19 @@ class ReferenceFeaturizerTest {
     int[] singles = new int[n];
     java.util.Arrays.fill(singles, 1);
     Featurizer.Rows rows = FeaturizerTest.rows(singles, 4);
-    Featurizer.Output ours = Featurizer.featurize(FeaturizerTest.ARCH, FeaturizerTest.slot(),
-        FeaturizerTest.spec(Featurizer.Moment.EXAMPLES, 5), rows);
+    Featurizer.Output ours =
+        Featurizer.featurize(
+            FeaturizerTest.ARCH,
+            FeaturizerTest.slot(),
+            FeaturizerTest.spec(Featurizer.Moment.EXAMPLES, 5),
+            rows);
     Network net = Network.fromFloats(FeaturizerTest.ARCH, FeaturizerTest.slot().get(0).params());
-    Projection proj = new Projection(ProjectionKind.RADEMACHER, FeaturizerTest.ARCH.paramCount(), 8, 5, 0, 0);
+    Projection proj =
+        new Projection(ProjectionKind.RADEMACHER, FeaturizerTest.ARCH.paramCount(), 8, 5, 0, 0);
     INDArray kernel = Nd4j.zeros(DataType.DOUBLE, 8, 8);
     // A batch that does not divide n: the last batch is partial.
-    INDArray phi = ReferenceFeaturizer.perExample(net, proj, Flat.matrix(rows.x(), n, 5), rows.y(), 4, kernel);
+    INDArray phi =
+        ReferenceFeaturizer.perExample(net, proj, Flat.matrix(rows.x(), n, 5), rows.y(), 4, kernel);
     float[] ref = Flat.floats(phi);
     double scale = 0;
     for (float v : ours.margin()[0]) {

@@ -1,7 +1,5 @@
 package dev.ggda.math;
 
-import dev.ggda.config.ActivationKind;
-
 import static dev.ggda.math.GaussNewtonFixtures.denseGaussNewton;
 import static dev.ggda.math.GaussNewtonFixtures.randomBatch;
 import static dev.ggda.math.GaussNewtonFixtures.randomNetwork;
@@ -10,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ggda.config.ActivationKind;
 import org.junit.jupiter.api.Test;
 
 /** The class-pair blocks expand to the Hessian that the generic per-class Gram path computes. */
@@ -55,7 +54,8 @@ class SoftmaxHessianBlocksTest {
     Architecture mlp = new Architecture(3, new int[] {4}, 3, ActivationKind.TANH);
     GaussNewton.Batch batch = randomBatch(2, 3, 3, 1);
     SoftmaxHessianBlocks blocks = new SoftmaxHessianBlocks(3, 3);
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> blocks.add(randomNetwork(mlp, 1, 0.5), batch.features(), batch.labels()));
   }
 }

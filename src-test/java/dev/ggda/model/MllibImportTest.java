@@ -18,13 +18,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.ml.Model;
 import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.classification.MultilayerPerceptronClassifier;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.util.MLWritable;
-import org.apache.spark.ml.Model;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -58,15 +58,16 @@ class MllibImportTest {
       }
       rows.add(RowFactory.create((double) y, Vectors.dense(x)));
     }
-    StructType schema = new StructType()
-        .add("label", DataTypes.DoubleType)
-        .add("features", SQLDataTypes.VectorType());
+    StructType schema =
+        new StructType()
+            .add("label", DataTypes.DoubleType)
+            .add("features", SQLDataTypes.VectorType());
     return spark.createDataFrame(rows, schema);
   }
 
   /** Saves, checks detection, imports, and compares probabilities on every row to 1e-6. */
-  private TrainedModel saveImportAndCompare(SparkSession spark, Model<?> model, Dataset<Row> data, String name)
-      throws IOException {
+  private TrainedModel saveImportAndCompare(
+      SparkSession spark, Model<?> model, Dataset<Row> data, String name) throws IOException {
     String dir = tmp.resolve(name).toString();
     ((MLWritable) model).write().overwrite().save(dir);
     assertTrue(MllibImport.isMllibModel(dir, spark.sparkContext().hadoopConfiguration()));
@@ -104,13 +105,16 @@ class MllibImportTest {
   void logisticRegressionMultinomialAndBinomialMatchMllibProbabilities() throws IOException {
     SparkSession spark = SparkTestSession.get();
     Dataset<Row> three = blobs(spark, 3, 1).cache();
-    LogisticRegression lr = new LogisticRegression().setMaxIter(15).setRegParam(0.05).setElasticNetParam(0.2);
-    TrainedModel multi = saveImportAndCompare(spark, lr.setFamily("multinomial").fit(three), three, "lr-multi");
+    LogisticRegression lr =
+        new LogisticRegression().setMaxIter(15).setRegParam(0.05).setElasticNetParam(0.2);
+    TrainedModel multi =
+        saveImportAndCompare(spark, lr.setFamily("multinomial").fit(three), three, "lr-multi");
     assertEquals(Architecture.logistic(D, 3), multi.architecture());
     assertEquals(0.05 * 0.8, multi.l2(), 1e-15);
 
     Dataset<Row> two = blobs(spark, 2, 2).cache();
-    TrainedModel bin = saveImportAndCompare(spark, lr.setFamily("binomial").fit(two), two, "lr-binomial");
+    TrainedModel bin =
+        saveImportAndCompare(spark, lr.setFamily("binomial").fit(two), two, "lr-binomial");
     assertEquals(Architecture.logistic(D, 2), bin.architecture());
     // Class 0's logit is identically 0: its weight column and bias are zero.
     float[] p = bin.finalCheckpoint(0).params();
@@ -126,10 +130,14 @@ class MllibImportTest {
   void multilayerPerceptronMatchesMllibProbabilities() throws IOException {
     SparkSession spark = SparkTestSession.get();
     Dataset<Row> data = blobs(spark, 3, 3).cache();
-    MultilayerPerceptronClassifier mlp = new MultilayerPerceptronClassifier()
-        .setLayers(new int[] {D, 5, 4, 3}).setMaxIter(15).setSeed(11);
+    MultilayerPerceptronClassifier mlp =
+        new MultilayerPerceptronClassifier()
+            .setLayers(new int[] {D, 5, 4, 3})
+            .setMaxIter(15)
+            .setSeed(11);
     TrainedModel imported = saveImportAndCompare(spark, mlp.fit(data), data, "mlp");
-    assertEquals(new Architecture(D, new int[] {5, 4}, 3, ActivationKind.SIGMOID), imported.architecture());
+    assertEquals(
+        new Architecture(D, new int[] {5, 4}, 3, ActivationKind.SIGMOID), imported.architecture());
     assertEquals(0.0, imported.l2());
     data.unpersist();
   }
@@ -139,22 +147,37 @@ class MllibImportTest {
     // A fake metadata file is enough: the class is checked before anything is loaded.
     java.nio.file.Path meta = tmp.resolve("nb/metadata");
     Files.createDirectories(meta);
-    Files.writeString(meta.resolve("part-00000"),
+    Files.writeString(
+        meta.resolve("part-00000"),
         "{\"class\":\"org.apache.spark.ml.classification.NaiveBayesModel\",\"timestamp\":1,\"sparkVersion\":\"4.2.0\","
-            + "\"uid\":\"nb_1\",\"paramMap\":{}}\n", StandardCharsets.UTF_8);
+            + "\"uid\":\"nb_1\",\"paramMap\":{}}\n",
+        StandardCharsets.UTF_8);
     String dir = tmp.resolve("nb").toString();
     assertTrue(MllibImport.isMllibModel(dir, new Configuration()));
-    InputException e = assertThrows(InputException.class, () -> MllibImport.load(SparkTestSession.get(), dir));
-    assertTrue(e.getMessage().startsWith("model.load: " + dir + " is a org.apache.spark.ml.classification.NaiveBayesModel"
-        + " model; ggda imports LogisticRegressionModel and MultilayerPerceptronClassificationModel"), e.getMessage());
+    InputException e =
+        assertThrows(InputException.class, () -> MllibImport.load(SparkTestSession.get(), dir));
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                "model.load: "
+                    + dir
+                    + " is a org.apache.spark.ml.classification.NaiveBayesModel"
+                    + " model; ggda imports LogisticRegressionModel and MultilayerPerceptronClassificationModel"),
+        e.getMessage());
 
     // Not an MLlib folder at all: ggda's own format, or nothing.
     String ggda = tmp.resolve("ggda").toString();
-    ModelStore.save(new TrainedModel(Architecture.logistic(2, 2), 0,
-        List.of(List.of(new Checkpoint(0, 0, 0, 0, 0, new float[6])))), ggda, new Configuration());
+    ModelStore.save(
+        new TrainedModel(
+            Architecture.logistic(2, 2),
+            0,
+            List.of(List.of(new Checkpoint(0, 0, 0, 0, 0, new float[6])))),
+        ggda,
+        new Configuration());
     assertFalse(MllibImport.isMllibModel(ggda, new Configuration()));
     assertFalse(MllibImport.isMllibModel(tmp.resolve("absent").toString(), new Configuration()));
-    InputException none = assertThrows(InputException.class, () -> MllibImport.load(SparkTestSession.get(), ggda));
+    InputException none =
+        assertThrows(InputException.class, () -> MllibImport.load(SparkTestSession.get(), ggda));
     assertTrue(none.getMessage().contains("no metadata/part-* file"), none.getMessage());
   }
 }

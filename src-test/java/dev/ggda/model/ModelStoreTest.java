@@ -10,9 +10,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ggda.InputException;
+import dev.ggda.config.ActivationKind;
 import dev.ggda.io.Npy;
 import dev.ggda.io.NpyArray;
-import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelStoreTest {
   private static final Configuration CONF = new Configuration();
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Architecture MLP = new Architecture(4, new int[] {5, 3}, 3, ActivationKind.TANH);
+  private static final Architecture MLP =
+      new Architecture(4, new int[] {5, 3}, 3, ActivationKind.TANH);
 
   @TempDir java.nio.file.Path tmp;
 
@@ -58,7 +59,8 @@ class ModelStoreTest {
 
   private static void assertSameModel(TrainedModel expected, TrainedModel actual) {
     assertEquals(expected.architecture(), actual.architecture());
-    assertEquals(Double.doubleToRawLongBits(expected.l2()), Double.doubleToRawLongBits(actual.l2()));
+    assertEquals(
+        Double.doubleToRawLongBits(expected.l2()), Double.doubleToRawLongBits(actual.l2()));
     assertEquals(expected.memberCount(), actual.memberCount());
     for (int m = 0; m < expected.memberCount(); m++) {
       assertEquals(expected.members().get(m).size(), actual.members().get(m).size());
@@ -69,10 +71,15 @@ class ModelStoreTest {
         assertEquals(e.index(), a.index());
         assertEquals(e.step(), a.step());
         assertEquals(e.epoch(), a.epoch());
-        assertEquals(Double.doubleToRawLongBits(e.learningRate()), Double.doubleToRawLongBits(a.learningRate()));
+        assertEquals(
+            Double.doubleToRawLongBits(e.learningRate()),
+            Double.doubleToRawLongBits(a.learningRate()));
         assertEquals(e.params().length, a.params().length);
         for (int i = 0; i < e.params().length; i++) {
-          assertEquals(Float.floatToRawIntBits(e.params()[i]), Float.floatToRawIntBits(a.params()[i]), "param " + i);
+          assertEquals(
+              Float.floatToRawIntBits(e.params()[i]),
+              Float.floatToRawIntBits(a.params()[i]),
+              "param " + i);
         }
       }
     }
@@ -155,7 +162,8 @@ class ModelStoreTest {
     FileSystem fs = FileSystem.getLocal(CONF);
     Path w1 = new Path(dir("model/member-0/checkpoint-0"), "W1.npy");
     Npy.write(fs, w1, NpyArray.ofFloats(new float[15], 3, 5)); // transposed
-    InputException e = assertThrows(InputException.class, () -> ModelStore.load(dir("model"), CONF));
+    InputException e =
+        assertThrows(InputException.class, () -> ModelStore.load(dir("model"), CONF));
     assertTrue(e.getMessage().contains("W1.npy has shape (3, 5), expected (5, 3)"), e.getMessage());
 
     Npy.write(fs, w1, NpyArray.ofFloats(new float[15], 5, 3)); // fix W1, break b0
@@ -169,8 +177,11 @@ class ModelStoreTest {
   void missingArrayNamesFile() throws IOException {
     ModelStore.save(model(MLP, 1, 2, 6), dir("model"), CONF);
     FileSystem.getLocal(CONF).delete(new Path(dir("model/member-0/checkpoint-1"), "b2.npy"), false);
-    InputException e = assertThrows(InputException.class, () -> ModelStore.load(dir("model"), CONF));
-    assertTrue(e.getMessage().contains("checkpoint-1/b2.npy is missing") && e.getMessage().contains("shape (3,)"),
+    InputException e =
+        assertThrows(InputException.class, () -> ModelStore.load(dir("model"), CONF));
+    assertTrue(
+        e.getMessage().contains("checkpoint-1/b2.npy is missing")
+            && e.getMessage().contains("shape (3,)"),
         e.getMessage());
   }
 
@@ -184,7 +195,8 @@ class ModelStoreTest {
     try (var out = fs.create(w0, true)) {
       out.write(good, 0, good.length - 5);
     }
-    InputException e = assertThrows(InputException.class, () -> ModelStore.load(dir("model"), CONF));
+    InputException e =
+        assertThrows(InputException.class, () -> ModelStore.load(dir("model"), CONF));
     assertTrue(e.getMessage().contains("W0.npy: truncated"), e.getMessage());
 
     // Edited behind Hadoop's back: the stale .crc catches it.
@@ -232,13 +244,17 @@ class ModelStoreTest {
     writeJson(fs, index, otherArch.toString());
     assertMessage(dir("model"), "checkpoint-0/model.json: architecture");
 
-    ObjectNode noStep = (ObjectNode) JSON.readTree(tmp.resolve("model/member-0/checkpoint-0/model.json").toFile());
+    ObjectNode noStep =
+        (ObjectNode) JSON.readTree(tmp.resolve("model/member-0/checkpoint-0/model.json").toFile());
     noStep.remove("step");
     writeJson(fs, new Path(dir("model/member-0/checkpoint-0"), "model.json"), noStep.toString());
     assertMessage(dir("model/member-0/checkpoint-0"), "'step' must be an integer");
 
-    InputException e = assertThrows(InputException.class, () -> ModelStore.load(dir("model/member-0"), CONF));
-    assertTrue(e.getMessage().contains("member-0/model.json not found; expected the model/ folder"), e.getMessage());
+    InputException e =
+        assertThrows(InputException.class, () -> ModelStore.load(dir("model/member-0"), CONF));
+    assertTrue(
+        e.getMessage().contains("member-0/model.json not found; expected the model/ folder"),
+        e.getMessage());
     assertFalse(ModelStore.isGgdaModel(dir("model/member-0"), CONF));
   }
 

@@ -26,21 +26,28 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The kernels featurize spends its time in, on one BLAS thread (as each featurize task runs), for a
  * pass of {@code rows} examples through the Fashion-MNIST MLP 784-128-10 (p = 101,770):
+ *
  * <ul>
  *   <li>{@code backward}: one forward and one batched backward of the margin;
  *   <li>{@code perExampleGradients}: the rows x p per-example gradient matrix from that backward
  *       (the per-example path);
- *   <li>{@code groupSums}: the per-group gradient sums, one small GEMM per layer and group (the group
- *       path, groups of {@code groupSize});
+ *   <li>{@code groupSums}: the per-group gradient sums, one small GEMM per layer and group (the
+ *       group path, groups of {@code groupSize});
  *   <li>{@code projectRows}: rows x p times P (p x k), the projection GEMM of the per-example path.
  * </ul>
- * Run with {@code deploy/jmh FeaturizeKernels} (JMH prints ms per operation; divide the GEMM's
- * 2 rows p k flops by it for GFLOP/s).
+ *
+ * Run with {@code deploy/jmh FeaturizeKernels} (JMH prints ms per operation; divide the GEMM's 2
+ * rows p k flops by it for GFLOP/s).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {
+      "--add-opens=java.base/java.nio=ALL-UNNAMED",
+      "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED"
+    })
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 3)
 public class FeaturizeKernels {

@@ -43,13 +43,23 @@ class EndToEndTest {
 
   static List<String> sets(String outDir, int trainRows, int targets) {
     return List.of(
-        "data.train.path=" + FASHION + "/train-images-idx3-ubyte.gz", "data.train.format=idx",
+        "data.train.path=" + FASHION + "/train-images-idx3-ubyte.gz",
+        "data.train.format=idx",
         "data.train.limit=" + trainRows,
-        "data.targets.path=" + FASHION + "/t10k-images-idx3-ubyte.gz", "data.targets.format=idx",
-        "data.targets.limit=" + targets, "data.classes=10",
-        "model.kind=mlp", "model.hidden=[16]", "train.epochs=2", "train.batch_size=64", "train.checkpoints=2",
-        "group.method=kmeans-grad", "group.size=32",
-        "attribute.method=trak", "attribute.projection.dim=64", "attribute.kernel=batched",
+        "data.targets.path=" + FASHION + "/t10k-images-idx3-ubyte.gz",
+        "data.targets.format=idx",
+        "data.targets.limit=" + targets,
+        "data.classes=10",
+        "model.kind=mlp",
+        "model.hidden=[16]",
+        "train.epochs=2",
+        "train.batch_size=64",
+        "train.checkpoints=2",
+        "group.method=kmeans-grad",
+        "group.size=32",
+        "attribute.method=trak",
+        "attribute.projection.dim=64",
+        "attribute.kernel=batched",
         "output.path=" + outDir);
   }
 
@@ -64,7 +74,9 @@ class EndToEndTest {
 
   @BeforeAll
   void runOnce() {
-    assumeTrue(new File(FASHION + "/train-images-idx3-ubyte.gz").exists(), "apt-get install dataset-fashion-mnist");
+    assumeTrue(
+        new File(FASHION + "/train-images-idx3-ubyte.gz").exists(),
+        "apt-get install dataset-fashion-mnist");
     SparkTestSession.get();
     out = tmp.resolve("run");
     assertEquals(0, Main.execute(args("run", sets(out.toString(), 2000, 12))));
@@ -88,26 +100,36 @@ class EndToEndTest {
     for (Row r : scores.groupBy("group_id").agg(functions.sum("score")).collectAsList()) {
       summed.put(r.getLong(0), r.getDouble(1));
     }
-    List<Row> values = spark.read().parquet(out.resolve("group_values").toString()).orderBy("rank").collectAsList();
+    List<Row> values =
+        spark
+            .read()
+            .parquet(out.resolve("group_values").toString())
+            .orderBy("rank")
+            .collectAsList();
     assertEquals(groupCount, values.size());
     for (int i = 0; i < values.size(); i++) {
       Row v = values.get(i);
-      assertEquals(summed.get(v.getLong(0)), v.getDouble(2), 1e-9 * Math.max(1, Math.abs(v.getDouble(2))));
+      assertEquals(
+          summed.get(v.getLong(0)), v.getDouble(2), 1e-9 * Math.max(1, Math.abs(v.getDouble(2))));
       assertEquals(v.getDouble(2) / v.getLong(1), v.getDouble(3), 1e-12);
       assertEquals(i + 1, v.getLong(4));
       if (i > 0) {
         assertTrue(values.get(i - 1).getDouble(2) >= v.getDouble(2), "ranked by value");
       }
     }
-    assertEquals(groupCount, spark.read().parquet(out.resolve("self_influence").toString()).count());
+    assertEquals(
+        groupCount, spark.read().parquet(out.resolve("self_influence").toString()).count());
     JsonNode run = new ObjectMapper().readTree(out.resolve("run.json").toFile());
     assertEquals(2000, run.at("/counts/train_rows").asInt());
     assertEquals(groupCount, run.at("/counts/groups").asLong());
     assertTrue(run.at("/metrics/targets/accuracy").asDouble() > 0.5, run.at("/metrics").toString());
-    for (String stage : List.of("load", "train", "group", "featurize_and_solve", "score_and_write")) {
+    for (String stage :
+        List.of("load", "train", "group", "featurize_and_solve", "score_and_write")) {
       assertTrue(run.at("/stage_seconds/" + stage).isNumber(), "stage " + stage + " timed");
     }
-    TrainedModel model = ModelStore.load(out.resolve("model").toString(), spark.sparkContext().hadoopConfiguration());
+    TrainedModel model =
+        ModelStore.load(
+            out.resolve("model").toString(), spark.sparkContext().hadoopConfiguration());
     assertEquals(2, model.members().get(0).size());
     assertEquals(784, model.architecture().inputDim());
   }
@@ -128,7 +150,9 @@ class EndToEndTest {
     assertTrue(err.toString().contains("output.path"), err.toString());
     assertEquals(before, Files.getLastModifiedTime(out.resolve("_SUCCESS")).toMillis());
     try (var siblings = Files.list(tmp)) {
-      assertFalse(siblings.anyMatch(p -> p.getFileName().toString().contains("staging")), "staging folder removed");
+      assertFalse(
+          siblings.anyMatch(p -> p.getFileName().toString().contains("staging")),
+          "staging folder removed");
     }
   }
 
@@ -162,7 +186,9 @@ class EndToEndTest {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (arg.startsWith("--add-") || arg.startsWith("-XX:+IgnoreUnrecognized") || arg.startsWith("-Dio.netty")
+      if (arg.startsWith("--add-")
+          || arg.startsWith("-XX:+IgnoreUnrecognized")
+          || arg.startsWith("-Dio.netty")
           || arg.startsWith("-Djdk.reflect")) {
         cmd.add(arg);
       }
@@ -180,6 +206,9 @@ class EndToEndTest {
     Process p = pb.start();
     String log = new String(p.getInputStream().readAllBytes());
     int code = p.waitFor();
-    assertEquals(0, code, "child JVM (" + master + ") failed:\n" + log.substring(Math.max(0, log.length() - 4000)));
+    assertEquals(
+        0,
+        code,
+        "child JVM (" + master + ") failed:\n" + log.substring(Math.max(0, log.length() - 4000)));
   }
 }

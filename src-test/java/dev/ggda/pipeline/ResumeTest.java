@@ -34,14 +34,27 @@ class ResumeTest {
 
   static List<String> sets(Path out, String mode) {
     return List.of(
-        "data.train.format=synthetic", "data.train.synthetic.n=600", "data.train.synthetic.dim=6",
-        "data.train.synthetic.classes=3", "data.train.synthetic.seed=3",
-        "data.targets.format=synthetic", "data.targets.synthetic.n=5", "data.targets.synthetic.dim=6",
-        "data.targets.synthetic.classes=3", "data.targets.synthetic.seed=4", "data.classes=3",
-        "model.kind=logistic", "train.epochs=2", "train.checkpoints=2",
-        "group.method=random", "group.size=8",
-        "attribute.method=trak", "attribute.projection.dim=8", "attribute.kernel=batched",
-        "output.path=" + out, "output.mode=" + mode);
+        "data.train.format=synthetic",
+        "data.train.synthetic.n=600",
+        "data.train.synthetic.dim=6",
+        "data.train.synthetic.classes=3",
+        "data.train.synthetic.seed=3",
+        "data.targets.format=synthetic",
+        "data.targets.synthetic.n=5",
+        "data.targets.synthetic.dim=6",
+        "data.targets.synthetic.classes=3",
+        "data.targets.synthetic.seed=4",
+        "data.classes=3",
+        "model.kind=logistic",
+        "train.epochs=2",
+        "train.checkpoints=2",
+        "group.method=random",
+        "group.size=8",
+        "attribute.method=trak",
+        "attribute.projection.dim=8",
+        "attribute.kernel=batched",
+        "output.path=" + out,
+        "output.mode=" + mode);
   }
 
   static int run(Path out, String mode) {
@@ -50,7 +63,8 @@ class ResumeTest {
 
   static Map<String, Double> scores(Path out) {
     Map<String, Double> m = new TreeMap<>();
-    for (Row r : SparkTestSession.get().read().parquet(out.resolve("scores").toString()).collectAsList()) {
+    for (Row r :
+        SparkTestSession.get().read().parquet(out.resolve("scores").toString()).collectAsList()) {
       m.put(r.getAs("target_id") + "/" + r.getAs("group_id"), r.getAs("score"));
     }
     return m;
@@ -62,7 +76,9 @@ class ResumeTest {
 
   static List<Path> stagingFolders(Path out) throws IOException {
     try (Stream<Path> s = Files.list(out.getParent())) {
-      return s.filter(p -> p.getFileName().toString().startsWith("." + out.getFileName() + ".staging-")).toList();
+      return s.filter(
+              p -> p.getFileName().toString().startsWith("." + out.getFileName() + ".staging-"))
+          .toList();
     }
   }
 
@@ -93,14 +109,21 @@ class ResumeTest {
     assertEquals(0, run(out, "resume"));
     assertTrue(Files.exists(out.resolve("_SUCCESS")));
     assertTrue(stagingFolders(out).isEmpty(), "the resumed run committed its staging folder");
-    assertFalse(Files.exists(out.resolve("_stages")), "stage markers and checkpoints are not part of the output");
+    assertFalse(
+        Files.exists(out.resolve("_stages")),
+        "stage markers and checkpoints are not part of the output");
     JsonNode resume = new ObjectMapper().readTree(out.resolve("run.json").toFile()).get("resume");
     assertTrue(resume.get("resumed").asBoolean());
     List<String> reused = new ArrayList<>();
     resume.get("reused_stages").forEach(n -> reused.add(n.asText()));
     List<String> order = List.of("model", "group", "featurize");
     assertEquals(order.subList(0, order.indexOf(stage) + 1), reused);
-    long groups = new ObjectMapper().readTree(out.resolve("run.json").toFile()).get("counts").get("groups").asLong();
+    long groups =
+        new ObjectMapper()
+            .readTree(out.resolve("run.json").toFile())
+            .get("counts")
+            .get("groups")
+            .asLong();
     assertEquals(stage.equals("featurize") ? 0 : groups, resume.get("groups_featurized").asLong());
 
     Map<String, Double> got = scores(out);

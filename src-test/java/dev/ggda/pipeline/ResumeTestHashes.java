@@ -19,8 +19,10 @@ public final class ResumeTestHashes {
     try (Stream<Path> files = Files.walk(dir)) {
       for (Path f : files.filter(Files::isRegularFile).toList()) {
         try {
-          h.put(dir.relativize(f).toString(),
-              HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f))));
+          h.put(
+              dir.relativize(f).toString(),
+              HexFormat.of()
+                  .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f))));
         } catch (NoSuchAlgorithmException e) {
           throw new IllegalStateException(e);
         }

@@ -15,17 +15,30 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** run.json says what actually ran: the kernel and damping in effect and the compute device, not only the config. */
+/**
+ * run.json says what actually ran: the kernel and damping in effect and the compute device, not
+ * only the config.
+ */
 class RunRecordTest {
   @TempDir Path tmp;
 
   private JsonNode attribute(String name, String... extra) throws Exception {
     SparkTestSession.get();
-    List<String> sets = new ArrayList<>(List.of(
-        "data.train.format=synthetic", "data.train.synthetic.n=60", "data.train.synthetic.dim=5",
-        "data.train.synthetic.classes=3", "data.targets.format=synthetic", "data.targets.synthetic.n=4",
-        "data.targets.synthetic.dim=5", "data.targets.synthetic.classes=3", "model.kind=logistic", "train.epochs=2",
-        "attribute.projection.dim=8", "output.path=" + tmp.resolve(name)));
+    List<String> sets =
+        new ArrayList<>(
+            List.of(
+                "data.train.format=synthetic",
+                "data.train.synthetic.n=60",
+                "data.train.synthetic.dim=5",
+                "data.train.synthetic.classes=3",
+                "data.targets.format=synthetic",
+                "data.targets.synthetic.n=4",
+                "data.targets.synthetic.dim=5",
+                "data.targets.synthetic.classes=3",
+                "model.kind=logistic",
+                "train.epochs=2",
+                "attribute.projection.dim=8",
+                "output.path=" + tmp.resolve(name)));
     sets.addAll(List.of(extra));
     StringBuilder console = new StringBuilder();
     assertEquals(0, CliCapture.run("attribute", sets, console), console::toString);
@@ -34,10 +47,18 @@ class RunRecordTest {
 
   @Test
   void perExampleTrakRecordsTheExactKernelAndTheDampingOfEverySolve() throws Exception {
-    JsonNode run = attribute("trak", "group.size=1", "attribute.method=trak", "attribute.kernel=sampled", "train.members=2",
-        "attribute.damping=2.5", "attribute.relative_damping=0.5");
+    JsonNode run =
+        attribute(
+            "trak",
+            "group.size=1",
+            "attribute.method=trak",
+            "attribute.kernel=sampled",
+            "train.members=2",
+            "attribute.damping=2.5",
+            "attribute.relative_damping=0.5");
     JsonNode a = run.path("attribution");
-    assertEquals("sampled", run.at("/config/attribute/kernel").asText(), "the config says what was asked");
+    assertEquals(
+        "sampled", run.at("/config/attribute/kernel").asText(), "the config says what was asked");
     assertEquals("exact", a.path("kernel").asText(), a::toPrettyString);
     assertEquals("sampled", a.path("kernel_configured").asText());
     assertEquals("rademacher", a.path("projection").asText());
@@ -57,7 +78,8 @@ class RunRecordTest {
 
   @Test
   void methodsThatInvertNothingRecordNoDampingAndEveryRunItsDevice() throws Exception {
-    JsonNode run = attribute("tracin", "group.size=4", "attribute.method=tracin", "attribute.damping=7");
+    JsonNode run =
+        attribute("tracin", "group.size=4", "attribute.method=tracin", "attribute.damping=7");
     JsonNode a = run.path("attribution");
     assertEquals("tracin", a.path("method").asText());
     assertFalse(a.has("damping"), a::toPrettyString);
@@ -65,14 +87,20 @@ class RunRecordTest {
     assertEquals(0, a.path("solves").size());
     assertEquals("auto", run.at("/compute/requested").asText());
     JsonNode driver = run.at("/compute/driver");
-    assertEquals("cpu: compute.device auto: no GPU assigned to the task (spark.task.resource.gpu.amount)",
-        driver.path("featurize").asText(), driver::toPrettyString);
+    assertEquals(
+        "cpu: compute.device auto: no GPU assigned to the task (spark.task.resource.gpu.amount)",
+        driver.path("featurize").asText(),
+        driver::toPrettyString);
     assertEquals(Versions.all().get("nd4j_backend"), driver.path("nd4j_backend").asText());
     assertEquals("openblas", driver.path("blas").asText());
-    assertEquals(System.getenv().getOrDefault("OPENBLAS_CORETYPE", "auto"), driver.path("openblas_coretype").asText());
+    assertEquals(
+        System.getenv().getOrDefault("OPENBLAS_CORETYPE", "auto"),
+        driver.path("openblas_coretype").asText());
     int tasks = 0;
     for (JsonNode e : run.at("/compute/executors")) {
-      assertTrue(e.path("featurize").asText().startsWith("cpu: compute.device auto: no GPU assigned"), e::toPrettyString);
+      assertTrue(
+          e.path("featurize").asText().startsWith("cpu: compute.device auto: no GPU assigned"),
+          e::toPrettyString);
       tasks += e.path("tasks").asInt();
     }
     assertEquals(SparkTestSession.get().sparkContext().defaultParallelism(), tasks);

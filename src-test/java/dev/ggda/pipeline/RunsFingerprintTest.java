@@ -8,7 +8,10 @@ import dev.ggda.config.GgdaConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The staging folder's name: resume finds a crashed run's folder whatever device and mode the rerun uses. */
+/**
+ * The staging folder's name: resume finds a crashed run's folder whatever device and mode the rerun
+ * uses.
+ */
 class RunsFingerprintTest {
   private static GgdaConfig config(String... sets) {
     List<String> all = new java.util.ArrayList<>(List.of("data.train.format=synthetic"));

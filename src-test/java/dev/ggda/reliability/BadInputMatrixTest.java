@@ -1,18 +1,13 @@
 package dev.ggda.reliability;
 
-import dev.ggda.testing.CliCapture;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ggda.cli.Main;
+import dev.ggda.testing.CliCapture;
 import dev.ggda.testing.SparkTestSession;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +19,6 @@ import java.util.stream.Stream;
 import org.apache.spark.ml.linalg.VectorUDT;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.regression.LinearRegression;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
@@ -36,9 +30,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The bad-input matrix: each case runs the real CLI against the output path of an earlier
- * good run and must give exit code 2, exactly one `ggda: error:` line naming the thing and the fix,
- * no new `_SUCCESS` anywhere, and the good output byte for byte as it was.
+ * The bad-input matrix: each case runs the real CLI against the output path of an earlier good run
+ * and must give exit code 2, exactly one `ggda: error:` line naming the thing and the fix, no new
+ * `_SUCCESS` anywhere, and the good output byte for byte as it was.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BadInputMatrixTest {
@@ -71,9 +65,19 @@ class BadInputMatrixTest {
   }
 
   static List<String> base() {
-    return List.of("data.train.path=" + train, "data.train.format=csv", "data.targets.path=" + targets,
-        "data.targets.format=csv", "data.classes=3", "model.kind=logistic", "train.epochs=1", "group.method=random",
-        "group.size=4", "attribute.method=trak", "attribute.projection.dim=4", "output.path=" + out,
+    return List.of(
+        "data.train.path=" + train,
+        "data.train.format=csv",
+        "data.targets.path=" + targets,
+        "data.targets.format=csv",
+        "data.classes=3",
+        "model.kind=logistic",
+        "train.epochs=1",
+        "group.method=random",
+        "group.size=4",
+        "attribute.method=trak",
+        "attribute.projection.dim=4",
+        "output.path=" + out,
         "output.mode=overwrite");
   }
 
@@ -115,10 +119,19 @@ class BadInputMatrixTest {
     write("labeltext.csv", csv(20, 3).replaceFirst("\n(\\d+),\\d,", "\n$1,cat,"));
     write("dupids.csv", csv(20, 3).replaceFirst("\n1,", "\n0,"));
     write("stray.csv", csv(20, 3).replaceFirst("\n5,(\\d),([^,]+),[^,]+,", "\n5,$1,$2,abc,"));
-    StructType ragged = new StructType().add("id", DataTypes.LongType).add("label", DataTypes.IntegerType)
-        .add("features", DataTypes.createArrayType(DataTypes.FloatType));
-    spark.createDataFrame(List.of(RowFactory.create(1L, 0, new float[] {1f, 2f}), RowFactory.create(2L, 1, new float[] {1f})),
-        ragged).write().parquet(dir.resolve("ragged.parquet").toString());
+    StructType ragged =
+        new StructType()
+            .add("id", DataTypes.LongType)
+            .add("label", DataTypes.IntegerType)
+            .add("features", DataTypes.createArrayType(DataTypes.FloatType));
+    spark
+        .createDataFrame(
+            List.of(
+                RowFactory.create(1L, 0, new float[] {1f, 2f}),
+                RowFactory.create(2L, 1, new float[] {1f})),
+            ragged)
+        .write()
+        .parquet(dir.resolve("ragged.parquet").toString());
     // A copy of the good model with one weight file truncated.
     Path model = dir.resolve("model-corrupt");
     try (Stream<Path> s = Files.walk(out.resolve("model"))) {
@@ -138,10 +151,18 @@ class BadInputMatrixTest {
       }
     }
     // An MLlib model ggda cannot use: linear regression.
-    StructType lr = new StructType().add("label", DataTypes.DoubleType).add("features", new VectorUDT());
-    new LinearRegression().setMaxIter(1).fit(spark.createDataFrame(List.of(
-        RowFactory.create(1.0, Vectors.dense(1, 2, 3)), RowFactory.create(0.0, Vectors.dense(0, 1, 0))), lr))
-        .write().save(dir.resolve("mllib-linreg").toString());
+    StructType lr =
+        new StructType().add("label", DataTypes.DoubleType).add("features", new VectorUDT());
+    new LinearRegression()
+        .setMaxIter(1)
+        .fit(
+            spark.createDataFrame(
+                List.of(
+                    RowFactory.create(1.0, Vectors.dense(1, 2, 3)),
+                    RowFactory.create(0.0, Vectors.dense(0, 1, 0))),
+                lr))
+        .write()
+        .save(dir.resolve("mllib-linreg").toString());
   }
 
   static Stream<Case> cases() {
@@ -151,23 +172,62 @@ class BadInputMatrixTest {
         new Case("wrong type", List.of("train.epochs=three"), List.of("train.epochs")),
         new Case("zero group size", List.of("group.size=0"), List.of("group.size")),
         new Case("negative epochs", List.of("train.epochs=-1"), List.of("train.epochs")),
-        new Case("projection dim above the parameter count", List.of("attribute.projection.dim=999"),
+        new Case(
+            "projection dim above the parameter count",
+            List.of("attribute.projection.dim=999"),
             List.of("attribute.projection.dim", "parameters")),
-        new Case("missing path", List.of("data.train.path=" + d.resolve("nope.csv")), List.of("nope.csv")),
-        new Case("empty training set", List.of("data.train.path=" + d.resolve("empty.csv")), List.of("data.train", "rows")),
-        new Case("empty target set", List.of("data.targets.path=" + d.resolve("empty.csv")), List.of("data.targets", "rows")),
-        new Case("label column of text", List.of("data.train.path=" + d.resolve("labeltext.csv")), List.of("label")),
-        new Case("NaN feature", List.of("data.train.path=" + d.resolve("nan.csv")), List.of("NaN", "row")),
-        new Case("infinite feature", List.of("data.train.path=" + d.resolve("inf.csv")), List.of("Infinity")),
-        new Case("label out of range", List.of("data.train.path=" + d.resolve("label7.csv")), List.of("label", "7")),
-        new Case("ragged vectors", List.of("data.train.path=" + d.resolve("ragged.parquet"), "data.train.format=parquet"),
+        new Case(
+            "missing path",
+            List.of("data.train.path=" + d.resolve("nope.csv")),
+            List.of("nope.csv")),
+        new Case(
+            "empty training set",
+            List.of("data.train.path=" + d.resolve("empty.csv")),
+            List.of("data.train", "rows")),
+        new Case(
+            "empty target set",
+            List.of("data.targets.path=" + d.resolve("empty.csv")),
+            List.of("data.targets", "rows")),
+        new Case(
+            "label column of text",
+            List.of("data.train.path=" + d.resolve("labeltext.csv")),
+            List.of("label")),
+        new Case(
+            "NaN feature",
+            List.of("data.train.path=" + d.resolve("nan.csv")),
+            List.of("NaN", "row")),
+        new Case(
+            "infinite feature",
+            List.of("data.train.path=" + d.resolve("inf.csv")),
+            List.of("Infinity")),
+        new Case(
+            "label out of range",
+            List.of("data.train.path=" + d.resolve("label7.csv")),
+            List.of("label", "7")),
+        new Case(
+            "ragged vectors",
+            List.of("data.train.path=" + d.resolve("ragged.parquet"), "data.train.format=parquet"),
             List.of("ragged")),
-        new Case("stray text in a feature column", List.of("data.train.path=" + d.resolve("stray.csv")),
+        new Case(
+            "stray text in a feature column",
+            List.of("data.train.path=" + d.resolve("stray.csv")),
             List.of("feature column 'x2'", "\"abc\"", "line 7 of", "stray.csv")),
-        new Case("duplicate ids", List.of("data.train.path=" + d.resolve("dupids.csv")), List.of("more than once", "unique")),
-        new Case("corrupt .npy model file", List.of("model.load=" + d.resolve("model-corrupt")), List.of(".npy")),
-        new Case("unsupported MLlib model", List.of("model.load=" + d.resolve("mllib-linreg")), List.of("LinearRegression")),
-        new Case("existing output without overwrite", List.of("output.mode=error"), List.of("output.path", "overwrite")));
+        new Case(
+            "duplicate ids",
+            List.of("data.train.path=" + d.resolve("dupids.csv")),
+            List.of("more than once", "unique")),
+        new Case(
+            "corrupt .npy model file",
+            List.of("model.load=" + d.resolve("model-corrupt")),
+            List.of(".npy")),
+        new Case(
+            "unsupported MLlib model",
+            List.of("model.load=" + d.resolve("mllib-linreg")),
+            List.of("LinearRegression")),
+        new Case(
+            "existing output without overwrite",
+            List.of("output.mode=error"),
+            List.of("output.path", "overwrite")));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -185,9 +245,14 @@ class BadInputMatrixTest {
       assertTrue(line.contains(w), "'" + w + "' missing from: " + line);
     }
     // The fix: after a "; " (e.g. "; set ... to ..."), or the constraint the value must meet.
-    assertTrue(line.contains("; ") || line.contains(" must ") || line.contains("expected "), "no fix in: " + line);
-    assertEquals(goodHashes, dev.ggda.pipeline.ResumeTestHashes.of(out), "the earlier good output changed");
+    assertTrue(
+        line.contains("; ") || line.contains(" must ") || line.contains("expected "),
+        "no fix in: " + line);
+    assertEquals(
+        goodHashes, dev.ggda.pipeline.ResumeTestHashes.of(out), "the earlier good output changed");
     assertEquals(successBefore, successFiles(), "a _SUCCESS appeared");
-    assertFalse(Arrays.stream(dir.toFile().list()).anyMatch(n -> n.startsWith(".out.staging-")), "staging left behind");
+    assertFalse(
+        Arrays.stream(dir.toFile().list()).anyMatch(n -> n.startsWith(".out.staging-")),
+        "staging left behind");
   }
 }

@@ -1,16 +1,11 @@
 package dev.ggda.reliability;
 
-import dev.ggda.testing.CliCapture;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ggda.cli.Main;
+import dev.ggda.testing.CliCapture;
 import dev.ggda.testing.SparkTestSession;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,9 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Numerical robustness: a kernel of rank below k (projection dim above the number of
- * groups, two groups with identical rows) is damped with a warning and gives finite scores; inputs
- * that would overflow float32 are refused with one clear line (exit 2) instead of NaN scores.
+ * Numerical robustness: a kernel of rank below k (projection dim above the number of groups, two
+ * groups with identical rows) is damped with a warning and gives finite scores; inputs that would
+ * overflow float32 are refused with one clear line (exit 2) instead of NaN scores.
  */
 class RobustnessTest {
   @TempDir Path dir;
@@ -44,7 +39,14 @@ class RobustnessTest {
     List<String> dup = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       int y = r.nextInt(3);
-      dup.add(y + ",%s," + (r.nextGaussian() * scale) + "," + (r.nextGaussian() * scale) + "," + (r.nextGaussian() * scale));
+      dup.add(
+          y
+              + ",%s,"
+              + (r.nextGaussian() * scale)
+              + ","
+              + (r.nextGaussian() * scale)
+              + ","
+              + (r.nextGaussian() * scale));
     }
     for (String group : List.of("dupA", "dupB")) {
       for (String row : dup) {
@@ -55,15 +57,34 @@ class RobustnessTest {
   }
 
   int run(Path train, Path targets, Path out, StringBuilder console) {
-    return CliCapture.run("run", List.of("data.train.path=" + train, "data.train.format=csv", "data.train.group_col=source",
-        "data.targets.path=" + targets, "data.targets.format=csv", "data.classes=3", "model.kind=mlp", "model.hidden=[8]",
-        "train.epochs=2", "group.method=column", "attribute.method=trak", "attribute.projection.dim=32",
-        // No relative damping: these tests exercise the automatic fallback damping of singular kernels.
-        "attribute.kernel=batched", "attribute.relative_damping=0", "output.mode=overwrite", "output.path=" + out), console);
+    return CliCapture.run(
+        "run",
+        List.of(
+            "data.train.path=" + train,
+            "data.train.format=csv",
+            "data.train.group_col=source",
+            "data.targets.path=" + targets,
+            "data.targets.format=csv",
+            "data.classes=3",
+            "model.kind=mlp",
+            "model.hidden=[8]",
+            "train.epochs=2",
+            "group.method=column",
+            "attribute.method=trak",
+            "attribute.projection.dim=32",
+            // No relative damping: these tests exercise the automatic fallback damping of singular
+            // kernels.
+            "attribute.kernel=batched",
+            "attribute.relative_damping=0",
+            "output.mode=overwrite",
+            "output.path=" + out),
+        console);
   }
 
   Path targets() throws IOException {
-    return Files.writeString(dir.resolve("targets.csv"), "id,label,x1,x2,x3\n1,0,2.1,0.1,-0.3\n2,1,0.2,1.9,0.4\n3,2,-0.1,0.3,2.2\n");
+    return Files.writeString(
+        dir.resolve("targets.csv"),
+        "id,label,x1,x2,x3\n1,0,2.1,0.1,-0.3\n2,1,0.2,1.9,0.4\n3,2,-0.1,0.3,2.2\n");
   }
 
   @Test
@@ -75,14 +96,25 @@ class RobustnessTest {
     assertEquals(0, run(train, targets(), out, console), console.toString());
     String text = console.toString();
     assertTrue(text.contains("singular or ill-conditioned; damped with"), text);
-    List<Row> scores = SparkTestSession.get().read().parquet(out.resolve("scores").toString()).collectAsList();
+    List<Row> scores =
+        SparkTestSession.get().read().parquet(out.resolve("scores").toString()).collectAsList();
     assertEquals(3 * 12, scores.size());
     for (Row r : scores) {
       assertTrue(Double.isFinite(r.<Double>getAs("score")), "score " + r);
     }
     // The two groups of identical rows get the same scores.
-    Row dupA = SparkTestSession.get().read().parquet(out.resolve("groups").toString()).filter("example_id = 200").first();
-    Row dupB = SparkTestSession.get().read().parquet(out.resolve("groups").toString()).filter("example_id = 210").first();
+    Row dupA =
+        SparkTestSession.get()
+            .read()
+            .parquet(out.resolve("groups").toString())
+            .filter("example_id = 200")
+            .first();
+    Row dupB =
+        SparkTestSession.get()
+            .read()
+            .parquet(out.resolve("groups").toString())
+            .filter("example_id = 210")
+            .first();
     long ga = dupA.<Long>getAs("group_id");
     long gb = dupB.<Long>getAs("group_id");
     assertTrue(ga != gb);
@@ -91,8 +123,15 @@ class RobustnessTest {
         continue;
       }
       double sa = a.<Double>getAs("score");
-      double sb = scores.stream().filter(b -> b.<Long>getAs("group_id") == gb
-          && b.<Long>getAs("target_id").equals(a.<Long>getAs("target_id"))).findFirst().orElseThrow().<Double>getAs("score");
+      double sb =
+          scores.stream()
+              .filter(
+                  b ->
+                      b.<Long>getAs("group_id") == gb
+                          && b.<Long>getAs("target_id").equals(a.<Long>getAs("target_id")))
+              .findFirst()
+              .orElseThrow()
+              .<Double>getAs("score");
       assertEquals(sa, sb, 1e-5 * Math.max(1e-9, Math.abs(sa)), "target " + a.getAs("target_id"));
     }
   }
@@ -108,7 +147,8 @@ class RobustnessTest {
     assertEquals(2, code, text);
     List<String> errors = text.lines().filter(l -> l.startsWith("ggda: error")).toList();
     assertEquals(1, errors.size(), text);
-    assertTrue(errors.get(0).contains("features") && errors.get(0).contains("scale"), errors.get(0));
+    assertTrue(
+        errors.get(0).contains("features") && errors.get(0).contains("scale"), errors.get(0));
     assertTrue(!Files.exists(out.resolve("_SUCCESS")));
   }
 }

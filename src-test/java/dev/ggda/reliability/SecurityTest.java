@@ -16,7 +16,9 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** Security: no Java deserialization, YAML that cannot build objects, no credentials in run.json. */
+/**
+ * Security: no Java deserialization, YAML that cannot build objects, no credentials in run.json.
+ */
 class SecurityTest {
   /** Set if YAML loading ever instantiates this class from a tag. */
   public static final class Canary {
@@ -29,25 +31,33 @@ class SecurityTest {
 
   @Test
   void noJavaDeserializationInTheJob() throws IOException {
-    Pattern forbidden = Pattern.compile("ObjectInputStream|\\.readObject\\(|SerializationUtils\\.deserialize|XMLDecoder");
+    Pattern forbidden =
+        Pattern.compile(
+            "ObjectInputStream|\\.readObject\\(|SerializationUtils\\.deserialize|XMLDecoder");
     try (Stream<Path> files = Files.walk(Path.of("spark-job/java"))) {
-      List<Path> hits = files.filter(p -> p.toString().endsWith(".java")).filter(p -> {
-        try {
-          return forbidden.matcher(Files.readString(p)).find();
-        } catch (IOException e) {
-          throw new RuntimeException(e);
-        }
-      }).toList();
+      List<Path> hits =
+          files
+              .filter(p -> p.toString().endsWith(".java"))
+              .filter(
+                  p -> {
+                    try {
+                      return forbidden.matcher(Files.readString(p)).find();
+                    } catch (IOException e) {
+                      throw new RuntimeException(e);
+                    }
+                  })
+              .toList();
       assertTrue(hits.isEmpty(), "Java deserialization in " + hits);
     }
   }
 
   @Test
   void yamlTagsNeverInstantiateClasses() {
-    for (String yaml : List.of(
-        "output: {path: !!dev.ggda.reliability.SecurityTest$Canary []}",
-        "output: !!dev.ggda.reliability.SecurityTest$Canary {}",
-        "data: {train: {path: !!javax.script.ScriptEngineManager [!!java.net.URLClassLoader [[!!java.net.URL [\"http://127.0.0.1:1/\"]]]]}}")) {
+    for (String yaml :
+        List.of(
+            "output: {path: !!dev.ggda.reliability.SecurityTest$Canary []}",
+            "output: !!dev.ggda.reliability.SecurityTest$Canary {}",
+            "data: {train: {path: !!javax.script.ScriptEngineManager [!!java.net.URLClassLoader [[!!java.net.URL [\"http://127.0.0.1:1/\"]]]]}}")) {
       try {
         ConfigLoader.fromYaml(yaml, List.of());
       } catch (RuntimeException expected) {
@@ -60,8 +70,10 @@ class SecurityTest {
   @Test
   void aSecretPassedWithSetIsNotEchoedInTheError() {
     String secret = "SECRETcanary77";
-    RuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(RuntimeException.class,
-        () -> ConfigLoader.fromYaml("data: {}", List.of("fs.s3a.secret.key=" + secret)));
+    RuntimeException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            RuntimeException.class,
+            () -> ConfigLoader.fromYaml("data: {}", List.of("fs.s3a.secret.key=" + secret)));
     assertTrue(e.getMessage().contains("fs.s3a.secret.key"), e.getMessage());
     assertFalse(e.getMessage().contains(secret), e.getMessage());
   }
@@ -69,8 +81,13 @@ class SecurityTest {
   @Test
   void credentialsNeverReachRunJson() throws Exception {
     String secret = "SECRETcanary42";
-    String config = "{\"data\": {\"train\": {\"path\": \"s3a://AKIAEXAMPLE:" + secret + "@bucket/train\"}},"
-        + " \"hadoop\": {\"fs.s3a.secret.key\": \"" + secret + "\", \"fs.s3a.access.key\": \"AKIAEXAMPLE\"}}";
+    String config =
+        "{\"data\": {\"train\": {\"path\": \"s3a://AKIAEXAMPLE:"
+            + secret
+            + "@bucket/train\"}},"
+            + " \"hadoop\": {\"fs.s3a.secret.key\": \""
+            + secret
+            + "\", \"fs.s3a.access.key\": \"AKIAEXAMPLE\"}}";
     RunInfo info = new RunInfo("run", config);
     info.put("note", "reading s3a://AKIAEXAMPLE:" + secret + "@bucket/x");
     String json = info.toJson();

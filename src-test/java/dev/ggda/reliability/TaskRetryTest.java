@@ -25,13 +25,28 @@ class TaskRetryTest {
 
   static String[] args(Path out) {
     List<String> a = new ArrayList<>(List.of("run"));
-    for (String s : List.of(
-        "data.train.format=synthetic", "data.train.synthetic.n=800", "data.train.synthetic.dim=6",
-        "data.train.synthetic.classes=3", "data.train.synthetic.seed=5",
-        "data.targets.format=synthetic", "data.targets.synthetic.n=6", "data.targets.synthetic.dim=6",
-        "data.targets.synthetic.classes=3", "data.targets.synthetic.seed=6", "data.classes=3",
-        "model.kind=mlp", "model.hidden=[4]", "train.epochs=2", "group.method=random", "group.size=4",
-        "attribute.method=trak", "attribute.projection.dim=16", "output.mode=overwrite", "output.path=" + out)) {
+    for (String s :
+        List.of(
+            "data.train.format=synthetic",
+            "data.train.synthetic.n=800",
+            "data.train.synthetic.dim=6",
+            "data.train.synthetic.classes=3",
+            "data.train.synthetic.seed=5",
+            "data.targets.format=synthetic",
+            "data.targets.synthetic.n=6",
+            "data.targets.synthetic.dim=6",
+            "data.targets.synthetic.classes=3",
+            "data.targets.synthetic.seed=6",
+            "data.classes=3",
+            "model.kind=mlp",
+            "model.hidden=[4]",
+            "train.epochs=2",
+            "group.method=random",
+            "group.size=4",
+            "attribute.method=trak",
+            "attribute.projection.dim=16",
+            "output.mode=overwrite",
+            "output.path=" + out)) {
       a.add("--set");
       a.add(s);
     }
@@ -40,7 +55,8 @@ class TaskRetryTest {
 
   static Map<String, Double> scores(Path out) {
     Map<String, Double> m = new TreeMap<>();
-    for (Row r : SparkTestSession.get().read().parquet(out.resolve("scores").toString()).collectAsList()) {
+    for (Row r :
+        SparkTestSession.get().read().parquet(out.resolve("scores").toString()).collectAsList()) {
       m.put(r.getAs("target_id") + "/" + r.getAs("group_id"), r.getAs("score"));
     }
     return m;
@@ -60,12 +76,18 @@ class TaskRetryTest {
       sc.setLocalProperty(FaultInjection.KEY, null);
     }
     // featurize runs for the targets and for the groups, score once: at least 3 injected failures.
-    assertTrue(FaultInjection.FIRED.get() - before >= 3, "injected failures: " + (FaultInjection.FIRED.get() - before));
+    assertTrue(
+        FaultInjection.FIRED.get() - before >= 3,
+        "injected failures: " + (FaultInjection.FIRED.get() - before));
     Map<String, Double> want = scores(clean);
     Map<String, Double> got = scores(faulty);
     assertEquals(want.keySet(), got.keySet());
     for (var e : want.entrySet()) {
-      assertEquals(e.getValue(), got.get(e.getKey()), 1e-9 * Math.max(1e-12, Math.abs(e.getValue())), e.getKey());
+      assertEquals(
+          e.getValue(),
+          got.get(e.getKey()),
+          1e-9 * Math.max(1e-12, Math.abs(e.getValue())),
+          e.getKey());
     }
   }
 

@@ -19,8 +19,8 @@ import org.apache.spark.sql.types.StructType;
 /**
  * A small run folder written the way a run writes it (Parquet tables, run.json) plus the optional
  * evaluation (as CSV), prune and noise tables, with the raw values kept in Java for the tests to
- * check the report against. 6 groups of sizes 3..8 (33 examples of 4 x 4 "images", 3 classes),
- * 4 targets, scores sin(7t + 3g).
+ * check the report against. 6 groups of sizes 3..8 (33 examples of 4 x 4 "images", 3 classes), 4
+ * targets, scores sin(7t + 3g).
  */
 final class ReportFixture {
   static final int GROUPS = 6;
@@ -62,7 +62,8 @@ final class ReportFixture {
     for (int i = 0; i < n; i++) {
       rows.add(RowFactory.create((long) i, exampleLabel[i], features[i]));
     }
-    train = new LoadedData(spark.createDataFrame(rows, Columns.schema(false)), SIDE * SIDE, CLASSES, n);
+    train =
+        new LoadedData(spark.createDataFrame(rows, Columns.schema(false)), SIDE * SIDE, CLASSES, n);
   }
 
   long size(int g) {
@@ -80,7 +81,8 @@ final class ReportFixture {
   }
 
   /** A string that breaks out of a script element, an attribute and a tag if it is not escaped. */
-  static final String HOSTILE = "</script><script>document.body.dataset.pwned='1'</script>\"'><img src=x onerror=alert(1)>";
+  static final String HOSTILE =
+      "</script><script>document.body.dataset.pwned='1'</script>\"'><img src=x onerror=alert(1)>";
 
   private static ReportFixture shared;
 
@@ -109,7 +111,9 @@ final class ReportFixture {
     }
   }
 
-  /** Writes the run folder; {@code hostile} goes into config values, a stage name and method names. */
+  /**
+   * Writes the run folder; {@code hostile} goes into config values, a stage name and method names.
+   */
   static ReportFixture write(SparkSession spark, Path dir, String hostile) throws IOException {
     ReportFixture f = new ReportFixture(spark, dir);
     Files.createDirectories(dir);
@@ -130,7 +134,10 @@ final class ReportFixture {
       }
       stats.add(RowFactory.create((long) g, f.size(g), boxed(c), majority, 0.5 + g));
     }
-    parquet(spark, stats, "group_id long, size long, label_counts array<bigint>, majority_label int, mean_loss double",
+    parquet(
+        spark,
+        stats,
+        "group_id long, size long, label_counts array<bigint>, majority_label int, mean_loss double",
         dir.resolve("group_stats"));
 
     List<Row> scores = new ArrayList<>();
@@ -151,29 +158,55 @@ final class ReportFixture {
       }
       values.add(RowFactory.create((long) g, f.size(g), value[g], value[g] / f.size(g), rank));
     }
-    parquet(spark, values, "group_id long, size long, value double, value_per_example double, rank long",
+    parquet(
+        spark,
+        values,
+        "group_id long, size long, value double, value_per_example double, rank long",
         dir.resolve("group_values"));
 
-    // The optional tables of other commands; the efficiency table as CSV to exercise format detection.
+    // The optional tables of other commands; the efficiency table as CSV to exercise format
+    // detection.
     List<Row> eff = new ArrayList<>();
     for (String method : List.of("trak", hostile)) {
       for (long size : new long[] {1, 16, 64}) {
-        eff.add(RowFactory.create(method, "kmeans-grad", size, 6000 / size, 100.0 / size, size == 1 ? 1.0 : Math.sqrt(size),
-            0.5 - 0.01 * size, size == 16 ? Double.NaN : 0.6 - 0.002 * size, Double.NaN));
+        eff.add(
+            RowFactory.create(
+                method,
+                "kmeans-grad",
+                size,
+                6000 / size,
+                100.0 / size,
+                size == 1 ? 1.0 : Math.sqrt(size),
+                0.5 - 0.01 * size,
+                size == 16 ? Double.NaN : 0.6 - 0.002 * size,
+                Double.NaN));
       }
     }
-    Dataset<Row> effTable = spark.createDataFrame(eff, StructType.fromDDL("method string, grouping string, group_size long,"
-        + " groups long, attribution_seconds double, speedup double, lds double, group_lds double, removal_effect double"));
-    effTable.coalesce(1).write().mode(SaveMode.Overwrite).option("header", "true")
+    Dataset<Row> effTable =
+        spark.createDataFrame(
+            eff,
+            StructType.fromDDL(
+                "method string, grouping string, group_size long,"
+                    + " groups long, attribution_seconds double, speedup double, lds double, group_lds double, removal_effect double"));
+    effTable
+        .coalesce(1)
+        .write()
+        .mode(SaveMode.Overwrite)
+        .option("header", "true")
         .csv(dir.resolve(ReportWriter.EFFICIENCY_TABLE).toString());
 
     List<Row> prune = new ArrayList<>();
     for (String s : List.of("attribution", "random", "full")) {
       for (double fr : new double[] {0.0, 0.1, 0.2, 0.3}) {
-        prune.add(RowFactory.create(fr, s, 0.8 + (s.equals("attribution") ? 0.1 : -0.1) * fr, 0.01 + fr / 10, 3L));
+        prune.add(
+            RowFactory.create(
+                fr, s, 0.8 + (s.equals("attribution") ? 0.1 : -0.1) * fr, 0.01 + fr / 10, 3L));
       }
     }
-    parquet(spark, prune, "fraction double, strategy string, accuracy_mean double, accuracy_std double, seeds long",
+    parquet(
+        spark,
+        prune,
+        "fraction double, strategy string, accuracy_mean double, accuracy_std double, seeds long",
         dir.resolve(ReportWriter.PRUNE_TABLE));
 
     List<Row> curve = new ArrayList<>();
@@ -183,9 +216,17 @@ final class ReportFixture {
         curve.add(RowFactory.create(m, x, m.equals("loss") ? x : Math.sqrt(x)));
       }
     }
-    parquet(spark, curve, "method string, inspected_fraction double, recall double", dir.resolve(ReportWriter.NOISE_CURVE_TABLE));
-    parquet(spark, List.of(RowFactory.create("self-influence", 0.66, 0.45), RowFactory.create("loss", 0.5, 0.2)),
-        "method string, auc double, recall_at_20 double", dir.resolve(ReportWriter.NOISE_SUMMARY_TABLE));
+    parquet(
+        spark,
+        curve,
+        "method string, inspected_fraction double, recall double",
+        dir.resolve(ReportWriter.NOISE_CURVE_TABLE));
+    parquet(
+        spark,
+        List.of(
+            RowFactory.create("self-influence", 0.66, 0.45), RowFactory.create("loss", 0.5, 0.2)),
+        "method string, auc double, recall_at_20 double",
+        dir.resolve(ReportWriter.NOISE_SUMMARY_TABLE));
     return f;
   }
 
@@ -224,7 +265,11 @@ final class ReportFixture {
   }
 
   private static void parquet(SparkSession spark, List<Row> rows, String ddl, Path where) {
-    spark.createDataFrame(rows, StructType.fromDDL(ddl)).coalesce(1).write().mode(SaveMode.Overwrite)
+    spark
+        .createDataFrame(rows, StructType.fromDDL(ddl))
+        .coalesce(1)
+        .write()
+        .mode(SaveMode.Overwrite)
         .parquet(where.toString());
   }
 }

@@ -82,7 +82,10 @@ class ReportWriterTest {
       double left = lo + b * (hi - lo) / ReportWriter.BINS;
       double right = lo + (b + 1) * (hi - lo) / ReportWriter.BINS;
       boolean last = b == counts.length - 1;
-      long n = all.stream().filter(s -> s >= left - 1e-12 && (last ? s <= hi : s < right - 1e-12)).count();
+      long n =
+          all.stream()
+              .filter(s -> s >= left - 1e-12 && (last ? s <= hi : s < right - 1e-12))
+              .count();
       assertEquals(n, counts[b], "bin " + b);
     }
   }
@@ -93,11 +96,20 @@ class ReportWriterTest {
     assertEquals(List.of(0L, 1L, 2L), top.stream().map(TargetGroups::targetId).toList());
     for (TargetGroups t : top) {
       int target = (int) t.targetId();
-      List<Integer> byScore = IntStream.range(0, ReportFixture.GROUPS).boxed()
-          .sorted(Comparator.comparingDouble(g -> -fixture.score[target][g])).toList();
-      List<Long> pro = byScore.subList(0, ReportWriter.PER_SIDE).stream().map(Long::valueOf).toList();
-      List<Long> con = new ArrayList<>(byScore.subList(ReportFixture.GROUPS - ReportWriter.PER_SIDE, ReportFixture.GROUPS)
-          .stream().map(Long::valueOf).toList());
+      List<Integer> byScore =
+          IntStream.range(0, ReportFixture.GROUPS)
+              .boxed()
+              .sorted(Comparator.comparingDouble(g -> -fixture.score[target][g]))
+              .toList();
+      List<Long> pro =
+          byScore.subList(0, ReportWriter.PER_SIDE).stream().map(Long::valueOf).toList();
+      List<Long> con =
+          new ArrayList<>(
+              byScore
+                  .subList(ReportFixture.GROUPS - ReportWriter.PER_SIDE, ReportFixture.GROUPS)
+                  .stream()
+                  .map(Long::valueOf)
+                  .toList());
       java.util.Collections.reverse(con);
       assertEquals(pro, t.proponents().stream().map(GroupScore::groupId).toList());
       assertEquals(con, t.opponents().stream().map(GroupScore::groupId).toList());
@@ -107,8 +119,12 @@ class ReportWriterTest {
         assertEquals(fixture.size(gid), g.size());
         assertArrayEquals(fixture.labelCounts(gid), g.labelCounts());
         // Thumbnails: the 4 lowest example ids of the group, pixel by pixel.
-        List<Integer> members = IntStream.range(0, fixture.exampleGroup.length)
-            .filter(e -> fixture.exampleGroup[e] == gid).limit(ReportWriter.THUMBS).boxed().toList();
+        List<Integer> members =
+            IntStream.range(0, fixture.exampleGroup.length)
+                .filter(e -> fixture.exampleGroup[e] == gid)
+                .limit(ReportWriter.THUMBS)
+                .boxed()
+                .toList();
         assertEquals(members.size(), g.thumbnails().size());
         for (int i = 0; i < members.size(); i++) {
           assertPixels(fixture.features[members.get(i)], g.thumbnails().get(i));
@@ -120,12 +136,18 @@ class ReportWriterTest {
   private static void assertPixels(float[] features, String dataUri) throws Exception {
     String prefix = "data:image/png;base64,";
     assertTrue(dataUri.startsWith(prefix));
-    BufferedImage img = ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(dataUri.substring(prefix.length()))));
+    BufferedImage img =
+        ImageIO.read(
+            new ByteArrayInputStream(
+                Base64.getDecoder().decode(dataUri.substring(prefix.length()))));
     assertEquals(ReportFixture.SIDE, img.getWidth());
     assertEquals(ReportFixture.SIDE, img.getHeight());
     for (int p = 0; p < features.length; p++) {
       int expected = Math.round(Math.max(0f, Math.min(1f, features[p])) * 255f);
-      assertEquals(expected, img.getRaster().getSample(p % ReportFixture.SIDE, p / ReportFixture.SIDE, 0), "pixel " + p);
+      assertEquals(
+          expected,
+          img.getRaster().getSample(p % ReportFixture.SIDE, p / ReportFixture.SIDE, 0),
+          "pixel " + p);
     }
   }
 
@@ -145,10 +167,16 @@ class ReportWriterTest {
 
     // Written as CSV: NaN must come back as NaN, longs as longs.
     assertEquals(6, data.efficiency().size());
-    assertEquals(java.util.Set.of("trak", ReportFixture.HOSTILE),
-        data.efficiency().stream().map(EfficiencyPoint::method).collect(java.util.stream.Collectors.toSet()));
-    EfficiencyPoint p16 = data.efficiency().stream().filter(p -> p.method().equals("trak") && p.groupSize() == 16)
-        .findFirst().orElseThrow();
+    assertEquals(
+        java.util.Set.of("trak", ReportFixture.HOSTILE),
+        data.efficiency().stream()
+            .map(EfficiencyPoint::method)
+            .collect(java.util.stream.Collectors.toSet()));
+    EfficiencyPoint p16 =
+        data.efficiency().stream()
+            .filter(p -> p.method().equals("trak") && p.groupSize() == 16)
+            .findFirst()
+            .orElseThrow();
     assertEquals(6000 / 16, p16.groups());
     assertEquals(Math.sqrt(16), p16.speedup(), 1e-12);
     assertTrue(Double.isNaN(p16.groupLds()));
@@ -175,7 +203,8 @@ class ReportWriterTest {
   void withTopKScoresNoOpponentsAreClaimed() throws Exception {
     Path dir = tmp.resolve("topk");
     Files.createDirectories(dir);
-    Files.writeString(dir.resolve("run.json"), "{\"command\":\"run\",\"config\":{\"output\":{\"top_k\":2}}}");
+    Files.writeString(
+        dir.resolve("run.json"), "{\"command\":\"run\",\"config\":{\"output\":{\"top_k\":2}}}");
     List<org.apache.spark.sql.Row> rows = new ArrayList<>();
     List<Integer> expected = new ArrayList<>();
     for (int g = 0; g < ReportFixture.GROUPS; g++) {
@@ -184,15 +213,23 @@ class ReportWriterTest {
         expected.add(g);
       }
     }
-    spark.createDataFrame(rows, org.apache.spark.sql.types.StructType.fromDDL("target_id long, group_id long, score double"))
-        .write().parquet(dir.resolve("scores").toString());
+    spark
+        .createDataFrame(
+            rows,
+            org.apache.spark.sql.types.StructType.fromDDL(
+                "target_id long, group_id long, score double"))
+        .write()
+        .parquet(dir.resolve("scores").toString());
     org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(dir.toUri());
     FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
-    TargetGroups t = ReportWriter.read(spark, fs, fs.makeQualified(p), "x", null).topGroups().get(0);
+    TargetGroups t =
+        ReportWriter.read(spark, fs, fs.makeQualified(p), "x", null).topGroups().get(0);
     assertFalse(t.opponentsKnown());
     assertEquals(List.of(), t.opponents());
     expected.sort(Comparator.comparingDouble(g -> -fixture.score[0][g]));
-    assertEquals(expected.stream().map(Long::valueOf).toList(), t.proponents().stream().map(GroupScore::groupId).toList());
+    assertEquals(
+        expected.stream().map(Long::valueOf).toList(),
+        t.proponents().stream().map(GroupScore::groupId).toList());
     assertEquals(-1, t.proponents().get(0).size(), "no group_stats: size unknown");
   }
 
@@ -200,10 +237,15 @@ class ReportWriterTest {
   void aMissingRunJsonIsAnInputErrorAndOnlyAWarningForARun() throws Exception {
     Path empty = tmp.resolve("empty");
     Files.createDirectories(empty);
-    InputException e = assertThrows(InputException.class, () -> ReportWriter.write(spark, empty.toString(), null));
+    InputException e =
+        assertThrows(InputException.class, () -> ReportWriter.write(spark, empty.toString(), null));
     assertTrue(e.getMessage().contains("run.json"), e.getMessage());
 
-    RunOutput out = RunOutput.open(tmp.resolve("unreported").toString(), OutputMode.ERROR, spark.sparkContext().hadoopConfiguration());
+    RunOutput out =
+        RunOutput.open(
+            tmp.resolve("unreported").toString(),
+            OutputMode.ERROR,
+            spark.sparkContext().hadoopConfiguration());
     try {
       assertFalse(ReportWriter.writeOrWarn(spark, out, null));
     } finally {
@@ -215,14 +257,35 @@ class ReportWriterTest {
   @Test
   void everyRunWritesItsReport() throws Exception {
     Path out = tmp.resolve("hooked");
-    int code = Main.execute("group", "--set", "data.train.format=synthetic", "--set", "data.train.synthetic.n=200",
-        "--set", "data.train.synthetic.dim=4", "--set", "data.train.synthetic.classes=3", "--set", "model.kind=logistic",
-        "--set", "train.epochs=1", "--set", "train.checkpoints=1", "--set", "group.method=random", "--set", "group.size=10",
-        "--set", "output.path=" + out);
+    int code =
+        Main.execute(
+            "group",
+            "--set",
+            "data.train.format=synthetic",
+            "--set",
+            "data.train.synthetic.n=200",
+            "--set",
+            "data.train.synthetic.dim=4",
+            "--set",
+            "data.train.synthetic.classes=3",
+            "--set",
+            "model.kind=logistic",
+            "--set",
+            "train.epochs=1",
+            "--set",
+            "train.checkpoints=1",
+            "--set",
+            "group.method=random",
+            "--set",
+            "group.size=10",
+            "--set",
+            "output.path=" + out);
     assertEquals(0, code);
     assertTrue(Files.exists(out.resolve("_SUCCESS")));
     String html = Files.readString(out.resolve(ReportWriter.FILE));
     assertTrue(html.contains("id=\"" + ReportPage.CHART_GROUP_SIZES + "\""));
-    assertTrue(html.contains("<code>" + Html.escape("file:" + out) + "</code>"), "the final path, not the staging folder");
+    assertTrue(
+        html.contains("<code>" + Html.escape("file:" + out) + "</code>"),
+        "the final path, not the staging folder");
   }
 }

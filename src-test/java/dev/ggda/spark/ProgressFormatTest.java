@@ -15,18 +15,22 @@ class ProgressFormatTest {
   /** Reads a count written by ProgressFormat.count back into a number. */
   private static double parseCount(String s) {
     char unit = s.charAt(s.length() - 1);
-    double scale = switch (unit) {
-      case 'k' -> 1e3;
-      case 'M' -> 1e6;
-      case 'G' -> 1e9;
-      default -> 1;
-    };
-    return scale == 1 ? Double.parseDouble(s) : Double.parseDouble(s.substring(0, s.length() - 1)) * scale;
+    double scale =
+        switch (unit) {
+          case 'k' -> 1e3;
+          case 'M' -> 1e6;
+          case 'G' -> 1e9;
+          default -> 1;
+        };
+    return scale == 1
+        ? Double.parseDouble(s)
+        : Double.parseDouble(s.substring(0, s.length() - 1)) * scale;
   }
 
   @Test
   void countsAreShortAndAccurateToTheirLastDigit() {
-    for (long n : new long[] {0, 7, 999, 1_000, 45_249, 999_949, 1_234_567, 987_654_321, 12_345_678_901L}) {
+    for (long n :
+        new long[] {0, 7, 999, 1_000, 45_249, 999_949, 1_234_567, 987_654_321, 12_345_678_901L}) {
       String s = ProgressFormat.count(n);
       assertTrue(s.length() <= 7, s);
       // One decimal for k, two for M and G: within half a unit of the last digit shown.
@@ -39,7 +43,8 @@ class ProgressFormatTest {
   void rateIsRowsPerSecond() {
     long rows = 123_456;
     long millis = 2_500;
-    assertEquals(rows / 2.5, parseCount(ProgressFormat.rate(rows, millis).replace(" rows/s", "")), 50);
+    assertEquals(
+        rows / 2.5, parseCount(ProgressFormat.rate(rows, millis).replace(" rows/s", "")), 50);
     assertEquals("-", ProgressFormat.rate(10, 0));
   }
 
@@ -61,11 +66,14 @@ class ProgressFormatTest {
   }
 
   private static final Pattern RUNNING =
-      Pattern.compile("stage (\\d+) \\((.*)\\): (\\d+)/(\\d+) tasks \\((\\d+)%\\), (\\S+) rows, (\\S+) rows/s, (\\S+) elapsed, ETA (\\S+)");
+      Pattern.compile(
+          "stage (\\d+) \\((.*)\\): (\\d+)/(\\d+) tasks \\((\\d+)%\\), (\\S+) rows, (\\S+) rows/s, (\\S+) elapsed, ETA (\\S+)");
 
   @Test
   void runningLineCarriesEveryFigure() {
-    String line = ProgressFormat.running(ProgressFormat.stageLabel(12, 0, "count at X.java:3"), 10, 40, 0, 500_000, 20_000);
+    String line =
+        ProgressFormat.running(
+            ProgressFormat.stageLabel(12, 0, "count at X.java:3"), 10, 40, 0, 500_000, 20_000);
     Matcher m = RUNNING.matcher(line);
     assertTrue(m.matches(), line);
     assertEquals("12", m.group(1));
@@ -77,13 +85,16 @@ class ProgressFormatTest {
     assertEquals(25_000, parseCount(m.group(7)), 50);
     assertEquals(ProgressFormat.duration(20_000), m.group(8));
     assertEquals(ProgressFormat.duration(60_000), m.group(9));
-    assertTrue(ProgressFormat.running("stage 1 (x)", 1, 2, 3, 0, 1).endsWith(", 3 failed task attempts"));
+    assertTrue(
+        ProgressFormat.running("stage 1 (x)", 1, 2, 3, 0, 1).endsWith(", 3 failed task attempts"));
     assertTrue(ProgressFormat.stageLabel(4, 2, "y").startsWith("stage 4.2 "));
   }
 
   @Test
   void failedStageLineKeepsOnlyTheFirstLineOfTheReason() {
-    String line = ProgressFormat.finished("stage 3 (x)", 2, 5, 4, 10, 12_000, "Job aborted: boom\n\tat Foo.bar(Foo.java:1)");
+    String line =
+        ProgressFormat.finished(
+            "stage 3 (x)", 2, 5, 4, 10, 12_000, "Job aborted: boom\n\tat Foo.bar(Foo.java:1)");
     assertTrue(line.startsWith("stage 3 (x) failed after 12s: 2/5 tasks"), line);
     assertTrue(line.endsWith(": Job aborted: boom"), line);
     assertFalse(line.contains("\n"));
@@ -98,10 +109,12 @@ class ProgressFormatTest {
     // One task a second, 100 rows each, for 35 s.
     for (int t = 1; t <= 35; t++) {
       final long now = t * 1_000L;
-      log.taskEnded(5, 0, true, 100, now).ifPresent(line -> {
-        lines.add(line);
-        times.add(now);
-      });
+      log.taskEnded(5, 0, true, 100, now)
+          .ifPresent(
+              line -> {
+                lines.add(line);
+                times.add(now);
+              });
     }
     assertEquals(List.of(10_000L, 20_000L, 30_000L), times);
     for (int i = 0; i < lines.size(); i++) {
@@ -136,7 +149,9 @@ class ProgressFormatTest {
     log.taskEnded(2, 0, true, 5, 900);
     log.taskEnded(2, 0, true, 5, 950); // a speculative duplicate: done stays at the total
     String slow = log.stageEnded(2, 0, null, 2_000).orElseThrow();
-    assertTrue(slow.contains("done: 2/2 tasks, 15 rows") && slow.endsWith(", 1 failed task attempt"), slow);
+    assertTrue(
+        slow.contains("done: 2/2 tasks, 15 rows") && slow.endsWith(", 1 failed task attempt"),
+        slow);
     assertEquals(Optional.empty(), log.taskEnded(9, 0, true, 1, 99_000)); // never started: ignored
   }
 }

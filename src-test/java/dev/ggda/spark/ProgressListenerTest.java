@@ -17,8 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ProgressListenerTest {
-  private static final Pattern DONE = Pattern.compile("stage \\d+ \\((.*)\\) done: (\\d+)/(\\d+) tasks, (\\d+) rows in .*");
-  private static final Pattern RUNNING = Pattern.compile("stage \\d+ \\((.*)\\): (\\d+)/(\\d+) tasks .*");
+  private static final Pattern DONE =
+      Pattern.compile("stage \\d+ \\((.*)\\) done: (\\d+)/(\\d+) tasks, (\\d+) rows in .*");
+  private static final Pattern RUNNING =
+      Pattern.compile("stage \\d+ \\((.*)\\): (\\d+)/(\\d+) tasks .*");
 
   @Test
   void reportsTasksAndRowsReadFromInputAndShuffle(@TempDir Path dir) throws Exception {
@@ -26,7 +28,8 @@ class ProgressListenerTest {
     String parquet = dir.resolve("rows").toString();
     spark.range(0, 600, 1, 4).write().parquet(parquet);
 
-    Dataset<Row> table = spark.read().parquet(parquet); // its schema job runs here, before we listen
+    Dataset<Row> table =
+        spark.read().parquet(parquet); // its schema job runs here, before we listen
     List<String> lines = new CopyOnWriteArrayList<>();
     ProgressListener listener = new ProgressListener(0, 0, lines::add); // every task, every stage
     spark.sparkContext().addSparkListener(listener);
@@ -57,15 +60,21 @@ class ProgressListenerTest {
       assertEquals(m.group(2), m.group(3), "every task of a finished stage is counted");
     }
     // With no throttle, every task but a stage's last yields a running line.
-    List<Matcher> running = lines.stream().map(RUNNING::matcher)
-        .filter(m -> m.matches() && m.group(1).startsWith("count at")).toList();
+    List<Matcher> running =
+        lines.stream()
+            .map(RUNNING::matcher)
+            .filter(m -> m.matches() && m.group(1).startsWith("count at"))
+            .toList();
     int expectedRunning = done.stream().mapToInt(m -> Integer.parseInt(m.group(3)) - 1).sum();
     assertEquals(expectedRunning, running.size(), () -> String.join("\n", lines));
   }
 
   /** Final lines of the count query's stages (the schema job's late events may arrive too). */
   private static List<Matcher> countStages(List<String> lines) {
-    return lines.stream().map(DONE::matcher).filter(m -> m.matches() && m.group(1).startsWith("count at")).toList();
+    return lines.stream()
+        .map(DONE::matcher)
+        .filter(m -> m.matches() && m.group(1).startsWith("count at"))
+        .toList();
   }
 
   @Test

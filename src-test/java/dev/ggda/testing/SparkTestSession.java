@@ -3,8 +3,8 @@ package dev.ggda.testing;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The one local[2] SparkSession (with task retries) every Spark test shares (Surefire runs all classes in one JVM;
- * a session costs 10-15 s to start on two cores, so nobody stops it).
+ * The one local[2] SparkSession (with task retries) every Spark test shares (Surefire runs all
+ * classes in one JVM; a session costs 10-15 s to start on two cores, so nobody stops it).
  */
 public final class SparkTestSession {
   private static SparkSession session;
@@ -15,7 +15,8 @@ public final class SparkTestSession {
     if (session == null || session.sparkContext().isStopped()) {
       session =
           SparkSession.builder()
-              // local[N, F]: tasks are retried (F attempts), as on a cluster; FaultInjection needs it.
+              // local[N, F]: tasks are retried (F attempts), as on a cluster; FaultInjection needs
+              // it.
               .master("local[2,4]")
               .appName("ggda-tests")
               .config("spark.ui.enabled", "false")

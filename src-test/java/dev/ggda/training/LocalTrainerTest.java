@@ -1,16 +1,16 @@
 package dev.ggda.training;
 
-import dev.ggda.math.Seeds;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ggda.config.ActivationKind;
 import dev.ggda.config.LrSchedule;
 import dev.ggda.config.TrainConfig;
 import dev.ggda.config.TrainMode;
-import dev.ggda.config.ActivationKind;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Network;
+import dev.ggda.math.Seeds;
 import dev.ggda.model.Checkpoint;
 import dev.ggda.model.TrainedModel;
 import java.util.List;
@@ -45,7 +45,10 @@ class LocalTrainerTest {
   }
 
   static double accuracy(Network net, TrainingData data) {
-    int[] p = net.logits(Nd4j.create(data.x(), new long[] {data.rows(), data.dim()}, 'c')).argMax(1).toIntVector();
+    int[] p =
+        net.logits(Nd4j.create(data.x(), new long[] {data.rows(), data.dim()}, 'c'))
+            .argMax(1)
+            .toIntVector();
     int c = 0;
     for (int i = 0; i < p.length; i++) {
       c += p[i] == data.y()[i] ? 1 : 0;
@@ -57,10 +60,13 @@ class LocalTrainerTest {
   void learnsSeparableDataAndIsReproducibleBitForBit() {
     TrainingData data = blobs(400, 3, 1);
     Architecture arch = new Architecture(5, new int[] {8}, 3, ActivationKind.TANH);
-    TrainedModel a = new LocalTrainer(arch, config(6, 1, LrSchedule.CONSTANT), 1e-3).train(data, null);
-    TrainedModel b = new LocalTrainer(arch, config(6, 1, LrSchedule.CONSTANT), 1e-3).train(data, null);
+    TrainedModel a =
+        new LocalTrainer(arch, config(6, 1, LrSchedule.CONSTANT), 1e-3).train(data, null);
+    TrainedModel b =
+        new LocalTrainer(arch, config(6, 1, LrSchedule.CONSTANT), 1e-3).train(data, null);
     assertArrayEquals(a.finalCheckpoint(0).params(), b.finalCheckpoint(0).params());
-    assertTrue(accuracy(a.finalNetwork(), data) > 0.95, "accuracy " + accuracy(a.finalNetwork(), data));
+    assertTrue(
+        accuracy(a.finalNetwork(), data) > 0.95, "accuracy " + accuracy(a.finalNetwork(), data));
   }
 
   @Test
@@ -68,7 +74,11 @@ class LocalTrainerTest {
     TrainingData data = blobs(160, 2, 2);
     Architecture arch = Architecture.logistic(5, 2);
     // 160 rows / batch 16 = 10 steps per epoch, 3 epochs = 30 steps, 3 checkpoints at 10, 20, 30.
-    List<Checkpoint> cps = new LocalTrainer(arch, config(3, 1, LrSchedule.LINEAR), 0).train(data, null).members().get(0);
+    List<Checkpoint> cps =
+        new LocalTrainer(arch, config(3, 1, LrSchedule.LINEAR), 0)
+            .train(data, null)
+            .members()
+            .get(0);
     assertEquals(3, cps.size());
     assertArrayEquals(new long[] {10, 20, 30}, cps.stream().mapToLong(Checkpoint::step).toArray());
     assertArrayEquals(new int[] {1, 2, 3}, cps.stream().mapToInt(Checkpoint::epoch).toArray());
@@ -85,10 +95,12 @@ class LocalTrainerTest {
     assertEquals(500, r1.length);
     assertTrue(!java.util.Arrays.equals(r0, r1));
     assertArrayEquals(r0, MemberSubsets.rows(1000, 3, 0, 0.5, 7));
-    TrainedModel m = new LocalTrainer(Architecture.logistic(5, 2), config(2, 2, LrSchedule.CONSTANT), 0)
-        .train(blobs(100, 2, 3), null);
+    TrainedModel m =
+        new LocalTrainer(Architecture.logistic(5, 2), config(2, 2, LrSchedule.CONSTANT), 0)
+            .train(blobs(100, 2, 3), null);
     assertEquals(2, m.memberCount());
-    assertTrue(!java.util.Arrays.equals(m.finalCheckpoint(0).params(), m.finalCheckpoint(1).params()));
+    assertTrue(
+        !java.util.Arrays.equals(m.finalCheckpoint(0).params(), m.finalCheckpoint(1).params()));
   }
 
   @Test
@@ -97,11 +109,18 @@ class LocalTrainerTest {
     TrainingData data = blobs(16, 2, 4);
     Architecture arch = Architecture.logistic(5, 2);
     double l2 = 0.05;
-    TrainConfig one = new TrainConfig(1, 16, 0.3, LrSchedule.CONSTANT, 1, 1, 1.0, 9, TrainMode.LOCAL);
+    TrainConfig one =
+        new TrainConfig(1, 16, 0.3, LrSchedule.CONSTANT, 1, 1, 1.0, 9, TrainMode.LOCAL);
     float[] trained = new LocalTrainer(arch, one, l2).train(data, null).finalCheckpoint(0).params();
-    Network start = Network.initialise(arch, Seeds.mix(9, 0), org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+    Network start =
+        Network.initialise(arch, Seeds.mix(9, 0), org.nd4j.linalg.api.buffer.DataType.DOUBLE);
     double[] theta0 = start.paramsAsDoubles();
-    double[] g = start.lossGradient(Nd4j.create(toDouble(data.x()), new long[] {16, 5}, 'c'), data.y()).gradient().sum().toDoubleVector();
+    double[] g =
+        start
+            .lossGradient(Nd4j.create(toDouble(data.x()), new long[] {16, 5}, 'c'), data.y())
+            .gradient()
+            .sum()
+            .toDoubleVector();
     for (int i = 0; i < theta0.length; i++) {
       double expected = theta0[i] - 0.3 * (g[i] / 16 + l2 * theta0[i]);
       assertEquals(expected, trained[i], 1e-5, "parameter " + i);

@@ -1,9 +1,5 @@
 package dev.ggda.harness;
 
-import dev.ggda.config.ProjectionKind;
-
-import dev.ggda.pipeline.Console;
-import dev.ggda.pipeline.Pipeline;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.ggda.attribution.AttributionStage;
@@ -13,17 +9,19 @@ import dev.ggda.attribution.TargetFeatures;
 import dev.ggda.config.AttributionMethod;
 import dev.ggda.config.GgdaConfig;
 import dev.ggda.config.GroupConfig;
+import dev.ggda.config.ProjectionKind;
 import dev.ggda.data.Columns;
-import dev.ggda.data.DataLoader;
 import dev.ggda.data.LoadedData;
-import dev.ggda.grouping.Groups;
 import dev.ggda.grouping.GroupingStage;
+import dev.ggda.grouping.Groups;
 import dev.ggda.io.Versions;
 import dev.ggda.math.Featurizer;
 import dev.ggda.math.Flat;
 import dev.ggda.math.Network;
 import dev.ggda.math.Projection;
 import dev.ggda.model.TrainedModel;
+import dev.ggda.pipeline.Console;
+import dev.ggda.pipeline.Pipeline;
 import dev.ggda.spark.Nd4jThreads;
 import dev.ggda.spark.RowArrays;
 import dev.ggda.spark.Sessions;
@@ -58,18 +56,21 @@ public final class Benchmark {
     LoadedData train = p.trainData();
     LoadedData targets = p.targetData();
     if (targets == null) {
-      throw new dev.ggda.InputException("data.targets: the benchmark needs targets; set data.targets.path");
+      throw new dev.ggda.InputException(
+          "data.targets: the benchmark needs targets; set data.targets.path");
     }
     train.examples().cache().count();
     targets.examples().cache().count();
     TrainedModel model = p.model();
     int partitions = Math.max(2, spark.sparkContext().defaultParallelism());
-    AttributionStage stage = new AttributionStage(config.attribute(), config.compute().device(),
-        line -> console.info("%s", line));
+    AttributionStage stage =
+        new AttributionStage(
+            config.attribute(), config.compute().device(), line -> console.info("%s", line));
     // Target features do not depend on the grouping: computed once, timed apart, and added to each
     // size's total in the "with targets" columns.
     long tt = System.nanoTime();
-    TargetFeatures targetFeatures = stage.featurizeTargets(targets, model, train.count(), partitions);
+    TargetFeatures targetFeatures =
+        stage.featurizeTargets(targets, model, train.count(), partitions);
     double targetSecs = secs(tt);
     // The yardstick: this machine's sgemm rate on a featurize-shaped product, one BLAS thread (as
     // each featurize task uses), times the task slots.
@@ -81,7 +82,8 @@ public final class Benchmark {
     dev.ggda.spark.Nd4jThreads.set(threadsBefore);
     int slots = taskSlots(spark);
     double gemmMachine = gemmPerThread * slots;
-    console.info("benchmark: sgemm 1024 x %d x %d: %.1f GFLOP/s per thread, %.1f GFLOP/s on %d task slots",
+    console.info(
+        "benchmark: sgemm 1024 x %d x %d: %.1f GFLOP/s per thread, %.1f GFLOP/s on %d task slots",
         Math.min(p0, 16384), k, gemmPerThread, gemmMachine, slots);
     MemoryPeaks.resetHeapPeaks();
     List<Map<String, Object>> rows = new ArrayList<>();
@@ -95,11 +97,15 @@ public final class Benchmark {
       double groupSecs = secs(t0);
       long t1 = System.nanoTime();
       StageClock clock = new StageClock();
-      AttributionStage.Prepared prepared = stage.timedBy(clock).prepare(train, groups.assignment(), targetFeatures, model,
-          train.count(), partitions);
+      AttributionStage.Prepared prepared =
+          stage
+              .timedBy(clock)
+              .prepare(
+                  train, groups.assignment(), targetFeatures, model, train.count(), partitions);
       double featurizeSecs = secs(t1);
       long t2 = System.nanoTime();
-      ScoreStage.Scored tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, config.output().topK());
+      ScoreStage.Scored tables =
+          ScoreStage.score(spark, prepared.blocks, prepared.operator, config.output().topK());
       long scored = tables.groupValues.count();
       double scoreSecs = secs(t2);
       tables.release();
@@ -125,14 +131,22 @@ public final class Benchmark {
       r.put("speedup_with_targets_vs_size_1", baselineWithTargets / withTargets);
       // The dominant work of featurize: the projection GEMM, one row per example at size 1, one per
       // group and member (two for TRAK's batched kernel: psi_G and chi_G) otherwise.
-      int slotsPerGroup = config.attribute().method() == dev.ggda.config.AttributionMethod.TRAK
-          && config.attribute().kernel() == dev.ggda.config.KernelMode.BATCHED && size > 1 ? 2 : 1;
+      int slotsPerGroup =
+          config.attribute().method() == dev.ggda.config.AttributionMethod.TRAK
+                  && config.attribute().kernel() == dev.ggda.config.KernelMode.BATCHED
+                  && size > 1
+              ? 2
+              : 1;
       // TRAK's sampled kernel also projects its (about) min(n, 10,000) per-example rows.
-      double sampledRows = config.attribute().method() == dev.ggda.config.AttributionMethod.TRAK
-          && config.attribute().kernel() == dev.ggda.config.KernelMode.SAMPLED && size > 1
-          ? Math.min(train.count(), AttributionStage.SAMPLED_KERNEL_ROWS) : 0;
-      double rowsProjected = (size == 1 ? (double) train.count() : (double) scored * slotsPerGroup + sampledRows)
-          * AttributionStage.modelSlots(config.attribute().method(), model);
+      double sampledRows =
+          config.attribute().method() == dev.ggda.config.AttributionMethod.TRAK
+                  && config.attribute().kernel() == dev.ggda.config.KernelMode.SAMPLED
+                  && size > 1
+              ? Math.min(train.count(), AttributionStage.SAMPLED_KERNEL_ROWS)
+              : 0;
+      double rowsProjected =
+          (size == 1 ? (double) train.count() : (double) scored * slotsPerGroup + sampledRows)
+              * AttributionStage.modelSlots(config.attribute().method(), model);
       double gflop = 2.0 * rowsProjected * p0 * prepared.k / 1e9;
       double rate = gflop / Math.max(clock.seconds(StageClock.FEATURIZE), 1e-9);
       r.put("projection_gflop", gflop);
@@ -141,32 +155,64 @@ public final class Benchmark {
       r.put("examples_per_second", train.count() / total);
       r.put("groups_per_second", scored / total);
       rows.add(r);
-      console.info("benchmark: group size %d: %,d groups, featurize %.1f s, kernel/solve %.1f s, score %.1f s, total %.1f s%s",
-          size, scored, clock.seconds(StageClock.FEATURIZE), clock.driverSeconds(), scoreSecs, total,
+      console.info(
+          "benchmark: group size %d: %,d groups, featurize %.1f s, kernel/solve %.1f s, score %.1f s, total %.1f s%s",
+          size,
+          scored,
+          clock.seconds(StageClock.FEATURIZE),
+          clock.driverSeconds(),
+          scoreSecs,
+          total,
           Double.isNaN(baseline) ? "" : String.format(", %.1fx vs size 1", baseline / total));
     }
-    Map<String, Object> reference = groupSizes.contains(1) ? referenceComparison(config, train, model, console) : null;
+    Map<String, Object> reference =
+        groupSizes.contains(1) ? referenceComparison(config, train, model, console) : null;
     long heapPeak = MemoryPeaks.heapPeakBytes();
     long rssPeak = MemoryPeaks.residentPeakBytes();
     System.out.println();
-    System.out.printf("sgemm yardstick: %.1f GFLOP/s per thread, %.1f GFLOP/s on %d task slots;"
-        + " peak heap %.2f GB, peak resident set %.2f GB (driver and executors: one JVM in local mode)%n",
+    System.out.printf(
+        "sgemm yardstick: %.1f GFLOP/s per thread, %.1f GFLOP/s on %d task slots;"
+            + " peak heap %.2f GB, peak resident set %.2f GB (driver and executors: one JVM in local mode)%n",
         gemmPerThread, gemmMachine, slots, heapPeak / 1e9, rssPeak / 1e9);
-    System.out.printf("%-10s %12s %14s %12s %12s %10s%n", "group size", "proj GFLOP", "featurize GF/s", "% of sgemm",
-        "examples/s", "groups/s");
+    System.out.printf(
+        "%-10s %12s %14s %12s %12s %10s%n",
+        "group size", "proj GFLOP", "featurize GF/s", "% of sgemm", "examples/s", "groups/s");
     for (Map<String, Object> r : rows) {
-      System.out.printf("%-10d %12.0f %14.1f %11.0f%% %12.0f %10.0f%n", (long) num(r, "group_size"), num(r, "projection_gflop"),
-          num(r, "featurize_gflops"), 100 * num(r, "featurize_fraction_of_sgemm"), num(r, "examples_per_second"),
+      System.out.printf(
+          "%-10d %12.0f %14.1f %11.0f%% %12.0f %10.0f%n",
+          (long) num(r, "group_size"),
+          num(r, "projection_gflop"),
+          num(r, "featurize_gflops"),
+          100 * num(r, "featurize_fraction_of_sgemm"),
+          num(r, "examples_per_second"),
           num(r, "groups_per_second"));
     }
-    System.out.printf("targets featurized once: %.1f s (%,d targets)%n", targetSecs, targetFeatures.targets());
-    System.out.printf("%-10s %8s %10s %11s %9s %8s %8s %9s %13s %10s%n", "group size", "groups", "grouping s", "featurize s",
-        "kernel s", "score s", "total s", "speedup", "+targets s", "speedup");
+    System.out.printf(
+        "targets featurized once: %.1f s (%,d targets)%n", targetSecs, targetFeatures.targets());
+    System.out.printf(
+        "%-10s %8s %10s %11s %9s %8s %8s %9s %13s %10s%n",
+        "group size",
+        "groups",
+        "grouping s",
+        "featurize s",
+        "kernel s",
+        "score s",
+        "total s",
+        "speedup",
+        "+targets s",
+        "speedup");
     for (Map<String, Object> r : rows) {
-      System.out.printf("%-10d %8d %10.1f %11.1f %9.1f %8.1f %8.1f %9s %13.1f %10s%n", (long) num(r, "group_size"),
+      System.out.printf(
+          "%-10d %8d %10.1f %11.1f %9.1f %8.1f %8.1f %9s %13.1f %10s%n",
+          (long) num(r, "group_size"),
           (long) num(r, "groups"),
-          num(r, "grouping_seconds"), num(r, "featurize_seconds"), num(r, "kernel_solve_seconds"), num(r, "score_seconds"),
-          num(r, "attribution_seconds"), ratio(num(r, "speedup_vs_size_1")), num(r, "attribution_with_targets_seconds"),
+          num(r, "grouping_seconds"),
+          num(r, "featurize_seconds"),
+          num(r, "kernel_solve_seconds"),
+          num(r, "score_seconds"),
+          num(r, "attribution_seconds"),
+          ratio(num(r, "speedup_vs_size_1")),
+          num(r, "attribution_with_targets_seconds"),
           ratio(num(r, "speedup_with_targets_vs_size_1")));
     }
     Map<String, Object> out = new LinkedHashMap<>();
@@ -197,23 +243,26 @@ public final class Benchmark {
   static final int REFERENCE_ROWS = 1024;
 
   /**
-   * The third ratio: TRAK's per-example featurize ({@link dev.ggda.math.Featurizer}, what
-   * group size 1 runs) against the straightforward batched {@link ReferenceFeaturizer}
-   * on the same first rows (by example id), the same dense P (generated before timing), the same
-   * batch size and one BLAS thread each, in the driver. Null (and a line saying why) when the
-   * configuration has no dense projection to compare under.
+   * The third ratio: TRAK's per-example featurize ({@link dev.ggda.math.Featurizer}, what group
+   * size 1 runs) against the straightforward batched {@link ReferenceFeaturizer} on the same first
+   * rows (by example id), the same dense P (generated before timing), the same batch size and one
+   * BLAS thread each, in the driver. Null (and a line saying why) when the configuration has no
+   * dense projection to compare under.
    */
-  static Map<String, Object> referenceComparison(GgdaConfig config, LoadedData train, TrainedModel model, Console console) {
+  static Map<String, Object> referenceComparison(
+      GgdaConfig config, LoadedData train, TrainedModel model, Console console) {
     var ac = config.attribute();
     ProjectionKind kind = ac.projection().kind();
     boolean dense = kind == ProjectionKind.RADEMACHER || kind == ProjectionKind.GAUSSIAN;
     if (ac.method() != AttributionMethod.TRAK || !dense) {
-      console.info("benchmark: reference comparison skipped: it times TRAK under a dense (rademacher or gaussian) projection");
+      console.info(
+          "benchmark: reference comparison skipped: it times TRAK under a dense (rademacher or gaussian) projection");
       return null;
     }
     var arch = model.architecture();
     int d = arch.inputDim();
-    List<Row> picked = train.examples().orderBy(Columns.EXAMPLE_ID).limit(REFERENCE_ROWS).collectAsList();
+    List<Row> picked =
+        train.examples().orderBy(Columns.EXAMPLE_ID).limit(REFERENCE_ROWS).collectAsList();
     int n = picked.size();
     float[] x = new float[n * d];
     int[] y = new int[n];
@@ -225,9 +274,12 @@ public final class Benchmark {
     var cp = model.finalCheckpoint(0);
     int batch = AttributionStage.passRows(arch.paramCount());
     int k = ac.projection().dim();
-    var spec = new Featurizer.Spec(kind, k, ac.projection().seed(), true, Featurizer.Moment.EXAMPLES, 1.0, 0, batch);
+    var spec =
+        new Featurizer.Spec(
+            kind, k, ac.projection().seed(), true, Featurizer.Moment.EXAMPLES, 1.0, 0, batch);
     var slots = List.of(new Featurizer.Slot(cp.member(), cp.index(), cp.params()));
-    var proj = new Projection(kind, arch.paramCount(), k, ac.projection().seed(), cp.member(), cp.index());
+    var proj =
+        new Projection(kind, arch.paramCount(), k, ac.projection().seed(), cp.member(), cp.index());
     var net = Network.fromFloats(arch, cp.params());
     int threadsBefore = Nd4jThreads.opThreads();
     Nd4jThreads.set(1);
@@ -235,16 +287,19 @@ public final class Benchmark {
       // Warm-up on a few rows: JIT, and P generated and cached for both.
       int w = Math.min(n, 8);
       Featurizer.featurize(arch, slots, spec, singletons(x, y, w, d));
-      ReferenceFeaturizer.perExample(net, proj, Flat.matrix(x, w, d), y, batch, Nd4j.zeros(DataType.DOUBLE, k, k));
+      ReferenceFeaturizer.perExample(
+          net, proj, Flat.matrix(x, w, d), y, batch, Nd4j.zeros(DataType.DOUBLE, k, k));
       long t0 = System.nanoTime();
       Featurizer.featurize(arch, slots, spec, singletons(x, y, n, d));
       double ours = secs(t0);
       long t1 = System.nanoTime();
-      ReferenceFeaturizer.perExample(net, proj, Flat.matrix(x, n, d), y, batch, Nd4j.zeros(DataType.DOUBLE, k, k));
+      ReferenceFeaturizer.perExample(
+          net, proj, Flat.matrix(x, n, d), y, batch, Nd4j.zeros(DataType.DOUBLE, k, k));
       double ref = secs(t1);
-      console.info("benchmark: per-example featurize of %,d rows, one thread, same dense P: ggda %.2f s, straightforward"
-          + " batched reference %.2f s (per-sample gradients by rank-3 matmul, then one GEMM): ggda %.2fx faster", n, ours,
-          ref, ref / ours);
+      console.info(
+          "benchmark: per-example featurize of %,d rows, one thread, same dense P: ggda %.2f s, straightforward"
+              + " batched reference %.2f s (per-sample gradients by rank-3 matmul, then one GEMM): ggda %.2fx faster",
+          n, ours, ref, ref / ours);
       Map<String, Object> r = new LinkedHashMap<>();
       r.put("rows", n);
       r.put("batch_rows", batch);
@@ -257,10 +312,18 @@ public final class Benchmark {
     }
   }
 
-  /** The first n rows of x and y, each its own group (ids 0..n-1: the features do not depend on them). */
+  /**
+   * The first n rows of x and y, each its own group (ids 0..n-1: the features do not depend on
+   * them).
+   */
   private static Featurizer.Rows singletons(float[] x, int[] y, int n, int d) {
     long[] ids = java.util.stream.LongStream.range(0, n).toArray();
-    return new Featurizer.Rows(java.util.Arrays.copyOf(x, n * d), java.util.Arrays.copyOf(y, n), ids, d, ids.clone(),
+    return new Featurizer.Rows(
+        java.util.Arrays.copyOf(x, n * d),
+        java.util.Arrays.copyOf(y, n),
+        ids,
+        d,
+        ids.clone(),
         java.util.stream.IntStream.rangeClosed(0, n).toArray());
   }
 
@@ -270,19 +333,28 @@ public final class Benchmark {
       Path dir = Path.of(config.output().path());
       Files.createDirectories(dir);
       Path file = dir.resolve(name);
-      Files.writeString(file, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(figures));
+      Files.writeString(
+          file,
+          new ObjectMapper()
+              .enable(SerializationFeature.INDENT_OUTPUT)
+              .writeValueAsString(figures));
       return file;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** Concurrent tasks: N of local[N] (all cores for local[*]), else executors x spark.executor.cores. */
+  /**
+   * Concurrent tasks: N of local[N] (all cores for local[*]), else executors x
+   * spark.executor.cores.
+   */
   static int taskSlots(SparkSession spark) {
     String master = spark.sparkContext().master();
     var m = java.util.regex.Pattern.compile("local\\[(\\*|\\d+)(,\\d+)?\\]").matcher(master);
     if (m.matches()) {
-      return m.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(m.group(1));
+      return m.group(1).equals("*")
+          ? Runtime.getRuntime().availableProcessors()
+          : Integer.parseInt(m.group(1));
     }
     if (master.equals("local")) {
       return 1;
@@ -303,5 +375,4 @@ public final class Benchmark {
   private static double num(Map<String, Object> row, String key) {
     return ((Number) row.get(key)).doubleValue();
   }
-
 }

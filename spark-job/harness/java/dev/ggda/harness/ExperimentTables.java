@@ -25,10 +25,10 @@ import java.util.regex.Pattern;
  * </pre>
  *
  * is replaced by the fidelity protocol of that run and a Markdown table of its efficiency-fidelity
- * rows (the optional {@code where} keeps the rows whose columns have those values, {@code ;} between
- * conditions). {@code removal_share} is a row's removal effect over the per-example row's of the
- * same method, projection and damping. {@code RUN.json#/json/pointer} tables any other array of
- * rows instead ({@link #renderRows}). With {@code --check} nothing is written and the exit code
+ * rows (the optional {@code where} keeps the rows whose columns have those values, {@code ;}
+ * between conditions). {@code removal_share} is a row's removal effect over the per-example row's
+ * of the same method, projection and damping. {@code RUN.json#/json/pointer} tables any other array
+ * of rows instead ({@link #renderRows}). With {@code --check} nothing is written and the exit code
  * says whether every file was up to date.
  *
  * <p>Usage: {@code deploy/ggda experiment-tables [--check] [FILE.md ...]} (default: every
@@ -36,8 +36,10 @@ import java.util.regex.Pattern;
  */
 public final class ExperimentTables {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Pattern BLOCK = Pattern.compile(
-      "<!-- table: (\\S+?)(?:#(\\S+))? columns=(\\S+)(?: where=(\\S+))? -->\\n(.*?)<!-- end table -->", Pattern.DOTALL);
+  private static final Pattern BLOCK =
+      Pattern.compile(
+          "<!-- table: (\\S+?)(?:#(\\S+))? columns=(\\S+)(?: where=(\\S+))? -->\\n(.*?)<!-- end table -->",
+          Pattern.DOTALL);
 
   /** Column heading and number format. */
   private record Column(String heading, String format) {}
@@ -88,12 +90,18 @@ public final class ExperimentTables {
       }
     }
     if (check && !stale.isEmpty()) {
-      System.err.println("experiment-tables: out of date: " + String.join(", ", stale)
-          + "; run deploy/ggda experiment-tables to regenerate them from their JSON");
+      System.err.println(
+          "experiment-tables: out of date: "
+              + String.join(", ", stale)
+              + "; run deploy/ggda experiment-tables to regenerate them from their JSON");
       System.exit(1);
     }
-    System.out.println("experiment-tables: " + (check ? "checked " : "wrote ") + files.size() + " file(s)"
-        + (check ? "" : ", " + stale.size() + " changed"));
+    System.out.println(
+        "experiment-tables: "
+            + (check ? "checked " : "wrote ")
+            + files.size()
+            + " file(s)"
+            + (check ? "" : ", " + stale.size() + " changed"));
   }
 
   /** The Markdown files under a folder, sorted. */
@@ -103,18 +111,28 @@ public final class ExperimentTables {
     }
   }
 
-  /** The text with every table block generated again from its JSON (resolved against {@code dir}). */
+  /**
+   * The text with every table block generated again from its JSON (resolved against {@code dir}).
+   */
   static String regenerate(String text, Path dir) {
     Matcher m = BLOCK.matcher(text);
     StringBuilder out = new StringBuilder();
     while (m.find()) {
       String json = m.group(1);
       String pointer = m.group(2);
-      String header = "<!-- table: " + json + (pointer == null ? "" : "#" + pointer) + " columns=" + m.group(3)
-          + (m.group(4) == null ? "" : " where=" + m.group(4)) + " -->\n";
+      String header =
+          "<!-- table: "
+              + json
+              + (pointer == null ? "" : "#" + pointer)
+              + " columns="
+              + m.group(3)
+              + (m.group(4) == null ? "" : " where=" + m.group(4))
+              + " -->\n";
       List<String> columns = List.of(m.group(3).split(","));
-      String body = pointer == null ? render(read(dir.resolve(json)), columns, m.group(4))
-          : renderRows(read(dir.resolve(json)).at(pointer), columns, m.group(4));
+      String body =
+          pointer == null
+              ? render(read(dir.resolve(json)), columns, m.group(4))
+              : renderRows(read(dir.resolve(json)).at(pointer), columns, m.group(4));
       m.appendReplacement(out, Matcher.quoteReplacement(header + body + "<!-- end table -->"));
     }
     m.appendTail(out);
@@ -122,9 +140,9 @@ public final class ExperimentTables {
   }
 
   /**
-   * Any other JSON array of objects (benchmark.json, scaling.json, ...): each column is {@code name}
-   * or {@code name:format} (a java.util.Formatter pattern; integers default to %,d, other numbers to
-   * %.4g), headed by its name.
+   * Any other JSON array of objects (benchmark.json, scaling.json, ...): each column is {@code
+   * name} or {@code name:format} (a java.util.Formatter pattern; integers default to %,d, other
+   * numbers to %.4g), headed by its name.
    */
   static String renderRows(JsonNode rows, List<String> columns, String where) {
     if (!rows.isArray()) {
@@ -152,8 +170,10 @@ public final class ExperimentTables {
         } else if (nf.length == 2) {
           cell = String.format(Locale.ROOT, nf[1], nf[1].endsWith("d") ? v.asLong() : v.asDouble());
         } else {
-          cell = v.isIntegralNumber() ? String.format(Locale.ROOT, "%,d", v.asLong())
-              : String.format(Locale.ROOT, "%.4g", v.asDouble());
+          cell =
+              v.isIntegralNumber()
+                  ? String.format(Locale.ROOT, "%,d", v.asLong())
+                  : String.format(Locale.ROOT, "%.4g", v.asDouble());
         }
         b.append(cell).append(" | ");
       }
@@ -175,15 +195,18 @@ public final class ExperimentTables {
   static String render(JsonNode run, List<String> columns, String where) {
     JsonNode grid = run.path("efficiency_fidelity");
     if (!grid.path("rows").isArray()) {
-      throw new IllegalArgumentException("the JSON has no efficiency_fidelity.rows (is it the run.json of ggda evaluate --methods?)");
+      throw new IllegalArgumentException(
+          "the JSON has no efficiency_fidelity.rows (is it the run.json of ggda evaluate --methods?)");
     }
     for (String c : columns) {
       if (!COLUMNS.containsKey(c)) {
-        throw new IllegalArgumentException("unknown column " + c + "; known: " + String.join(", ", COLUMNS.keySet()));
+        throw new IllegalArgumentException(
+            "unknown column " + c + "; known: " + String.join(", ", COLUMNS.keySet()));
       }
     }
     StringBuilder b = new StringBuilder();
-    b.append(protocol(grid.path("protocol"), run.path("config").path("evaluate").path("metrics"))).append("\n\n");
+    b.append(protocol(grid.path("protocol"), run.path("config").path("evaluate").path("metrics")))
+        .append("\n\n");
     b.append("| ");
     for (String c : columns) {
       b.append(COLUMNS.get(c).heading()).append(" | ");
@@ -220,25 +243,42 @@ public final class ExperimentTables {
     List<String> parts = new ArrayList<>();
     String alpha = p.path("fraction").asText();
     if (all || ran.contains("lds")) {
-      parts.add(String.format(Locale.ROOT, "LDS over m = %d random subsets of alpha = %s of the training set",
-          p.path("subsets").asInt(), alpha));
+      parts.add(
+          String.format(
+              Locale.ROOT,
+              "LDS over m = %d random subsets of alpha = %s of the training set",
+              p.path("subsets").asInt(),
+              alpha));
     }
     if (all || ran.contains("group-lds")) {
-      parts.add(String.format(Locale.ROOT, "group LDS over %d random subsets of alpha = %s of the groups",
-          p.path("group_subsets").asInt(), alpha));
+      parts.add(
+          String.format(
+              Locale.ROOT,
+              "group LDS over %d random subsets of alpha = %s of the groups",
+              p.path("group_subsets").asInt(),
+              alpha));
     }
     int runs = p.path("runs_per_subset").asInt();
     if (!parts.isEmpty()) {
       String mode = p.path("seed_mode").asText();
-      parts.add(String.format(Locale.ROOT, "%s, %d %s per subset (\"1 run\" columns: the first run of each subset alone)",
-          mode.equals("shared") ? "shared seeds (common random numbers)" : "independent retraining seeds", runs,
-          runs == 1 ? "run" : "runs"));
+      parts.add(
+          String.format(
+              Locale.ROOT,
+              "%s, %d %s per subset (\"1 run\" columns: the first run of each subset alone)",
+              mode.equals("shared")
+                  ? "shared seeds (common random numbers)"
+                  : "independent retraining seeds",
+              runs,
+              runs == 1 ? "run" : "runs"));
     }
     parts.add(String.format(Locale.ROOT, "%d targets", p.path("targets").asInt()));
     if (all || ran.contains("removal")) {
-      parts.add(String.format(Locale.ROOT, "removal of %s of the examples with %d paired seeds",
-          p.path("removal_fractions").toString().replaceAll("[\\[\\]]", "").replace(",", ", "),
-          p.path("removal_seeds").asInt()));
+      parts.add(
+          String.format(
+              Locale.ROOT,
+              "removal of %s of the examples with %d paired seeds",
+              p.path("removal_fractions").toString().replaceAll("[\\[\\]]", "").replace(",", ", "),
+              p.path("removal_seeds").asInt()));
     }
     return "*Protocol:* " + String.join("; ", parts) + ".";
   }
@@ -265,18 +305,28 @@ public final class ExperimentTables {
     if (format == null) {
       return v.asText();
     }
-    return format.startsWith("%,d") ? String.format(Locale.ROOT, format, v.asLong()) : String.format(Locale.ROOT, format,
-        v.asDouble());
+    return format.startsWith("%,d")
+        ? String.format(Locale.ROOT, format, v.asLong())
+        : String.format(Locale.ROOT, format, v.asDouble());
   }
 
-  /** 100 x removal effect / the per-example removal effect of the same method, projection and damping. */
+  /**
+   * 100 x removal effect / the per-example removal effect of the same method, projection and
+   * damping.
+   */
   private static JsonNode removalShare(JsonNode row, JsonNode rows) {
     for (JsonNode base : rows) {
-      if (base.path("group_size").asInt() == 1 && base.path("method").equals(row.path("method"))
-          && base.path("projection").equals(row.path("projection")) && base.path("damping").equals(row.path("damping"))
-          && base.path("removal_effect").isNumber() && row.path("removal_effect").isNumber()) {
-        return JSON.getNodeFactory().numberNode(100 * row.path("removal_effect").asDouble()
-            / base.path("removal_effect").asDouble());
+      if (base.path("group_size").asInt() == 1
+          && base.path("method").equals(row.path("method"))
+          && base.path("projection").equals(row.path("projection"))
+          && base.path("damping").equals(row.path("damping"))
+          && base.path("removal_effect").isNumber()
+          && row.path("removal_effect").isNumber()) {
+        return JSON.getNodeFactory()
+            .numberNode(
+                100
+                    * row.path("removal_effect").asDouble()
+                    / base.path("removal_effect").asDouble());
       }
     }
     return null;

@@ -1,28 +1,24 @@
 package dev.ggda.harness;
 
-import dev.ggda.data.Columns;
-import dev.ggda.config.Damping;
-import dev.ggda.config.GridSpec;
-import dev.ggda.pipeline.Console;
-import dev.ggda.pipeline.Pipeline;
-import dev.ggda.pipeline.Runs;
-
 import dev.ggda.attribution.AttributionStage;
 import dev.ggda.attribution.ScoreStage;
 import dev.ggda.attribution.StageClock;
 import dev.ggda.attribution.TargetFeatures;
 import dev.ggda.config.AttributeConfig;
 import dev.ggda.config.AttributionMethod;
+import dev.ggda.config.Damping;
 import dev.ggda.config.GgdaConfig;
-import dev.ggda.config.GroupConfig;
+import dev.ggda.config.GridSpec;
 import dev.ggda.config.GroupMethod;
 import dev.ggda.config.ProjectionConfig;
 import dev.ggda.evaluation.EvaluationStage;
-import dev.ggda.grouping.Groups;
 import dev.ggda.grouping.GroupingStage;
+import dev.ggda.grouping.Groups;
 import dev.ggda.io.RunOutput;
 import dev.ggda.io.Tables;
-import dev.ggda.spark.Sessions;
+import dev.ggda.pipeline.Console;
+import dev.ggda.pipeline.Pipeline;
+import dev.ggda.pipeline.Runs;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,31 +37,32 @@ import org.apache.spark.sql.types.StructType;
  * checks. Group size 1 is per-example attribution whatever the grouping, so it is run once per
  * method (grouping "per-example") and is the baseline of that method's speedups. Retrainings that
  * do not depend on the attribution (LDS subsets, full-data and random-removal baselines) are shared
- * by all cells. With several projections (kind:dim) each method runs once per projection, with
- * its own target features and per-example baseline. With several dampings each (method,
- * projection) featurizes once per cell and only solves again per damping (hessian: cg, which
- * solves inside featurize, featurizes again); a damping's attribution time is then featurize + its
- * own solve + score.
+ * by all cells. With several projections (kind:dim) each method runs once per projection, with its
+ * own target features and per-example baseline. With several dampings each (method, projection)
+ * featurizes once per cell and only solves again per damping (hessian: cg, which solves inside
+ * featurize, featurizes again); a damping's attribution time is then featurize + its own solve +
+ * score.
  */
 public final class FidelityGrid {
-  static final StructType TABLE = new StructType()
-      .add("method", DataTypes.StringType, false)
-      .add("projection", DataTypes.StringType, false)
-      .add("damping", DataTypes.StringType, false)
-      .add("grouping", DataTypes.StringType, false)
-      .add("group_size", DataTypes.IntegerType, false)
-      .add("groups", DataTypes.LongType, false)
-      .add("attribution_seconds", DataTypes.DoubleType, false)
-      .add("speedup", DataTypes.DoubleType, true)
-      .add("lds", DataTypes.DoubleType, true)
-      .add("group_lds", DataTypes.DoubleType, true)
-      .add("removal_effect", DataTypes.DoubleType, true)
-      .add("random_removal_effect", DataTypes.DoubleType, true)
-      .add("loo_pearson", DataTypes.DoubleType, true)
-      .add("grouping_seconds", DataTypes.DoubleType, false)
-      .add("target_seconds", DataTypes.DoubleType, false)
-      .add("lds_one_run", DataTypes.DoubleType, true)
-      .add("group_lds_one_run", DataTypes.DoubleType, true);
+  static final StructType TABLE =
+      new StructType()
+          .add("method", DataTypes.StringType, false)
+          .add("projection", DataTypes.StringType, false)
+          .add("damping", DataTypes.StringType, false)
+          .add("grouping", DataTypes.StringType, false)
+          .add("group_size", DataTypes.IntegerType, false)
+          .add("groups", DataTypes.LongType, false)
+          .add("attribution_seconds", DataTypes.DoubleType, false)
+          .add("speedup", DataTypes.DoubleType, true)
+          .add("lds", DataTypes.DoubleType, true)
+          .add("group_lds", DataTypes.DoubleType, true)
+          .add("removal_effect", DataTypes.DoubleType, true)
+          .add("random_removal_effect", DataTypes.DoubleType, true)
+          .add("loo_pearson", DataTypes.DoubleType, true)
+          .add("grouping_seconds", DataTypes.DoubleType, false)
+          .add("target_seconds", DataTypes.DoubleType, false)
+          .add("lds_one_run", DataTypes.DoubleType, true)
+          .add("group_lds_one_run", DataTypes.DoubleType, true);
 
   private FidelityGrid() {}
 
@@ -85,14 +82,30 @@ public final class FidelityGrid {
     Pipeline.requireAllPairs(config);
     // Not keyed by the grid's cells: a resumed run with another grid still reuses the model and the
     // stored retrainings (each is keyed by its own rows and seed).
-    Runs.execute(config, "evaluate-grid", (p, out) -> {
-      p.obtainModel(out);
-      grid(p, out, grid.methods(), grid.projections(), grid.dampings(), grid.groupings(), grid.sizes());
-    });
+    Runs.execute(
+        config,
+        "evaluate-grid",
+        (p, out) -> {
+          p.obtainModel(out);
+          grid(
+              p,
+              out,
+              grid.methods(),
+              grid.projections(),
+              grid.dampings(),
+              grid.groupings(),
+              grid.sizes());
+        });
   }
 
-  private static void grid(Pipeline p, RunOutput out, List<AttributionMethod> methods, List<ProjectionConfig> projections,
-      List<Damping> dampings, List<GroupMethod> groupings, List<Integer> sizes) {
+  private static void grid(
+      Pipeline p,
+      RunOutput out,
+      List<AttributionMethod> methods,
+      List<ProjectionConfig> projections,
+      List<Damping> dampings,
+      List<GroupMethod> groupings,
+      List<Integer> sizes) {
     GgdaConfig config = p.config();
     SparkSession spark = p.spark();
     Console console = p.console();
@@ -102,7 +115,8 @@ public final class FidelityGrid {
     List<Row> rows = new ArrayList<>();
     List<Map<String, Object>> json = new ArrayList<>();
     List<Integer> ordered = new ArrayList<>(sizes); // size 1 first: the speedup baseline
-    // Target features depend on the method only; groupings on the model only: each is computed once.
+    // Target features depend on the method only; groupings on the model only: each is computed
+    // once.
     List<Variant> variants = new ArrayList<>();
     for (AttributionMethod method : methods) {
       for (ProjectionConfig projection : projections) {
@@ -117,12 +131,20 @@ public final class FidelityGrid {
     Map<Variant, Double> baseline = new LinkedHashMap<>();
     for (Variant v : variants) {
       AttributeConfig ac = config.attribute();
-      ac = new AttributeConfig(v.method(), v.projection(), ac.kernel(), ac.hessian(), v.damping().absolute(), ac.target(),
-          v.damping().relative());
+      ac =
+          new AttributeConfig(
+              v.method(),
+              v.projection(),
+              ac.kernel(),
+              ac.hessian(),
+              v.damping().absolute(),
+              ac.target(),
+              v.damping().relative());
       // The fidelity checks read scores only: no self-influence (for per-example TRAK it cost more
       // than the scores).
-      AttributionStage stage = new AttributionStage(ac, config.compute().device(), line -> console.info("%s", line))
-          .withoutSelfInfluence();
+      AttributionStage stage =
+          new AttributionStage(ac, config.compute().device(), line -> console.info("%s", line))
+              .withoutSelfInfluence();
       stages.put(v, stage);
       // Target features do not depend on the damping: computed once per (method, projection).
       TargetFeatures shared = targets.get(v.featureKey());
@@ -152,44 +174,84 @@ public final class FidelityGrid {
           TargetFeatures tf = targets.get(v.featureKey());
           StageClock clock = new StageClock();
           AttributionStage.Prepared prepared;
-          boolean reused = previous != null && previous.rebuildable()
-              && variants.get(vi - 1).featureKey().equals(v.featureKey());
+          boolean reused =
+              previous != null
+                  && previous.rebuildable()
+                  && variants.get(vi - 1).featureKey().equals(v.featureKey());
           if (reused) {
-            console.info("evaluate: damping %s: solving again on the same features", v.damping().label());
-            prepared = previousStage.timedBy(clock).withDamping(previous, v.damping().absolute(), v.damping().relative());
+            console.info(
+                "evaluate: damping %s: solving again on the same features", v.damping().label());
+            prepared =
+                previousStage
+                    .timedBy(clock)
+                    .withDamping(previous, v.damping().absolute(), v.damping().relative());
           } else {
             if (previous != null) {
               previous.blocks.unpersist(false);
             }
             previousStage = stages.get(v).timedBy(clock);
-            prepared = previousStage.prepare(p.trainData(), groups.assignment(), tf, p.model(), n, partitions);
+            prepared =
+                previousStage.prepare(
+                    p.trainData(), groups.assignment(), tf, p.model(), n, partitions);
             featurizeSecs = clock.seconds(StageClock.FEATURIZE);
           }
           previous = prepared;
           long s0 = System.nanoTime();
-          ScoreStage.Scored tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, null);
+          ScoreStage.Scored tables =
+              ScoreStage.score(spark, prepared.blocks, prepared.operator, null);
           long groupCount = tables.groupValues.count();
-          // A reused cell pays featurize once, like a run with that damping alone would; reused work
+          // A reused cell pays featurize once, like a run with that damping alone would; reused
+          // work
           // (the IF exact Hessian sum) is charged to every cell.
-          double attributionSecs = reused ? featurizeSecs + clock.driverSeconds() + secs(s0)
-              : secs(a0) + clock.seconds(StageClock.REUSED);
+          double attributionSecs =
+              reused
+                  ? featurizeSecs + clock.driverSeconds() + secs(s0)
+                  : secs(a0) + clock.seconds(StageClock.REUSED);
           if (size == 1) {
             baseline.put(v, attributionSecs);
           }
-          String tag = name(v.method()) + (projections.size() > 1 ? "-" + name(v.projection().kind()) + v.projection().dim() : "")
-              + (dampings.size() > 1 ? "-damping" + v.damping().label() : "") + "-" + groupingName + "-" + size;
-          console.info("evaluate: %s: %,d groups, attribution %.1f s (grouping %.1f s)", tag, groupCount, attributionSecs,
-              groupSecs);
-          EvaluationStage.Fidelity r = evaluation.evaluate(
-              new EvaluationStage.Attribution(tag, groups.assignment(), tables.scores, tables.groupValues));
+          String tag =
+              name(v.method())
+                  + (projections.size() > 1
+                      ? "-" + name(v.projection().kind()) + v.projection().dim()
+                      : "")
+                  + (dampings.size() > 1 ? "-damping" + v.damping().label() : "")
+                  + "-"
+                  + groupingName
+                  + "-"
+                  + size;
+          console.info(
+              "evaluate: %s: %,d groups, attribution %.1f s (grouping %.1f s)",
+              tag, groupCount, attributionSecs, groupSecs);
+          EvaluationStage.Fidelity r =
+              evaluation.evaluate(
+                  new EvaluationStage.Attribution(
+                      tag, groups.assignment(), tables.scores, tables.groupValues));
           tables.release();
           double speedup = baseline.getOrDefault(v, Double.NaN) / attributionSecs;
-          Row row = RowFactory.create(name(v.method()), v.projectionName(), v.damping().label(), groupingName, size, groupCount, attributionSecs,
-              nullIfNaN(speedup),
-              nullIfNaN(r.lds), nullIfNaN(r.groupLds), nullIfNaN(r.removalEffect), nullIfNaN(r.randomRemovalEffect),
-              nullIfNaN(r.looPearson), groupSecs, targetSeconds.get(v.featureKey()), nullIfNaN(r.ldsOneRun),
-              nullIfNaN(r.groupLdsOneRun));
-          byMethod.computeIfAbsent(name(v.method()) + " " + v.projectionName() + " " + v.damping().label(), x -> new ArrayList<>())
+          Row row =
+              RowFactory.create(
+                  name(v.method()),
+                  v.projectionName(),
+                  v.damping().label(),
+                  groupingName,
+                  size,
+                  groupCount,
+                  attributionSecs,
+                  nullIfNaN(speedup),
+                  nullIfNaN(r.lds),
+                  nullIfNaN(r.groupLds),
+                  nullIfNaN(r.removalEffect),
+                  nullIfNaN(r.randomRemovalEffect),
+                  nullIfNaN(r.looPearson),
+                  groupSecs,
+                  targetSeconds.get(v.featureKey()),
+                  nullIfNaN(r.ldsOneRun),
+                  nullIfNaN(r.groupLdsOneRun));
+          byMethod
+              .computeIfAbsent(
+                  name(v.method()) + " " + v.projectionName() + " " + v.damping().label(),
+                  x -> new ArrayList<>())
               .add(row);
           print(List.of(row));
         }
@@ -209,8 +271,14 @@ public final class FidelityGrid {
       }
       json.add(m);
     }
-    p.info().stage("write_evaluation", () -> Tables.write(spark.createDataFrame(rows, TABLE).coalesce(1),
-        out.path("evaluation/efficiency_fidelity"), config.output().format()));
+    p.info()
+        .stage(
+            "write_evaluation",
+            () ->
+                Tables.write(
+                    spark.createDataFrame(rows, TABLE).coalesce(1),
+                    out.path("evaluation/efficiency_fidelity"),
+                    config.output().format()));
     Map<String, Object> settings = new LinkedHashMap<>();
     settings.put("train_rows", n);
     settings.put("protocol", evaluation.protocol());
@@ -222,13 +290,39 @@ public final class FidelityGrid {
 
   static void print(List<Row> rows) {
     System.out.println();
-    System.out.printf("%-7s %-16s %-10s %-13s %5s %7s %9s %8s %7s %9s %10s %10s %9s %11s%n", "method", "projection", "damping",
-        "grouping", "size", "groups", "attr s", "speedup", "LDS", "group LDS", "removal", "random rm", "LDS 1run", "gLDS 1run");
+    System.out.printf(
+        "%-7s %-16s %-10s %-13s %5s %7s %9s %8s %7s %9s %10s %10s %9s %11s%n",
+        "method",
+        "projection",
+        "damping",
+        "grouping",
+        "size",
+        "groups",
+        "attr s",
+        "speedup",
+        "LDS",
+        "group LDS",
+        "removal",
+        "random rm",
+        "LDS 1run",
+        "gLDS 1run");
     for (Row r : rows) {
-      System.out.printf("%-7s %-16s %-10s %-13s %5d %7d %9.1f %8s %7s %9s %10s %10s %9s %11s%n", r.getString(0), r.getString(1),
-          r.getString(2), r.getString(3), r.getInt(4), r.getLong(5), r.getDouble(6), fmt(r.get(7), "%.1fx"),
-          fmt(r.get(8), "%.3f"), fmt(r.get(9), "%.3f"), fmt(r.get(10), "%+.4f"), fmt(r.get(11), "%+.4f"),
-          fmt(r.get(15), "%.3f"), fmt(r.get(16), "%.3f"));
+      System.out.printf(
+          "%-7s %-16s %-10s %-13s %5d %7d %9.1f %8s %7s %9s %10s %10s %9s %11s%n",
+          r.getString(0),
+          r.getString(1),
+          r.getString(2),
+          r.getString(3),
+          r.getInt(4),
+          r.getLong(5),
+          r.getDouble(6),
+          fmt(r.get(7), "%.1fx"),
+          fmt(r.get(8), "%.3f"),
+          fmt(r.get(9), "%.3f"),
+          fmt(r.get(10), "%+.4f"),
+          fmt(r.get(11), "%+.4f"),
+          fmt(r.get(15), "%.3f"),
+          fmt(r.get(16), "%.3f"));
     }
   }
 

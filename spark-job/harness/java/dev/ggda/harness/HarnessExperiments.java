@@ -23,7 +23,8 @@ public final class HarnessExperiments implements Experiments {
   }
 
   @Override
-  public void stressNative(GgdaConfig config, int rounds, int iterations, int tasks, int gcIntervalMs) {
+  public void stressNative(
+      GgdaConfig config, int rounds, int iterations, int tasks, int gcIntervalMs) {
     NativeStress.run(config, rounds, iterations, tasks, gcIntervalMs);
   }
 

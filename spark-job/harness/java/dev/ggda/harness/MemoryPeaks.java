@@ -17,7 +17,9 @@ import org.apache.spark.storage.RDDInfo;
 public final class MemoryPeaks {
   private MemoryPeaks() {}
 
-  /** Sum of the heap pools' peak usage in bytes (each pool peaks at its own moment: an upper bound). */
+  /**
+   * Sum of the heap pools' peak usage in bytes (each pool peaks at its own moment: an upper bound).
+   */
   public static long heapPeakBytes() {
     long sum = 0;
     for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {

@@ -1,17 +1,17 @@
 package dev.ggda.harness;
 
-import dev.ggda.data.Columns;
 import dev.ggda.InputException;
-import dev.ggda.pipeline.Console;
-import dev.ggda.pipeline.Pipeline;
 import dev.ggda.attribution.AttributionStage;
 import dev.ggda.attribution.ScoreStage;
 import dev.ggda.config.AttributeConfig;
 import dev.ggda.config.AttributionMethod;
 import dev.ggda.config.ConfigLoader;
 import dev.ggda.config.GgdaConfig;
-import dev.ggda.grouping.Groups;
+import dev.ggda.data.Columns;
 import dev.ggda.grouping.GroupingStage;
+import dev.ggda.grouping.Groups;
+import dev.ggda.pipeline.Console;
+import dev.ggda.pipeline.Pipeline;
 import dev.ggda.spark.Sessions;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -32,19 +32,20 @@ import org.apache.spark.sql.SparkSession;
 /**
  * `ggda stress-native`: a stress run of the native (ND4J/OpenBLAS) side under the conditions of the
  * one SIGSEGV seen in sgemm (FMNIST LR, IF with the projected Gauss-Newton kernel, kmeans-grad
- * groups): each round is a child JVM, so a native crash ends only that round and leaves its
- * hs_err log, running Spark with two concurrent tasks, a projection cache that holds exactly one
- * P (so concurrent featurize tasks on different checkpoints evict the P the other is multiplying
- * with), and a thread that forces a full GC every few milliseconds (so ND4J's deallocator frees
+ * groups): each round is a child JVM, so a native crash ends only that round and leaves its hs_err
+ * log, running Spark with two concurrent tasks, a projection cache that holds exactly one P (so
+ * concurrent featurize tasks on different checkpoints evict the P the other is multiplying with),
+ * and a thread that forces a full GC every few milliseconds (so ND4J's deallocator frees
  * unreachable native buffers while the other task computes). Every iteration featurizes and scores
  * the config's method and TracIn over every checkpoint; scores must agree across iterations and
  * rounds (a use-after-free shows as wrong numbers before it shows as a crash). Writes
- * output.path/round-N/ (child log, hs_err logs, scores) and output.path/stress-native.json; exits
- * 1 when any round crashed or disagreed.
+ * output.path/round-N/ (child log, hs_err logs, scores) and output.path/stress-native.json; exits 1
+ * when any round crashed or disagreed.
  */
 public final class NativeStress {
   /** Scores agree when they differ by at most this, relative to the largest score. */
   static final double TOLERANCE = 1e-6;
+
   /** A child that saw its scores change between iterations leaves this file in its round folder. */
   static final String MISMATCH = "MISMATCH";
 
@@ -67,22 +68,39 @@ public final class NativeStress {
     return exitCode == 0 ? "ok" : "failed";
   }
 
-  /** The parent: {@code rounds} child JVMs one after another, their outcomes and scores compared. */
-  public static void run(GgdaConfig config, int rounds, int iterations, int tasks, int gcIntervalMs) {
+  /**
+   * The parent: {@code rounds} child JVMs one after another, their outcomes and scores compared.
+   */
+  public static void run(
+      GgdaConfig config, int rounds, int iterations, int tasks, int gcIntervalMs) {
     Console console = Console.progress();
     Path out = localOutput(config);
     Path configFile = out.resolve("stress-config.yaml");
     write(configFile, ConfigLoader.toYaml(config));
     List<Round> results = new ArrayList<>();
     for (int r = 0; r < rounds; r++) {
-      Round round = child(configFile, out.resolve(String.format("round-%03d", r)), r, iterations, tasks, gcIntervalMs);
-      if (round.outcome().equals("ok") && r > 0 && !sameScores(out.resolve("round-000"), out.resolve(String.format("round-%03d",
-          r)))) {
+      Round round =
+          child(
+              configFile,
+              out.resolve(String.format("round-%03d", r)),
+              r,
+              iterations,
+              tasks,
+              gcIntervalMs);
+      if (round.outcome().equals("ok")
+          && r > 0
+          && !sameScores(out.resolve("round-000"), out.resolve(String.format("round-%03d", r)))) {
         round = new Round(r, round.exitCode(), "mismatch", round.hsErr(), round.seconds());
       }
       results.add(round);
-      console.info("stress-native: round %d/%d: %s (exit %d, %.0f s)%s", r + 1, rounds, round.outcome(), round.exitCode(),
-          round.seconds(), round.hsErr().isEmpty() ? "" : ", " + String.join(", ", round.hsErr()));
+      console.info(
+          "stress-native: round %d/%d: %s (exit %d, %.0f s)%s",
+          r + 1,
+          rounds,
+          round.outcome(),
+          round.exitCode(),
+          round.seconds(),
+          round.hsErr().isEmpty() ? "" : ", " + String.join(", ", round.hsErr()));
     }
     long crashes = results.stream().filter(x -> x.outcome().equals("crash")).count();
     long bad = results.stream().filter(x -> !x.outcome().equals("ok")).count();
@@ -94,25 +112,47 @@ public final class NativeStress {
     summary.put("crashes", crashes);
     summary.put("not_ok", bad);
     summary.put("compute", dev.ggda.featurize.ComputeReport.here(config.compute().device()));
-    summary.put("results", results.stream().map(x -> Map.of("round", x.round(), "exit_code", x.exitCode(), "outcome",
-        x.outcome(), "hs_err", x.hsErr(), "seconds", x.seconds())).toList());
+    summary.put(
+        "results",
+        results.stream()
+            .map(
+                x ->
+                    Map.of(
+                        "round",
+                        x.round(),
+                        "exit_code",
+                        x.exitCode(),
+                        "outcome",
+                        x.outcome(),
+                        "hs_err",
+                        x.hsErr(),
+                        "seconds",
+                        x.seconds()))
+            .toList());
     try {
-      write(out.resolve("stress-native.json"), new com.fasterxml.jackson.databind.ObjectMapper()
-          .writerWithDefaultPrettyPrinter().writeValueAsString(summary));
+      write(
+          out.resolve("stress-native.json"),
+          new com.fasterxml.jackson.databind.ObjectMapper()
+              .writerWithDefaultPrettyPrinter()
+              .writeValueAsString(summary));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
-    console.info("stress-native: %d rounds x %d iterations: %d crashed, %d not ok; wrote %s", rounds, iterations, crashes, bad,
-        out.resolve("stress-native.json"));
+    console.info(
+        "stress-native: %d rounds x %d iterations: %d crashed, %d not ok; wrote %s",
+        rounds, iterations, crashes, bad, out.resolve("stress-native.json"));
     if (bad > 0) {
-      throw new IllegalStateException(bad + " of " + rounds + " stress rounds crashed or disagreed; see " + out);
+      throw new IllegalStateException(
+          bad + " of " + rounds + " stress rounds crashed or disagreed; see " + out);
     }
   }
 
   private static Path localOutput(GgdaConfig config) {
     String path = config.output().path();
     if (path.contains("://") && !path.startsWith("file:")) {
-      throw new InputException("output.path: stress-native writes child logs on this machine; give a local folder, got " + path);
+      throw new InputException(
+          "output.path: stress-native writes child logs on this machine; give a local folder, got "
+              + path);
     }
     Path out = Path.of(path.replaceFirst("^file:(//)?", ""));
     try {
@@ -123,31 +163,60 @@ public final class NativeStress {
     return out;
   }
 
-  private static Round child(Path configFile, Path dir, int round, int iterations, int tasks, int gcIntervalMs) {
+  private static Round child(
+      Path configFile, Path dir, int round, int iterations, int tasks, int gcIntervalMs) {
     try {
       Files.createDirectories(dir);
       List<String> cmd = new ArrayList<>();
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       cmd.add(ProcessHandle.current().info().command().orElse(java));
       for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-        if (!a.startsWith("-XX:ErrorFile") && !a.startsWith("-Dspark.master") && !a.startsWith("-agentlib")
+        if (!a.startsWith("-XX:ErrorFile")
+            && !a.startsWith("-Dspark.master")
+            && !a.startsWith("-agentlib")
             && !a.startsWith("-javaagent")) {
           cmd.add(a);
         }
       }
-      cmd.addAll(List.of("-XX:ErrorFile=" + dir.resolve("hs_err_pid%p.log"), "-Dspark.master=local[" + tasks + "]",
-          "-cp", System.getProperty("java.class.path"), "dev.ggda.cli.Main", "stress-native", "--child", String.valueOf(round),
-          "--iterations", String.valueOf(iterations), "--gc-interval-ms", String.valueOf(gcIntervalMs), "-c",
-          configFile.toString(), "--set", "output.path=" + dir));
+      cmd.addAll(
+          List.of(
+              "-XX:ErrorFile=" + dir.resolve("hs_err_pid%p.log"),
+              "-Dspark.master=local[" + tasks + "]",
+              "-cp",
+              System.getProperty("java.class.path"),
+              "dev.ggda.cli.Main",
+              "stress-native",
+              "--child",
+              String.valueOf(round),
+              "--iterations",
+              String.valueOf(iterations),
+              "--gc-interval-ms",
+              String.valueOf(gcIntervalMs),
+              "-c",
+              configFile.toString(),
+              "--set",
+              "output.path=" + dir));
       long t0 = System.nanoTime();
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile())
-          .directory(dir.toFile()).start();
+      Process p =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("child.log").toFile())
+              .directory(dir.toFile())
+              .start();
       int code = p.waitFor();
       List<String> hsErr;
       try (Stream<Path> s = Files.list(dir)) {
-        hsErr = s.map(x -> x.getFileName().toString()).filter(n -> n.startsWith("hs_err")).sorted().toList();
+        hsErr =
+            s.map(x -> x.getFileName().toString())
+                .filter(n -> n.startsWith("hs_err"))
+                .sorted()
+                .toList();
       }
-      return new Round(round, code, outcome(code, !hsErr.isEmpty(), Files.exists(dir.resolve(MISMATCH))), hsErr,
+      return new Round(
+          round,
+          code,
+          outcome(code, !hsErr.isEmpty(), Files.exists(dir.resolve(MISMATCH))),
+          hsErr,
           (System.nanoTime() - t0) / 1e9);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start stress round " + round, e);
@@ -159,8 +228,8 @@ public final class NativeStress {
 
   /**
    * One round, in its own JVM: load, train, kmeans-grad grouping once; then {@code iterations}
-   * times featurize and score the config's method and TracIn over every checkpoint, under a
-   * one-P projection cache and a full GC every {@code gcIntervalMs}.
+   * times featurize and score the config's method and TracIn over every checkpoint, under a one-P
+   * projection cache and a full GC every {@code gcIntervalMs}.
    */
   public static void child(GgdaConfig config, int iterations, int gcIntervalMs) {
     Console console = Console.progress();
@@ -169,25 +238,38 @@ public final class NativeStress {
     p.load();
     p.obtainModel();
     Groups groups = GroupingStage.assign(spark, config, p.trainData(), p.model());
-    long budgetMb = (p.model().architecture().paramCount() * config.attribute().projection().dim() * 4 >> 20) + 1;
+    long budgetMb =
+        (p.model().architecture().paramCount() * config.attribute().projection().dim() * 4 >> 20)
+            + 1;
     // Room for one P: featurize tasks on different checkpoints evict each other's.
     System.setProperty("ggda.projection.cache.mb", String.valueOf(budgetMb));
-    console.info("stress-native: %,d groups, projection cache %d MB (one P), a full GC every %d ms", groups.count(), budgetMb,
-        gcIntervalMs);
-    Thread gc = new Thread(() -> {
-      try {
-        while (!Thread.currentThread().isInterrupted()) {
-          System.gc();
-          TimeUnit.MILLISECONDS.sleep(gcIntervalMs);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "ggda-stress-gc");
+    console.info(
+        "stress-native: %,d groups, projection cache %d MB (one P), a full GC every %d ms",
+        groups.count(), budgetMb, gcIntervalMs);
+    Thread gc =
+        new Thread(
+            () -> {
+              try {
+                while (!Thread.currentThread().isInterrupted()) {
+                  System.gc();
+                  TimeUnit.MILLISECONDS.sleep(gcIntervalMs);
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "ggda-stress-gc");
     gc.setDaemon(true);
     gc.start();
-    AttributeConfig tracin = new AttributeConfig(AttributionMethod.TRACIN, config.attribute().projection(),
-        config.attribute().kernel(), config.attribute().hessian(), 0, config.attribute().target(), 0);
+    AttributeConfig tracin =
+        new AttributeConfig(
+            AttributionMethod.TRACIN,
+            config.attribute().projection(),
+            config.attribute().kernel(),
+            config.attribute().hessian(),
+            0,
+            config.attribute().target(),
+            0);
     List<AttributeConfig> methods = List.of(config.attribute(), tracin);
     int partitions = Math.max(2, spark.sparkContext().defaultParallelism());
     boolean agree = true;
@@ -200,11 +282,14 @@ public final class NativeStress {
           writeScores(file, scores);
         } else if (!agrees(readScores(file), scores)) {
           agree = false;
-          console.info("stress-native: iteration %d: %s scores differ from iteration 0", i, methods.get(m).method());
+          console.info(
+              "stress-native: iteration %d: %s scores differ from iteration 0",
+              i, methods.get(m).method());
         }
       }
-      console.info("stress-native: iteration %d/%d done; %d projections evicted from the cache so far", i + 1, iterations,
-          dev.ggda.math.Projection.evictions());
+      console.info(
+          "stress-native: iteration %d/%d done; %d projections evicted from the cache so far",
+          i + 1, iterations, dev.ggda.math.Projection.evictions());
     }
     gc.interrupt();
     if (!agree) {
@@ -214,13 +299,25 @@ public final class NativeStress {
   }
 
   /** All scores of one method, ordered by (target, group). */
-  private static double[] scores(SparkSession spark, AttributeConfig method, Pipeline p, Groups groups, int partitions) {
-    AttributionStage stage = new AttributionStage(method, line -> { });
+  private static double[] scores(
+      SparkSession spark, AttributeConfig method, Pipeline p, Groups groups, int partitions) {
+    AttributionStage stage = new AttributionStage(method, line -> {});
     long n = p.trainData().count();
-    AttributionStage.Prepared prepared = stage.prepare(p.trainData(), groups.assignment(),
-        stage.featurizeTargets(p.targetData(), p.model(), n, partitions), p.model(), n, partitions);
+    AttributionStage.Prepared prepared =
+        stage.prepare(
+            p.trainData(),
+            groups.assignment(),
+            stage.featurizeTargets(p.targetData(), p.model(), n, partitions),
+            p.model(),
+            n,
+            partitions);
     ScoreStage.Scored tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, null);
-    List<Row> rows = tables.scores.orderBy(Columns.TARGET_ID, Columns.GROUP_ID).select(Columns.SCORE).collectAsList();
+    List<Row> rows =
+        tables
+            .scores
+            .orderBy(Columns.TARGET_ID, Columns.GROUP_ID)
+            .select(Columns.SCORE)
+            .collectAsList();
     tables.release();
     prepared.blocks.unpersist(false);
     return rows.stream().mapToDouble(r -> r.getDouble(0)).toArray();

@@ -1,7 +1,5 @@
 package dev.ggda.harness;
 
-import dev.ggda.pipeline.Console;
-import dev.ggda.pipeline.Pipeline;
 import dev.ggda.InputException;
 import dev.ggda.attribution.AttributionStage;
 import dev.ggda.attribution.ScoreStage;
@@ -12,9 +10,11 @@ import dev.ggda.config.DataFormat;
 import dev.ggda.config.DataSource;
 import dev.ggda.config.GgdaConfig;
 import dev.ggda.config.SyntheticSpec;
-import dev.ggda.grouping.Groups;
 import dev.ggda.grouping.GroupingStage;
+import dev.ggda.grouping.Groups;
 import dev.ggda.io.Versions;
+import dev.ggda.pipeline.Console;
+import dev.ggda.pipeline.Pipeline;
 import dev.ggda.spark.Sessions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,12 +23,12 @@ import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * `ggda benchmark --rows n1,n2,...`: the whole pipeline (generate, train, group, featurize,
- * kernel, score) on the synthetic training set at several sizes n, one after another in one
- * session, with the configured group size (so the group count grows with n), the per-n peak
- * heap and the heap the driver retains between stages. Shows whether cost per row and driver
- * memory stay flat as n grows, and gives the per-row figures the README's cluster sizing guide
- * extrapolates from. Writes output.path/scaling.json.
+ * `ggda benchmark --rows n1,n2,...`: the whole pipeline (generate, train, group, featurize, kernel,
+ * score) on the synthetic training set at several sizes n, one after another in one session, with
+ * the configured group size (so the group count grows with n), the per-n peak heap and the heap the
+ * driver retains between stages. Shows whether cost per row and driver memory stay flat as n grows,
+ * and gives the per-row figures the README's cluster sizing guide extrapolates from. Writes
+ * output.path/scaling.json.
  */
 public final class ScalingBenchmark {
   private ScalingBenchmark() {}
@@ -36,8 +36,9 @@ public final class ScalingBenchmark {
   public static void run(GgdaConfig config, List<Long> rows) {
     DataSource train = config.data().train();
     if (train.format() != DataFormat.SYNTHETIC || train.synthetic() == null) {
-      throw new InputException("--rows: scaling runs generate the training set; set data.train.format: synthetic"
-          + " (see conf/experiments/scaling-synthetic.yaml) or drop --rows");
+      throw new InputException(
+          "--rows: scaling runs generate the training set; set data.train.format: synthetic"
+              + " (see conf/experiments/scaling-synthetic.yaml) or drop --rows");
     }
     Console console = Console.progress();
     SparkSession spark = Sessions.getOrCreate("ggda benchmark --rows");
@@ -57,9 +58,12 @@ public final class ScalingBenchmark {
       retained.put("train", MemoryPeaks.retainedHeapBytes(spark.sparkContext()));
       // Partitions grow with n like a cluster job's input splits would.
       int partitions = (int) Math.max(partitionsFloor, Math.min(2_000, n / 250_000));
-      AttributionStage stage = new AttributionStage(c.attribute(), c.compute().device(), line -> console.info("%s", line));
+      AttributionStage stage =
+          new AttributionStage(
+              c.attribute(), c.compute().device(), line -> console.info("%s", line));
       long t1 = System.nanoTime();
-      TargetFeatures targetFeatures = stage.featurizeTargets(p.targetData(), p.model(), n, partitionsFloor);
+      TargetFeatures targetFeatures =
+          stage.featurizeTargets(p.targetData(), p.model(), n, partitionsFloor);
       double targetSecs = secs(t1);
       retained.put("target_featurize", MemoryPeaks.retainedHeapBytes(spark.sparkContext()));
       long t2 = System.nanoTime();
@@ -69,10 +73,14 @@ public final class ScalingBenchmark {
       retained.put("group", MemoryPeaks.retainedHeapBytes(spark.sparkContext()));
       StageClock clock = new StageClock();
       AttributionStage.Prepared prepared =
-          stage.timedBy(clock).prepare(p.trainData(), groups.assignment(), targetFeatures, p.model(), n, partitions);
+          stage
+              .timedBy(clock)
+              .prepare(
+                  p.trainData(), groups.assignment(), targetFeatures, p.model(), n, partitions);
       retained.put("featurize_and_solve", MemoryPeaks.retainedHeapBytes(spark.sparkContext()));
       long t3 = System.nanoTime();
-      ScoreStage.Scored tables = ScoreStage.score(spark, prepared.blocks, prepared.operator, c.output().topK());
+      ScoreStage.Scored tables =
+          ScoreStage.score(spark, prepared.blocks, prepared.operator, c.output().topK());
       long groupCount = tables.groupValues.count();
       long scoreRows = tables.scores.count();
       double scoreSecs = secs(t3);
@@ -86,8 +94,14 @@ public final class ScalingBenchmark {
       p.targetData().examples().unpersist(false);
 
       Map<String, Object> r = new LinkedHashMap<>();
-      double total = loadSecs + trainSecs + targetSecs + groupSecs + clock.seconds(StageClock.FEATURIZE) + clock.driverSeconds()
-          + scoreSecs;
+      double total =
+          loadSecs
+              + trainSecs
+              + targetSecs
+              + groupSecs
+              + clock.seconds(StageClock.FEATURIZE)
+              + clock.driverSeconds()
+              + scoreSecs;
       r.put("rows", n);
       r.put("groups", groupCount);
       r.put("score_rows", scoreRows);
@@ -99,8 +113,14 @@ public final class ScalingBenchmark {
       r.put("kernel_solve_seconds", clock.driverSeconds());
       r.put("score_seconds", scoreSecs);
       r.put("total_seconds", total);
-      r.put("attribution_microseconds_per_row",
-          1e6 * (groupSecs + clock.seconds(StageClock.FEATURIZE) + clock.driverSeconds() + scoreSecs) / n);
+      r.put(
+          "attribution_microseconds_per_row",
+          1e6
+              * (groupSecs
+                  + clock.seconds(StageClock.FEATURIZE)
+                  + clock.driverSeconds()
+                  + scoreSecs)
+              / n);
       r.put("total_microseconds_per_row", 1e6 * total / n);
       r.put("peak_heap_bytes", heapPeak);
       r.put("driver_retained_heap_bytes", driverHeap);
@@ -108,10 +128,21 @@ public final class ScalingBenchmark {
       r.put("heap_max_bytes", Runtime.getRuntime().maxMemory());
       r.put("peak_resident_bytes", MemoryPeaks.residentPeakBytes());
       results.add(r);
-      console.info("benchmark --rows: n=%,d: %,d groups, load %.1f s, train %.1f s, group %.1f s, featurize %.1f s,"
+      console.info(
+          "benchmark --rows: n=%,d: %,d groups, load %.1f s, train %.1f s, group %.1f s, featurize %.1f s,"
               + " kernel %.1f s, score %.1f s, total %.1f s (%.2f us/row), peak heap %.2f GB, driver retains %.0f MB",
-          n, groupCount, loadSecs, trainSecs, groupSecs, clock.seconds(StageClock.FEATURIZE), clock.driverSeconds(), scoreSecs,
-          total, 1e6 * total / n, heapPeak / 1e9, driverHeap / 1e6);
+          n,
+          groupCount,
+          loadSecs,
+          trainSecs,
+          groupSecs,
+          clock.seconds(StageClock.FEATURIZE),
+          clock.driverSeconds(),
+          scoreSecs,
+          total,
+          1e6 * total / n,
+          heapPeak / 1e9,
+          driverHeap / 1e6);
     }
     print(results);
     Map<String, Object> out = new LinkedHashMap<>();
@@ -130,18 +161,50 @@ public final class ScalingBenchmark {
   static GgdaConfig withTrainRows(GgdaConfig config, long n) {
     DataSource t = config.data().train();
     SyntheticSpec s = t.synthetic();
-    SyntheticSpec resized = new SyntheticSpec(n, s.dim(), s.classes(), s.labelNoise(), s.separation(), s.seed());
-    DataSource train = new DataSource(t.path(), t.format(), t.idCol(), t.labelCol(), t.featuresCol(), t.groupCol(),
-        t.labelsPath(), t.limit(), resized);
+    SyntheticSpec resized =
+        new SyntheticSpec(n, s.dim(), s.classes(), s.labelNoise(), s.separation(), s.seed());
+    DataSource train =
+        new DataSource(
+            t.path(),
+            t.format(),
+            t.idCol(),
+            t.labelCol(),
+            t.featuresCol(),
+            t.groupCol(),
+            t.labelsPath(),
+            t.limit(),
+            resized);
     DataConfig data = new DataConfig(train, config.data().targets(), config.data().classes());
-    return new GgdaConfig(data, config.model(), config.train(), config.group(), config.attribute(), config.output(),
-        config.evaluate(), config.prune(), config.noise(), config.compute());
+    return new GgdaConfig(
+        data,
+        config.model(),
+        config.train(),
+        config.group(),
+        config.attribute(),
+        config.output(),
+        config.evaluate(),
+        config.prune(),
+        config.noise(),
+        config.compute());
   }
 
   private static void print(List<Map<String, Object>> results) {
     System.out.println();
-    System.out.printf("%12s %8s %7s %8s %8s %10s %8s %8s %8s %9s %11s %9s %10s %11s%n", "rows", "groups", "load s", "train s",
-        "group s", "featurize s", "kernel s", "score s", "total s", "us/row", "attr us/row", "vs first", "peak heap",
+    System.out.printf(
+        "%12s %8s %7s %8s %8s %10s %8s %8s %8s %9s %11s %9s %10s %11s%n",
+        "rows",
+        "groups",
+        "load s",
+        "train s",
+        "group s",
+        "featurize s",
+        "kernel s",
+        "score s",
+        "total s",
+        "us/row",
+        "attr us/row",
+        "vs first",
+        "peak heap",
         "driver heap");
     double first = Double.NaN;
     for (Map<String, Object> r : results) {
@@ -149,17 +212,30 @@ public final class ScalingBenchmark {
       if (Double.isNaN(first)) {
         first = perRow;
       }
-      System.out.printf("%,12d %,8d %7.1f %8.1f %8.1f %10.1f %8.1f %8.1f %8.1f %9.2f %11.2f %8.2fx %8.2f GB %8.0f MB%n",
-          (long) num(r, "rows"), (long) num(r, "groups"), num(r, "load_seconds"), num(r, "train_seconds"), num(r, "grouping_seconds"),
-          num(r, "featurize_seconds"), num(r, "kernel_solve_seconds"), num(r, "score_seconds"), num(r, "total_seconds"),
-          perRow, num(r, "attribution_microseconds_per_row"), perRow / first, num(r, "peak_heap_bytes") / 1e9,
+      System.out.printf(
+          "%,12d %,8d %7.1f %8.1f %8.1f %10.1f %8.1f %8.1f %8.1f %9.2f %11.2f %8.2fx %8.2f GB %8.0f MB%n",
+          (long) num(r, "rows"),
+          (long) num(r, "groups"),
+          num(r, "load_seconds"),
+          num(r, "train_seconds"),
+          num(r, "grouping_seconds"),
+          num(r, "featurize_seconds"),
+          num(r, "kernel_solve_seconds"),
+          num(r, "score_seconds"),
+          num(r, "total_seconds"),
+          perRow,
+          num(r, "attribution_microseconds_per_row"),
+          perRow / first,
+          num(r, "peak_heap_bytes") / 1e9,
           num(r, "driver_retained_heap_bytes") / 1e6);
     }
-    System.out.println("us/row constant across n (\"vs first\" near 1.0x) means time grows linearly in n. Peak heap is"
-        + " the sum of the heap pools' peaks (an upper bound: they peak at different moments); the heap limit is "
-        + String.format("%.2f GB", Runtime.getRuntime().maxMemory() / 1e9) + ". Driver heap is the most the driver"
-        + " retained after any stage (heap after a full GC, less cached RDD blocks): flat across n means nothing on the"
-        + " driver grows with the rows.");
+    System.out.println(
+        "us/row constant across n (\"vs first\" near 1.0x) means time grows linearly in n. Peak heap is"
+            + " the sum of the heap pools' peaks (an upper bound: they peak at different moments); the heap limit is "
+            + String.format("%.2f GB", Runtime.getRuntime().maxMemory() / 1e9)
+            + ". Driver heap is the most the driver"
+            + " retained after any stage (heap after a full GC, less cached RDD blocks): flat across n means nothing on the"
+            + " driver grows with the rows.");
   }
 
   private static double secs(long t0) {
@@ -170,5 +246,4 @@ public final class ScalingBenchmark {
   private static double num(Map<String, Object> row, String key) {
     return ((Number) row.get(key)).doubleValue();
   }
-
 }
