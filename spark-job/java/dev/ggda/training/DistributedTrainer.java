@@ -34,8 +34,8 @@ import scala.Tuple2;
 public final class DistributedTrainer {
   /**
    * Feature values one shard holds in a task (~64 MB of float32). Building a shard also holds its
-   * shuffled rows and the growing arrays, about 3x that: 200 MB shards ran a 2 GB local-mode heap
-   * out of memory with two tasks at once (issue-6 scaling run).
+   * shuffled rows and the growing arrays, about 3x that, and a 2 GB local-mode heap must hold two
+   * such tasks at once.
    */
   static final long SHARD_VALUES = 16_000_000L;
 
