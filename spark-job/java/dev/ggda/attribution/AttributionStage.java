@@ -6,6 +6,7 @@ import dev.ggda.config.AttributionMethod;
 import dev.ggda.config.ComputeDevice;
 import dev.ggda.config.ConfigLoader;
 import dev.ggda.config.HessianMode;
+import dev.ggda.config.KernelMode;
 import dev.ggda.config.ProjectionKind;
 import dev.ggda.config.TargetMode;
 import dev.ggda.data.Columns;
@@ -216,10 +217,26 @@ public final class AttributionStage {
     return new FeaturizeStage.Slots(member, index, params);
   }
 
-  /** Projection actually used: influence functions in exact/cg mode work in parameter space. */
-  ProjectionKind projectionKind() {
-    if (config.method() == AttributionMethod.IF && config.hessian() != HessianMode.PROJECTED) {
-      return ProjectionKind.NONE;
+  /** The most parameters a dense parameter-space Hessian is formed for (3.2 GB in float64). */
+  static final long DENSE_HESSIAN_PARAMS = 20_000;
+
+  /**
+   * Projection actually used: influence functions in exact/cg mode work in parameter space, and
+   * with the group Hessian wherever the dense Hessian fits.
+   */
+  ProjectionKind projectionKind(Architecture arch) {
+    if (config.method() == AttributionMethod.IF) {
+      switch (config.hessian()) {
+        case EXACT, CG -> {
+          return ProjectionKind.NONE;
+        }
+        case GROUP -> {
+          if (arch.paramCount() <= DENSE_HESSIAN_PARAMS) {
+            return ProjectionKind.NONE;
+          }
+        }
+        default -> {}
+      }
     }
     return config.projection().kind();
   }
@@ -234,12 +251,25 @@ public final class AttributionStage {
         case EXACT -> Featurizer.Moment.EXAMPLES;
         case BATCHED -> Featurizer.Moment.GROUP_SUMS;
         case SAMPLED -> Featurizer.Moment.SAMPLED_EXAMPLES;
+        case GROUP -> Featurizer.Moment.GROUP_ROWS;
       };
     }
-    if (config.method() == AttributionMethod.IF && config.hessian() == HessianMode.PROJECTED) {
-      return Featurizer.Moment.GAUSS_NEWTON;
+    if (config.method() == AttributionMethod.IF) {
+      return switch (config.hessian()) {
+        case PROJECTED -> Featurizer.Moment.GAUSS_NEWTON;
+        case GROUP -> Featurizer.Moment.GROUP_FISHER;
+        default -> Featurizer.Moment.NONE;
+      };
     }
     return Featurizer.Moment.NONE;
+  }
+
+  /**
+   * TRAK's chi_G, the summed margin gradients: a second projected row per group, which the group
+   * kernel does without (it estimates chi_G from the loss row and the Q sum).
+   */
+  private boolean marginSums() {
+    return config.method() == AttributionMethod.TRAK && config.kernel() != KernelMode.GROUP;
   }
 
   /** Rows of one forward/backward pass: bounded so that per-example rows x p stay ~128 MB. */
@@ -320,7 +350,7 @@ public final class AttributionStage {
   /** The featurize spec; rejects settings the model cannot take before any work starts. */
   private Featurizer.Spec spec(Architecture arch, long trainRows) {
     long p = arch.paramCount();
-    ProjectionKind kind = projectionKind();
+    ProjectionKind kind = projectionKind(arch);
     int requested = kind == ProjectionKind.NONE ? Math.toIntExact(p) : config.projection().dim();
     if (kind != ProjectionKind.NONE && requested > p) {
       throw new InputException(
@@ -333,15 +363,24 @@ public final class AttributionStage {
               + " or attribute.projection.kind: none");
     }
     if (kind == ProjectionKind.NONE
-        && p > 20_000
+        && p > DENSE_HESSIAN_PARAMS
         && config.method() == AttributionMethod.IF
-        && config.hessian() == HessianMode.EXACT) {
+        && (config.hessian() == HessianMode.EXACT || config.hessian() == HessianMode.GROUP)) {
+      String fix =
+          config.hessian() == HessianMode.EXACT
+              ? "use attribute.hessian: cg, projected or group"
+              : "set attribute.projection.kind (the group Hessian is then formed in projected space)";
       throw new InputException(
-          "attribute.hessian: exact needs a dense "
+          "attribute.hessian: "
+              + ConfigLoader.yamlName(config.hessian())
+              + " needs a dense "
               + p
               + " x "
               + p
-              + " Hessian (limit 20000 parameters); use attribute.hessian: cg or projected");
+              + " Hessian (limit "
+              + DENSE_HESSIAN_PARAMS
+              + " parameters); "
+              + fix);
     }
     double sampleFraction = Math.min(1.0, SAMPLED_KERNEL_ROWS / (double) trainRows);
     return new Featurizer.Spec(
@@ -408,10 +447,11 @@ public final class AttributionStage {
     }
     Architecture arch = model.architecture();
     long p = arch.paramCount();
-    ProjectionKind kind = projectionKind();
-    boolean trak = config.method() == AttributionMethod.TRAK;
+    ProjectionKind kind = projectionKind(arch);
     Featurizer.Moment kernel = moment();
-    Featurizer.Spec spec = spec(arch, trainRows);
+    // Targets always need their margin features (TRAK's phi_t); the groups not with the group
+    // kernel.
+    Featurizer.Spec spec = spec(arch, trainRows).withMarginSums(marginSums());
     int k = Featurizer.featureDim(arch, spec);
     FeaturizeStage.Slots slots = slots(config.method(), model);
     log.accept(
@@ -443,7 +483,8 @@ public final class AttributionStage {
               arch,
               slots,
               spec,
-              groupsPerBlock(kind == ProjectionKind.FACTORED ? k : p, trak, groupIdBound(groups)),
+              groupsPerBlock(
+                  kind == ProjectionKind.FACTORED ? k : p, marginSums(), groupIdBound(groups)),
               partitions,
               device);
       featurized = features.groups;
@@ -459,7 +500,7 @@ public final class AttributionStage {
     Prepared out;
     if (config.method() == AttributionMethod.IF && config.hessian() == HessianMode.CG) {
       out = conjugateGradient(train, model, features, tf, k, trainRows);
-      out.effective.putAll(effective(k));
+      out.effective.putAll(effective(arch, k));
       Map<String, Object> solve = new LinkedHashMap<>();
       solve.put("of", "Hessian, by conjugate gradients");
       solve.put("damping", out.dampingUsed);
@@ -488,7 +529,7 @@ public final class AttributionStage {
       }
       ScoreOperator op = ob.build();
       out = new Prepared(features.blocks, op, k, ob.dampingUsed(), ob.selfNote(), ob);
-      out.effective.putAll(effective(k));
+      out.effective.putAll(effective(arch, k));
       out.recordSolves(ob.solves());
     }
     out.groupsFeaturized = featurized;
@@ -499,7 +540,7 @@ public final class AttributionStage {
   }
 
   /** What this stage runs, for run.json: the kernel, Hessian and projection in effect. */
-  private Map<String, Object> effective(int k) {
+  private Map<String, Object> effective(Architecture arch, int k) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("method", ConfigLoader.yamlName(config.method()));
     if (config.method() == AttributionMethod.TRAK) {
@@ -508,9 +549,14 @@ public final class AttributionStage {
       m.put("hessian", ConfigLoader.yamlName(config.hessian()));
       if (config.hessian() == HessianMode.PROJECTED) {
         m.put("kernel", "gauss-newton");
+      } else if (config.hessian() == HessianMode.GROUP) {
+        m.put("kernel", "group-fisher");
+        m.put(
+            "hessian_space",
+            projectionKind(arch) == ProjectionKind.NONE ? "parameter" : "projected");
       }
     }
-    m.put("projection", projectionKind().name().toLowerCase(java.util.Locale.ROOT));
+    m.put("projection", projectionKind(arch).name().toLowerCase(java.util.Locale.ROOT));
     m.put("projection_dim", k);
     return m;
   }

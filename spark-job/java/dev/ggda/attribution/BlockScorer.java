@@ -31,8 +31,7 @@ final class BlockScorer {
       if (op.selfInfluence) {
         // F M in float32, like the scores: in float64 this m x k x k product cost several times the
         // scores themselves (k x k against T targets). Only the row-wise dot runs in float64.
-        INDArray left =
-            op.selfLeftMargin ? Flat.matrix(b.margin[s], m, op.k).castTo(fd.dataType()) : fd;
+        INDArray left = op.selfLeftMargin ? chi(b, s, fd) : fd;
         INDArray right =
             op.selfMatrix == null || op.selfMatrix[s] == null
                 ? fd
@@ -46,5 +45,21 @@ final class BlockScorer {
       self.assign(1.0);
     }
     return new double[][] {Flat.doubles(scores), Flat.doubles(self)};
+  }
+
+  /**
+   * TRAK's chi_G (summed margin gradients) of slot s: featurized, or with the group kernel
+   * estimated as -(|G| / sum_G Q) times the loss row, exact for one member (psi_i = Q_i phi_i).
+   */
+  private static INDArray chi(BlockFeatures b, int s, INDArray lossRows) {
+    if (b.margin != null) {
+      return Flat.matrix(b.margin[s], b.groups(), lossRows.columns()).castTo(lossRows.dataType());
+    }
+    double[] scale = new double[b.groups()];
+    for (int j = 0; j < scale.length; j++) {
+      float q = b.qSums[s][j];
+      scale[j] = q > 0 ? -b.sizes[j] / (double) q : 0;
+    }
+    return lossRows.mulColumnVector(Nd4j.create(scale).reshape(-1, 1));
   }
 }

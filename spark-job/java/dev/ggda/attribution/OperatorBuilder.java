@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  *   <li>TracIn: v_t = eta_t P^T grad l(z'; theta_t);
  *   <li>GradDot / GradCos: v = P^T grad l(z') (normalised for GradCos);
  *   <li>IF: v = (1/n) (H + delta I)^{-1} grad l(z'), H the Gauss-Newton Hessian of the training
- *       objective (parameter space for exact/cg, projected space for projected).
+ *       objective (parameter space for exact/cg, projected space for projected), or for group its
+ *       batched empirical Fisher (1/n) sum_G g_G g_G^T / |G| + l2 I.
  * </ul>
  */
 final class OperatorBuilder {
@@ -191,7 +192,7 @@ final class OperatorBuilder {
   private ScoreOperator influence() {
     int t = targets.targets();
     double[] h;
-    if (config.hessian() == HessianMode.PROJECTED) {
+    if (config.hessian() == HessianMode.PROJECTED || config.hessian() == HessianMode.GROUP) {
       h = features.kernel[0].clone();
       // P^T (lambda I) P: exactly lambda I without projection; its expectation (p/k) lambda I
       // otherwise

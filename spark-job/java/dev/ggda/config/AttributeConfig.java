@@ -3,8 +3,8 @@ package dev.ggda.config;
 /**
  * @param method trak | tracin | if | graddot | gradcos
  * @param projection random projection of gradients
- * @param kernel TRAK kernel: exact | batched | sampled
- * @param hessian influence-function Hessian: exact | cg | projected
+ * @param kernel TRAK kernel: exact | batched | sampled | group
+ * @param hessian influence-function Hessian: exact | cg | projected | group
  * @param damping delta (IF) or lambda (TRAK) added to the kernel/Hessian diagonal
  * @param target per-example (each target row) or aggregate (one target: the summed loss of the set)
  * @param relativeDamping added to the diagonal as this multiple of the mean eigenvalue (trace /

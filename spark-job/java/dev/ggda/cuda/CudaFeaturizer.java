@@ -134,6 +134,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
     int s = slots.size();
     float[][] loss = new float[s][];
     float[][] margin = spec.marginSums() ? new float[s][] : null;
+    float[][] qSums = Featurizer.wantsQSums(spec) ? new float[s][] : null;
     double[][] kernel = spec.moment() == Featurizer.Moment.NONE ? null : new double[s][];
     long[] kernelRows = new long[s];
     for (int si = 0; si < s; si++) {
@@ -151,15 +152,28 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
       if (margin != null) {
         margin[si] = r.margin;
       }
-      if (kernel != null) {
+      if (qSums != null) {
+        qSums[si] = r.qSums;
+      }
+      if (kernel != null && spec.moment().fromGroupRows()) {
+        // On the host, as the CPU backend does: one m x k by k x m product per block.
+        t = mark();
+        kernel[si] =
+            Featurizer.groupMoment(
+                spec.moment(), r.loss, rows.groups(), sketch.dim, sizes, r.qSums);
+        stage(KERNEL, t);
+        kernelRows[si] = rows.groups();
+      } else if (kernel != null) {
         kernel[si] = r.kernel;
         kernelRows[si] = r.kernelRows;
       }
     }
-    return new Featurizer.Output(rows.groupIds().clone(), sizes, loss, margin, kernel, kernelRows);
+    return new Featurizer.Output(
+        rows.groupIds().clone(), sizes, loss, margin, qSums, kernel, kernelRows);
   }
 
-  private record SlotArrays(float[] loss, float[] margin, double[] kernel, long kernelRows) {}
+  private record SlotArrays(
+      float[] loss, float[] margin, float[] qSums, double[] kernel, long kernelRows) {}
 
   private Sketch sketch(Architecture arch, Featurizer.Spec spec, Featurizer.Slot slot) {
     long p = arch.paramCount();
@@ -194,6 +208,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
     int classes = arch.classes();
     float[] loss = new float[n * k];
     float[] margin = spec.marginSums() ? new float[n * k] : null;
+    float[] qSums = Featurizer.wantsQSums(spec) ? new float[n] : null;
     Gpu.Array kernel = zeroedKernel(spec, k);
     long kernelRows = 0;
     boolean gaussNewton = spec.moment() == Featurizer.Moment.GAUSS_NEWTON;
@@ -220,6 +235,9 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
       if (margin != null) {
         gpu.download(phi, margin, r0 * k, b * k);
       }
+      if (qSums != null) {
+        gpu.download(q, qSums, r0, b);
+      }
       stage(DOWNLOAD, t);
       switch (spec.moment()) {
         case EXAMPLES, GROUP_SUMS -> {
@@ -241,7 +259,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
         default -> {}
       }
     }
-    return new SlotArrays(loss, margin, downloadKernel(kernel, k), kernelRows);
+    return new SlotArrays(loss, margin, qSums, downloadKernel(kernel, k), kernelRows);
   }
 
   private SlotArrays grouped(
@@ -262,6 +280,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
     // Stacked [loss sums; margin sums] (m or 2m x rowWidth), projected by one GEMM at the end.
     Gpu.Array stacked = buf("stacked", Gpu.Type.FLOAT, stackedRows * sk.rowWidth);
     gpu.zero(stacked, stackedRows * sk.rowWidth);
+    float[] qSums = Featurizer.wantsQSums(spec) ? new float[m] : null;
     Gpu.Array kernel = zeroedKernel(spec, k);
     long kernelRows = 0;
     boolean perExampleRows =
@@ -301,7 +320,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
       stage(UPLOAD, t);
       Gpu.Array[] a = forward(arch, params, x.at((long) r0 * rows.dim()), b);
       Gpu.Array dOut = buf("dlogits", Gpu.Type.FLOAT, (long) b * classes);
-      Gpu.Array q = needMargin ? buf("q", Gpu.Type.FLOAT, b) : null;
+      Gpu.Array q = needMargin || qSums != null ? buf("q", Gpu.Type.FLOAT, b) : null;
       Gpu.Array probs =
           kind == Featurizer.Moment.GAUSS_NEWTON
               ? buf("probs", Gpu.Type.FLOAT, (long) b * classes)
@@ -319,8 +338,15 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
           needMargin ? null : dOut,
           probs);
       stage(FORWARD, t);
+      if (qSums != null) {
+        float[] qPass = new float[b];
+        t = mark();
+        gpu.download(q, qPass, 0, b);
+        stage(DOWNLOAD, t);
+        Featurizer.addSegmentSums(qPass, local, lossRow, qSums);
+      }
       Gpu.Array[] d = backward(arch, params, a, dOut, b);
-      groupSums(arch, sk, a, d, b, segments, count, rowA, rowB, q, stacked);
+      groupSums(arch, sk, a, d, b, segments, count, rowA, rowB, needMargin ? q : null, stacked);
       if (kind == Featurizer.Moment.EXAMPLES) {
         Gpu.Array phi = buf("phi", Gpu.Type.FLOAT, (long) b * k);
         perExampleFeatures(arch, sk, a, d, b, phi);
@@ -386,7 +412,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
       stage(KERNEL, t);
       kernelRows += m;
     }
-    return new SlotArrays(loss, margin, downloadKernel(kernel, k), kernelRows);
+    return new SlotArrays(loss, margin, qSums, downloadKernel(kernel, k), kernelRows);
   }
 
   /** Layer inputs a[0..L-1] and the logits a[L] of b rows starting at x0. */
@@ -795,7 +821,7 @@ public final class CudaFeaturizer implements FeaturizeBackend, AutoCloseable {
   }
 
   private Gpu.Array zeroedKernel(Featurizer.Spec spec, int k) {
-    if (spec.moment() == Featurizer.Moment.NONE) {
+    if (spec.moment() == Featurizer.Moment.NONE || spec.moment().fromGroupRows()) {
       return null;
     }
     Gpu.Array kernel = buf("kernel", Gpu.Type.DOUBLE, (long) k * k);

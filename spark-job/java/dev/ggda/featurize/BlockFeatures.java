@@ -15,8 +15,14 @@ public final class BlockFeatures implements Serializable {
   /** Per slot, (groups x k) row-major: P^T g_G, the projected summed loss gradient. */
   public final float[][] loss;
 
-  /** Per slot, (groups x k): P^T sum_i grad f_i (TRAK), or null. */
+  /**
+   * Per slot, (groups x k): P^T sum_i grad f_i (TRAK's chi_G), or null; null with the group kernel,
+   * where chi_G is estimated from the loss row as -(|G| / sum Q) loss (exact for one member).
+   */
   public final float[][] margin;
+
+  /** Per slot, each group's sum of Q_i = 1 - p_y (TRAK), or null. */
+  public final float[][] qSums;
 
   /** Per slot, k x k kernel contribution, or null; dropped once the kernel is reduced. */
   public double[][] kernel;
@@ -30,6 +36,7 @@ public final class BlockFeatures implements Serializable {
         out.sizes(),
         out.loss(),
         out.margin(),
+        out.qSums(),
         out.kernel(),
         out.kernelRows());
   }
@@ -40,6 +47,7 @@ public final class BlockFeatures implements Serializable {
       int[] sizes,
       float[][] loss,
       float[][] margin,
+      float[][] qSums,
       double[][] kernel,
       long[] kernelRows) {
     this.block = block;
@@ -47,13 +55,14 @@ public final class BlockFeatures implements Serializable {
     this.sizes = sizes;
     this.loss = loss;
     this.margin = margin;
+    this.qSums = qSums;
     this.kernel = kernel;
     this.kernelRows = kernelRows;
   }
 
   /** The same groups with other per-slot features in place of the loss features. */
   public BlockFeatures withLoss(float[][] replacement) {
-    return new BlockFeatures(block, groupIds, sizes, replacement, margin, null, kernelRows);
+    return new BlockFeatures(block, groupIds, sizes, replacement, margin, qSums, null, kernelRows);
   }
 
   public int groups() {

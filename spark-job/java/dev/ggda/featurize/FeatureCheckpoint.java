@@ -30,9 +30,9 @@ import scala.Tuple2;
 /**
  * The featurize stage's result on disk, so that {@code output.mode: resume} does not featurize the
  * groups again: one Parquet row per group (block, group id, size, per-slot loss and margin features
- * concatenated) plus the reduced k x k kernels as .npy and a small meta.json. Plain data only: no
- * Java serialization is ever read back. {@code _DONE} is written last, so a half-written checkpoint
- * is never used.
+ * and Q sums concatenated) plus the reduced k x k kernels as .npy and a small meta.json. Plain data
+ * only: no Java serialization is ever read back. {@code _DONE} is written last, so a half-written
+ * checkpoint is never used.
  */
 public final class FeatureCheckpoint {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -66,7 +66,8 @@ public final class FeatureCheckpoint {
                                 b.groupIds[j],
                                 b.sizes[j],
                                 slice(b.loss, j, k),
-                                b.margin == null ? null : slice(b.margin, j, k)))
+                                b.margin == null ? null : slice(b.margin, j, k),
+                                b.qSums == null ? null : slice(b.qSums, j, 1)))
                     .iterator());
     spark.createDataFrame(rows, schema()).write().mode("overwrite").parquet(dir + "/blocks");
     try {
@@ -145,6 +146,9 @@ public final class FeatureCheckpoint {
     float[][] loss = new float[slots][m * k];
     boolean withMargin = !sorted.get(0).isNullAt(4);
     float[][] margin = withMargin ? new float[slots][m * k] : null;
+    // A checkpoint written before Q sums were kept has five columns.
+    boolean withQ = sorted.get(0).length() > 5 && !sorted.get(0).isNullAt(5);
+    float[][] qSums = withQ ? new float[slots][m] : null;
     for (int j = 0; j < m; j++) {
       Row r = sorted.get(j);
       ids[j] = r.getLong(1);
@@ -153,9 +157,12 @@ public final class FeatureCheckpoint {
       if (withMargin) {
         unslice(r.getList(4), margin, j, k);
       }
+      if (withQ) {
+        unslice(r.getList(5), qSums, j, 1);
+      }
     }
     return new BlockFeatures(
-        block, new Featurizer.Output(ids, sizes, loss, margin, null, new long[slots]));
+        block, new Featurizer.Output(ids, sizes, loss, margin, qSums, null, new long[slots]));
   }
 
   /** Group j's features of every slot, concatenated (slot-major). */
@@ -181,6 +188,7 @@ public final class FeatureCheckpoint {
         .add(Columns.GROUP_ID, DataTypes.LongType, false)
         .add(Columns.SIZE, DataTypes.IntegerType, false)
         .add("loss", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-        .add("margin", DataTypes.createArrayType(DataTypes.FloatType, false), true);
+        .add("margin", DataTypes.createArrayType(DataTypes.FloatType, false), true)
+        .add("q_sum", DataTypes.createArrayType(DataTypes.FloatType, false), true);
   }
 }

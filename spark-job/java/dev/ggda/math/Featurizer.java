@@ -41,7 +41,24 @@ public final class Featurizer {
      * sum_i sum_c (P^T v_ic)(P^T v_ic)^T, v_ic the backward of sqrt(p_c)(e_c - p): P^T J^T Lambda J
      * P.
      */
-    GAUSS_NEWTON
+    GAUSS_NEWTON,
+    /**
+     * sum_G |G| / (sum_{i in G} Q_i)^2 psi_G psi_G^T over the groups' own loss rows (TRAK's group
+     * kernel): exactly the EXAMPLES kernel when every group has one member, since psi_i = Q_i
+     * phi_i; for a group whose members share one margin gradient it is their exact contribution.
+     */
+    GROUP_ROWS,
+    /**
+     * sum_G g_G g_G^T / |G| over the groups' loss-gradient sums (IF's group Hessian, the batched
+     * empirical Fisher): at one member per group, sum_i g_i g_i^T, whose expectation over labels
+     * drawn from the model is the Gauss-Newton matrix.
+     */
+    GROUP_FISHER;
+
+    /** Moments summed from the groups' own loss rows after projection: no per-example work. */
+    public boolean fromGroupRows() {
+      return this == GROUP_ROWS || this == GROUP_FISHER;
+    }
   }
 
   /**
@@ -60,7 +77,12 @@ public final class Featurizer {
       double sampleFraction,
       long sampleSeed,
       int passRows)
-      implements java.io.Serializable {}
+      implements java.io.Serializable {
+    /** The same spec with or without the margin sums. */
+    public Spec withMarginSums(boolean sums) {
+      return new Spec(projection, dim, seed, sums, moment, sampleFraction, sampleSeed, passRows);
+    }
+  }
 
   /** One model to featurize under: ensemble member, checkpoint index and its parameters. */
   public record Slot(int member, int checkpoint, float[] params) {}
@@ -82,16 +104,48 @@ public final class Featurizer {
   }
 
   /**
-   * Per slot s: loss[s] and margin[s] are (groups x k) row-major; kernel[s] is k x k (or null);
-   * kernelRows[s] counts the examples the kernel summed (exact/sampled) or the groups (batched).
+   * Per slot s: loss[s] and margin[s] are (groups x k) row-major; qSums[s] holds each group's sum
+   * of Q_i = 1 - p_y (TRAK only, else null); kernel[s] is k x k (or null); kernelRows[s] counts the
+   * examples the kernel summed (exact/sampled) or the groups (batched, group rows).
    */
   public record Output(
       long[] groupIds,
       int[] sizes,
       float[][] loss,
       float[][] margin,
+      float[][] qSums,
       double[][] kernel,
       long[] kernelRows) {}
+
+  /** Whether featurize reports the groups' Q sums: TRAK needs them for its group kernel. */
+  public static boolean wantsQSums(Spec spec) {
+    return spec.marginSums() || spec.moment() == Moment.GROUP_ROWS;
+  }
+
+  /**
+   * A moment summed from the groups' projected loss rows (m x k row-major): L^T diag(w) L with w as
+   * {@link Moment#GROUP_ROWS} or {@link Moment#GROUP_FISHER} define it. A group whose Q sum is zero
+   * (a float-saturated prediction) has a zero loss row and adds nothing.
+   */
+  public static double[] groupMoment(
+      Moment moment, float[] loss, int m, int k, int[] sizes, float[] qSums) {
+    float[] scaled = new float[m * k];
+    for (int j = 0; j < m; j++) {
+      double w =
+          switch (moment) {
+            case GROUP_ROWS -> qSums[j] > 0 ? sizes[j] / ((double) qSums[j] * qSums[j]) : 0;
+            case GROUP_FISHER -> 1.0 / sizes[j];
+            default ->
+                throw new IllegalArgumentException(moment + " is not summed from group rows");
+          };
+      float root = (float) Math.sqrt(w);
+      for (int c = 0; c < k; c++) {
+        scaled[j * k + c] = loss[j * k + c] * root;
+      }
+    }
+    INDArray a = Flat.matrix(scaled, 0, m, k);
+    return Flat.doubles(a.transpose().mmul(a).castTo(DataType.DOUBLE));
+  }
 
   /** Rows per forward/backward pass of the grouped path when no per-example rows are formed. */
   public static final int GROUPED_PASS_ROWS = 2048;
@@ -143,6 +197,7 @@ public final class Featurizer {
     int s = slots.size();
     float[][] loss = new float[s][];
     float[][] margin = spec.marginSums() ? new float[s][] : null;
+    float[][] qSums = wantsQSums(spec) ? new float[s][] : null;
     double[][] kernel = spec.moment() == Moment.NONE ? null : new double[s][];
     long[] kernelRows = new long[s];
     for (int si = 0; si < s; si++) {
@@ -157,15 +212,22 @@ public final class Featurizer {
       if (margin != null) {
         margin[si] = r.margin;
       }
-      if (kernel != null) {
+      if (qSums != null) {
+        qSums[si] = r.qSums;
+      }
+      if (kernel != null && spec.moment().fromGroupRows()) {
+        kernel[si] = groupMoment(spec.moment(), r.loss, rows.groups(), proj.dim(), sizes, r.qSums);
+        kernelRows[si] = rows.groups();
+      } else if (kernel != null) {
         kernel[si] = r.kernel;
         kernelRows[si] = r.kernelRows;
       }
     }
-    return new Output(rows.groupIds().clone(), sizes, loss, margin, kernel, kernelRows);
+    return new Output(rows.groupIds().clone(), sizes, loss, margin, qSums, kernel, kernelRows);
   }
 
-  private record SlotResult(float[] loss, float[] margin, double[] kernel, long kernelRows) {}
+  private record SlotResult(
+      float[] loss, float[] margin, float[] qSums, double[] kernel, long kernelRows) {}
 
   /**
    * Groups of one example: one backward of the margin gives the per-example features phi_i; the
@@ -177,7 +239,8 @@ public final class Featurizer {
     int k = proj.dim();
     float[] loss = new float[n * k];
     float[] margin = spec.marginSums() ? new float[n * k] : null;
-    INDArray kernel = spec.moment() == Moment.NONE ? null : Nd4j.zeros(DataType.DOUBLE, k, k);
+    float[] qSums = wantsQSums(spec) ? new float[n] : null;
+    INDArray kernel = perExampleMoment(spec) ? Nd4j.zeros(DataType.DOUBLE, k, k) : null;
     long kernelRows = 0;
     for (int r0 = 0; r0 < n; r0 += spec.passRows()) {
       int r1 = Math.min(n, r0 + spec.passRows());
@@ -191,9 +254,15 @@ public final class Featurizer {
       if (margin != null) {
         copyRows(phi, margin, r0, k);
       }
+      if (qSums != null) {
+        System.arraycopy(Flat.floats(q), 0, qSums, r0, r1 - r0);
+      }
+      if (kernel == null) {
+        continue;
+      }
       if (spec.moment() == Moment.GAUSS_NEWTON) {
         kernelRows += gaussNewton(net, proj, fp, y, kernel);
-      } else if (kernel != null) {
+      } else {
         INDArray used =
             spec.moment() == Moment.SAMPLED_EXAMPLES ? sampledRows(phi, rows, r0, r1, spec) : phi;
         if (used != null) {
@@ -202,7 +271,13 @@ public final class Featurizer {
         }
       }
     }
-    return new SlotResult(loss, margin, kernel == null ? null : Flat.doubles(kernel), kernelRows);
+    return new SlotResult(
+        loss, margin, qSums, kernel == null ? null : Flat.doubles(kernel), kernelRows);
+  }
+
+  /** Whether the moment is summed pass by pass (not from the group rows afterwards). */
+  private static boolean perExampleMoment(Spec spec) {
+    return spec.moment() != Moment.NONE && !spec.moment().fromGroupRows();
   }
 
   private static SlotResult grouped(
@@ -214,7 +289,8 @@ public final class Featurizer {
     boolean withMargin = spec.marginSums() || spec.moment() == Moment.GROUP_SUMS;
     // Stacked [loss sums; margin sums] (m or 2m x p), projected by one GEMM at the end.
     INDArray stacked = Nd4j.zeros(DataType.FLOAT, withMargin ? 2L * m : m, p);
-    INDArray kernel = spec.moment() == Moment.NONE ? null : Nd4j.zeros(DataType.DOUBLE, k, k);
+    float[] qSums = wantsQSums(spec) ? new float[m] : null;
+    INDArray kernel = perExampleMoment(spec) ? Nd4j.zeros(DataType.DOUBLE, k, k) : null;
     long kernelRows = 0;
     // Without per-example rows (exact, sampled or Gauss-Newton kernels materialise them) a pass
     // holds
@@ -250,6 +326,10 @@ public final class Featurizer {
           withMargin
               || spec.moment() == Moment.EXAMPLES
               || spec.moment() == Moment.SAMPLED_EXAMPLES;
+      INDArray q = qSums != null || needMargin ? Losses.oneMinusTrueProbability(logits, y) : null;
+      if (qSums != null) {
+        addSegmentSums(Flat.floats(q), local, lossRow, qSums);
+      }
       if (!needMargin) {
         proj.addGroupRows(
             net.backward(fp, Losses.crossEntropyGradient(logits, y), false),
@@ -260,7 +340,7 @@ public final class Featurizer {
         // One backward pass serves both sums: the loss is a function of the margin alone
         // (l = softplus(-f)), so each example's loss gradient is -Q_i times its margin gradient.
         BatchGradient mg = net.backward(fp, Losses.marginGradient(logits, y), false);
-        INDArray negQ = Losses.oneMinusTrueProbability(logits, y).reshape(-1, 1).negi();
+        INDArray negQ = q.reshape(-1, 1).neg();
         proj.addGroupRows(mg.scaled(negQ), local, stacked, lossRow);
         if (withMargin) {
           proj.addGroupRows(mg, local, stacked, marginRow);
@@ -299,7 +379,22 @@ public final class Featurizer {
         kernelRows += m;
       }
     }
-    return new SlotResult(loss, margin, kernel == null ? null : Flat.doubles(kernel), kernelRows);
+    return new SlotResult(
+        loss, margin, qSums, kernel == null ? null : Flat.doubles(kernel), kernelRows);
+  }
+
+  /**
+   * Adds each segment's sum of a per-row value of a pass: rows [local[j], local[j+1]) go to
+   * out[target[j]].
+   */
+  public static void addSegmentSums(float[] values, int[] local, int[] target, float[] out) {
+    for (int j = 0; j < target.length; j++) {
+      double sum = 0;
+      for (int r = local[j]; r < local[j + 1]; r++) {
+        sum += values[r];
+      }
+      out[target[j]] += (float) sum;
+    }
   }
 
   /**

@@ -251,6 +251,7 @@ final class Bundle {
           ints(name + ".sizes"),
           loss,
           margin,
+          null,
           kernel,
           longs(name + ".kernelRows"));
     }

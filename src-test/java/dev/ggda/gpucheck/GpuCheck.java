@@ -285,7 +285,7 @@ public final class GpuCheck {
       kernel[s] = Bundle.Entries.kernelOf(o.kernel()[s], k);
     }
     return new Featurizer.Output(
-        o.groupIds(), o.sizes(), o.loss(), o.margin(), kernel, o.kernelRows());
+        o.groupIds(), o.sizes(), o.loss(), o.margin(), o.qSums(), kernel, o.kernelRows());
   }
 
   /**
