@@ -6,6 +6,8 @@ import dev.ggda.config.Damping;
 import dev.ggda.config.GgdaConfig;
 import dev.ggda.config.GridSpec;
 import dev.ggda.config.GroupMethod;
+import dev.ggda.config.HessianMode;
+import dev.ggda.config.KernelMode;
 import dev.ggda.config.ProjectionConfig;
 import dev.ggda.config.ProjectionKind;
 import java.io.PrintWriter;
@@ -383,6 +385,24 @@ public final class Main implements Callable<Integer> {
     List<String> projections;
 
     @Option(
+        names = "--kernels",
+        split = ",",
+        paramLabel = "KERNEL",
+        description =
+            "TRAK kernels of the table (exact, batched, sampled, group); the first is the speedup"
+                + " baseline; default: attribute.kernel.")
+    List<String> kernels;
+
+    @Option(
+        names = "--hessians",
+        split = ",",
+        paramLabel = "HESSIAN",
+        description =
+            "IF Hessians of the table (exact, cg, projected, group); the first is the speedup"
+                + " baseline; default: attribute.hessian.")
+    List<String> hessians;
+
+    @Option(
         names = "--dampings",
         split = ",",
         paramLabel = "LAMBDA",
@@ -402,6 +422,8 @@ public final class Main implements Callable<Integer> {
           && groupings == null
           && groupSizes == null
           && projections == null
+          && kernels == null
+          && hessians == null
           && dampings == null) {
         jobs.evaluate(config);
         return;
@@ -431,6 +453,12 @@ public final class Main implements Callable<Integer> {
           new GridSpec(
               m,
               projections(config, projections),
+              kernels == null
+                  ? List.of(config.attribute().kernel())
+                  : parse("--kernels", kernels, KernelMode.class),
+              hessians == null
+                  ? List.of(config.attribute().hessian())
+                  : parse("--hessians", hessians, HessianMode.class),
               dampings(config, dampings),
               g,
               List.copyOf(sizes)));

@@ -299,6 +299,77 @@ class EvaluateCommandTest {
   }
 
   /**
+   * --kernels and --hessians: each TRAK kernel and IF Hessian is a variant with its own rows, named
+   * in the mode column; per-example TRAK runs once (it uses the exact kernel whatever is set), and
+   * every variant's speedup is against the per-example row of the first mode listed.
+   */
+  @Test
+  void modeSweepRowsShareTheFirstModesPerExampleBaseline() {
+    SparkSession spark = SparkTestSession.get();
+    Path grid = tmp.resolve("mode-grid");
+    StringBuilder console = new StringBuilder();
+    assertEquals(
+        0,
+        dev.ggda.testing.CliCapture.run(
+            "evaluate",
+            sets(grid.toString(), 4, "[lds, group-lds]"),
+            console,
+            "--methods",
+            "trak,if",
+            "--kernels",
+            "sampled,group",
+            "--hessians",
+            "exact,group",
+            "--groupings",
+            "random",
+            "--group-sizes",
+            "4"),
+        console::toString);
+    List<Row> rows =
+        spark
+            .read()
+            .parquet(grid.resolve("evaluation/efficiency_fidelity").toString())
+            .collectAsList();
+    Map<String, Row> byKey = new HashMap<>();
+    for (Row r : rows) {
+      byKey.put(r.getAs("mode") + " " + r.getAs("group_size"), r);
+    }
+    assertEquals(
+        java.util.Set.of(
+            "kernel sampled 1",
+            "kernel sampled 4",
+            "kernel group 4",
+            "hessian exact 1",
+            "hessian group 1",
+            "hessian exact 4",
+            "hessian group 4"),
+        byKey.keySet(),
+        rows::toString);
+    for (String[] pair :
+        new String[][] {
+          {"kernel sampled 1", "kernel group 4"},
+          {"hessian exact 1", "hessian group 1"},
+          {"hessian exact 1", "hessian group 4"}
+        }) {
+      double base = (Double) byKey.get(pair[0]).getAs("attribution_seconds");
+      Row r = byKey.get(pair[1]);
+      assertEquals(
+          base / (Double) r.getAs("attribution_seconds"),
+          (Double) r.getAs("speedup"),
+          1e-9,
+          pair[1] + " against " + pair[0]);
+    }
+    double exactLds = (Double) byKey.get("hessian exact 1").getAs("lds");
+    double fisherLds = (Double) byKey.get("hessian group 1").getAs("lds");
+    assertTrue(
+        Math.abs(exactLds - fisherLds) > 1e-6,
+        "the empirical Fisher is not the Gauss-Newton Hessian: " + exactLds + " vs " + fisherLds);
+    for (Row r : rows) {
+      assertTrue(Double.isFinite((Double) r.getAs("lds")), r::toString);
+    }
+  }
+
+  /**
    * A damping sweep featurizes once per cell and solves again per damping: the reused features give
    * exactly the LDS of a plain `ggda evaluate` run with that damping, and the damping does change
    * it.

@@ -10,6 +10,8 @@ import dev.ggda.config.Damping;
 import dev.ggda.config.GgdaConfig;
 import dev.ggda.config.GridSpec;
 import dev.ggda.config.GroupMethod;
+import dev.ggda.config.HessianMode;
+import dev.ggda.config.KernelMode;
 import dev.ggda.config.ProjectionConfig;
 import dev.ggda.evaluation.EvaluationStage;
 import dev.ggda.grouping.GroupingStage;
@@ -25,8 +27,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -41,13 +43,16 @@ import org.apache.spark.sql.types.StructType;
  * own target features and per-example baseline. With several dampings each (method, projection)
  * featurizes once per cell and only solves again per damping (hessian: cg, which solves inside
  * featurize, featurizes again); a damping's attribution time is then featurize + its own solve +
- * score.
+ * score. With several TRAK kernels or IF Hessians each is a variant of its own; the per-example row
+ * of the first one listed is the speedup baseline of them all, and per-example TRAK, which uses the
+ * exact kernel whatever is set, runs for the first kernel only.
  */
 public final class FidelityGrid {
   static final StructType TABLE =
       new StructType()
           .add("method", DataTypes.StringType, false)
           .add("projection", DataTypes.StringType, false)
+          .add("mode", DataTypes.StringType, false)
           .add("damping", DataTypes.StringType, false)
           .add("grouping", DataTypes.StringType, false)
           .add("group_size", DataTypes.IntegerType, false)
@@ -66,15 +71,37 @@ public final class FidelityGrid {
 
   private FidelityGrid() {}
 
-  /** One attribution setting of the table: a method with a projection and a damping. */
-  private record Variant(AttributionMethod method, ProjectionConfig projection, Damping damping) {
+  /**
+   * One attribution setting of the table: a method with a projection, a kernel (TRAK) or Hessian
+   * (IF), and a damping.
+   */
+  private record Variant(
+      AttributionMethod method,
+      ProjectionConfig projection,
+      KernelMode kernel,
+      HessianMode hessian,
+      Damping damping) {
     String projectionName() {
       return name(projection.kind()) + ":" + projection.dim();
     }
 
+    /** The kernel or Hessian this method reads, or "-". */
+    String modeName() {
+      return switch (method) {
+        case TRAK -> "kernel " + name(kernel);
+        case IF -> "hessian " + name(hessian);
+        default -> "-";
+      };
+    }
+
     /** Variants with the same features: they differ in damping only. */
     Variant featureKey() {
-      return new Variant(method, projection, null);
+      return new Variant(method, projection, kernel, hessian, null);
+    }
+
+    /** The variant whose per-example row is this one's speedup baseline. */
+    Variant baselineKey(KernelMode firstKernel, HessianMode firstHessian) {
+      return new Variant(method, projection, firstKernel, firstHessian, damping);
     }
   }
 
@@ -87,25 +114,39 @@ public final class FidelityGrid {
         "evaluate-grid",
         (p, out) -> {
           p.obtainModel(out);
-          grid(
-              p,
-              out,
-              grid.methods(),
-              grid.projections(),
-              grid.dampings(),
-              grid.groupings(),
-              grid.sizes());
+          grid(p, out, grid);
         });
   }
 
-  private static void grid(
-      Pipeline p,
-      RunOutput out,
-      List<AttributionMethod> methods,
-      List<ProjectionConfig> projections,
-      List<Damping> dampings,
-      List<GroupMethod> groupings,
-      List<Integer> sizes) {
+  /** The variants of a grid: every method x projection x its modes x damping. */
+  private static List<Variant> variants(GridSpec grid) {
+    List<Variant> out = new ArrayList<>();
+    for (AttributionMethod method : grid.methods()) {
+      List<KernelMode> kernels =
+          method == AttributionMethod.TRAK ? grid.kernels() : List.of(grid.kernels().get(0));
+      List<HessianMode> hessians =
+          method == AttributionMethod.IF ? grid.hessians() : List.of(grid.hessians().get(0));
+      for (ProjectionConfig projection : grid.projections()) {
+        for (KernelMode kernel : kernels) {
+          for (HessianMode hessian : hessians) {
+            for (Damping damping : grid.dampings()) {
+              out.add(new Variant(method, projection, kernel, hessian, damping));
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private static void grid(Pipeline p, RunOutput out, GridSpec grid) {
+    List<ProjectionConfig> projections = grid.projections();
+    List<Damping> dampings = grid.dampings();
+    List<GroupMethod> groupings = grid.groupings();
+    List<Integer> sizes = grid.sizes();
+    KernelMode firstKernel = grid.kernels().get(0);
+    HessianMode firstHessian = grid.hessians().get(0);
+    boolean severalModes = grid.kernels().size() > 1 || grid.hessians().size() > 1;
     GgdaConfig config = p.config();
     SparkSession spark = p.spark();
     Console console = p.console();
@@ -117,14 +158,7 @@ public final class FidelityGrid {
     List<Integer> ordered = new ArrayList<>(sizes); // size 1 first: the speedup baseline
     // Target features depend on the method only; groupings on the model only: each is computed
     // once.
-    List<Variant> variants = new ArrayList<>();
-    for (AttributionMethod method : methods) {
-      for (ProjectionConfig projection : projections) {
-        for (Damping damping : dampings) {
-          variants.add(new Variant(method, projection, damping));
-        }
-      }
-    }
+    List<Variant> variants = variants(grid);
     Map<Variant, AttributionStage> stages = new LinkedHashMap<>();
     Map<Variant, TargetFeatures> targets = new LinkedHashMap<>();
     Map<Variant, Double> targetSeconds = new LinkedHashMap<>();
@@ -135,8 +169,8 @@ public final class FidelityGrid {
           new AttributeConfig(
               v.method(),
               v.projection(),
-              ac.kernel(),
-              ac.hessian(),
+              v.kernel(),
+              v.hessian(),
               v.damping().absolute(),
               ac.target(),
               v.damping().relative());
@@ -167,9 +201,13 @@ public final class FidelityGrid {
         double groupSecs = secs(g0);
         AttributionStage.Prepared previous = null;
         AttributionStage previousStage = null;
+        Variant previousVariant = null;
         double featurizeSecs = 0;
         for (int vi = 0; vi < variants.size(); vi++) {
           Variant v = variants.get(vi);
+          if (size == 1 && v.method() == AttributionMethod.TRAK && v.kernel() != firstKernel) {
+            continue; // per-example TRAK is the exact kernel whatever is set: run once
+          }
           long a0 = System.nanoTime();
           TargetFeatures tf = targets.get(v.featureKey());
           StageClock clock = new StageClock();
@@ -177,7 +215,7 @@ public final class FidelityGrid {
           boolean reused =
               previous != null
                   && previous.rebuildable()
-                  && variants.get(vi - 1).featureKey().equals(v.featureKey());
+                  && previousVariant.featureKey().equals(v.featureKey());
           if (reused) {
             console.info(
                 "evaluate: damping %s: solving again on the same features", v.damping().label());
@@ -196,6 +234,7 @@ public final class FidelityGrid {
             featurizeSecs = clock.seconds(StageClock.FEATURIZE);
           }
           previous = prepared;
+          previousVariant = v;
           long s0 = System.nanoTime();
           ScoreStage.Scored tables =
               ScoreStage.score(spark, prepared.blocks, prepared.operator, null);
@@ -215,6 +254,9 @@ public final class FidelityGrid {
                   + (projections.size() > 1
                       ? "-" + name(v.projection().kind()) + v.projection().dim()
                       : "")
+                  + (severalModes && !v.modeName().equals("-")
+                      ? "-" + v.modeName().replace(' ', '-')
+                      : "")
                   + (dampings.size() > 1 ? "-damping" + v.damping().label() : "")
                   + "-"
                   + groupingName
@@ -228,29 +270,41 @@ public final class FidelityGrid {
                   new EvaluationStage.Attribution(
                       tag, groups.assignment(), tables.scores, tables.groupValues));
           tables.release();
-          double speedup = baseline.getOrDefault(v, Double.NaN) / attributionSecs;
+          double speedup =
+              baseline.getOrDefault(v.baselineKey(firstKernel, firstHessian), Double.NaN)
+                  / attributionSecs;
           Row row =
-              RowFactory.create(
-                  name(v.method()),
-                  v.projectionName(),
-                  v.damping().label(),
-                  groupingName,
-                  size,
-                  groupCount,
-                  attributionSecs,
-                  nullIfNaN(speedup),
-                  nullIfNaN(r.lds),
-                  nullIfNaN(r.groupLds),
-                  nullIfNaN(r.removalEffect),
-                  nullIfNaN(r.randomRemovalEffect),
-                  nullIfNaN(r.looPearson),
-                  groupSecs,
-                  targetSeconds.get(v.featureKey()),
-                  nullIfNaN(r.ldsOneRun),
-                  nullIfNaN(r.groupLdsOneRun));
+              new GenericRowWithSchema(
+                  new Object[] {
+                    name(v.method()),
+                    v.projectionName(),
+                    v.modeName(),
+                    v.damping().label(),
+                    groupingName,
+                    size,
+                    groupCount,
+                    attributionSecs,
+                    nullIfNaN(speedup),
+                    nullIfNaN(r.lds),
+                    nullIfNaN(r.groupLds),
+                    nullIfNaN(r.removalEffect),
+                    nullIfNaN(r.randomRemovalEffect),
+                    nullIfNaN(r.looPearson),
+                    groupSecs,
+                    targetSeconds.get(v.featureKey()),
+                    nullIfNaN(r.ldsOneRun),
+                    nullIfNaN(r.groupLdsOneRun)
+                  },
+                  TABLE);
           byMethod
               .computeIfAbsent(
-                  name(v.method()) + " " + v.projectionName() + " " + v.damping().label(),
+                  name(v.method())
+                      + " "
+                      + v.projectionName()
+                      + " "
+                      + v.modeName()
+                      + " "
+                      + v.damping().label(),
                   x -> new ArrayList<>())
               .add(row);
           print(List.of(row));
@@ -291,9 +345,10 @@ public final class FidelityGrid {
   static void print(List<Row> rows) {
     System.out.println();
     System.out.printf(
-        "%-7s %-16s %-10s %-13s %5s %7s %9s %8s %7s %9s %10s %10s %9s %11s%n",
+        "%-7s %-16s %-17s %-10s %-13s %5s %7s %9s %8s %7s %9s %10s %10s %9s %11s%n",
         "method",
         "projection",
+        "mode",
         "damping",
         "grouping",
         "size",
@@ -308,21 +363,22 @@ public final class FidelityGrid {
         "gLDS 1run");
     for (Row r : rows) {
       System.out.printf(
-          "%-7s %-16s %-10s %-13s %5d %7d %9.1f %8s %7s %9s %10s %10s %9s %11s%n",
-          r.getString(0),
-          r.getString(1),
-          r.getString(2),
-          r.getString(3),
-          r.getInt(4),
-          r.getLong(5),
-          r.getDouble(6),
-          fmt(r.get(7), "%.1fx"),
-          fmt(r.get(8), "%.3f"),
-          fmt(r.get(9), "%.3f"),
-          fmt(r.get(10), "%+.4f"),
-          fmt(r.get(11), "%+.4f"),
-          fmt(r.get(15), "%.3f"),
-          fmt(r.get(16), "%.3f"));
+          "%-7s %-16s %-17s %-10s %-13s %5d %7d %9.1f %8s %7s %9s %10s %10s %9s %11s%n",
+          r.getAs("method"),
+          r.getAs("projection"),
+          r.getAs("mode"),
+          r.getAs("damping"),
+          r.getAs("grouping"),
+          (int) r.getAs("group_size"),
+          (long) r.getAs("groups"),
+          (double) r.getAs("attribution_seconds"),
+          fmt(r.getAs("speedup"), "%.1fx"),
+          fmt(r.getAs("lds"), "%.3f"),
+          fmt(r.getAs("group_lds"), "%.3f"),
+          fmt(r.getAs("removal_effect"), "%+.4f"),
+          fmt(r.getAs("random_removal_effect"), "%+.4f"),
+          fmt(r.getAs("lds_one_run"), "%.3f"),
+          fmt(r.getAs("group_lds_one_run"), "%.3f"));
     }
   }
 
