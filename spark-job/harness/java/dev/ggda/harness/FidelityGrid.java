@@ -45,7 +45,9 @@ import org.apache.spark.sql.types.StructType;
  * featurize, featurizes again); a damping's attribution time is then featurize + its own solve +
  * score. With several TRAK kernels or IF Hessians each is a variant of its own; the per-example row
  * of the first one listed is the speedup baseline of them all, and per-example TRAK, which uses the
- * exact kernel whatever is set, runs for the first kernel only.
+ * exact kernel whatever is set, runs for the first kernel only. Each row splits its attribution
+ * time into featurize (with the kernel or group-moment sums), solve (the driver's Hessian sum,
+ * kernel and factorisation) and score.
  */
 public final class FidelityGrid {
   static final StructType TABLE =
@@ -67,7 +69,10 @@ public final class FidelityGrid {
           .add("grouping_seconds", DataTypes.DoubleType, false)
           .add("target_seconds", DataTypes.DoubleType, false)
           .add("lds_one_run", DataTypes.DoubleType, true)
-          .add("group_lds_one_run", DataTypes.DoubleType, true);
+          .add("group_lds_one_run", DataTypes.DoubleType, true)
+          .add("featurize_seconds", DataTypes.DoubleType, false)
+          .add("solve_seconds", DataTypes.DoubleType, false)
+          .add("score_seconds", DataTypes.DoubleType, false);
 
   private FidelityGrid() {}
 
@@ -239,12 +244,12 @@ public final class FidelityGrid {
           ScoreStage.Scored tables =
               ScoreStage.score(spark, prepared.blocks, prepared.operator, null);
           long groupCount = tables.groupValues.count();
+          double scoreSecs = secs(s0);
           // A reused cell pays featurize once, like a run with that damping alone would; reused
-          // work
-          // (the IF exact Hessian sum) is charged to every cell.
+          // work (the IF exact Hessian sum) is charged to every cell.
           double attributionSecs =
               reused
-                  ? featurizeSecs + clock.driverSeconds() + secs(s0)
+                  ? featurizeSecs + clock.driverSeconds() + scoreSecs
                   : secs(a0) + clock.seconds(StageClock.REUSED);
           if (size == 1) {
             baseline.put(v, attributionSecs);
@@ -293,7 +298,10 @@ public final class FidelityGrid {
                     groupSecs,
                     targetSeconds.get(v.featureKey()),
                     nullIfNaN(r.ldsOneRun),
-                    nullIfNaN(r.groupLdsOneRun)
+                    nullIfNaN(r.groupLdsOneRun),
+                    featurizeSecs,
+                    clock.driverSeconds(),
+                    scoreSecs
                   },
                   TABLE);
           byMethod
