@@ -1,23 +1,25 @@
 package dev.ggda.math;
 
-import dev.ludovic.netlib.lapack.LAPACK;
-import org.netlib.util.doubleW;
-import org.netlib.util.intW;
+import org.bytedeco.openblas.global.openblas;
 
 /**
  * Solves (A + damping I) X = B for a symmetric positive semi-definite A in float64 by Cholesky
- * (LAPACK dpotrf/dpotrs through netlib, which Spark ships). When the damped matrix is still not
- * numerically positive definite (duplicate groups, k above the number of examples or groups), the
- * damping falls back to 0.1 x the mean diagonal (= 0.1 x the mean eigenvalue, kronfluence's default
- * heuristic) and is raised tenfold from there until the factorisation succeeds. A barely-positive
- * damping would keep the solve so ill-conditioned that scores become huge and rounding-sensitive;
- * the damping actually used is reported so the caller can warn.
+ * (LAPACKE dpotrf/dpotrs of the OpenBLAS that ND4J ships: native and multithreaded, where Spark's
+ * netlib falls back to pure Java on hosts without a system LAPACK). When the damped matrix is still
+ * not numerically positive definite (duplicate groups, k above the number of examples or groups),
+ * the damping falls back to 0.1 x the mean diagonal (= 0.1 x the mean eigenvalue, kronfluence's
+ * default heuristic) and is raised tenfold from there until the factorisation succeeds. A
+ * barely-positive damping would keep the solve so ill-conditioned that scores become huge and
+ * rounding-sensitive; the damping actually used is reported so the caller can warn.
  */
 public final class CholeskySolver {
   /**
    * Fallback damping, relative to the mean diagonal, for matrices that are not positive definite.
    */
   public static final double FALLBACK_DAMPING = 0.1;
+
+  private static final int COLUMN_MAJOR = openblas.LAPACK_COL_MAJOR;
+  private static final byte LOWER = (byte) 'L';
 
   private final int n;
   private final double[] factor;
@@ -49,10 +51,9 @@ public final class CholeskySolver {
       for (int i = 0; i < n; i++) {
         f[i * n + i] += d;
       }
-      double norm1 = LAPACK.getInstance().dlansy("1", "L", n, f, n, new double[n]);
-      intW info = new intW(0);
-      LAPACK.getInstance().dpotrf("L", n, f, n, info);
-      if (info.val == 0 && allFinite(f) && !numericallySingular(f, n, norm1)) {
+      double norm1 = openblas.LAPACKE_dlansy(COLUMN_MAJOR, (byte) '1', LOWER, n, f, n);
+      int info = openblas.LAPACKE_dpotrf(COLUMN_MAJOR, LOWER, n, f, n);
+      if (info == 0 && allFinite(f) && !numericallySingular(f, n, norm1)) {
         return new CholeskySolver(n, f, d);
       }
       d = d <= 0 ? floor : Math.max(d * 10, floor);
@@ -68,12 +69,9 @@ public final class CholeskySolver {
    * solution means anything, and the matrix is treated as not positive definite.
    */
   private static boolean numericallySingular(double[] factor, int n, double norm1) {
-    doubleW rcond = new doubleW(0);
-    intW info = new intW(0);
-    LAPACK
-        .getInstance()
-        .dpocon("L", n, factor, n, norm1, rcond, new double[3 * n], new int[n], info);
-    return info.val != 0 || !(rcond.val >= n * Math.ulp(1.0));
+    double[] rcond = new double[1];
+    int info = openblas.LAPACKE_dpocon(COLUMN_MAJOR, LOWER, n, factor, n, norm1, rcond);
+    return info != 0 || !(rcond[0] >= n * Math.ulp(1.0));
   }
 
   private static boolean allFinite(double[] v) {
@@ -101,10 +99,9 @@ public final class CholeskySolver {
           "right-hand side has " + b.length + " entries, expected " + n + "x" + r);
     }
     double[] x = b.clone();
-    intW info = new intW(0);
-    LAPACK.getInstance().dpotrs("L", n, r, factor, n, x, n, info);
-    if (info.val != 0) {
-      throw new ArithmeticException("dpotrs failed with info " + info.val);
+    int info = openblas.LAPACKE_dpotrs(COLUMN_MAJOR, LOWER, n, r, factor, n, x, n);
+    if (info != 0) {
+      throw new ArithmeticException("dpotrs failed with info " + info);
     }
     return x;
   }
