@@ -27,9 +27,11 @@ import java.util.regex.Pattern;
  * is replaced by the fidelity protocol of that run and a Markdown table of its efficiency-fidelity
  * rows (the optional {@code where} keeps the rows whose columns have those values, {@code ;}
  * between conditions). {@code removal_share} is a row's removal effect over the per-example row's
- * of the same method, projection and damping. {@code RUN.json#/json/pointer} tables any other array
- * of rows instead ({@link #renderRows}). With {@code --check} nothing is written and the exit code
- * says whether every file was up to date.
+ * of the same method, projection and damping (the first one: with several kernels or Hessians, the
+ * first mode's); {@code fixed_share} is the share of a row's attribution time spent in solve and
+ * score. {@code RUN.json#/json/pointer} tables any other array of rows instead ({@link
+ * #renderRows}). With {@code --check} nothing is written and the exit code says whether every file
+ * was up to date.
  *
  * <p>Usage: {@code deploy/ggda experiment-tables [--check] [FILE.md ...]} (default: every
  * conf/experiments/*.md).
@@ -49,6 +51,7 @@ public final class ExperimentTables {
   static {
     COLUMNS.put("method", new Column("method", null));
     COLUMNS.put("projection", new Column("projection", null));
+    COLUMNS.put("mode", new Column("kernel / Hessian", null));
     COLUMNS.put("damping", new Column("damping", null));
     COLUMNS.put("grouping", new Column("grouping", null));
     COLUMNS.put("group_size", new Column("group size", "%,d"));
@@ -65,6 +68,10 @@ public final class ExperimentTables {
     COLUMNS.put("loo_pearson", new Column("LOO Pearson", "%.3f"));
     COLUMNS.put("grouping_seconds", new Column("grouping s", "%,.1f"));
     COLUMNS.put("target_seconds", new Column("targets s", "%,.1f"));
+    COLUMNS.put("featurize_seconds", new Column("featurize s", "%,.1f"));
+    COLUMNS.put("solve_seconds", new Column("solve s", "%,.1f"));
+    COLUMNS.put("score_seconds", new Column("score s", "%,.1f"));
+    COLUMNS.put("fixed_share", new Column("solve + score share", "%.1f%%"));
   }
 
   private ExperimentTables() {}
@@ -297,7 +304,12 @@ public final class ExperimentTables {
   }
 
   private static String cell(String column, JsonNode row, JsonNode rows) {
-    JsonNode v = column.equals("removal_share") ? removalShare(row, rows) : row.path(column);
+    JsonNode v =
+        switch (column) {
+          case "removal_share" -> removalShare(row, rows);
+          case "fixed_share" -> fixedShare(row);
+          default -> row.path(column);
+        };
     String format = COLUMNS.get(column).format();
     if (v == null || v.isNull() || v.isMissingNode()) {
       return "-";
@@ -308,6 +320,16 @@ public final class ExperimentTables {
     return format.startsWith("%,d")
         ? String.format(Locale.ROOT, format, v.asLong())
         : String.format(Locale.ROOT, format, v.asDouble());
+  }
+
+  /** 100 x (solve + score seconds) / attribution seconds, or null for rows without the split. */
+  private static JsonNode fixedShare(JsonNode row) {
+    if (!row.path("solve_seconds").isNumber() || !row.path("attribution_seconds").isNumber()) {
+      return null;
+    }
+    double fixed = row.path("solve_seconds").asDouble() + row.path("score_seconds").asDouble();
+    return JSON.getNodeFactory()
+        .numberNode(100 * fixed / row.path("attribution_seconds").asDouble());
   }
 
   /**
