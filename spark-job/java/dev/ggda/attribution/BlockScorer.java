@@ -19,7 +19,7 @@ final class BlockScorer {
     INDArray sq = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.DOUBLE, m, 1);
     for (int s = 0; s < op.slots(); s++) {
       INDArray f = Flat.matrix(b.loss[s], m, op.k);
-      INDArray v = Flat.matrix(op.v[s], op.k, t);
+      INDArray v = op.vMatrix(s);
       scores.addi(f.mmul(v).castTo(scores.dataType()));
       if (!op.cosine && !op.selfInfluence) {
         continue;
@@ -32,10 +32,8 @@ final class BlockScorer {
         // F M in float32, like the scores: in float64 this m x k x k product cost several times the
         // scores themselves (k x k against T targets). Only the row-wise dot runs in float64.
         INDArray left = op.selfLeftMargin ? chi(b, s, fd) : fd;
-        INDArray right =
-            op.selfMatrix == null || op.selfMatrix[s] == null
-                ? fd
-                : f.mmul(Flat.matrix(op.selfMatrix[s], op.k, op.k)).castTo(fd.dataType());
+        INDArray metric = op.selfMatrix(s);
+        INDArray right = metric == null ? fd : f.mmul(metric).castTo(fd.dataType());
         self.addi(left.mul(right).sum(1).reshape(-1, 1).muli(op.selfWeight[s]));
       }
     }

@@ -1,6 +1,8 @@
 package dev.ggda.attribution;
 
+import dev.ggda.math.Flat;
 import java.io.Serializable;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * What the executors need to turn group features into scores, solved on the driver: score(G, t) =
@@ -28,6 +30,39 @@ public final class ScoreOperator implements Serializable {
 
   /** False where self-influence is not computed (say why in selfNote). */
   final boolean selfInfluence;
+
+  /**
+   * v and selfMatrix as off-heap matrices, made once per copy of the operator (one per executor)
+   * instead of once per scored block; never serialised.
+   */
+  private transient INDArray[] vMatrices;
+
+  private transient INDArray[] selfMatrices;
+
+  /** Slot s's k x T operator. */
+  synchronized INDArray vMatrix(int s) {
+    if (vMatrices == null) {
+      vMatrices = new INDArray[v.length];
+    }
+    if (vMatrices[s] == null) {
+      vMatrices[s] = Flat.matrix(v[s], k, targets());
+    }
+    return vMatrices[s];
+  }
+
+  /** Slot s's k x k self-influence metric, or null for the identity. */
+  synchronized INDArray selfMatrix(int s) {
+    if (selfMatrix == null || selfMatrix[s] == null) {
+      return null;
+    }
+    if (selfMatrices == null) {
+      selfMatrices = new INDArray[selfMatrix.length];
+    }
+    if (selfMatrices[s] == null) {
+      selfMatrices[s] = Flat.matrix(selfMatrix[s], k, k);
+    }
+    return selfMatrices[s];
+  }
 
   /**
    * TRAK: self-influence pairs each slot's margin features with its loss features through the

@@ -59,8 +59,8 @@ class ExperimentTablesTest {
   }
 
   /**
-   * Removal shares are against the first per-example row of the method (the first mode listed),
-   * and the fixed share is solve + score over the attribution time.
+   * Removal shares are against the first per-example row of the method (the first mode listed), and
+   * the fixed share is solve + score over the attribution time.
    */
   @Test
   void sharesAreAgainstTheFirstModesPerExampleRow() throws Exception {
