@@ -103,6 +103,14 @@ public final class Agreement {
         lines.add(String.format("margin %.2e", margin));
         worst = Math.max(worst, margin);
       }
+      if (expected.qSums() != null) {
+        double q =
+            actual.qSums() == null
+                ? Double.POSITIVE_INFINITY
+                : rows(expected.qSums()[s], actual.qSums()[s], 1);
+        lines.add(String.format("Q sums %.2e", q));
+        worst = Math.max(worst, q);
+      }
       if (expected.kernel() != null) {
         double kernel =
             actual.kernel() == null

@@ -141,6 +141,8 @@ public final class FeaturizeCases {
     Featurizer.Moment batched = Featurizer.Moment.GROUP_SUMS;
     Featurizer.Moment gaussNewton = Featurizer.Moment.GAUSS_NEWTON;
     Featurizer.Moment none = Featurizer.Moment.NONE;
+    Featurizer.Moment groupRows = Featurizer.Moment.GROUP_ROWS;
+    Featurizer.Moment groupFisher = Featurizer.Moment.GROUP_FISHER;
     ProjectionKind rademacher = ProjectionKind.RADEMACHER;
     return List.of(
         new Case(
@@ -205,6 +207,34 @@ public final class FeaturizeCases {
             mixed,
             spec(ProjectionKind.GAUSSIAN, 10, true, sampled),
             2,
+            ROOMY),
+        new Case(
+            "per-example rademacher group kernel (Q sums, no margin)",
+            SMALL,
+            ones(9),
+            spec(rademacher, 8, false, groupRows),
+            1,
+            ROOMY),
+        new Case(
+            "groups rademacher group kernel, two slots, passes of 4",
+            SMALL,
+            mixed,
+            spec(rademacher, 8, false, groupRows),
+            2,
+            options(1L << 30, 4, 1L << 30, true)),
+        new Case(
+            "groups none, group Fisher",
+            SMALL,
+            mixed,
+            spec(ProjectionKind.NONE, 0, false, groupFisher),
+            1,
+            ROOMY),
+        new Case(
+            "groups factored group Fisher",
+            DEEP,
+            mixed,
+            spec(ProjectionKind.FACTORED, 40, false, groupFisher),
+            1,
             ROOMY),
         new Case(
             "groups none, loss sums only",
