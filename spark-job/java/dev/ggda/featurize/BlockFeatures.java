@@ -21,7 +21,7 @@ public final class BlockFeatures implements Serializable {
    */
   public final float[][] margin;
 
-  /** Per slot, each group's sum of Q_i = 1 - p_y (TRAK), or null. */
+  /** Per slot, each group's sum of Q_i = 1 - p_y (TRAK's group kernel), or null. */
   public final float[][] qSums;
 
   /** Per slot, k x k kernel contribution, or null; dropped once the kernel is reduced. */

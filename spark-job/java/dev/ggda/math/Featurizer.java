@@ -105,8 +105,9 @@ public final class Featurizer {
 
   /**
    * Per slot s: loss[s] and margin[s] are (groups x k) row-major; qSums[s] holds each group's sum
-   * of Q_i = 1 - p_y (TRAK only, else null); kernel[s] is k x k (or null); kernelRows[s] counts the
-   * examples the kernel summed (exact/sampled) or the groups (batched, group rows).
+   * of Q_i = 1 - p_y (TRAK's group kernel only, else null); kernel[s] is k x k (or null);
+   * kernelRows[s] counts the examples the kernel summed (exact/sampled) or the groups (batched,
+   * group rows).
    */
   public record Output(
       long[] groupIds,
@@ -117,9 +118,12 @@ public final class Featurizer {
       double[][] kernel,
       long[] kernelRows) {}
 
-  /** Whether featurize reports the groups' Q sums: TRAK needs them for its group kernel. */
+  /**
+   * Whether featurize reports the groups' Q sums: only TRAK's group kernel reads them (other TRAK
+   * kernels keep the margin rows instead).
+   */
   public static boolean wantsQSums(Spec spec) {
-    return spec.marginSums() || spec.moment() == Moment.GROUP_ROWS;
+    return spec.moment() == Moment.GROUP_ROWS;
   }
 
   /**
