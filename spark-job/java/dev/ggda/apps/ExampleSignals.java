@@ -1,9 +1,15 @@
 package dev.ggda.apps;
 
+import static org.apache.spark.sql.functions.col;
+
+import dev.ggda.config.ExampleSignal;
 import dev.ggda.data.Columns;
 import dev.ggda.math.Architecture;
+import dev.ggda.math.ExampleGradientNorms;
 import dev.ggda.math.Losses;
 import dev.ggda.math.Network;
+import dev.ggda.model.Checkpoint;
+import dev.ggda.model.TrainedModel;
 import dev.ggda.spark.ExampleBatch;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -11,6 +17,7 @@ import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -20,23 +27,58 @@ import org.apache.spark.sql.types.StructType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The cheap per-example signals of a trained model, one forward pass per batch on the executors:
- * cross-entropy loss and TRAK's margin (logit of the label minus the log-sum-exp of the others).
+ * The cheap per-example signals of a trained model, batched forward (and backward) passes on the
+ * executors: the final model's cross-entropy loss and TRAK margin (logit of the label minus the
+ * log-sum-exp of the others), the loss averaged over member 0's recorded checkpoints, and TracIn's
+ * self-influence over them, sum_t eta_t |grad l_i(theta_t)|^2 (from squared gradient norms, no
+ * per-example gradient is formed).
  */
 public final class ExampleSignals {
   public static final StructType SCHEMA =
       new StructType()
           .add(Columns.EXAMPLE_ID, DataTypes.LongType, false)
           .add(Columns.LABEL, DataTypes.IntegerType, false)
-          .add("loss", DataTypes.DoubleType, false)
-          .add("margin", DataTypes.DoubleType, false);
+          .add(Columns.LOSS, DataTypes.DoubleType, false)
+          .add(Columns.MARGIN, DataTypes.DoubleType, false)
+          .add(Columns.CHECKPOINT_LOSS, DataTypes.DoubleType, false)
+          .add(Columns.CHECKPOINT_SELF_INFLUENCE, DataTypes.DoubleType, false);
 
   private ExampleSignals() {}
 
-  /** example_id, label, loss, margin for every row of a canonical examples table. */
+  /** The signals table's column of a signal. */
+  public static String column(ExampleSignal s) {
+    return switch (s) {
+      case LOSS -> Columns.LOSS;
+      case MARGIN -> Columns.MARGIN;
+      case CHECKPOINT_LOSS -> Columns.CHECKPOINT_LOSS;
+      case CHECKPOINT_SELF_INFLUENCE -> Columns.CHECKPOINT_SELF_INFLUENCE;
+    };
+  }
+
+  /** The sort key that puts the most suspicious examples first (NaN last). */
+  public static Column suspiciousFirst(ExampleSignal s) {
+    return s == ExampleSignal.MARGIN
+        ? col(Columns.MARGIN).asc()
+        : Ranking.nanLast(column(s)).desc();
+  }
+
+  /** Member 0's checkpoints, oldest first; the last is the final model. */
+  static List<Checkpoint> checkpoints(TrainedModel model) {
+    return model.members().get(0);
+  }
+
+  /** The signals for every row of a canonical examples table. */
   public static Dataset<Row> compute(
-      SparkSession spark, Dataset<Row> examples, Architecture arch, float[] params) {
-    Broadcast<float[]> bParams =
+      SparkSession spark, Dataset<Row> examples, TrainedModel model) {
+    List<Checkpoint> cps = checkpoints(model);
+    float[][] params = new float[cps.size()][];
+    double[] rates = new double[cps.size()];
+    for (int t = 0; t < params.length; t++) {
+      params[t] = cps.get(t).params();
+      rates[t] = cps.get(t).learningRate();
+    }
+    Architecture arch = model.architecture();
+    Broadcast<float[][]> bParams =
         JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(params);
     JavaRDD<Row> rows =
         examples
@@ -44,20 +86,39 @@ public final class ExampleSignals {
             .javaRDD()
             .mapPartitions(
                 (Iterator<Row> it) -> {
-                  Network net = Network.fromFloats(arch, bParams.value());
+                  Network[] nets = new Network[rates.length];
+                  for (int t = 0; t < nets.length; t++) {
+                    nets[t] = Network.fromFloats(arch, bParams.value()[t]);
+                  }
                   ExampleBatch batch = new ExampleBatch(arch.inputDim());
                   List<Row> out = new ArrayList<>();
                   while (batch.fill(it)) {
-                    int[] y = batch.labels();
-                    INDArray logits = net.logits(batch.features());
-                    double[] loss = Losses.crossEntropy(logits, y).toDoubleVector();
-                    double[] margin = Losses.margin(logits, y).toDoubleVector();
-                    for (int i = 0; i < y.length; i++) {
-                      out.add(RowFactory.create(batch.ids[i], y[i], loss[i], margin[i]));
-                    }
+                    addBatch(nets, rates, batch, out);
                   }
                   return out.iterator();
                 });
     return spark.createDataFrame(rows, SCHEMA);
+  }
+
+  private static void addBatch(Network[] nets, double[] rates, ExampleBatch batch, List<Row> out) {
+    int[] y = batch.labels();
+    INDArray x = batch.features();
+    int last = nets.length - 1;
+    INDArray logits = nets[last].logits(x);
+    double[] loss = Losses.crossEntropy(logits, y).toDoubleVector();
+    double[] margin = Losses.margin(logits, y).toDoubleVector();
+    double[] meanLoss = new double[y.length];
+    double[] self = new double[y.length];
+    for (int t = 0; t <= last; t++) {
+      double[] lt = t == last ? loss : Losses.crossEntropy(nets[t].logits(x), y).toDoubleVector();
+      double[] g2 = ExampleGradientNorms.squared(nets[t], x, y);
+      for (int i = 0; i < y.length; i++) {
+        meanLoss[i] += lt[i] / nets.length;
+        self[i] += rates[t] * g2[i];
+      }
+    }
+    for (int i = 0; i < y.length; i++) {
+      out.add(RowFactory.create(batch.ids[i], y[i], loss[i], margin[i], meanLoss[i], self[i]));
+    }
   }
 }

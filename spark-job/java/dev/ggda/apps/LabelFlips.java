@@ -1,12 +1,13 @@
 package dev.ggda.apps;
 
+import dev.ggda.config.FlipKind;
 import dev.ggda.math.Seeds;
 
 /**
- * The seeded label noise of `ggda detect-noise --inject-noise`: exactly round(fraction * n) (at
- * least one) examples are flipped, those with the smallest {@link #key} (a hash of the seed and the
- * example id, so the choice does not depend on partitioning), each to a class drawn uniformly from
- * the other classes. Spark-free.
+ * The seeded label noise of `--inject-noise`: exactly round(fraction * n) (at least one) examples
+ * are flipped, those with the smallest {@link #key} (a hash of the seed and the example id, so the
+ * choice does not depend on partitioning), each to a class drawn uniformly from the other classes
+ * or, for {@link FlipKind#PAIR}, to the next class. Spark-free.
  */
 public final class LabelFlips {
   private static final long LABEL_SALT = 0x6C61626C65L;
@@ -23,9 +24,15 @@ public final class LabelFlips {
     return Seeds.mix(seed, exampleId) >>> 1;
   }
 
-  /**
-   * The flipped label: label + 1 + floor(u * (classes - 1)) mod classes, never the label itself.
-   */
+  /** The flipped label of one kind; never the label itself. */
+  public static int flip(FlipKind kind, long seed, long exampleId, int label, int classes) {
+    if (classes < 2) {
+      throw new IllegalArgumentException("flipping a label needs at least 2 classes");
+    }
+    return kind == FlipKind.PAIR ? (label + 1) % classes : flip(seed, exampleId, label, classes);
+  }
+
+  /** The uniform flip: label + 1 + floor(u * (classes - 1)) mod classes, never the label itself. */
   public static int flip(long seed, long exampleId, int label, int classes) {
     if (classes < 2) {
       throw new IllegalArgumentException("flipping a label needs at least 2 classes");

@@ -5,10 +5,15 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.udf;
 
+import dev.ggda.config.ConfigLoader;
+import dev.ggda.config.FlipKind;
+import dev.ggda.config.NoiseConfig;
 import dev.ggda.data.Columns;
 import dev.ggda.data.LoadedData;
+import dev.ggda.pipeline.Pipeline;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
@@ -32,7 +37,35 @@ public final class NoiseInjection {
 
   private NoiseInjection() {}
 
-  public static Injected apply(SparkSession spark, LoadedData train, double fraction, long seed) {
+  /**
+   * Flips the pipeline's training labels as noise.* says (a stage of its own), records what it did
+   * in {@code summary} and on the console, and returns the flipped ids, ascending.
+   */
+  static long[] inject(Pipeline p, NoiseConfig nc, String app, Map<String, Object> summary) {
+    Injected r =
+        p.info()
+            .stage(
+                "inject_noise",
+                () ->
+                    apply(
+                        p.spark(), p.trainData(), nc.injectFraction(), nc.injectKind(), nc.seed()));
+    p.replaceTrain(r.noisy());
+    summary.put("injected_flips", r.flippedIds().length);
+    summary.put("inject_fraction", nc.injectFraction());
+    summary.put("inject_kind", ConfigLoader.yamlName(nc.injectKind()));
+    p.console()
+        .info(
+            "%s: flipped %,d of %,d training labels (%s, seed %d)",
+            app,
+            r.flippedIds().length,
+            p.trainData().count(),
+            ConfigLoader.yamlName(nc.injectKind()),
+            nc.seed());
+    return r.flippedIds();
+  }
+
+  public static Injected apply(
+      SparkSession spark, LoadedData train, double fraction, FlipKind kind, long seed) {
     long m = LabelFlips.count(train.count(), fraction);
     if (m > Integer.MAX_VALUE - 8) {
       throw new IllegalStateException(m + " flips do not fit one array on the driver");
@@ -58,7 +91,7 @@ public final class NoiseInjection {
             (UDF2<Long, Integer, Integer>)
                 (id, label) ->
                     Arrays.binarySearch(bIds.value(), id) >= 0
-                        ? LabelFlips.flip(seed, id, label, classes)
+                        ? LabelFlips.flip(kind, seed, id, label, classes)
                         : label,
             DataTypes.IntegerType);
     Dataset<Row> ex = train.examples();

@@ -49,18 +49,18 @@ import org.apache.spark.sql.types.StructType;
  * self-influence divided by its size; with validation, minus value_per_example on the (clean)
  * targets, i.e. harm per example. Writes {@code noise/ranked_groups/} (rank, group_id, size, score,
  * value, value_per_example, self_influence) and {@code noise/ranked_examples/} (rank, example_id,
- * group_id, label, score, example_signal, loss, margin).
+ * group_id, label, score, example_signal and every per-example signal of {@link ExampleSignals}).
  *
  * <p>With --inject-noise (evaluation mode) noise.inject_fraction of the training labels are first
  * flipped ({@link LabelFlips}); ranked_examples and ranked_groups gain flipped, and {@code
  * noise/curve/} (method, inspected_fraction, recall) and {@code noise/summary/} (method, auc,
  * recall_at_20) compare group attribution, per-example attribution (group size 1, same method and
- * signal), the loss ranking alone and a random order.
+ * signal), each per-example signal alone (the final loss, margin, checkpoint loss and checkpoint
+ * self-influence rankings) and a random order.
  */
 public final class NoiseJob {
   public static final String GROUP = "group-attribution";
   public static final String PER_EXAMPLE = "per-example-attribution";
-  public static final String LOSS = "loss";
   public static final String RANDOM = "random";
   static final int STAND_IN_TARGETS = 64;
 
@@ -121,21 +121,7 @@ public final class NoiseJob {
     NoiseConfig nc = config.noise();
     OutputFormat format = config.output().format();
     Map<String, Object> summary = new LinkedHashMap<>();
-    long[] flipped = null;
-    if (inject) {
-      NoiseInjection.Injected r =
-          p.info()
-              .stage(
-                  "inject_noise",
-                  () -> NoiseInjection.apply(spark, p.trainData(), nc.injectFraction(), nc.seed()));
-      p.replaceTrain(r.noisy());
-      flipped = r.flippedIds();
-      summary.put("injected_flips", flipped.length);
-      summary.put("inject_fraction", nc.injectFraction());
-      console.info(
-          "detect-noise: flipped %,d of %,d training labels (seed %d)",
-          flipped.length, p.trainData().count(), nc.seed());
-    }
+    long[] flipped = inject ? NoiseInjection.inject(p, nc, "detect-noise", summary) : null;
     if (p.targetData() == null) {
       // Self-influence needs no targets, but the attribution stage scores some: a few training rows
       // stand in.
@@ -167,21 +153,14 @@ public final class NoiseJob {
 
     long ts = System.nanoTime();
     Dataset<Row> signals =
-        ExampleSignals.compute(
-                spark,
-                p.trainData().examples(),
-                p.model().architecture(),
-                p.model().finalCheckpoint(0).params())
+        ExampleSignals.compute(spark, p.trainData().examples(), p.model())
             .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
     signals.count();
     double signalSeconds = (System.nanoTime() - ts) / 1e9;
 
     long te = System.nanoTime();
-    String signalCol = nc.exampleSignal() == ExampleSignal.LOSS ? "loss" : "margin";
-    Column within =
-        nc.exampleSignal() == ExampleSignal.LOSS
-            ? Ranking.nanLast("loss").desc()
-            : col("margin").asc();
+    String signalCol = ExampleSignals.column(nc.exampleSignal());
+    Column within = ExampleSignals.suspiciousFirst(nc.exampleSignal());
     Dataset<Row> examples =
         Tables.read(spark, out.path("groups"), format)
             .select(col(Columns.EXAMPLE_ID).cast("long"), col(Columns.GROUP_ID).cast("long"))
@@ -210,8 +189,10 @@ public final class NoiseJob {
                 Columns.LABEL,
                 Columns.SCORE,
                 "example_signal",
-                "loss",
-                "margin"));
+                Columns.LOSS,
+                Columns.MARGIN,
+                Columns.CHECKPOINT_LOSS,
+                Columns.CHECKPOINT_SELF_INFLUENCE));
     if (inject) {
       columns.add("flipped");
     }
@@ -259,7 +240,14 @@ public final class NoiseJob {
 
       long tp = System.nanoTime();
       Dataset<Row> perExample = perExampleScores(spark, config, p, console);
-      Dataset<Row> flags = rankedExamples.select(Columns.EXAMPLE_ID, "flipped", "loss");
+      Dataset<Row> flags =
+          rankedExamples.select(
+              col(Columns.EXAMPLE_ID),
+              col("flipped"),
+              col(Columns.LOSS),
+              col(Columns.MARGIN),
+              col(Columns.CHECKPOINT_LOSS),
+              col(Columns.CHECKPOINT_SELF_INFLUENCE));
       Dataset<Row> perRanked =
           Ranks.rank(
               spark,
@@ -269,11 +257,18 @@ public final class NoiseJob {
       curves.put(PER_EXAMPLE, new RecallCurve(Ranking.ranksWhere(perRanked, "flipped"), n));
       seconds.put(PER_EXAMPLE, (System.nanoTime() - tp) / 1e9);
 
-      long tl = System.nanoTime();
-      Dataset<Row> lossRanked =
-          Ranks.rank(spark, flags, Ranking.nanLast("loss").desc(), col(Columns.EXAMPLE_ID).asc());
-      curves.put(LOSS, new RecallCurve(Ranking.ranksWhere(lossRanked, "flipped"), n));
-      seconds.put(LOSS, signalSeconds + (System.nanoTime() - tl) / 1e9);
+      for (ExampleSignal signal : ExampleSignal.values()) {
+        long tl = System.nanoTime();
+        Dataset<Row> ranked =
+            Ranks.rank(
+                spark,
+                flags,
+                ExampleSignals.suspiciousFirst(signal),
+                col(Columns.EXAMPLE_ID).asc());
+        String name = ConfigLoader.yamlName(signal);
+        curves.put(name, new RecallCurve(Ranking.ranksWhere(ranked, "flipped"), n));
+        seconds.put(name, signalSeconds + (System.nanoTime() - tl) / 1e9);
+      }
 
       long tr = System.nanoTime();
       long seed = nc.seed() ^ RANDOM_SALT;

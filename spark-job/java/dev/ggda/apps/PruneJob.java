@@ -43,9 +43,14 @@ import org.apache.spark.sql.types.StructType;
  *       ids;
  *   <li>{@code prune/summary.json}: counts, fractions, value ranges and label counts before and
  *       after;
- *   <li>with --validate, {@code prune/validation/}: fraction, strategy (attribution | random |
- *       full), accuracy_mean, accuracy_std, seeds, from models retrained on each pruned set.
+ *   <li>with --validate, {@code prune/validation/}: fraction, strategy (attribution | random | full
+ *       | each of prune.validate_baselines | oracle with --inject-noise), accuracy_mean,
+ *       accuracy_std, seeds, from models retrained on each pruned set.
  * </ul>
+ *
+ * <p>With --inject-noise (evaluation mode) noise.inject_fraction of the training labels are flipped
+ * first (as detect-noise does); the summary says how many flipped examples pruning dropped and
+ * prune/data is not written.
  */
 public final class PruneJob {
   static final long TEST_SPLIT_SALT = 0x74657374L;
@@ -69,13 +74,22 @@ public final class PruneJob {
   private PruneJob() {}
 
   public static String run(GgdaConfig config, boolean validate) {
+    return run(config, validate, false);
+  }
+
+  /**
+   * @param inject evaluation mode: flip noise.inject_fraction of the training labels first, report
+   *     how many of them pruning drops, add the oracle to --validate, and write no prune/data
+   */
+  public static String run(GgdaConfig config, boolean validate, boolean inject) {
     if (config.data().targets() == null) {
       throw new InputException(
           "data.targets: prune ranks groups by their value on a validation set; set data.targets.path"
               + " (e.g. a held-out validation split)");
     }
-    String command = validate ? "prune --validate" : "prune";
-    return Runs.execute(config, command, (p, out) -> prune(config, command, validate, p, out));
+    String command = "prune" + (validate ? " --validate" : "") + (inject ? " --inject-noise" : "");
+    return Runs.execute(
+        config, command, (p, out) -> prune(config, command, validate, inject, p, out));
   }
 
   /**
@@ -83,12 +97,19 @@ public final class PruneJob {
    * validate.
    */
   private static void prune(
-      GgdaConfig config, String command, boolean validate, Pipeline p, RunOutput out) {
+      GgdaConfig config,
+      String command,
+      boolean validate,
+      boolean inject,
+      Pipeline p,
+      RunOutput out) {
     SparkSession spark = p.spark();
     Console console = p.console();
     PruneConfig pc = config.prune();
     OutputFormat format = config.output().format();
     LoadedData test = validate ? splitTargets(config, p) : null;
+    Map<String, Object> noise = new LinkedHashMap<>();
+    long[] flipped = inject ? NoiseInjection.inject(p, config.noise(), "prune", noise) : null;
     p.obtainModel(out);
     p.group(out);
     p.attribute(out);
@@ -108,14 +129,27 @@ public final class PruneJob {
         format);
     long[] droppedIds = droppedIds(spark, out, format, plan);
     Map<String, Object> data = new LinkedHashMap<>();
-    data.put("path", out.finalPath() + "/prune/data");
-    data.putAll(
-        PrunedData.write(
-            spark, config.data().train(), p.trainData(), droppedIds, out.path("prune/data")));
+    if (inject) {
+      data.put("written", false);
+      data.put(
+          "reason", "--inject-noise is an evaluation run: its training labels are not the input's");
+    } else {
+      data.put("path", out.finalPath() + "/prune/data");
+      data.putAll(
+          PrunedData.write(
+              spark, config.data().train(), p.trainData(), droppedIds, out.path("prune/data")));
+    }
     double pruneSeconds = (System.nanoTime() - t0) / 1e9;
 
     Map<String, Object> summary = summary(spark, config, plan, p.trainData(), droppedIds);
     summary.put("prune_seconds", pruneSeconds);
+    if (inject) {
+      noise.put("dropped_flipped", countShared(droppedIds, flipped));
+      summary.put("noise", noise);
+      console.info(
+          "prune: the dropped examples hold %,d of the %,d flipped labels",
+          (Long) noise.get("dropped_flipped"), flipped.length);
+    }
     console.info(
         "prune: dropped %,d of %,d groups = %,d of %,d examples (%.1f%%, asked %.1f%%), ranked by %s; wrote prune/data as %s",
         plan.dropCount(),
@@ -134,7 +168,8 @@ public final class PruneJob {
 
     if (validate) {
       long tv = System.nanoTime();
-      List<PruneValidation.Point> points = validate(spark, config, p, out, values, test, console);
+      List<PruneValidation.Point> points =
+          validate(spark, config, p, out, values, test, flipped, console);
       List<Row> rows = new ArrayList<>();
       for (PruneValidation.Point pt : points) {
         rows.add(
@@ -343,6 +378,23 @@ public final class PruneJob {
     return m;
   }
 
+  /** How many ids two ascending arrays share. */
+  static long countShared(long[] a, long[] b) {
+    long n = 0;
+    for (int i = 0, j = 0; i < a.length && j < b.length; ) {
+      if (a[i] == b[j]) {
+        n++;
+        i++;
+        j++;
+      } else if (a[i] < b[j]) {
+        i++;
+      } else {
+        j++;
+      }
+    }
+    return n;
+  }
+
   private static List<PruneValidation.Point> validate(
       SparkSession spark,
       GgdaConfig config,
@@ -350,6 +402,7 @@ public final class PruneJob {
       RunOutput out,
       List<GroupValue> values,
       LoadedData test,
+      long[] flipped,
       Console console) {
     LocalData train = LocalData.collect(p.trainData());
     LocalData testLocal = LocalData.collect(test);
@@ -373,11 +426,14 @@ public final class PruneJob {
             config.prune().rankBy(),
             config.prune().validateFractions(),
             config.prune().validateSeeds(),
-            config.train().seed());
+            config.train().seed(),
+            PruneBaselines.of(spark, p, train.ids(), config.prune().validateBaselines(), flipped));
     console.info(
-        "prune --validate: %d retrainings (%d fractions x attribution, random; full data) x %d seeds, scored on %,d test targets",
+        "prune --validate: %d retrainings (%d fractions x attribution, random, %d baselines; full data%s) x %d seeds, scored on %,d test targets",
         runs.size(),
         config.prune().validateFractions().size(),
+        config.prune().validateBaselines().size(),
+        flipped == null ? "" : ", oracle",
         config.prune().validateSeeds(),
         testLocal.size());
     double[] acc =

@@ -13,12 +13,15 @@ import java.util.Set;
 /**
  * What `ggda prune --validate` retrains (Spark-free): for every fraction f and seed s, the training
  * rows left by attribution pruning at f, by random pruning of the same number of examples (seeded
- * by s), and the full data; and the mean and standard deviation of the accuracies that come back.
+ * by s), by each per-example baseline ranking dropping the same number of its most suspicious
+ * examples, the full data, and with injected flips the oracle that drops exactly the flipped
+ * examples; and the mean and standard deviation of the accuracies that come back.
  */
 public final class PruneValidation {
   public static final String ATTRIBUTION = "attribution";
   public static final String RANDOM = "random";
   public static final String FULL = "full";
+  public static final String ORACLE = "oracle";
   private static final long RANDOM_SALT = 0x72616e646f6dL;
 
   /** One retraining: the rows (positions in id order) to train on and the training seed. */
@@ -35,6 +38,13 @@ public final class PruneValidation {
 
   private PruneValidation() {}
 
+  /** Rankings besides attribution: per-example orders and the oracle's rows (or null). */
+  public record Baselines(Map<String, int[]> dropOrders, int[] oracleDrops) {
+    public static Baselines none() {
+      return new Baselines(Map.of(), null);
+    }
+  }
+
   /**
    * @param ids training example ids, ascending (the row order of the retraining data)
    * @param groupOf group id of each row
@@ -48,9 +58,30 @@ public final class PruneValidation {
       List<Double> fractions,
       int seeds,
       long baseSeed) {
+    return runs(ids, groupOf, values, rankBy, fractions, seeds, baseSeed, Baselines.none());
+  }
+
+  /**
+   * @param baselines each drop order lists rows most suspicious first; a baseline at fraction f
+   *     drops as many rows as attribution pruning did
+   */
+  public static List<Trial> runs(
+      long[] ids,
+      long[] groupOf,
+      List<GroupValue> values,
+      PruneRankBy rankBy,
+      List<Double> fractions,
+      int seeds,
+      long baseSeed,
+      Baselines baselines) {
     List<Trial> runs = new ArrayList<>();
     for (int s = 0; s < seeds; s++) {
       runs.add(new Trial(FULL, 0.0, s, baseSeed + s, all(ids.length), 0));
+      if (baselines.oracleDrops() != null) {
+        int[] kept =
+            keepAllBut(ids.length, baselines.oracleDrops(), baselines.oracleDrops().length);
+        runs.add(new Trial(ORACLE, 0.0, s, baseSeed + s, kept, baselines.oracleDrops().length));
+      }
     }
     for (double f : fractions) {
       PrunePlan plan = PrunePlan.plan(values, rankBy, f, null);
@@ -71,9 +102,25 @@ public final class PruneValidation {
                 baseSeed + s,
                 randomKeep(ids, (int) droppedCount, Seeds.mix(RANDOM_SALT, baseSeed + s)),
                 droppedCount));
+        for (Map.Entry<String, int[]> b : baselines.dropOrders().entrySet()) {
+          int[] keptB = keepAllBut(ids.length, b.getValue(), (int) droppedCount);
+          runs.add(new Trial(b.getKey(), f, s, baseSeed + s, keptB, droppedCount));
+        }
       }
     }
     return runs;
+  }
+
+  /** All rows but the first {@code drop} of {@code order}, in row order. */
+  static int[] keepAllBut(int n, int[] order, int drop) {
+    if (drop > order.length) {
+      throw new IllegalArgumentException("cannot drop " + drop + " of " + order.length + " rows");
+    }
+    boolean[] gone = new boolean[n];
+    for (int i = 0; i < drop; i++) {
+      gone[order[i]] = true;
+    }
+    return Arrays.stream(indices(n)).filter(r -> !gone[r]).toArray();
   }
 
   /** All rows but the {@code drop} whose seeded key of the id is smallest, in row order. */
@@ -100,17 +147,22 @@ public final class PruneValidation {
    */
   public static List<Point> summarise(List<Trial> runs, double[] accuracy, List<Double> fractions) {
     Map<String, List<Double>> by = new HashMap<>();
+    List<String> strategies = new ArrayList<>();
     for (int i = 0; i < runs.size(); i++) {
       Trial r = runs.get(i);
       by.computeIfAbsent(r.strategy() + "@" + r.fraction(), k -> new ArrayList<>())
           .add(accuracy[i]);
+      if (!strategies.contains(r.strategy())) {
+        strategies.add(r.strategy());
+      }
     }
     List<Point> points = new ArrayList<>();
-    List<Double> full = by.get(FULL + "@0.0");
     for (double f : fractions) {
-      points.add(point(f, FULL, full));
-      points.add(point(f, ATTRIBUTION, by.get(ATTRIBUTION + "@" + f)));
-      points.add(point(f, RANDOM, by.get(RANDOM + "@" + f)));
+      for (String strategy : strategies) {
+        // Full data and the oracle do not depend on the fraction: repeated as reference lines.
+        boolean reference = strategy.equals(FULL) || strategy.equals(ORACLE);
+        points.add(point(f, strategy, by.get(strategy + "@" + (reference ? 0.0 : f))));
+      }
     }
     return points;
   }

@@ -30,9 +30,9 @@ interface JobRunner {
 
   void demo(String configPathOrNull, List<String> sets, String outDir);
 
-  /** `ggda prune [--validate]`. */
-  default void prune(GgdaConfig config, boolean validate) {
-    dev.ggda.apps.PruneJob.run(config, validate);
+  /** `ggda prune [--validate] [--inject-noise]`. */
+  default void prune(GgdaConfig config, boolean validate, boolean injectNoise) {
+    dev.ggda.apps.PruneJob.run(config, validate, injectNoise);
   }
 
   /** `ggda stress-native`: rounds of child JVMs. */

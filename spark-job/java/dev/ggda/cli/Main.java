@@ -614,9 +614,18 @@ public final class Main implements Callable<Integer> {
     @Option(
         names = "--validate",
         description =
-            "Also retrain on attribution-pruned, randomly pruned and full data (prune.validate_fractions,"
-                + " prune.validate_seeds) and write test accuracy mean and std to prune/validation.")
+            "Also retrain on attribution-pruned, randomly pruned, baseline-pruned (prune.validate_baselines) and"
+                + " full data (prune.validate_fractions, prune.validate_seeds) and write test accuracy mean and std to"
+                + " prune/validation.")
     boolean validate;
+
+    @Option(
+        names = "--inject-noise",
+        description =
+            "Evaluation mode: flip noise.inject_fraction of the training labels (noise.inject_kind, noise.seed) first;"
+                + " the summary counts the flipped examples pruning drops, --validate adds the oracle that drops exactly"
+                + " them, and no pruned data is written.")
+    boolean inject;
 
     Prune(JobRunner jobs) {
       super(jobs);
@@ -624,7 +633,7 @@ public final class Main implements Callable<Integer> {
 
     @Override
     void start(JobRunner jobs, GgdaConfig config) {
-      jobs.prune(config, validate);
+      jobs.prune(config, validate, inject);
     }
   }
 
@@ -639,9 +648,9 @@ public final class Main implements Callable<Integer> {
     @Option(
         names = "--inject-noise",
         description =
-            "Evaluation mode: flip noise.inject_fraction of the training labels (seed noise.seed) first, and write"
-                + " the recall of the flipped labels against the fraction inspected (noise/curve, noise/summary) for group and"
-                + " per-example attribution, the loss ranking and random order.")
+            "Evaluation mode: flip noise.inject_fraction of the training labels (noise.inject_kind, noise.seed) first,"
+                + " and write the recall of the flipped labels against the fraction inspected (noise/curve, noise/summary)"
+                + " for group and per-example attribution, each per-example signal alone and random order.")
     boolean inject;
 
     DetectNoise(JobRunner jobs) {

@@ -530,6 +530,7 @@ public final class ConfigLoader {
                   p.rankBy(),
                   p.validateFractions() == null ? List.of() : List.copyOf(p.validateFractions()),
                   p.validateSeeds(),
+                  p.validateBaselines() == null ? List.of() : p.validateBaselines(),
                   p.testFraction()),
               out.noise(),
               out.compute());

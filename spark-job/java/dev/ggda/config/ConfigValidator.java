@@ -94,6 +94,18 @@ public final class ConfigValidator {
       }
     }
     atLeast("prune.validate_seeds", p.validateSeeds(), 1);
+    List<ExampleSignal> baselines =
+        p.validateBaselines() == null ? List.of() : p.validateBaselines();
+    for (int i = 0; i < baselines.size(); i++) {
+      if (baselines.get(i) == null) {
+        problems.add(
+            "prune.validate_baselines["
+                + i
+                + "] must be one of "
+                + String.join(", ", ConfigMapper.names(ExampleSignal.class))
+                + ", got null");
+      }
+    }
     openUnit(
         "prune.test_fraction",
         p.testFraction(),
@@ -104,6 +116,7 @@ public final class ConfigValidator {
     oneOf("noise.signal", n.signal(), NoiseSignal.class);
     oneOf("noise.example_signal", n.exampleSignal(), ExampleSignal.class);
     openUnit("noise.inject_fraction", n.injectFraction(), "e.g. 0.1 to flip a tenth of the labels");
+    oneOf("noise.inject_kind", n.injectKind(), FlipKind.class);
   }
 
   private void openUnit(String key, double value, String hint) {

@@ -37,6 +37,12 @@ public final class Columns {
   public static final String VALUE_PER_EXAMPLE = "value_per_example";
   public static final String RANK = "rank";
   public static final String SELF_INFLUENCE = "self_influence";
+  // Per-example signals of the trained model (apps): final loss and margin, the loss averaged over
+  // the recorded checkpoints, and TracIn's self-influence summed over them.
+  public static final String LOSS = "loss";
+  public static final String MARGIN = "margin";
+  public static final String CHECKPOINT_LOSS = "checkpoint_loss";
+  public static final String CHECKPOINT_SELF_INFLUENCE = "checkpoint_self_influence";
 
   static final ArrayType FLOAT_ARRAY = DataTypes.createArrayType(DataTypes.FloatType, false);
 

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ggda.config.DataFormat;
 import dev.ggda.config.DataSource;
+import dev.ggda.config.FlipKind;
 import dev.ggda.config.PruneRankBy;
 import dev.ggda.config.SyntheticSpec;
 import dev.ggda.data.DataLoader;
@@ -197,6 +198,7 @@ class AppsEndToEndTest {
             "prune.fraction=0.3",
             "prune.validate_fractions=[0.2, 0.4]",
             "prune.validate_seeds=2",
+            "prune.validate_baselines=[loss]",
             "group.method=random"));
     StringBuilder console = new StringBuilder();
     assertEquals(0, cli("prune", sets, console, "--validate"), console::toString);
@@ -215,7 +217,7 @@ class AppsEndToEndTest {
     assertEquals(
         List.of("fraction", "strategy", "accuracy_mean", "accuracy_std", "seeds"),
         Arrays.asList(spark.read().parquet(out.resolve("prune/validation").toString()).columns()));
-    assertEquals(6, rows.size());
+    assertEquals(8, rows.size());
     Set<String> strategies = new HashSet<>();
     for (Row r : rows) {
       strategies.add(r.getString(1));
@@ -223,9 +225,12 @@ class AppsEndToEndTest {
       assertTrue(r.getDouble(2) > 0.3 && r.getDouble(2) <= 1.0, r.toString());
       assertTrue(r.getDouble(3) >= 0);
     }
-    assertEquals(Set.of("attribution", "random", "full"), strategies);
+    assertEquals(Set.of("attribution", "random", "full", "loss"), strategies);
     // full is the same reference at every fraction
-    assertEquals(rows.get(1).getDouble(2), rows.get(4).getDouble(2), 0);
+    List<Double> full =
+        rows.stream().filter(r -> r.getString(1).equals("full")).map(r -> r.getDouble(2)).toList();
+    assertEquals(2, full.size());
+    assertEquals(full.get(0), full.get(1), 0);
 
     // Synthetic input has no file form: the pruned set is canonical Parquet that the loader reads
     // back.
@@ -235,7 +240,7 @@ class AppsEndToEndTest {
         manifest.at("/data/path").asText().endsWith("prune-validate/prune/data"),
         manifest.at("/data/path").asText());
     JsonNode summary = new ObjectMapper().readTree(out.resolve("prune/summary.json").toFile());
-    assertEquals(6, summary.get("validation").size());
+    assertEquals(8, summary.get("validation").size());
     for (JsonNode v : summary.get("validation")) {
       Row match =
           rows.stream()
@@ -277,6 +282,53 @@ class AppsEndToEndTest {
     assertTrue(
         droppedCount <= Math.round(0.3 * N) && droppedCount > Math.round(0.3 * N) - 50,
         "dropped " + droppedCount);
+  }
+
+  @Test
+  void pruneWithInjectedNoiseCountsTheDroppedFlipsAndValidatesTheOracle() throws Exception {
+    SparkSession spark = SparkTestSession.get();
+    Path out = tmp.resolve("prune-noise");
+    List<String> sets = synthetic(out.toString());
+    sets.addAll(
+        List.of(
+            "prune.validate_fractions=[0.2]",
+            "prune.validate_seeds=1",
+            "prune.validate_baselines=[loss, checkpoint-self-influence]",
+            "noise.inject_fraction=0.2",
+            "noise.inject_kind=pair",
+            "noise.seed=4",
+            "train.checkpoints=2"));
+    StringBuilder console = new StringBuilder();
+    assertEquals(0, cli("prune", sets, console, "--validate", "--inject-noise"), console::toString);
+    assertFalse(Files.exists(out.resolve("prune/data")), "an evaluation run writes no pruned set");
+    ObjectMapper json = new ObjectMapper();
+    JsonNode manifest = json.readTree(out.resolve("prune/manifest.json").toFile());
+    assertFalse(manifest.at("/data/written").asBoolean(true));
+
+    long[] flipped =
+        NoiseInjection.apply(spark, loadSynthetic(spark), 0.2, FlipKind.PAIR, 4).flippedIds();
+    Set<Long> droppedGroups = new HashSet<>();
+    manifest.get("dropped_group_ids").forEach(n -> droppedGroups.add(n.asLong()));
+    Set<Long> flips = new HashSet<>();
+    for (long id : flipped) flips.add(id);
+    long droppedFlips =
+        groupsOf(spark, spark.read().parquet(out.resolve("groups").toString())).entrySet().stream()
+            .filter(e -> droppedGroups.contains(e.getValue()) && flips.contains(e.getKey()))
+            .count();
+    JsonNode summary = json.readTree(out.resolve("prune/summary.json").toFile());
+    assertEquals(flipped.length, summary.at("/noise/injected_flips").asInt());
+    assertEquals("pair", summary.at("/noise/inject_kind").asText());
+    assertEquals(droppedFlips, summary.at("/noise/dropped_flipped").asLong());
+
+    Map<String, Double> acc = new HashMap<>();
+    for (Row r : spark.read().parquet(out.resolve("prune/validation").toString()).collectAsList()) {
+      acc.put(r.getString(1), r.getDouble(2));
+    }
+    assertEquals(
+        Set.of("full", "attribution", "random", "loss", "checkpoint-self-influence", "oracle"),
+        acc.keySet());
+    // Pair flips bias the model; training without them cannot do much worse than with them.
+    assertTrue(acc.get("oracle") >= acc.get("full") - 0.01, acc.toString());
   }
 
   @Test
@@ -343,7 +395,15 @@ class AppsEndToEndTest {
       at20.put(r.getString(0), r.getDouble(2));
     }
     assertEquals(
-        Set.of("group-attribution", "per-example-attribution", "loss", "random"), auc.keySet());
+        Set.of(
+            "group-attribution",
+            "per-example-attribution",
+            "loss",
+            "margin",
+            "checkpoint-loss",
+            "checkpoint-self-influence",
+            "random"),
+        auc.keySet());
     assertEquals(area, auc.get("group-attribution"), 1e-12);
     long inTop20 = flippedRanks.stream().filter(k -> k <= Math.round(0.2 * N)).count();
     assertEquals((double) inTop20 / flips, at20.get("group-attribution"), 1e-12);
@@ -416,10 +476,10 @@ class AppsEndToEndTest {
   void rankingAndNoiseInjectionDoNotDependOnPartitioning() {
     SparkSession spark = SparkTestSession.get();
     LoadedData data = loadSynthetic(spark);
-    long[] a = NoiseInjection.apply(spark, data, 0.1, 9).flippedIds();
+    long[] a = NoiseInjection.apply(spark, data, 0.1, FlipKind.UNIFORM, 9).flippedIds();
     LoadedData re =
         new LoadedData(data.examples().repartition(7), data.dim(), data.classes(), data.count());
-    NoiseInjection.Injected b = NoiseInjection.apply(spark, re, 0.1, 9);
+    NoiseInjection.Injected b = NoiseInjection.apply(spark, re, 0.1, FlipKind.UNIFORM, 9);
     assertArrayEquals(a, b.flippedIds());
     assertEquals(120, a.length);
     Dataset<Row> t =

@@ -31,6 +31,18 @@ class LabelFlipsTest {
   }
 
   @Test
+  void pairFlipsGoToTheNextClass() {
+    for (long id = 0; id < 40; id++) {
+      int label = (int) (id % 10);
+      assertEquals(
+          (label + 1) % 10, LabelFlips.flip(dev.ggda.config.FlipKind.PAIR, 7, id, label, 10));
+      assertEquals(
+          LabelFlips.flip(7, id, label, 10),
+          LabelFlips.flip(dev.ggda.config.FlipKind.UNIFORM, 7, id, label, 10));
+    }
+  }
+
+  @Test
   void countIsTheRoundedFractionAtLeastOne() {
     assertEquals(100, LabelFlips.count(1000, 0.1));
     assertEquals(1, LabelFlips.count(3, 0.1));

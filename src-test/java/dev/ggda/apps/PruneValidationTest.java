@@ -74,4 +74,60 @@ class PruneValidationTest {
     assertEquals("random", points.get(2).strategy());
     assertEquals(0.55, points.get(2).accuracyMean(), 1e-12);
   }
+
+  @Test
+  void baselinesDropTheirFirstRowsAsManyAsAttributionAndTheOracleDropsTheFlips() {
+    long[] ids = new long[40];
+    long[] groupOf = new long[40];
+    for (int i = 0; i < 40; i++) {
+      ids[i] = i;
+      groupOf[i] = i / 4; // ten groups of four
+    }
+    List<GroupValue> values = new java.util.ArrayList<>();
+    for (int g = 0; g < 10; g++) {
+      values.add(new GroupValue(g, 4, 4.0 * g, g));
+    }
+    int[] lossOrder = new int[40];
+    for (int i = 0; i < 40; i++) {
+      lossOrder[i] = 39 - i; // the last rows are the most suspicious
+    }
+    int[] flips = {3, 17, 25};
+    PruneValidation.Baselines b =
+        new PruneValidation.Baselines(java.util.Map.of("loss", lossOrder), flips);
+    List<PruneValidation.Trial> runs =
+        PruneValidation.runs(
+            ids, groupOf, values, PruneRankBy.VALUE_PER_EXAMPLE, List.of(0.2), 2, 0, b);
+    // per seed: full, oracle; per fraction and seed: attribution, random, loss
+    assertEquals(2 * 2 + 2 * 3, runs.size());
+    for (PruneValidation.Trial r : runs) {
+      switch (r.strategy()) {
+        case "loss" -> {
+          assertEquals(32, r.rows().length);
+          assertEquals(31, r.rows()[r.rows().length - 1]); // rows 32..39 dropped
+          assertEquals(8, r.dropped());
+        }
+        case PruneValidation.ORACLE -> {
+          assertEquals(37, r.rows().length);
+          assertEquals(
+              0, Arrays.stream(r.rows()).filter(x -> x == 3 || x == 17 || x == 25).count());
+        }
+        default -> {}
+      }
+    }
+    double[] acc = new double[runs.size()];
+    for (int i = 0; i < acc.length; i++) {
+      acc[i] = runs.get(i).strategy().equals(PruneValidation.ORACLE) ? 0.9 : 0.5;
+    }
+    List<PruneValidation.Point> points = PruneValidation.summarise(runs, acc, List.of(0.2));
+    // every strategy at the fraction; the oracle's fraction-free runs are its reference line
+    assertEquals(5, points.size());
+    assertEquals(
+        0.9,
+        points.stream()
+            .filter(p -> p.fraction() == 0.2 && p.strategy().equals(PruneValidation.ORACLE))
+            .findFirst()
+            .orElseThrow()
+            .accuracyMean(),
+        1e-12);
+  }
 }

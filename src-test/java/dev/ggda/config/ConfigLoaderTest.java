@@ -88,8 +88,14 @@ class ConfigLoaderTest {
             0,
             null),
         new PruneConfig(
-            0.2, null, PruneRankBy.VALUE_PER_EXAMPLE, List.of(0.1, 0.2, 0.3, 0.4, 0.5), 3, 0.5),
-        new NoiseConfig(NoiseSignal.SELF_INFLUENCE, ExampleSignal.LOSS, 0.1, 0),
+            0.2,
+            null,
+            PruneRankBy.VALUE_PER_EXAMPLE,
+            List.of(0.1, 0.2, 0.3, 0.4, 0.5),
+            3,
+            List.of(ExampleSignal.LOSS, ExampleSignal.CHECKPOINT_LOSS, ExampleSignal.MARGIN),
+            0.5),
+        new NoiseConfig(NoiseSignal.SELF_INFLUENCE, ExampleSignal.LOSS, 0.1, FlipKind.UNIFORM, 0),
         new ComputeConfig(ComputeDevice.AUTO));
   }
 
