@@ -53,6 +53,7 @@ public final class NoiseInjection {
     summary.put("injected_flips", r.flippedIds().length);
     summary.put("inject_fraction", nc.injectFraction());
     summary.put("inject_kind", ConfigLoader.yamlName(nc.injectKind()));
+    summary.put("seed", nc.seed());
     p.console()
         .info(
             "%s: flipped %,d of %,d training labels (%s, seed %d)",
