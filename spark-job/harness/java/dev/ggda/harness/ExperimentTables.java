@@ -58,6 +58,7 @@ public final class ExperimentTables {
     COLUMNS.put("groups", new Column("groups", "%,d"));
     COLUMNS.put("attribution_seconds", new Column("attribution s", "%,.1f"));
     COLUMNS.put("speedup", new Column("speedup", "%.1fx"));
+    COLUMNS.put("speedup_with_grouping", new Column("speedup with grouping", "%.1fx"));
     COLUMNS.put("lds", new Column("LDS", "%.3f"));
     COLUMNS.put("lds_one_run", new Column("LDS, 1 run", "%.3f"));
     COLUMNS.put("group_lds", new Column("group LDS", "%.3f"));
@@ -308,6 +309,7 @@ public final class ExperimentTables {
         switch (column) {
           case "removal_share" -> removalShare(row, rows);
           case "fixed_share" -> fixedShare(row);
+          case "speedup_with_grouping" -> speedupWithGrouping(row, rows);
           default -> row.path(column);
         };
     String format = COLUMNS.get(column).format();
@@ -337,18 +339,43 @@ public final class ExperimentTables {
    * damping.
    */
   private static JsonNode removalShare(JsonNode row, JsonNode rows) {
+    JsonNode base = perExampleRow(row, rows, "removal_effect");
+    if (base == null) {
+      return null;
+    }
+    return JSON.getNodeFactory()
+        .numberNode(
+            100 * row.path("removal_effect").asDouble() / base.path("removal_effect").asDouble());
+  }
+
+  /**
+   * (attribution + grouping seconds) of the per-example row over this row's: the speedup a user
+   * sees, grouping included.
+   */
+  private static JsonNode speedupWithGrouping(JsonNode row, JsonNode rows) {
+    JsonNode base = perExampleRow(row, rows, "grouping_seconds");
+    if (base == null || !row.path("attribution_seconds").isNumber()) {
+      return null;
+    }
+    double b =
+        base.path("attribution_seconds").asDouble() + base.path("grouping_seconds").asDouble();
+    double r = row.path("attribution_seconds").asDouble() + row.path("grouping_seconds").asDouble();
+    return JSON.getNodeFactory().numberNode(b / r);
+  }
+
+  /**
+   * The first group-size-1 row of the same method, projection and damping where both rows have
+   * {@code field}, or null.
+   */
+  private static JsonNode perExampleRow(JsonNode row, JsonNode rows, String field) {
     for (JsonNode base : rows) {
       if (base.path("group_size").asInt() == 1
           && base.path("method").equals(row.path("method"))
           && base.path("projection").equals(row.path("projection"))
           && base.path("damping").equals(row.path("damping"))
-          && base.path("removal_effect").isNumber()
-          && row.path("removal_effect").isNumber()) {
-        return JSON.getNodeFactory()
-            .numberNode(
-                100
-                    * row.path("removal_effect").asDouble()
-                    / base.path("removal_effect").asDouble());
+          && base.path(field).isNumber()
+          && row.path(field).isNumber()) {
+        return base;
       }
     }
     return null;
