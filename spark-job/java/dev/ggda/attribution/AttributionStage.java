@@ -149,6 +149,12 @@ public final class AttributionStage {
       effective.put("solves", solves);
     }
 
+    private void recordFills(List<Map<String, Object>> fills) {
+      if (!fills.isEmpty()) {
+        effective.put("group_kernel_fills", fills);
+      }
+    }
+
     /**
      * True when {@link AttributionStage#withDamping} can reuse these features (every mode but
      * hessian: cg).
@@ -184,6 +190,7 @@ public final class AttributionStage {
     Prepared out = new Prepared(p.blocks, op, p.k, ob.dampingUsed(), ob.selfNote(), ob);
     out.effective.putAll(p.effective);
     out.recordSolves(ob.solves());
+    out.recordFills(ob.fills());
     out.groupsFeaturized = p.groupsFeaturized;
     clock.add(StageClock.SOLVE, (System.nanoTime() - t0) / 1e9);
     if (config.method() == AttributionMethod.IF
@@ -497,6 +504,7 @@ public final class AttributionStage {
     clock.add(StageClock.FEATURIZE, featurizeSecs);
     double hessianBefore = clock.seconds(StageClock.HESSIAN);
     long t1 = System.nanoTime();
+    double traceSecs = 0;
     Prepared out;
     if (config.method() == AttributionMethod.IF && config.hessian() == HessianMode.CG) {
       out = conjugateGradient(train, model, features, tf, k, trainRows);
@@ -508,6 +516,14 @@ public final class AttributionStage {
     } else {
       OperatorBuilder ob =
           new OperatorBuilder(config, model, slots, features, tf, k, trainRows, log, selfInfluence);
+      if (ob.fillsGroupKernel() && features.groups < trainRows) {
+        long tt = System.nanoTime();
+        ob.exampleTraces(train);
+        traceSecs = (System.nanoTime() - tt) / 1e9;
+        // A pass over every example, like featurize's: charged there.
+        clock.add(StageClock.FEATURIZE, traceSecs);
+        log.accept(String.format("attribute: per-example kernel trace in %.1f s", traceSecs));
+      }
       if (config.method() == AttributionMethod.IF && config.hessian() == HessianMode.EXACT) {
         SummedHessian h = summedHessian;
         if (h != null && h.model() == model && h.train() == train) {
@@ -531,10 +547,13 @@ public final class AttributionStage {
       out = new Prepared(features.blocks, op, k, ob.dampingUsed(), ob.selfNote(), ob);
       out.effective.putAll(effective(arch, k));
       out.recordSolves(ob.solves());
+      out.recordFills(ob.fills());
     }
     out.groupsFeaturized = featurized;
     double driverSecs = (System.nanoTime() - t1) / 1e9;
-    clock.add(StageClock.SOLVE, driverSecs - (clock.seconds(StageClock.HESSIAN) - hessianBefore));
+    clock.add(
+        StageClock.SOLVE,
+        driverSecs - traceSecs - (clock.seconds(StageClock.HESSIAN) - hessianBefore));
     log.accept(String.format("attribute: kernel/solve in %.1f s", driverSecs));
     return out;
   }

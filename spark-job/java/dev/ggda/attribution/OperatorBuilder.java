@@ -49,8 +49,14 @@ final class OperatorBuilder {
   /** Each factorisation: what was inverted, its mean eigenvalue, the damping it took. */
   private final List<Map<String, Object>> solves = new ArrayList<>();
 
+  /** Each group-kernel fill: the kernel's trace, the examples' trace and what was added. */
+  private final List<Map<String, Object>> fills = new ArrayList<>();
+
   private String selfNote = "";
   private double[] hessian;
+
+  /** TRAK group kernel: each slot's per-example kernel trace, sum_i |grad f_i|^2; else null. */
+  private double[] exampleTraces;
 
   OperatorBuilder(
       AttributeConfig config,
@@ -79,7 +85,19 @@ final class OperatorBuilder {
     OperatorBuilder out =
         new OperatorBuilder(c, model, slots, features, targets, k, n, log, selfInfluence);
     out.hessian = hessian;
+    out.exampleTraces = exampleTraces;
     return out;
+  }
+
+  /** Whether {@link #build} fills the kernel with the within-group spread (TRAK, group kernel). */
+  boolean fillsGroupKernel() {
+    return config.method() == dev.ggda.config.AttributionMethod.TRAK
+        && config.kernel() == dev.ggda.config.KernelMode.GROUP;
+  }
+
+  /** TRAK group kernel: the per-example kernel traces it is filled up to, from the executors. */
+  void exampleTraces(LoadedData train) {
+    exampleTraces = KernelTrace.exampleSums(train.examples(), model.architecture(), slots.params());
   }
 
   double dampingUsed() {
@@ -96,6 +114,11 @@ final class OperatorBuilder {
    */
   List<Map<String, Object>> solves() {
     return List.copyOf(solves);
+  }
+
+  /** The group-kernel fills of the last {@link #build} (empty unless TRAK's kernel is group). */
+  List<Map<String, Object>> fills() {
+    return List.copyOf(fills);
   }
 
   /** IF exact: the dense Gauss-Newton Hessian sum over the training data, from the executors. */
@@ -144,6 +167,9 @@ final class OperatorBuilder {
           kernel[i] *= scale;
         }
       }
+      if (exampleTraces != null && features.kernelRows[s] < n) {
+        fillWithinGroups(kernel, exampleTraces[s], s);
+      }
       CholeskySolver solver = factor(kernel, "TRAK kernel of member " + s);
       double[] x = AttributionStage.solveColumns(solver, targets.margin[s], t, k);
       v[s] = toRowMajor(x, t, -1.0 / members);
@@ -164,6 +190,33 @@ final class OperatorBuilder {
               + SELF_MATRIX_LIMIT;
     }
     return ScoreOperator.trak(k, targets.ids, v, withSelf ? self : null, weight);
+  }
+
+  /**
+   * Adds the trace the group kernel lacks, (sum_i |phi_i|^2 - tr K) / k, to its diagonal: summing a
+   * group before the outer product drops the spread of its members' gradients, whose trace is known
+   * from the per-example norms; it is spread evenly over the k directions.
+   */
+  private void fillWithinGroups(double[] kernel, double exampleTrace, int slot) {
+    double trace = 0;
+    for (int i = 0; i < k; i++) {
+      trace += kernel[i * k + i];
+    }
+    double fill = Math.max(0, exampleTrace - trace) / k;
+    for (int i = 0; i < k; i++) {
+      kernel[i * k + i] += fill;
+    }
+    Map<String, Object> f = new LinkedHashMap<>();
+    f.put("of", "TRAK group kernel of member " + slot);
+    f.put("group_trace", trace);
+    f.put("example_trace", exampleTrace);
+    f.put("within_group_fill", fill);
+    fills.add(f);
+    log.accept(
+        String.format(
+            "attribute: group kernel of member %d: trace %.4g of the examples' %.4g; the rest added"
+                + " as %.4g I",
+            slot, trace, exampleTrace, fill));
   }
 
   /** TracIn (eta-weighted checkpoints), GradDot, GradCos: no solve. */

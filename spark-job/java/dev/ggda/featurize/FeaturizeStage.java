@@ -64,6 +64,11 @@ public final class FeaturizeStage {
       return params.length;
     }
 
+    /** Each slot's flat parameters (shared, not copied). */
+    public float[][] params() {
+      return params;
+    }
+
     public int checkpointIndex(int slot) {
       return checkpoint[slot];
     }

@@ -22,6 +22,16 @@ public final class ExampleGradientNorms {
     return squared(net.backward(pass, dLogits, false));
   }
 
+  /**
+   * |grad_theta f(x_i, y_i)|^2 of TRAK's margin f = z_y - logsumexp of the other logits for each
+   * row: the diagonal of the per-example kernel before projection.
+   */
+  public static double[] squaredMargin(Network net, INDArray x, int[] labels) {
+    Network.ForwardPass pass = net.forward(x);
+    INDArray dLogits = Losses.marginGradient(pass.logits(), labels);
+    return squared(net.backward(pass, dLogits, false));
+  }
+
   /** The squared per-example gradient norms of a batched backward pass. */
   public static double[] squared(BatchGradient g) {
     int n = g.batchSize();

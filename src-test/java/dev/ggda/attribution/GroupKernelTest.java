@@ -27,8 +27,9 @@ class GroupKernelTest {
   }
 
   /**
-   * K = sum_G |G| / (sum_{i in G} Q_i)^2 psi_G psi_G^T with psi_G = sum_{i in G} Q_i phi_i; score
-   * psi_G^T (K + lambda I)^-1 phi_t; self-influence with chi_G estimated as (|G| / sum Q) psi_G.
+   * K = sum_G |G| / (sum_{i in G} Q_i)^2 psi_G psi_G^T with psi_G = sum_{i in G} Q_i phi_i, plus
+   * (sum_i |phi_i|^2 - tr K) / p I; score psi_G^T (K + lambda I)^-1 phi_t; self-influence with
+   * chi_G estimated as (|G| / sum Q) psi_G.
    */
   @Test
   void trakGroupKernelMatchesItsClosedForm() {
@@ -50,6 +51,7 @@ class GroupKernelTest {
     double[][] psi = new double[f.groups][p];
     double[] qSum = new double[f.groups];
     int[] size = new int[f.groups];
+    double exampleTrace = 0;
     for (int i = 0; i < f.n; i++) {
       int g = (int) f.groupOf[i];
       double q = AttributionFixture.q(net, f.x, f.y, i, 4);
@@ -58,6 +60,7 @@ class GroupKernelTest {
       size[g]++;
       for (int a = 0; a < p; a++) {
         psi[g][a] += q * phi[a];
+        exampleTrace += phi[a] * phi[a];
       }
     }
     double[] k = new double[p * p];
@@ -68,6 +71,16 @@ class GroupKernelTest {
           k[a * p + b] += w * psi[g][a] * psi[g][b];
         }
       }
+    }
+    // The within-group spread the group sums drop, filled back as its trace spread over p
+    // directions.
+    double groupTrace = 0;
+    for (int a = 0; a < p; a++) {
+      groupTrace += k[a * p + a];
+    }
+    assertEquals(true, exampleTrace > groupTrace, "groups of 3 lose spread");
+    for (int a = 0; a < p; a++) {
+      k[a * p + a] += (exampleTrace - groupTrace) / p;
     }
     CholeskySolver solver = CholeskySolver.factor(k, p, lambda);
     for (int t = 0; t < 3; t++) {

@@ -60,6 +60,27 @@ class ExampleGradientNormsTest {
   }
 
   @Test
+  void marginNormsMatchOneMarginBackwardPassPerExample() {
+    for (Architecture arch : ARCHS) {
+      Network net = network(arch, 5);
+      double[][] x = inputs(7, arch.inputDim(), 13);
+      int[] y = new int[x.length];
+      for (int i = 0; i < y.length; i++) {
+        y[i] = (i + 1) % arch.classes();
+      }
+      double[] got = ExampleGradientNorms.squaredMargin(net, Nd4j.createFromArray(x), y);
+      for (int i = 0; i < x.length; i++) {
+        INDArray xi = Nd4j.createFromArray(new double[][] {x[i]});
+        Network.ForwardPass pass = net.forward(xi);
+        INDArray g =
+            net.backward(pass, Losses.marginGradient(pass.logits(), new int[] {y[i]})).sum();
+        double want = g.mul(g).sumNumber().doubleValue();
+        assertEquals(want, got[i], 1e-10 * Math.max(1, want), arch + " example " + i);
+      }
+    }
+  }
+
+  @Test
   void softmaxRegressionHasTheClosedForm() {
     Architecture arch = Architecture.logistic(4, 3);
     Network net = network(arch, 3);
