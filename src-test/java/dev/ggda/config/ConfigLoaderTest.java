@@ -93,7 +93,7 @@ class ConfigLoaderTest {
             PruneRankBy.VALUE_PER_EXAMPLE,
             List.of(0.1, 0.2, 0.3, 0.4, 0.5),
             3,
-            List.of(ExampleSignal.LOSS, ExampleSignal.CHECKPOINT_LOSS, ExampleSignal.MARGIN),
+            List.of(ExampleSignal.LOSS, ExampleSignal.CHECKPOINT_LOSS),
             0.5),
         new NoiseConfig(NoiseSignal.SELF_INFLUENCE, ExampleSignal.LOSS, 0.1, FlipKind.UNIFORM, 0),
         new ComputeConfig(ComputeDevice.AUTO));
