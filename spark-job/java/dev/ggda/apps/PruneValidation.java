@@ -49,19 +49,6 @@ public final class PruneValidation {
    * @param ids training example ids, ascending (the row order of the retraining data)
    * @param groupOf group id of each row
    * @param values group_values rows
-   */
-  public static List<Trial> runs(
-      long[] ids,
-      long[] groupOf,
-      List<GroupValue> values,
-      PruneRankBy rankBy,
-      List<Double> fractions,
-      int seeds,
-      long baseSeed) {
-    return runs(ids, groupOf, values, rankBy, fractions, seeds, baseSeed, Baselines.none());
-  }
-
-  /**
    * @param baselines each drop order lists rows most suspicious first; a baseline at fraction f
    *     drops as many rows as attribution pruning did
    */

@@ -94,18 +94,7 @@ public final class ConfigValidator {
       }
     }
     atLeast("prune.validate_seeds", p.validateSeeds(), 1);
-    List<ExampleSignal> baselines =
-        p.validateBaselines() == null ? List.of() : p.validateBaselines();
-    for (int i = 0; i < baselines.size(); i++) {
-      if (baselines.get(i) == null) {
-        problems.add(
-            "prune.validate_baselines["
-                + i
-                + "] must be one of "
-                + String.join(", ", ConfigMapper.names(ExampleSignal.class))
-                + ", got null");
-      }
-    }
+    eachOneOf("prune.validate_baselines", p.validateBaselines(), ExampleSignal.class);
     openUnit(
         "prune.test_fraction",
         p.testFraction(),
@@ -119,6 +108,22 @@ public final class ConfigValidator {
     oneOf("noise.inject_kind", n.injectKind(), FlipKind.class);
   }
 
+  /** A list of enum values (null: none) with no null entry (a value the YAML could not name). */
+  private <E extends Enum<E>> void eachOneOf(String key, List<E> values, Class<E> type) {
+    List<E> list = values == null ? List.of() : values;
+    for (int i = 0; i < list.size(); i++) {
+      if (list.get(i) == null) {
+        problems.add(
+            key
+                + "["
+                + i
+                + "] must be one of "
+                + String.join(", ", ConfigMapper.names(type))
+                + ", got null");
+      }
+    }
+  }
+
   private void openUnit(String key, double value, String hint) {
     if (!(value > 0 && value < 1)) {
       problems.add(key + " must be a number in (0, 1), got " + value + "; " + hint);
@@ -126,17 +131,7 @@ public final class ConfigValidator {
   }
 
   private void evaluate(EvaluateConfig e) {
-    List<EvalMetric> metrics = e.metrics() == null ? List.of() : e.metrics();
-    for (int i = 0; i < metrics.size(); i++) {
-      if (metrics.get(i) == null) {
-        problems.add(
-            "evaluate.metrics["
-                + i
-                + "] must be one of "
-                + String.join(", ", ConfigMapper.names(EvalMetric.class))
-                + ", got null");
-      }
-    }
+    eachOneOf("evaluate.metrics", e.metrics(), EvalMetric.class);
     atLeast("evaluate.subsets", e.subsets(), 2);
     if (!(e.fraction() > 0 && e.fraction() < 1)) {
       problems.add("evaluate.fraction must be a number in (0, 1), got " + e.fraction());

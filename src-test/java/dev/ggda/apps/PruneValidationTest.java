@@ -24,7 +24,14 @@ class PruneValidationTest {
     }
     List<PruneValidation.Trial> runs =
         PruneValidation.runs(
-            ids, groupOf, values, PruneRankBy.VALUE_PER_EXAMPLE, List.of(0.2, 0.5), 2, 7);
+            ids,
+            groupOf,
+            values,
+            PruneRankBy.VALUE_PER_EXAMPLE,
+            List.of(0.2, 0.5),
+            2,
+            7,
+            PruneValidation.Baselines.none());
     assertEquals(2 + 2 * 2 * 2, runs.size());
     for (PruneValidation.Trial r : runs) {
       switch (r.strategy()) {
