@@ -100,21 +100,29 @@ public final class ExampleSignals {
     return spark.createDataFrame(rows, SCHEMA);
   }
 
+  /** One forward and one backward pass per checkpoint; loss and margin come from the same pass. */
   private static void addBatch(Network[] nets, double[] rates, ExampleBatch batch, List<Row> out) {
     int[] y = batch.labels();
     INDArray x = batch.features();
     int last = nets.length - 1;
-    INDArray logits = nets[last].logits(x);
-    double[] loss = Losses.crossEntropy(logits, y).toDoubleVector();
-    double[] margin = Losses.margin(logits, y).toDoubleVector();
+    double[] loss = null;
+    double[] margin = null;
     double[] meanLoss = new double[y.length];
     double[] self = new double[y.length];
     for (int t = 0; t <= last; t++) {
-      double[] lt = t == last ? loss : Losses.crossEntropy(nets[t].logits(x), y).toDoubleVector();
-      double[] g2 = ExampleGradientNorms.squared(nets[t], x, y);
+      Network.ForwardPass pass = nets[t].forward(x);
+      INDArray logits = pass.logits();
+      double[] lt = Losses.crossEntropy(logits, y).toDoubleVector();
+      double[] g2 =
+          ExampleGradientNorms.squared(
+              nets[t].backward(pass, Losses.crossEntropyGradient(logits, y), false));
       for (int i = 0; i < y.length; i++) {
         meanLoss[i] += lt[i] / nets.length;
         self[i] += rates[t] * g2[i];
+      }
+      if (t == last) {
+        loss = lt;
+        margin = Losses.margin(logits, y).toDoubleVector();
       }
     }
     for (int i = 0; i < y.length; i++) {
