@@ -12,17 +12,6 @@ public final class ExampleGradientNorms {
   private ExampleGradientNorms() {}
 
   /**
-   * |grad_theta l(x_i, y_i)|^2 of the cross-entropy loss for each row of the batch (no L2 term).
-   *
-   * @param x batch x inputDim
-   */
-  public static double[] squared(Network net, INDArray x, int[] labels) {
-    Network.ForwardPass pass = net.forward(x);
-    INDArray dLogits = Losses.crossEntropyGradient(pass.logits(), labels);
-    return squared(net.backward(pass, dLogits, false));
-  }
-
-  /**
    * |grad_theta f(x_i, y_i)|^2 of TRAK's margin f = z_y - logsumexp of the other logits for each
    * row: the diagonal of the per-example kernel before projection.
    */
