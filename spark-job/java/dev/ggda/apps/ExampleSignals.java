@@ -45,13 +45,14 @@ public final class ExampleSignals {
 
   private ExampleSignals() {}
 
-  /** The signals table's column of a signal. */
+  /** The signals table's column of a signal (refit_loss: added by {@link RefitLoss}). */
   public static String column(ExampleSignal s) {
     return switch (s) {
       case LOSS -> Columns.LOSS;
       case MARGIN -> Columns.MARGIN;
       case CHECKPOINT_LOSS -> Columns.CHECKPOINT_LOSS;
       case CHECKPOINT_SELF_INFLUENCE -> Columns.CHECKPOINT_SELF_INFLUENCE;
+      case REFIT_LOSS -> Columns.REFIT_LOSS;
     };
   }
 

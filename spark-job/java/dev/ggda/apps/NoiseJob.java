@@ -49,14 +49,15 @@ import org.apache.spark.sql.types.StructType;
  * self-influence divided by its size; with validation, minus value_per_example on the (clean)
  * targets, i.e. harm per example. Writes {@code noise/ranked_groups/} (rank, group_id, size, score,
  * value, value_per_example, self_influence) and {@code noise/ranked_examples/} (rank, example_id,
- * group_id, label, score, example_signal and every per-example signal of {@link ExampleSignals}).
+ * group_id, label, score, example_signal and every per-example signal of {@link ExampleSignals},
+ * with refit_loss where it was computed: with --inject-noise or as the example signal).
  *
  * <p>With --inject-noise (evaluation mode) noise.inject_fraction of the training labels are first
  * flipped ({@link LabelFlips}); ranked_examples and ranked_groups gain flipped, and {@code
  * noise/curve/} (method, inspected_fraction, recall) and {@code noise/summary/} (method, auc,
  * recall_at_20) compare group attribution, per-example attribution (group size 1, same method and
- * signal), each per-example signal alone (the final loss, margin, checkpoint loss and checkpoint
- * self-influence rankings) and a random order.
+ * signal), each per-example signal alone (the final loss, margin, checkpoint loss, checkpoint
+ * self-influence and refit loss rankings) and a random order.
  */
 public final class NoiseJob {
   public static final String GROUP = "group-attribution";
@@ -152,11 +153,23 @@ public final class NoiseJob {
     boolean named = Groups.hasKey(groupScores);
 
     long ts = System.nanoTime();
-    Dataset<Row> signals =
+    Dataset<Row> base =
         ExampleSignals.compute(spark, p.trainData().examples(), p.model())
             .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
-    signals.count();
+    base.count();
     double signalSeconds = (System.nanoTime() - ts) / 1e9;
+    // The refit costs one more training: only when it orders the groups' examples or is reported.
+    boolean refit = inject || nc.exampleSignal() == ExampleSignal.REFIT_LOSS;
+    long tf = System.nanoTime();
+    Dataset<Row> signals = base;
+    if (refit) {
+      signals =
+          RefitLoss.add(
+                  spark, p.trainData(), base, nc.refitFraction(), rows -> p.trainOn(rows, "refit"))
+              .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+      signals.count();
+    }
+    double refitSeconds = (System.nanoTime() - tf) / 1e9;
 
     long te = System.nanoTime();
     String signalCol = ExampleSignals.column(nc.exampleSignal());
@@ -193,6 +206,9 @@ public final class NoiseJob {
                 Columns.MARGIN,
                 Columns.CHECKPOINT_LOSS,
                 Columns.CHECKPOINT_SELF_INFLUENCE));
+    if (refit) {
+      columns.add(Columns.REFIT_LOSS);
+    }
     if (inject) {
       columns.add("flipped");
     }
@@ -227,6 +243,7 @@ public final class NoiseJob {
             + p.info().stageSeconds("score_and_write")
             + groupRankSeconds
             + signalSeconds
+            + (nc.exampleSignal() == ExampleSignal.REFIT_LOSS ? refitSeconds : 0)
             + exampleRankSeconds);
     console.info(
         "detect-noise: ranked %,d groups (%s) and their examples (%s inside each group)",
@@ -247,7 +264,8 @@ public final class NoiseJob {
               col(Columns.LOSS),
               col(Columns.MARGIN),
               col(Columns.CHECKPOINT_LOSS),
-              col(Columns.CHECKPOINT_SELF_INFLUENCE));
+              col(Columns.CHECKPOINT_SELF_INFLUENCE),
+              col(Columns.REFIT_LOSS));
       Dataset<Row> perRanked =
           Ranks.rank(
               spark,
@@ -267,7 +285,8 @@ public final class NoiseJob {
                 col(Columns.EXAMPLE_ID).asc());
         String name = ConfigLoader.yamlName(signal);
         curves.put(name, new RecallCurve(Ranking.ranksWhere(ranked, "flipped"), n));
-        seconds.put(name, signalSeconds + (System.nanoTime() - tl) / 1e9);
+        double own = signal == ExampleSignal.REFIT_LOSS ? refitSeconds : 0;
+        seconds.put(name, signalSeconds + own + (System.nanoTime() - tl) / 1e9);
       }
 
       long tr = System.nanoTime();
@@ -323,6 +342,7 @@ public final class NoiseJob {
     p.info().put("noise", summary);
     rankedExamples.unpersist(false);
     signals.unpersist(false);
+    base.unpersist(false);
   }
 
   /** The first groups of ranked_groups, named as the user names them when they carry group_key. */

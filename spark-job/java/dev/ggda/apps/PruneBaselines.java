@@ -23,13 +23,24 @@ final class PruneBaselines {
 
   /**
    * @param ids the training ids, ascending (the retraining row order)
+   * @param refitFraction noise.refit_fraction, for the refit-loss signal
    * @param flipped injected flips, ascending, or null
    */
   static PruneValidation.Baselines of(
-      SparkSession spark, Pipeline p, long[] ids, List<ExampleSignal> signals, long[] flipped) {
+      SparkSession spark,
+      Pipeline p,
+      long[] ids,
+      List<ExampleSignal> signals,
+      double refitFraction,
+      long[] flipped) {
     Map<String, int[]> orders = new LinkedHashMap<>();
     if (!signals.isEmpty()) {
       Dataset<Row> table = ExampleSignals.compute(spark, p.trainData().examples(), p.model());
+      if (signals.contains(ExampleSignal.REFIT_LOSS)) {
+        table =
+            RefitLoss.add(
+                spark, p.trainData(), table, refitFraction, rows -> p.trainOn(rows, "refit"));
+      }
       String[] cols = signals.stream().map(ExampleSignals::column).toArray(String[]::new);
       double[][] values = new double[signals.size()][ids.length];
       for (Row r : table.select(Columns.EXAMPLE_ID, cols).collectAsList()) {

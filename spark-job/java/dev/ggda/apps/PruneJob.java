@@ -427,7 +427,13 @@ public final class PruneJob {
             config.prune().validateFractions(),
             config.prune().validateSeeds(),
             config.train().seed(),
-            PruneBaselines.of(spark, p, train.ids(), config.prune().validateBaselines(), flipped));
+            PruneBaselines.of(
+                spark,
+                p,
+                train.ids(),
+                config.prune().validateBaselines(),
+                config.noise().refitFraction(),
+                flipped));
     console.info(
         "prune --validate: %d retrainings (%d fractions x attribution, random, %d baselines; full data%s) x %d seeds, scored on %,d test targets",
         runs.size(),

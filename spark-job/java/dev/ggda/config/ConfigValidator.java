@@ -104,6 +104,10 @@ public final class ConfigValidator {
   private void noise(NoiseConfig n) {
     oneOf("noise.signal", n.signal(), NoiseSignal.class);
     oneOf("noise.example_signal", n.exampleSignal(), ExampleSignal.class);
+    openUnit(
+        "noise.refit_fraction",
+        n.refitFraction(),
+        "e.g. 0.2, about the share of labels you expect wrong");
     openUnit("noise.inject_fraction", n.injectFraction(), "e.g. 0.1 to flip a tenth of the labels");
     oneOf("noise.inject_kind", n.injectKind(), FlipKind.class);
   }

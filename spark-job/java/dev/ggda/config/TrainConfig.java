@@ -25,4 +25,10 @@ public record TrainConfig(
     double memberFraction,
     long seed,
     TrainMode mode)
-    implements java.io.Serializable {}
+    implements java.io.Serializable {
+
+  /** The same recipe for one model on all its rows, with only the final checkpoint. */
+  public TrainConfig oneMember() {
+    return new TrainConfig(epochs, batchSize, learningRate, schedule, 1, 1, 1.0, seed, mode);
+  }
+}

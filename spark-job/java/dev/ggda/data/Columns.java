@@ -38,11 +38,13 @@ public final class Columns {
   public static final String RANK = "rank";
   public static final String SELF_INFLUENCE = "self_influence";
   // Per-example signals of the trained model (apps): final loss and margin, the loss averaged over
-  // the recorded checkpoints, and TracIn's self-influence summed over them.
+  // the recorded checkpoints, TracIn's self-influence summed over them, and the loss under a model
+  // retrained without the highest-loss examples.
   public static final String LOSS = "loss";
   public static final String MARGIN = "margin";
   public static final String CHECKPOINT_LOSS = "checkpoint_loss";
   public static final String CHECKPOINT_SELF_INFLUENCE = "checkpoint_self_influence";
+  public static final String REFIT_LOSS = "refit_loss";
 
   static final ArrayType FLOAT_ARRAY = DataTypes.createArrayType(DataTypes.FloatType, false);
 

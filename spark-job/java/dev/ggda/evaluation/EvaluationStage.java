@@ -127,9 +127,7 @@ public final class EvaluationStage {
     Architecture a = in.arch();
     long h = Seeds.mix(Seeds.mix(a.inputDim(), Arrays.hashCode(a.hidden())), a.classes());
     h = Seeds.mix(h, a.activation().name().hashCode());
-    h =
-        Seeds.mix(
-            h, Retrainer.withSeed(Retrainer.oneMember(in.trainConfig()), 0).toString().hashCode());
+    h = Seeds.mix(h, Retrainer.withSeed(in.trainConfig().oneMember(), 0).toString().hashCode());
     h = Seeds.mix(h, Double.doubleToLongBits(in.l2()));
     h =
         Seeds.mix(

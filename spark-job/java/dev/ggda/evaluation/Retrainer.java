@@ -121,7 +121,7 @@ public final class Retrainer {
                   eval.features(),
                   eval.labels()));
       Architecture a = arch;
-      TrainConfig cfg = oneMember(train);
+      TrainConfig cfg = train.oneMember();
       double lambda = l2;
       int slots = Math.max(1, spark.sparkContext().defaultParallelism());
       ExecutorService pool =
@@ -216,7 +216,7 @@ public final class Retrainer {
               trainData.dim(),
               trainData.classes(),
               spec.rows().length);
-      TrainConfig cfg = withSeed(oneMember(train), spec.seed());
+      TrainConfig cfg = withSeed(train.oneMember(), spec.seed());
       TrainedModel model = new DistributedTrainer(arch, cfg, l2).train(subset, (fmt, args) -> {});
       kept.destroy();
       RetrainResult r =
@@ -255,11 +255,6 @@ public final class Retrainer {
               specs.size() - todo.size(), specs.size()));
     }
     return todo;
-  }
-
-  static TrainConfig oneMember(TrainConfig t) {
-    return new TrainConfig(
-        t.epochs(), t.batchSize(), t.learningRate(), t.schedule(), 1, 1, 1.0, t.seed(), t.mode());
   }
 
   static TrainConfig withSeed(TrainConfig t, long seed) {

@@ -181,6 +181,15 @@ public final class Pipeline implements AutoCloseable {
     obtainModel(null);
   }
 
+  /**
+   * One model trained with the run's recipe (one member, final checkpoint only) on other rows than
+   * the run's, timed as {@code stage}: the apps' refit signal.
+   */
+  public TrainedModel trainOn(LoadedData rows, String stage) {
+    GgdaConfig one = config.withTrain(config.train().oneMember());
+    return info.stage(stage, () -> new TrainingStage(spark, one, console).train(rows));
+  }
+
   /** A model the caller holds, used by {@link #obtainModel} instead of training or loading one. */
   public void useModel(TrainedModel model) {
     this.given = model;

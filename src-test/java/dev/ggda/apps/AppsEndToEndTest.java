@@ -293,7 +293,7 @@ class AppsEndToEndTest {
         List.of(
             "prune.validate_fractions=[0.2]",
             "prune.validate_seeds=1",
-            "prune.validate_baselines=[loss, checkpoint-self-influence]",
+            "prune.validate_baselines=[loss, checkpoint-self-influence, refit-loss]",
             "noise.inject_fraction=0.2",
             "noise.inject_kind=pair",
             "noise.seed=4",
@@ -325,7 +325,14 @@ class AppsEndToEndTest {
       acc.put(r.getString(1), r.getDouble(2));
     }
     assertEquals(
-        Set.of("full", "attribution", "random", "loss", "checkpoint-self-influence", "oracle"),
+        Set.of(
+            "full",
+            "attribution",
+            "random",
+            "loss",
+            "checkpoint-self-influence",
+            "refit-loss",
+            "oracle"),
         acc.keySet());
     // Pair flips bias the model; training without them cannot do much worse than with them.
     assertTrue(acc.get("oracle") >= acc.get("full") - 0.01, acc.toString());
@@ -402,6 +409,7 @@ class AppsEndToEndTest {
             "margin",
             "checkpoint-loss",
             "checkpoint-self-influence",
+            "refit-loss",
             "random"),
         auc.keySet());
     assertEquals(area, auc.get("group-attribution"), 1e-12);
@@ -446,6 +454,12 @@ class AppsEndToEndTest {
             },
             new String[] {
               "prune", "prune.fraction=1.5", "prune.fraction must be a number in (0, 1)", ""
+            },
+            new String[] {
+              "detect-noise",
+              "noise.refit_fraction=0",
+              "noise.refit_fraction must be a number in (0, 1)",
+              ""
             },
             new String[] {
               "detect-noise",

@@ -95,7 +95,8 @@ class ConfigLoaderTest {
             3,
             List.of(ExampleSignal.LOSS, ExampleSignal.CHECKPOINT_LOSS),
             0.5),
-        new NoiseConfig(NoiseSignal.SELF_INFLUENCE, ExampleSignal.LOSS, 0.1, FlipKind.UNIFORM, 0),
+        new NoiseConfig(
+            NoiseSignal.SELF_INFLUENCE, ExampleSignal.LOSS, 0.2, 0.1, FlipKind.UNIFORM, 0),
         new ComputeConfig(ComputeDevice.AUTO));
   }
 
