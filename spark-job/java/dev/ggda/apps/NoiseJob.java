@@ -43,7 +43,7 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * `ggda detect-noise`: the attribution pipeline, then training groups ranked as likely mislabeled
- * and, inside each group, its examples by a cheap per-example signal, so a reviewer reads examples.
+ * and, inside each group, its examples by a per-example signal, so a reviewer reads examples.
  *
  * <p>Group score (higher = more suspicious): with noise.signal self-influence, the group's
  * self-influence divided by its size; with validation, minus value_per_example on the (clean)

@@ -375,10 +375,15 @@ class AppsEndToEndTest {
         assertTrue(s0 >= s1, "scores descend");
         if (prev.getLong(prev.fieldIndex("group_id")) == r.getLong(r.fieldIndex("group_id"))) {
           assertTrue(
-              prev.getDouble(prev.fieldIndex("loss")) >= r.getDouble(r.fieldIndex("loss")),
-              "loss descends inside a group");
+              prev.getDouble(prev.fieldIndex("example_signal"))
+                  >= r.getDouble(r.fieldIndex("example_signal")),
+              "the example signal descends inside a group");
         }
       }
+      assertEquals(
+          r.getDouble(r.fieldIndex("refit_loss")),
+          r.getDouble(r.fieldIndex("example_signal")),
+          "refit-loss orders the examples by default");
     }
     assertEquals(Math.round(0.1 * N), flips);
 

@@ -93,10 +93,10 @@ class ConfigLoaderTest {
             PruneRankBy.VALUE_PER_EXAMPLE,
             List.of(0.1, 0.2, 0.3, 0.4, 0.5),
             3,
-            List.of(ExampleSignal.LOSS, ExampleSignal.CHECKPOINT_LOSS),
+            List.of(ExampleSignal.LOSS, ExampleSignal.REFIT_LOSS),
             0.5),
         new NoiseConfig(
-            NoiseSignal.SELF_INFLUENCE, ExampleSignal.LOSS, 0.2, 0.1, FlipKind.UNIFORM, 0),
+            NoiseSignal.SELF_INFLUENCE, ExampleSignal.REFIT_LOSS, 0.2, 0.1, FlipKind.UNIFORM, 0),
         new ComputeConfig(ComputeDevice.AUTO));
   }
 
