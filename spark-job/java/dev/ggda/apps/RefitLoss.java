@@ -23,13 +23,6 @@ final class RefitLoss {
   private RefitLoss() {}
 
   /**
-   * Rows of the training set left for the refit: all but round(fraction x n), highest loss first.
-   */
-  static long dropped(long n, double fraction) {
-    return Math.round(fraction * n);
-  }
-
-  /**
    * {@code signals} (ExampleSignals' table of the run's model) with a refit_loss column.
    *
    * @param trainer trains one model on the given rows with the run's recipe
@@ -40,7 +33,7 @@ final class RefitLoss {
       Dataset<Row> signals,
       double fraction,
       Function<LoadedData, TrainedModel> trainer) {
-    long drop = dropped(train.count(), fraction);
+    long drop = Math.round(fraction * train.count());
     Dataset<Row> kept =
         Ranks.rank(
                 spark,
