@@ -7,7 +7,7 @@ import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.spark.SparkContext;
-import org.apache.spark.storage.RDDInfo;
+import org.apache.spark.SparkEnv;
 
 /**
  * Peak memory of this JVM, for the benchmark: the heap pools' peak usage (what -Xmx must cover;
@@ -40,19 +40,16 @@ public final class MemoryPeaks {
   }
 
   /**
-   * Heap the driver retains: heap in use right after a full collection, less the cached RDD blocks
-   * Spark holds in this JVM (local mode, where the executors share it; on a cluster they live
-   * elsewhere and nothing is subtracted). Measured between stages, when no task runs, this is what
-   * the driver itself keeps: it must not grow with the number of rows.
+   * Heap the driver retains: heap in use right after a full collection, less the blocks Spark's
+   * on-heap memory store holds in this JVM (local mode, where the executors share it; on a cluster
+   * they live elsewhere and nothing is subtracted). The store's own count, not the listed RDDs: an
+   * RDD unpersisted without blocking leaves the list at once but its blocks stay in the store until
+   * the block manager drops them. Measured between stages, when no task runs, this is what the
+   * driver itself keeps: it must not grow with the number of rows.
    */
   public static long retainedHeapBytes(SparkContext sc) {
     long used = settledHeapBytes();
-    long cached = 0;
-    if (sc.isLocal()) {
-      for (RDDInfo info : sc.getRDDStorageInfo()) {
-        cached += info.memSize();
-      }
-    }
+    long cached = sc.isLocal() ? SparkEnv.get().memoryManager().onHeapStorageMemoryUsed() : 0;
     return Math.max(0, used - cached);
   }
 
