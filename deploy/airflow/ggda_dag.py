@@ -1,4 +1,5 @@
-"""Airflow DAG: one ggda attribution run per day on YARN, then a check that it completed.
+"""Airflow DAG: one ggda attribution run per day on YARN over a growing table, then a check that it
+completed. With a pinned model and a feature store, a day's run featurizes only that day's new files.
 
 Each run writes to its own folder, OUTPUT_ROOT/<run date>, so runs never collide and a rerun of a
 date replaces only that date (output.mode=overwrite: ggda replaces an existing output only with a
@@ -25,6 +26,12 @@ JOB_JAR = GGDA_HOME + "/target/ggda-job.jar"
 CONFIG = GGDA_HOME + "/conf/attribution.yaml"
 OUTPUT_ROOT = "hdfs:///data/ggda/runs"
 OUTPUT = OUTPUT_ROOT + "/{{ ds }}"  # templated: one folder per run date
+# The model is pinned (trained once, or retrained on its own schedule) and the feature store keeps
+# every input file's featurized groups under a key of that model: each daily run featurizes only
+# the files added since the previous one (deploy/README.md, "Incremental runs"). A new model gets a
+# new key, and the first run after it featurizes everything once.
+MODEL = "hdfs:///data/ggda/models/current"
+STORE = "hdfs:///data/ggda/feature-store"
 
 # conf/spark-defaults-medium.conf as a dict (SparkSubmitOperator has no --load-spark-defaults, so
 # a --properties-file would hide the cluster's own spark-defaults.conf). ND4J off-heap sizing:
@@ -81,6 +88,8 @@ with DAG(
             "-c", CONFIG.rsplit("/", 1)[-1],
             "--set", "output.path=" + OUTPUT,
             "--set", "output.mode=overwrite",
+            "--set", "model.load=" + MODEL,
+            "--set", "incremental.store=" + STORE,
         ],
     )
 

@@ -15,6 +15,7 @@ import dev.ggda.featurize.BlockFeatures;
 import dev.ggda.featurize.FeatureCheckpoint;
 import dev.ggda.featurize.FeaturizeBackends;
 import dev.ggda.featurize.FeaturizeStage;
+import dev.ggda.featurize.IncrementalFeaturize;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.CholeskySolver;
 import dev.ggda.math.Featurizer;
@@ -57,6 +58,11 @@ public final class AttributionStage {
    * Where prepare and withDamping record their steps' time ({@link #timedBy}); unread by default.
    */
   private StageClock clock = new StageClock();
+
+  /** incremental.store and the grouping's name in its key, or null: featurize every row. */
+  private String store;
+
+  private String grouping;
 
   /** A parameter-space Hessian sum, what it was summed over, and what summing it took. */
   private record SummedHessian(
@@ -114,6 +120,9 @@ public final class AttributionStage {
     /** Groups featurized by this run: 0 when a resumed run read them from its checkpoint. */
     public long groupsFeaturized;
 
+    /** run.json "incremental": what the feature store gave and took, or null without one. */
+    public Map<String, Object> incremental;
+
     /** Rebuilds the operator with another damping from the same features; null for hessian: cg. */
     private final OperatorBuilder builder;
 
@@ -165,6 +174,17 @@ public final class AttributionStage {
   }
 
   /**
+   * Featurizes against the feature store at {@code store} (incremental.store): only input files it
+   * has not seen for this model and these settings; {@code grouping} names what a group key means
+   * (it is part of the store's key).
+   */
+  public AttributionStage storingIn(String store, String grouping) {
+    this.store = store;
+    this.grouping = grouping;
+    return this;
+  }
+
+  /**
    * Records the time of the steps of every later prepare and solve into {@code clock}: the stage is
    * kept across groupings (it reuses the IF exact Hessian), so each caller's cell gets its own
    * clock.
@@ -192,6 +212,7 @@ public final class AttributionStage {
     out.recordSolves(ob.solves());
     out.recordFills(ob.fills());
     out.groupsFeaturized = p.groupsFeaturized;
+    out.incremental = p.incremental;
     clock.add(StageClock.SOLVE, (System.nanoTime() - t0) / 1e9);
     if (config.method() == AttributionMethod.IF
         && config.hessian() == HessianMode.EXACT
@@ -445,6 +466,7 @@ public final class AttributionStage {
       Prepared out =
           new AttributionStage(exact, device, log, selfInfluence)
               .timedBy(clock)
+              .storingIn(store, grouping)
               .prepare(train, groups, tf, model, trainRows, partitions, checkpointDir);
       out.effective.put("kernel_configured", ConfigLoader.yamlName(config.kernel()));
       out.effective.put(
@@ -474,7 +496,23 @@ public final class AttributionStage {
     org.apache.spark.sql.SparkSession spark = train.examples().sparkSession();
     FeaturizeStage.Featurized features;
     long featurized;
-    if (checkpointDir != null
+    Map<String, Object> incremental = null;
+    int gpb =
+        groupsPerBlock(kind == ProjectionKind.FACTORED ? k : p, marginSums(), groupIdBound(groups));
+    if (store != null) {
+      FeaturizeBackends.checkLocal(device, spark.sparkContext().master());
+      IncrementalFeaturize.Result r =
+          IncrementalFeaturize.run(
+              store,
+              train,
+              groups,
+              new IncrementalFeaturize.Inputs(
+                  arch, slots, spec, k, gpb, partitions, device, grouping),
+              log);
+      features = r.features();
+      featurized = r.groupsFeaturized();
+      incremental = r.report();
+    } else if (checkpointDir != null
         && FeatureCheckpoint.exists(checkpointDir, spark.sparkContext().hadoopConfiguration())) {
       features = FeatureCheckpoint.load(spark, checkpointDir, partitions);
       featurized = 0;
@@ -484,16 +522,7 @@ public final class AttributionStage {
     } else {
       FeaturizeBackends.checkLocal(device, spark.sparkContext().master());
       features =
-          FeaturizeStage.run(
-              train.examples(),
-              groups,
-              arch,
-              slots,
-              spec,
-              groupsPerBlock(
-                  kind == ProjectionKind.FACTORED ? k : p, marginSums(), groupIdBound(groups)),
-              partitions,
-              device);
+          FeaturizeStage.run(train.examples(), groups, arch, slots, spec, gpb, partitions, device);
       featurized = features.groups;
       if (checkpointDir != null) {
         FeatureCheckpoint.save(spark, features, slots.size(), k, checkpointDir);
@@ -550,6 +579,7 @@ public final class AttributionStage {
       out.recordFills(ob.fills());
     }
     out.groupsFeaturized = featurized;
+    out.incremental = incremental;
     double driverSecs = (System.nanoTime() - t1) / 1e9;
     clock.add(
         StageClock.SOLVE,

@@ -511,7 +511,8 @@ public final class ConfigLoader {
                   e.retrainStore()),
               out.prune(),
               out.noise(),
-              out.compute());
+              out.compute(),
+              out.incremental());
     }
     PruneConfig p = out.prune();
     if (p != null) {
@@ -533,7 +534,8 @@ public final class ConfigLoader {
                   p.validateBaselines() == null ? List.of() : p.validateBaselines(),
                   p.testFraction()),
               out.noise(),
-              out.compute());
+              out.compute(),
+              out.incremental());
     }
     return out;
   }

@@ -74,6 +74,35 @@ public final class ConfigValidator {
     if (present("compute", c.compute())) {
       oneOf("compute.device", c.compute().device(), ComputeDevice.class);
     }
+    if (c.incremental() != null && c.incremental().store() != null) {
+      incremental(c);
+    }
+  }
+
+  private void incremental(GgdaConfig c) {
+    if (c.incremental().store().isBlank()) {
+      problems.add(
+          "incremental.store must not be empty; use null to featurize every row on every run");
+    }
+    GroupConfig g = c.group();
+    boolean perExample = g != null && g.size() == 1 && g.count() == null;
+    if (g != null && g.method() != GroupMethod.COLUMN && !perExample) {
+      problems.add(
+          "incremental.store keeps groups that stay put as the table grows: set group.method: column"
+              + " (or group.size: 1), got group.method "
+              + ConfigLoader.yamlName(g.method()));
+    }
+    DataSource t = c.data() == null ? null : c.data().train();
+    if (t != null && (t.format() == DataFormat.SYNTHETIC || t.format() == DataFormat.IDX)) {
+      problems.add(
+          "incremental.store reads the training table file by file: data.train.format must be"
+              + " parquet, csv or libsvm, got "
+              + ConfigLoader.yamlName(t.format()));
+    }
+    if (t != null && t.limit() != null) {
+      problems.add(
+          "incremental.store needs every row of the training table: set data.train.limit: null");
+    }
   }
 
   private void prune(PruneConfig p) {

@@ -15,37 +15,46 @@ public record GgdaConfig(
     EvaluateConfig evaluate,
     PruneConfig prune,
     NoiseConfig noise,
-    ComputeConfig compute) {
+    ComputeConfig compute,
+    IncrementalConfig incremental) {
 
   public GgdaConfig withData(DataConfig d) {
     return new GgdaConfig(
-        d, model, train, group, attribute, output, evaluate, prune, noise, compute);
+        d, model, train, group, attribute, output, evaluate, prune, noise, compute, incremental);
   }
 
   public GgdaConfig withTrain(TrainConfig t) {
     return new GgdaConfig(
-        data, model, t, group, attribute, output, evaluate, prune, noise, compute);
+        data, model, t, group, attribute, output, evaluate, prune, noise, compute, incremental);
   }
 
   public GgdaConfig withCompute(ComputeConfig c) {
-    return new GgdaConfig(data, model, train, group, attribute, output, evaluate, prune, noise, c);
+    return new GgdaConfig(
+        data, model, train, group, attribute, output, evaluate, prune, noise, c, incremental);
   }
 
   public GgdaConfig withGroup(GroupConfig g) {
     return new GgdaConfig(
-        data, model, train, g, attribute, output, evaluate, prune, noise, compute);
+        data, model, train, g, attribute, output, evaluate, prune, noise, compute, incremental);
   }
 
   public GgdaConfig withAttribute(AttributeConfig a) {
-    return new GgdaConfig(data, model, train, group, a, output, evaluate, prune, noise, compute);
+    return new GgdaConfig(
+        data, model, train, group, a, output, evaluate, prune, noise, compute, incremental);
   }
 
   public GgdaConfig withModel(ModelConfig m) {
     return new GgdaConfig(
-        data, m, train, group, attribute, output, evaluate, prune, noise, compute);
+        data, m, train, group, attribute, output, evaluate, prune, noise, compute, incremental);
+  }
+
+  public GgdaConfig withIncremental(IncrementalConfig i) {
+    return new GgdaConfig(
+        data, model, train, group, attribute, output, evaluate, prune, noise, compute, i);
   }
 
   public GgdaConfig withOutput(OutputConfig o) {
-    return new GgdaConfig(data, model, train, group, attribute, o, evaluate, prune, noise, compute);
+    return new GgdaConfig(
+        data, model, train, group, attribute, o, evaluate, prune, noise, compute, incremental);
   }
 }

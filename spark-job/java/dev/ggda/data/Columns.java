@@ -46,6 +46,9 @@ public final class Columns {
   public static final String CHECKPOINT_SELF_INFLUENCE = "checkpoint_self_influence";
   public static final String REFIT_LOSS = "refit_loss";
 
+  /** The input file an example was read from (incremental runs key their stored features by it). */
+  public static final String SOURCE_FILE = "source_file";
+
   static final ArrayType FLOAT_ARRAY = DataTypes.createArrayType(DataTypes.FloatType, false);
 
   private Columns() {}

@@ -182,7 +182,15 @@ public final class DataLoader {
     }
     if (spec.limit() != null) w = w.withFrame(smallestIds(w.frame(), spec.limit()));
     DataValidator.Summary r = DataValidator.validate(w, classes, src);
-    return new LoadedData(canonical(w.frame(), w.hasGroup()), r.dim(), r.classes(), r.count());
+    Dataset<Row> sources =
+        src.path() == null
+            ? null
+            : w.frame()
+                .select(
+                    org.apache.spark.sql.functions.col(Columns.EXAMPLE_ID),
+                    org.apache.spark.sql.functions.col(TableReader.FILE).as(Columns.SOURCE_FILE));
+    return new LoadedData(
+        canonical(w.frame(), w.hasGroup()), r.dim(), r.classes(), r.count(), sources);
   }
 
   /** "a, b, c" or, for many, "a, b, c, d, e, ..., y, z". */

@@ -15,8 +15,20 @@ import org.apache.spark.sql.Row;
  * @param dim number of features per example
  * @param classes number of classes: the configured value, or max label + 1
  * @param count number of examples (after {@code limit})
+ * @param sources (example_id, source_file): the input file each example was read from, lazy; null
+ *     for data not read from files (synthetic, IDX, a caller's Dataset)
  */
-public record LoadedData(Dataset<Row> examples, int dim, int classes, long count) {
+public record LoadedData(
+    Dataset<Row> examples, int dim, int classes, long count, Dataset<Row> sources) {
+  public LoadedData(Dataset<Row> examples, int dim, int classes, long count) {
+    this(examples, dim, classes, count, null);
+  }
+
+  /** The same table with other (e.g. persisted or relabelled) examples, its sources kept. */
+  public LoadedData withExamples(Dataset<Row> replacement) {
+    return new LoadedData(replacement, dim, classes, count, sources);
+  }
+
   public boolean hasGroup() {
     return Arrays.asList(examples.columns()).contains(Columns.GROUP);
   }

@@ -103,10 +103,7 @@ public final class FeatureCheckpoint {
     try {
       Path d = new Path(dir);
       FileSystem fs = d.getFileSystem(conf);
-      JsonNode meta;
-      try (InputStream in = fs.open(new Path(d, "meta.json"))) {
-        meta = JSON.readTree(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-      }
+      JsonNode meta = meta(fs, d);
       int slots = meta.get("slots").asInt();
       int k = meta.get("k").asInt();
       long[] kernelRows = new long[slots];
@@ -120,19 +117,67 @@ public final class FeatureCheckpoint {
           kernel[s] = Npy.read(fs, new Path(d, "kernel-" + s + ".npy")).doubles();
         }
       }
-      Dataset<Row> table = spark.read().parquet(dir + "/blocks");
       JavaRDD<BlockFeatures> blocks =
-          table
-              .javaRDD()
-              .mapToPair(r -> new Tuple2<>(r.getInt(0), r))
-              .groupByKey(partitions)
-              .map(t -> toBlock(t._1(), t._2(), slots, k))
+          blocks(rows(spark, dir).javaRDD(), slots, k, partitions)
               .persist(StorageLevel.MEMORY_AND_DISK());
       return new FeaturizeStage.Featurized(blocks, kernel, kernelRows, meta.get("groups").asLong());
     } catch (IOException e) {
       throw new UncheckedIOException(
           "cannot read the featurize checkpoint under " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The saved group rows: (block, group_id, size, loss, margin, q_sum) as {@link #schema()}. */
+  static Dataset<Row> rows(SparkSession spark, String dir) {
+    return spark.read().parquet(dir + "/blocks");
+  }
+
+  /** The k x k kernel sums a checkpoint saved, per slot, or null when it kept none. */
+  static double[][] kernel(SparkSession spark, String dir) {
+    try {
+      Path d = new Path(dir);
+      FileSystem fs = d.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      JsonNode meta = meta(fs, d);
+      if (!meta.get("kernel").asBoolean()) {
+        return null;
+      }
+      int slots = meta.get("slots").asInt();
+      double[][] kernel = new double[slots][];
+      for (int s = 0; s < slots; s++) {
+        kernel[s] = Npy.read(fs, new Path(d, "kernel-" + s + ".npy")).doubles();
+      }
+      return kernel;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the kernel sums under " + dir, e);
+    }
+  }
+
+  /** Rows the saved kernel sums were summed over, per slot. */
+  static long[] kernelRows(SparkSession spark, String dir) {
+    try {
+      Path d = new Path(dir);
+      JsonNode meta = meta(d.getFileSystem(spark.sparkContext().hadoopConfiguration()), d);
+      long[] out = new long[meta.get("slots").asInt()];
+      for (int s = 0; s < out.length; s++) {
+        out[s] = meta.get("kernel_rows").get(s).asLong();
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + dir + "/meta.json", e);
+    }
+  }
+
+  private static JsonNode meta(FileSystem fs, Path d) throws IOException {
+    try (InputStream in = fs.open(new Path(d, "meta.json"))) {
+      return JSON.readTree(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+  }
+
+  /** Group rows in {@link #schema()} cut back into blocks by their block column. */
+  static JavaRDD<BlockFeatures> blocks(JavaRDD<Row> rows, int slots, int k, int partitions) {
+    return rows.mapToPair(r -> new Tuple2<>(r.getInt(0), r))
+        .groupByKey(partitions)
+        .map(t -> toBlock(t._1(), t._2(), slots, k));
   }
 
   /** Rebuilds a block with its groups in id order, as featurize produced them. */
@@ -153,12 +198,12 @@ public final class FeatureCheckpoint {
       Row r = sorted.get(j);
       ids[j] = r.getLong(1);
       sizes[j] = r.getInt(2);
-      unslice(r.getList(3), loss, j, k);
+      unslice(values(r, 3), loss, j, k);
       if (withMargin) {
-        unslice(r.getList(4), margin, j, k);
+        unslice(values(r, 4), margin, j, k);
       }
       if (withQ) {
-        unslice(r.getList(5), qSums, j, 1);
+        unslice(values(r, 5), qSums, j, 1);
       }
     }
     return new BlockFeatures(
@@ -174,6 +219,19 @@ public final class FeatureCheckpoint {
     return out;
   }
 
+  /** An array column as read from Parquet (a list), or as summed by an incremental run. */
+  private static List<Float> values(Row r, int i) {
+    Object v = r.get(i);
+    if (v instanceof float[] f) {
+      List<Float> out = new ArrayList<>(f.length);
+      for (float x : f) {
+        out.add(x);
+      }
+      return out;
+    }
+    return r.getList(i);
+  }
+
   private static void unslice(List<Float> values, float[][] perSlot, int j, int k) {
     for (int s = 0; s < perSlot.length; s++) {
       for (int c = 0; c < k; c++) {
@@ -182,7 +240,7 @@ public final class FeatureCheckpoint {
     }
   }
 
-  private static StructType schema() {
+  static StructType schema() {
     return new StructType()
         .add("block", DataTypes.IntegerType, false)
         .add(Columns.GROUP_ID, DataTypes.LongType, false)

@@ -127,9 +127,10 @@ public final class Featurizer {
   }
 
   /**
-   * A moment summed from the groups' projected loss rows (m x k row-major): L^T diag(w) L with w as
-   * {@link Moment#GROUP_ROWS} or {@link Moment#GROUP_FISHER} define it. A group whose Q sum is zero
-   * (a float-saturated prediction) has a zero loss row and adds nothing.
+   * A moment summed from the groups' projected rows (m x k row-major): L^T diag(w) L with w as
+   * {@link Moment#GROUP_ROWS} or {@link Moment#GROUP_FISHER} define it over the loss rows, or
+   * {@link Moment#GROUP_SUMS} over the margin rows. A group whose Q sum is zero (a float-saturated
+   * prediction) has a zero loss row and adds nothing.
    */
   public static double[] groupMoment(
       Moment moment, float[] loss, int m, int k, int[] sizes, float[] qSums) {
@@ -138,7 +139,7 @@ public final class Featurizer {
       double w =
           switch (moment) {
             case GROUP_ROWS -> qSums[j] > 0 ? sizes[j] / ((double) qSums[j] * qSums[j]) : 0;
-            case GROUP_FISHER -> 1.0 / sizes[j];
+            case GROUP_FISHER, GROUP_SUMS -> 1.0 / sizes[j];
             default ->
                 throw new IllegalArgumentException(moment + " is not summed from group rows");
           };

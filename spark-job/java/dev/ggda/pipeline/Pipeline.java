@@ -169,11 +169,8 @@ public final class Pipeline implements AutoCloseable {
 
   /** Every later stage makes several passes over the examples: read and decode them once. */
   private static LoadedData cached(LoadedData d) {
-    return new LoadedData(
-        d.examples().persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK()),
-        d.dim(),
-        d.classes(),
-        d.count());
+    return d.withExamples(
+        d.examples().persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK()));
   }
 
   /** Trains the model (or loads model.load) and records its accuracy on train and targets. */
@@ -304,6 +301,10 @@ public final class Pipeline implements AutoCloseable {
         new AttributionStage(
             config.attribute(), config.compute().device(), line -> console.info("%s", line));
     String checkpoint = out == null ? null : out.path(RunOutput.STAGES + "/featurized-groups");
+    String store = config.incremental() == null ? null : config.incremental().store();
+    if (store != null) {
+      stage.storingIn(store, storedGrouping());
+    }
     prepared =
         info.stage(
             "featurize_and_solve",
@@ -326,6 +327,9 @@ public final class Pipeline implements AutoCloseable {
       }
       resume.put("groups_featurized", prepared.groupsFeaturized);
     }
+    if (prepared.incremental != null) {
+      info.put("incremental", prepared.incremental);
+    }
     info.count("projection_dim", prepared.k);
     info.put("attribution", prepared.effective);
     if (!Double.isNaN(prepared.dampingUsed)) {
@@ -338,6 +342,28 @@ public final class Pipeline implements AutoCloseable {
         ScoreStage.score(
             spark, prepared.blocks, prepared.operator, config.output().topK(), groups.keys());
     return scores;
+  }
+
+  /**
+   * What a stored group key means, part of the feature store's key: the user's column, or the
+   * example id when every example is its own group.
+   */
+  private String storedGrouping() {
+    if (train.sources() == null) {
+      throw new InputException(
+          "incremental.store: the training data was not read from files (a caller's Dataset);"
+              + " load data.train from parquet, csv or libsvm files, or set incremental.store: null");
+    }
+    if (config.group().method() == dev.ggda.config.GroupMethod.COLUMN) {
+      return "column:" + config.data().train().groupCol();
+    }
+    if (groups.count() < train.count()) {
+      throw new InputException(
+          "incremental.store: group.method "
+              + ConfigLoader.yamlName(config.group().method())
+              + " regroups as the table grows; set group.method: column or group.size: 1");
+    }
+    return "example";
   }
 
   /** {@link #score} and write scores/, group_values/ and self_influence/ to the output. */

@@ -97,7 +97,8 @@ class ConfigLoaderTest {
             0.5),
         new NoiseConfig(
             NoiseSignal.SELF_INFLUENCE, ExampleSignal.REFIT_LOSS, 0.2, 0.1, FlipKind.UNIFORM, 0),
-        new ComputeConfig(ComputeDevice.AUTO));
+        new ComputeConfig(ComputeDevice.AUTO),
+        new IncrementalConfig(null));
   }
 
   // ---- defaults
@@ -629,7 +630,8 @@ class ConfigLoaderTest {
             d.evaluate(),
             d.prune(),
             d.noise(),
-            new ComputeConfig(null));
+            new ComputeConfig(null),
+            null);
     InputException e = assertThrows(InputException.class, () -> ConfigValidator.validate(bad));
     assertOneLine(e.getMessage());
     assertContains(e.getMessage(), "model.kind must be one of logistic, mlp, got null");

@@ -40,6 +40,7 @@ final class GroupingTestData {
         null,
         null,
         null,
+        null,
         null);
   }
 

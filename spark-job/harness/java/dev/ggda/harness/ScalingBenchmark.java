@@ -185,7 +185,8 @@ public final class ScalingBenchmark {
         config.evaluate(),
         config.prune(),
         config.noise(),
-        config.compute());
+        config.compute(),
+        config.incremental());
   }
 
   private static void print(List<Map<String, Object>> results) {

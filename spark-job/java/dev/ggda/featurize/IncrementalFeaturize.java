@@ -1,0 +1,413 @@
+package dev.ggda.featurize;
+
+import static org.apache.spark.sql.functions.col;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ggda.config.ComputeDevice;
+import dev.ggda.data.Columns;
+import dev.ggda.data.LoadedData;
+import dev.ggda.math.Architecture;
+import dev.ggda.math.Featurizer;
+import dev.ggda.math.Seeds;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.FilterFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
+import scala.Tuple2;
+
+/**
+ * Featurize against a feature store ({@code incremental.store}): only input files the store has not
+ * seen for this model and these settings are featurized (and stored); every group's row is then the
+ * sum of its rows in the files present now, since a group's features are sums over its members and
+ * the projection is linear. Files that left the table are left out of that sum. Kernels that are
+ * sums over examples (exact, Gauss-Newton) are summed from the files' stored kernels; kernels built
+ * from whole group rows (batched, group, group Fisher) are formed again from the summed rows, and
+ * the sampled kernel is featurized again from its sample, which shrinks as the table grows. The
+ * result is the full run's up to float32 rounding of the partial sums.
+ */
+public final class IncrementalFeaturize {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What featurize needs besides the data: the same arguments a full run passes. */
+  public record Inputs(
+      Architecture arch,
+      FeaturizeStage.Slots slots,
+      Featurizer.Spec spec,
+      int k,
+      int groupsPerBlock,
+      int partitions,
+      ComputeDevice device,
+      String grouping) {}
+
+  /** The merged features, the groups featurized by this run, and run.json "incremental". */
+  public record Result(
+      FeaturizeStage.Featurized features, long groupsFeaturized, Map<String, Object> report) {}
+
+  private IncrementalFeaturize() {}
+
+  public static Result run(
+      String store, LoadedData train, Dataset<Row> assignment, Inputs in, Consumer<String> log) {
+    SparkSession spark = train.examples().sparkSession();
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    FeatureStore fs = new FeatureStore(store, keyJson(in), conf);
+    List<FeatureStore.Source> sources = sources(train, conf);
+    Map<String, Object> report = new LinkedHashMap<>();
+    report.put("store", store);
+    report.put("key", fs.key());
+    report.put("files", sources.size());
+    List<String> stored = fs.storedParts();
+    if (stored.isEmpty() && !fs.otherKeys().isEmpty()) {
+      String why =
+          "the store holds features for another model or other settings only"
+              + " (the model's parameters, the projection or the method changed)";
+      report.put("started_over", why);
+      log.accept("incremental: starting over: " + why);
+    }
+    Dataset<Row> keys = groupKeys(assignment);
+    long featurized = 0;
+    long rows = 0;
+    int fresh = 0;
+    for (FeatureStore.Source s : sources) {
+      if (fs.has(s)) {
+        continue;
+      }
+      featurized += featurizeFile(spark, fs, s, train, assignment, keys, in);
+      rows += s.rows();
+      fresh++;
+    }
+    List<String> present = sources.stream().map(FeatureStore.Source::partId).toList();
+    long dropped = stored.stream().filter(p -> !present.contains(p)).count();
+    report.put("files_featurized", fresh);
+    report.put("files_reused", sources.size() - fresh);
+    report.put("files_left_out", dropped);
+    report.put("rows_featurized", rows);
+    log.accept(
+        String.format(
+            "incremental: %d of %d input file(s) featurized (%,d rows), %d reused from %s;"
+                + " %d stored file(s) no longer in the table left out",
+            fresh, sources.size(), rows, sources.size() - fresh, store, dropped));
+    FeaturizeStage.Featurized merged = merge(spark, fs, sources, keys, train, assignment, in);
+    return new Result(merged, featurized, report);
+  }
+
+  /** The input files of the training table with their row counts, in path order. */
+  static List<FeatureStore.Source> sources(LoadedData train, Configuration conf) {
+    List<FeatureStore.Source> out = new ArrayList<>();
+    for (Row r :
+        train
+            .sources()
+            .groupBy(Columns.SOURCE_FILE)
+            .count()
+            .orderBy(Columns.SOURCE_FILE)
+            .collectAsList()) {
+      out.add(FeatureStore.describe(r.getString(0), r.getLong(1), conf));
+    }
+    return out;
+  }
+
+  /** (group_id, group_key): the user's group value, or the example id for per-example groups. */
+  static Dataset<Row> groupKeys(Dataset<Row> assignment) {
+    if (java.util.Arrays.asList(assignment.columns()).contains(Columns.GROUP_KEY)) {
+      return assignment.select(Columns.GROUP_ID, Columns.GROUP_KEY).distinct();
+    }
+    return assignment.select(
+        col(Columns.GROUP_ID), col(Columns.EXAMPLE_ID).cast("string").as(Columns.GROUP_KEY));
+  }
+
+  /** Featurizes one input file's examples and stores them as a part; returns its group count. */
+  private static long featurizeFile(
+      SparkSession spark,
+      FeatureStore fs,
+      FeatureStore.Source s,
+      LoadedData train,
+      Dataset<Row> assignment,
+      Dataset<Row> keys,
+      Inputs in) {
+    Dataset<Row> ids =
+        train
+            .sources()
+            .filter(col(Columns.SOURCE_FILE).equalTo(s.file()))
+            .select(Columns.EXAMPLE_ID);
+    Dataset<Row> examples = train.examples().join(ids, Columns.EXAMPLE_ID, "left_semi");
+    FeaturizeStage.Featurized f =
+        FeaturizeStage.run(
+            examples,
+            assignment,
+            in.arch(),
+            in.slots(),
+            partSpec(in.spec()),
+            in.groupsPerBlock(),
+            in.partitions(),
+            in.device());
+    if (!summedOverExamples(in.spec().moment())) {
+      // Formed again from the summed rows or today's sample on every run: not worth storing.
+      f = new FeaturizeStage.Featurized(f.blocks, null, new long[in.slots().size()], f.groups);
+    }
+    String dir = fs.partDir(s);
+    fs.writeSource(s);
+    Dataset<Row> partKeys =
+        assignment.join(ids, Columns.EXAMPLE_ID, "left_semi").select(Columns.GROUP_ID).distinct();
+    keys.join(partKeys, Columns.GROUP_ID, "left_semi")
+        .write()
+        .mode("overwrite")
+        .parquet(dir + "/keys");
+    FeatureCheckpoint.save(spark, f, in.slots().size(), in.k(), dir);
+    f.blocks.unpersist(false);
+    return f.groups;
+  }
+
+  /** Kernels that are sums over the examples, so a file's share can be stored and added. */
+  private static boolean summedOverExamples(Featurizer.Moment m) {
+    return m == Featurizer.Moment.EXAMPLES || m == Featurizer.Moment.GAUSS_NEWTON;
+  }
+
+  /** A file's spec: the sampled kernel's sample is featurized apart, from the whole table. */
+  private static Featurizer.Spec partSpec(Featurizer.Spec s) {
+    if (s.moment() != Featurizer.Moment.SAMPLED_EXAMPLES) {
+      return s;
+    }
+    return new Featurizer.Spec(
+        s.projection(),
+        s.dim(),
+        s.seed(),
+        s.marginSums(),
+        s.moment(),
+        0.0,
+        s.sampleSeed(),
+        s.passRows());
+  }
+
+  /**
+   * Every group's row summed over the present files' parts (in path order, in float64), cut into
+   * the blocks a full run would make, with the kernel of the configured moment.
+   */
+  private static FeaturizeStage.Featurized merge(
+      SparkSession spark,
+      FeatureStore fs,
+      List<FeatureStore.Source> sources,
+      Dataset<Row> keys,
+      LoadedData train,
+      Dataset<Row> assignment,
+      Inputs in) {
+    int slots = in.slots().size();
+    int k = in.k();
+    int gpb = in.groupsPerBlock();
+    JavaRDD<Tuple2<Long, Tuple2<Integer, Row>>> tagged = null;
+    for (int i = 0; i < sources.size(); i++) {
+      String dir = fs.partDir(sources.get(i));
+      Dataset<Row> rows =
+          FeatureCheckpoint.rows(spark, dir)
+              .join(spark.read().parquet(dir + "/keys"), Columns.GROUP_ID)
+              .drop(Columns.GROUP_ID)
+              .join(keys, Columns.GROUP_KEY)
+              .select(Columns.GROUP_ID, Columns.SIZE, "loss", "margin", "q_sum");
+      int part = i;
+      JavaRDD<Tuple2<Long, Tuple2<Integer, Row>>> t =
+          rows.javaRDD().map(r -> new Tuple2<>(r.getLong(0), new Tuple2<>(part, r)));
+      tagged = tagged == null ? t : tagged.union(t);
+    }
+    JavaRDD<Row> summed =
+        tagged
+            .mapToPair(t -> t)
+            .groupByKey(in.partitions())
+            .map(t -> sumParts(t._1(), t._2(), gpb));
+    JavaRDD<BlockFeatures> blocks =
+        FeatureCheckpoint.blocks(summed, slots, k, in.partitions())
+            .persist(StorageLevel.MEMORY_AND_DISK());
+    long groups = blocks.map(b -> (long) b.groups()).fold(0L, Long::sum);
+    long members =
+        blocks.map(b -> (long) java.util.Arrays.stream(b.sizes).sum()).fold(0L, Long::sum);
+    if (members != train.count()) {
+      throw new IllegalStateException(
+          "incremental.store "
+              + fs.key()
+              + ": the stored groups hold "
+              + members
+              + " examples but the training set has "
+              + train.count()
+              + "; delete that key's folder under the store to start over");
+    }
+    Kernel kernel = kernel(spark, fs, sources, blocks, train, assignment, in);
+    return new FeaturizeStage.Featurized(blocks, kernel.sum, kernel.rows, groups);
+  }
+
+  /** One group's parts added in part order: a row of {@link FeatureCheckpoint#schema()}. */
+  private static Row sumParts(long group, Iterable<Tuple2<Integer, Row>> parts, int gpb) {
+    List<Tuple2<Integer, Row>> list = new ArrayList<>();
+    parts.forEach(list::add);
+    list.sort((a, b) -> Integer.compare(a._1(), b._1()));
+    int size = 0;
+    double[] loss = null;
+    double[] margin = null;
+    double[] q = null;
+    for (Tuple2<Integer, Row> p : list) {
+      Row r = p._2();
+      size += r.getInt(1);
+      loss = add(loss, r.getList(2));
+      margin = r.isNullAt(3) ? margin : add(margin, r.getList(3));
+      q = r.isNullAt(4) ? q : add(q, r.getList(4));
+    }
+    return RowFactory.create(
+        (int) (group / gpb), group, size, floats(loss), floats(margin), floats(q));
+  }
+
+  private static double[] add(double[] acc, List<Float> values) {
+    double[] out = acc == null ? new double[values.size()] : acc;
+    for (int i = 0; i < out.length; i++) {
+      out[i] += values.get(i);
+    }
+    return out;
+  }
+
+  private static float[] floats(double[] v) {
+    if (v == null) {
+      return null;
+    }
+    float[] out = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      out[i] = (float) v[i];
+    }
+    return out;
+  }
+
+  private record Kernel(double[][] sum, long[] rows) {}
+
+  private static Kernel kernel(
+      SparkSession spark,
+      FeatureStore fs,
+      List<FeatureStore.Source> sources,
+      JavaRDD<BlockFeatures> blocks,
+      LoadedData train,
+      Dataset<Row> assignment,
+      Inputs in) {
+    int slots = in.slots().size();
+    return switch (in.spec().moment()) {
+      case NONE -> new Kernel(null, new long[slots]);
+      case EXAMPLES, GAUSS_NEWTON -> storedSum(spark, fs, sources, slots);
+      case SAMPLED_EXAMPLES -> sampled(train, assignment, in);
+      case GROUP_SUMS, GROUP_ROWS, GROUP_FISHER -> fromRows(blocks, in.spec().moment(), in.k());
+    };
+  }
+
+  private static Kernel storedSum(
+      SparkSession spark, FeatureStore fs, List<FeatureStore.Source> sources, int slots) {
+    double[][] sum = new double[slots][];
+    long[] rows = new long[slots];
+    for (FeatureStore.Source s : sources) {
+      double[][] part = FeatureCheckpoint.kernel(spark, fs.partDir(s));
+      long[] partRows = FeatureCheckpoint.kernelRows(spark, fs.partDir(s));
+      for (int i = 0; i < slots; i++) {
+        sum[i] = sum[i] == null ? part[i].clone() : addInto(sum[i], part[i]);
+        rows[i] += partRows[i];
+      }
+    }
+    return new Kernel(sum, rows);
+  }
+
+  /** The sampled kernel over today's sample: a featurize pass over the sampled examples only. */
+  private static Kernel sampled(LoadedData train, Dataset<Row> assignment, Inputs in) {
+    long seed = in.spec().sampleSeed();
+    double fraction = in.spec().sampleFraction();
+    int idIndex = java.util.Arrays.asList(train.examples().columns()).indexOf(Columns.EXAMPLE_ID);
+    Dataset<Row> sample =
+        train
+            .examples()
+            .filter(
+                (FilterFunction<Row>)
+                    r -> Seeds.unit(Seeds.mix(seed, r.getLong(idIndex))) < fraction);
+    FeaturizeStage.Featurized f =
+        FeaturizeStage.run(
+            sample,
+            assignment,
+            in.arch(),
+            in.slots(),
+            in.spec(),
+            in.groupsPerBlock(),
+            in.partitions(),
+            in.device());
+    f.blocks.unpersist(false);
+    return new Kernel(f.kernel, f.kernelRows);
+  }
+
+  /** A moment of the whole group rows, block by block as featurize forms it, reduced in double. */
+  private static Kernel fromRows(JavaRDD<BlockFeatures> blocks, Featurizer.Moment moment, int k) {
+    int slots = blocks.first().loss.length;
+    double[][] sum = new double[slots][];
+    long[] rows = new long[slots];
+    for (int s = 0; s < slots; s++) {
+      int slot = s;
+      sum[s] =
+          blocks
+              .map(
+                  b ->
+                      Featurizer.groupMoment(
+                          moment,
+                          moment == Featurizer.Moment.GROUP_SUMS ? b.margin[slot] : b.loss[slot],
+                          b.groups(),
+                          k,
+                          b.sizes,
+                          b.qSums == null ? null : b.qSums[slot]))
+              .treeReduce(IncrementalFeaturize::addInto);
+      rows[s] = blocks.map(b -> (long) b.groups()).fold(0L, Long::sum);
+    }
+    return new Kernel(sum, rows);
+  }
+
+  private static double[] addInto(double[] a, double[] b) {
+    for (int i = 0; i < a.length; i++) {
+      a[i] += b[i];
+    }
+    return a;
+  }
+
+  /**
+   * What the stored rows depend on: the model (architecture and every slot's parameters), the
+   * featurize spec but the sample fraction (the rows do not depend on it) and the grouping.
+   */
+  static String keyJson(Inputs in) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("format", 1);
+    n.put("architecture", in.arch().toString());
+    n.put("model_sha256", modelHash(in.slots()));
+    Featurizer.Spec s = in.spec();
+    n.put("projection", s.projection().name())
+        .put("dim", s.dim())
+        .put("seed", s.seed())
+        .put("margin_sums", s.marginSums())
+        .put("moment", s.moment().name())
+        .put("sample_seed", s.sampleSeed())
+        .put("pass_rows", s.passRows())
+        .put("k", in.k())
+        .put("grouping", in.grouping());
+    return n.toString();
+  }
+
+  private static String modelHash(FeaturizeStage.Slots slots) {
+    try {
+      MessageDigest d = MessageDigest.getInstance("SHA-256");
+      for (int s = 0; s < slots.size(); s++) {
+        ByteBuffer b = ByteBuffer.allocate(8 + 4 * slots.params()[s].length);
+        b.putInt(slots.member(s)).putInt(slots.checkpointIndex(s));
+        b.asFloatBuffer().put(slots.params()[s]);
+        d.update(b.array());
+      }
+      return HexFormat.of().formatHex(d.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
