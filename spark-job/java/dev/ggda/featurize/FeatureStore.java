@@ -152,6 +152,15 @@ final class FeatureStore {
     }
   }
 
+  /** Writes a small JSON document (a part's metadata). */
+  static void writeJson(Path file, String json, Configuration conf) {
+    try (OutputStream out = file.getFileSystem(conf).create(file, true)) {
+      out.write(json.getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
   static JsonNode read(Path file, Configuration conf) {
     try (InputStream in = file.getFileSystem(conf).open(file)) {
       return JSON.readTree(new String(in.readAllBytes(), StandardCharsets.UTF_8));

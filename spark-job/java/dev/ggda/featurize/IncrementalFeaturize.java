@@ -64,7 +64,29 @@ public final class IncrementalFeaturize {
     SparkSession spark = train.examples().sparkSession();
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     FeatureStore fs = new FeatureStore(store, keyJson(in), conf);
-    List<FeatureStore.Source> sources = sources(train, conf);
+    // Read once: every use would otherwise scan the table and hash its rows again.
+    Dataset<Row> files = train.sources().persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      return run(fs, store, files, train, assignment, in, log);
+    } finally {
+      files.unpersist(false);
+    }
+  }
+
+  private static Result run(
+      FeatureStore fs,
+      String store,
+      Dataset<Row> files,
+      LoadedData train,
+      Dataset<Row> assignment,
+      Inputs in,
+      Consumer<String> log) {
+    SparkSession spark = train.examples().sparkSession();
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    Map<String, Double> seconds = new LinkedHashMap<>();
+    long t0 = System.nanoTime();
+    List<FeatureStore.Source> sources = sources(files, conf);
+    seconds.put("list_files", (System.nanoTime() - t0) / 1e9);
     Map<String, Object> report = new LinkedHashMap<>();
     report.put("store", store);
     report.put("key", fs.key());
@@ -77,7 +99,30 @@ public final class IncrementalFeaturize {
       report.put("started_over", why);
       log.accept("incremental: starting over: " + why);
     }
-    Dataset<Row> keys = groupKeys(assignment);
+    Dataset<Row> keys = groupKeys(assignment).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      return featurizeAndMerge(
+          fs, store, files, train, assignment, keys, sources, stored, in, log, report, seconds);
+    } finally {
+      keys.unpersist(false);
+    }
+  }
+
+  private static Result featurizeAndMerge(
+      FeatureStore fs,
+      String store,
+      Dataset<Row> files,
+      LoadedData train,
+      Dataset<Row> assignment,
+      Dataset<Row> keys,
+      List<FeatureStore.Source> sources,
+      List<String> stored,
+      Inputs in,
+      Consumer<String> log,
+      Map<String, Object> report,
+      Map<String, Double> seconds) {
+    SparkSession spark = train.examples().sparkSession();
+    long t0 = System.nanoTime();
     long featurized = 0;
     long rows = 0;
     int fresh = 0;
@@ -85,10 +130,11 @@ public final class IncrementalFeaturize {
       if (fs.has(s)) {
         continue;
       }
-      featurized += featurizeFile(spark, fs, s, train, assignment, keys, in);
+      featurized += featurizeFile(spark, fs, s, files, train, assignment, keys, in);
       rows += s.rows();
       fresh++;
     }
+    seconds.put("featurize_new_files", (System.nanoTime() - t0) / 1e9);
     List<String> present = sources.stream().map(FeatureStore.Source::partId).toList();
     long dropped = stored.stream().filter(p -> !present.contains(p)).count();
     report.put("files_featurized", fresh);
@@ -100,20 +146,17 @@ public final class IncrementalFeaturize {
             "incremental: %d of %d input file(s) featurized (%,d rows), %d reused from %s;"
                 + " %d stored file(s) no longer in the table left out",
             fresh, sources.size(), rows, sources.size() - fresh, store, dropped));
-    FeaturizeStage.Featurized merged = merge(spark, fs, sources, keys, train, assignment, in);
+    FeaturizeStage.Featurized merged =
+        merge(spark, fs, sources, keys, train, assignment, in, report, seconds);
+    report.put("seconds", seconds);
     return new Result(merged, featurized, report);
   }
 
   /** The input files of the training table with their row counts, in path order. */
-  static List<FeatureStore.Source> sources(LoadedData train, Configuration conf) {
+  static List<FeatureStore.Source> sources(Dataset<Row> files, Configuration conf) {
     List<FeatureStore.Source> out = new ArrayList<>();
     for (Row r :
-        train
-            .sources()
-            .groupBy(Columns.SOURCE_FILE)
-            .count()
-            .orderBy(Columns.SOURCE_FILE)
-            .collectAsList()) {
+        files.groupBy(Columns.SOURCE_FILE).count().orderBy(Columns.SOURCE_FILE).collectAsList()) {
       out.add(FeatureStore.describe(r.getString(0), r.getLong(1), conf));
     }
     return out;
@@ -133,20 +176,19 @@ public final class IncrementalFeaturize {
       SparkSession spark,
       FeatureStore fs,
       FeatureStore.Source s,
+      Dataset<Row> files,
       LoadedData train,
       Dataset<Row> assignment,
       Dataset<Row> keys,
       Inputs in) {
     Dataset<Row> ids =
-        train
-            .sources()
-            .filter(col(Columns.SOURCE_FILE).equalTo(s.file()))
-            .select(Columns.EXAMPLE_ID);
-    Dataset<Row> examples = train.examples().join(ids, Columns.EXAMPLE_ID, "left_semi");
+        files.filter(col(Columns.SOURCE_FILE).equalTo(s.file())).select(Columns.EXAMPLE_ID);
+    // Featurize joins the examples with the groups: only this file's are in its groups.
+    Dataset<Row> fileGroups = assignment.join(ids, Columns.EXAMPLE_ID, "left_semi");
     FeaturizeStage.Featurized f =
         FeaturizeStage.run(
-            examples,
-            assignment,
+            train.examples(),
+            fileGroups,
             in.arch(),
             in.slots(),
             partSpec(in.spec()),
@@ -159,8 +201,10 @@ public final class IncrementalFeaturize {
     }
     String dir = fs.partDir(s);
     fs.writeSource(s);
-    Dataset<Row> partKeys =
-        assignment.join(ids, Columns.EXAMPLE_ID, "left_semi").select(Columns.GROUP_ID).distinct();
+    if (in.spec().moment() == Featurizer.Moment.SAMPLED_EXAMPLES) {
+      SampledRows.save(spark, ids, train, in, dir);
+    }
+    Dataset<Row> partKeys = fileGroups.select(Columns.GROUP_ID).distinct();
     keys.join(partKeys, Columns.GROUP_ID, "left_semi")
         .write()
         .mode("overwrite")
@@ -202,7 +246,10 @@ public final class IncrementalFeaturize {
       Dataset<Row> keys,
       LoadedData train,
       Dataset<Row> assignment,
-      Inputs in) {
+      Inputs in,
+      Map<String, Object> report,
+      Map<String, Double> seconds) {
+    long t0 = System.nanoTime();
     int slots = in.slots().size();
     int k = in.k();
     int gpb = in.groupsPerBlock();
@@ -241,7 +288,10 @@ public final class IncrementalFeaturize {
               + train.count()
               + "; delete that key's folder under the store to start over");
     }
-    Kernel kernel = kernel(spark, fs, sources, blocks, train, assignment, in);
+    seconds.put("sum_stored_rows", (System.nanoTime() - t0) / 1e9);
+    long t1 = System.nanoTime();
+    Kernel kernel = kernel(spark, fs, sources, blocks, train, assignment, in, report);
+    seconds.put("kernel", (System.nanoTime() - t1) / 1e9);
     return new FeaturizeStage.Featurized(blocks, kernel.sum, kernel.rows, groups);
   }
 
@@ -293,12 +343,24 @@ public final class IncrementalFeaturize {
       JavaRDD<BlockFeatures> blocks,
       LoadedData train,
       Dataset<Row> assignment,
-      Inputs in) {
+      Inputs in,
+      Map<String, Object> report) {
     int slots = in.slots().size();
     return switch (in.spec().moment()) {
       case NONE -> new Kernel(null, new long[slots]);
       case EXAMPLES, GAUSS_NEWTON -> storedSum(spark, fs, sources, slots);
-      case SAMPLED_EXAMPLES -> sampled(train, assignment, in);
+      case SAMPLED_EXAMPLES -> {
+        List<String> dirs = sources.stream().map(fs::partDir).toList();
+        SampledRows.Sum stored = SampledRows.kernel(spark, dirs, in);
+        report.put(
+            "sampled_kernel",
+            stored != null
+                ? "from the files' stored sample rows"
+                : "featurized again: a file's stored sample is smaller than the table now needs");
+        yield stored != null
+            ? new Kernel(stored.kernel(), stored.rows())
+            : sampled(train, assignment, in);
+      }
       case GROUP_SUMS, GROUP_ROWS, GROUP_FISHER -> fromRows(blocks, in.spec().moment(), in.k());
     };
   }
@@ -318,7 +380,10 @@ public final class IncrementalFeaturize {
     return new Kernel(sum, rows);
   }
 
-  /** The sampled kernel over today's sample: a featurize pass over the sampled examples only. */
+  /**
+   * The sampled kernel over today's sample: a featurize pass over the sampled examples only (when a
+   * stored file's sample is smaller than today's: the table shrank).
+   */
   private static Kernel sampled(LoadedData train, Dataset<Row> assignment, Inputs in) {
     long seed = in.spec().sampleSeed();
     double fraction = in.spec().sampleFraction();
@@ -380,7 +445,7 @@ public final class IncrementalFeaturize {
    */
   static String keyJson(Inputs in) {
     ObjectNode n = JSON.createObjectNode();
-    n.put("format", 1);
+    n.put("format", 2);
     n.put("architecture", in.arch().toString());
     n.put("model_sha256", modelHash(in.slots()));
     Featurizer.Spec s = in.spec();

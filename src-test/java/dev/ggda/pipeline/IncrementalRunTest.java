@@ -28,9 +28,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * incremental.store on a table that grows by one file a day, with a pinned model: after every
- * change (a file added, a file added again, a file lost, the model replaced) the incremental run's
- * scores equal a full run's over the same table to 1e-6 of the largest score, and run.json says how
- * many files it featurized, reused and left out, and why it started over.
+ * change (a file added, a file added again, a file lost, a file rewritten, the model replaced), for
+ * column groups under each kernel kind and for per-example groups, the incremental run's scores
+ * equal a full run's over the same table to 1e-6 of the largest score, and run.json says how many
+ * files it featurized, reused and left out, and why it started over.
  */
 class IncrementalRunTest {
   @TempDir static Path tmp;
@@ -61,6 +62,7 @@ class IncrementalRunTest {
         .createDataFrame(out, schema)
         .coalesce(1)
         .write()
+        .mode("overwrite")
         .parquet(table.resolve("day=" + day).toString());
   }
 
@@ -91,6 +93,8 @@ class IncrementalRunTest {
       case "if-projected" ->
           s.addAll(List.of("attribute.method=if", "attribute.hessian=projected"));
       case "tracin" -> s.add("attribute.method=tracin");
+      case "per-example-trak" ->
+          s.addAll(List.of("attribute.method=trak", "group.method=random", "group.size=1"));
       default -> throw new IllegalArgumentException(method);
     }
     if (model != null) {
@@ -143,14 +147,18 @@ class IncrementalRunTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"trak-sampled", "trak-batched", "if-projected", "tracin"})
+  @ValueSource(
+      strings = {"trak-sampled", "trak-batched", "if-projected", "tracin", "per-example-trak"})
   void aGrowingTableGivesTheFullRunsScoresFeaturizingOnlyNewFiles(String method)
       throws IOException {
     Path table = tmp.resolve(method + "-table");
     Path store = tmp.resolve(method + "-store");
-    writeDay(table, 1, 60);
-    writeDay(table, 2, 50);
-    writeDay(table, 3, 40);
+    // The sampled kernel samples a shrinking fraction once the table holds more than its 10,000
+    // examples: days large enough that it does, and that losing two days needs a new sample.
+    int scale = method.equals("trak-sampled") ? 200 : 1;
+    writeDay(table, 1, 60 * scale);
+    writeDay(table, 2, 50 * scale);
+    writeDay(table, 3, 40 * scale);
     // The pinned model, trained once on all three days.
     Path trained = tmp.resolve(method + "-model");
     assertEquals(
@@ -170,9 +178,29 @@ class IncrementalRunTest {
     }
     assertFiles(compare(method, table, model, store, "day2"), all ? 1 : 2, all ? 1 : 0, 0, "day 2");
     Files.move(parked.resolve("day=3"), table.resolve("day=3"));
-    assertFiles(compare(method, table, model, store, "day3"), 1, 2, 0, "day 3");
+    JsonNode third = compare(method, table, model, store, "day3");
+    assertFiles(third, 1, 2, 0, "day 3");
+    if (all) {
+      assertTrue(third.get("sampled_kernel").asText().startsWith("from the files' stored"));
+    }
     Files.move(table.resolve("day=2"), parked.resolve("day=2"));
     assertFiles(compare(method, table, model, store, "lost-day2"), 0, 2, 1, "day 2 lost");
+    if (all) {
+      // Day 3 alone: its stored sample (twice the fraction of 30,000 rows) is too small for 8,000.
+      Files.move(table.resolve("day=1"), parked.resolve("day=1"));
+      JsonNode alone = compare(method, table, model, store, "day3-alone");
+      assertFiles(alone, 0, 1, 2, "day 3 alone");
+      assertTrue(alone.get("sampled_kernel").asText().startsWith("featurized again"));
+      Files.move(parked.resolve("day=1"), table.resolve("day=1"));
+    }
+
+    if (method.equals("tracin")) {
+      // Day 1 rewritten in place with other rows: a new file to featurize, the old version left
+      // out.
+      writeDay(table, 1, 45);
+      assertFiles(
+          compare(method, table, model, store, "day1-rewritten"), 1, 1, 2, "day 1 rewritten");
+    }
 
     if (all) {
       // Another model: nothing stored applies, and the run says why it starts over.
