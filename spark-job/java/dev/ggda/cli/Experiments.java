@@ -21,6 +21,9 @@ public interface Experiments {
   /** `ggda benchmark --rows`: the whole pipeline on synthetic data of several sizes. */
   void benchmarkRows(GgdaConfig config, List<Long> rows);
 
+  /** `ggda benchmark --incremental`: a growing table scored by incremental and full runs. */
+  void benchmarkIncremental(GgdaConfig config, int grows, double growth);
+
   /** `ggda stress-native`: rounds of child JVMs exercising the native suspects of a crash. */
   void stressNative(GgdaConfig config, int rounds, int iterations, int tasks, int gcIntervalMs);
 

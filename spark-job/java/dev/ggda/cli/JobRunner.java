@@ -41,6 +41,11 @@ interface JobRunner {
     Experiments.load("stress-native").stressNative(config, rounds, iterations, tasks, gcIntervalMs);
   }
 
+  /** `ggda benchmark --incremental`: a growing table, incremental against full runs. */
+  default void benchmarkIncremental(GgdaConfig config, int grows, double growth) {
+    Experiments.load("benchmark --incremental").benchmarkIncremental(config, grows, growth);
+  }
+
   /** One round of `ggda stress-native`, inside the child JVM. */
   default void stressNativeRound(GgdaConfig config, int iterations, int gcIntervalMs) {
     Experiments.load("stress-native").stressNativeRound(config, iterations, gcIntervalMs);

@@ -569,6 +569,22 @@ public final class Main implements Callable<Integer> {
                 + " group.size; prints cost per row and peak heap per size and writes output.path/scaling.json.")
     List<Long> rows;
 
+    @Option(
+        names = "--incremental",
+        description =
+            "Incremental mode: write the synthetic training set as a Parquet table that grows this many times"
+                + " by --growth of its first size (one folder per day, new sources each day), and after each"
+                + " day score it with incremental.store and with a full run; prints both attribution times"
+                + " and how far apart the scores are, and writes output.path/incremental.json.")
+    Integer incremental;
+
+    @Option(
+        names = "--growth",
+        defaultValue = "0.1",
+        description =
+            "With --incremental: rows each day adds, as a fraction of the first day's (default 0.1).")
+    double growth;
+
     BenchmarkCommand(JobRunner jobs) {
       super(jobs);
     }
@@ -578,11 +594,27 @@ public final class Main implements Callable<Integer> {
       List<Integer> sizes =
           groupSizes != null
               ? groupSizes
-              : rows != null ? List.of(config.group().size()) : List.of(1, 16, 64, 256);
+              : rows != null || incremental != null
+                  ? List.of(config.group().size())
+                  : List.of(1, 16, 64, 256);
       for (int size : sizes) {
         if (size < 1) {
           throw new InputException("--group-sizes: sizes must be >= 1, got " + size);
         }
+      }
+      if (incremental != null) {
+        if (incremental < 1 || !(growth > 0)) {
+          throw new InputException(
+              "--incremental: give the number of growth steps (>= 1) and --growth > 0, got "
+                  + incremental
+                  + " and "
+                  + growth);
+        }
+        jobs.benchmarkIncremental(
+            config.withGroup(config.group().with(config.group().method(), sizes.get(0), null)),
+            incremental,
+            growth);
+        return;
       }
       if (rows != null) {
         for (long n : rows) {

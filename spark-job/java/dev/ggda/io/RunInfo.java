@@ -81,6 +81,11 @@ public final class RunInfo {
     return metrics;
   }
 
+  /** A top-level entry put so far (e.g. "incremental"), or null. */
+  public Object get(String key) {
+    return root.get(key);
+  }
+
   public String toJson() {
     root.put("finished", Instant.now().toString());
     try {

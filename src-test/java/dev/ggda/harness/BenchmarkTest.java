@@ -148,4 +148,58 @@ class BenchmarkTest {
         dropping - base < 24 << 20,
         "blocks being dropped are the executors', not the driver's: " + base + " -> " + dropping);
   }
+
+  /**
+   * `benchmark --incremental` on a tiny table: each day's incremental run featurizes only the new
+   * day's files and its scores match the full run's; the shares it reports are its own times.
+   */
+  @Test
+  void incrementalBenchmarkFeaturizesOnlyNewDaysAndMatchesFullRuns(@TempDir Path dir)
+      throws Exception {
+    SparkTestSession.get();
+    GgdaConfig config =
+        ConfigLoader.fromYaml(
+            "",
+            List.of(
+                "data.train.format=synthetic",
+                "data.train.synthetic.n=800",
+                "data.train.synthetic.dim=6",
+                "data.train.synthetic.classes=3",
+                "data.targets.format=synthetic",
+                "data.targets.synthetic.n=10",
+                "data.targets.synthetic.dim=6",
+                "data.targets.synthetic.classes=3",
+                "data.classes=3",
+                "model.kind=mlp",
+                "model.hidden=[4]",
+                "train.epochs=1",
+                "train.checkpoints=1",
+                "group.size=40",
+                "attribute.method=trak",
+                "attribute.kernel=sampled",
+                "attribute.projection.dim=16",
+                "output.top_k=5",
+                "output.path=" + dir.resolve("inc")));
+    IncrementalBenchmark.run(config, 2, 0.25);
+    JsonNode json = new ObjectMapper().readTree(dir.resolve("inc/incremental.json").toFile());
+    JsonNode results = json.path("results");
+    assertEquals(3, results.size());
+    long before = 0;
+    for (int day = 0; day < 3; day++) {
+      JsonNode r = results.get(day);
+      assertEquals(day, r.path("day").asInt());
+      assertTrue(r.path("rows").asLong() > before, r::toPrettyString);
+      assertEquals(day == 0 ? r.path("files").asInt() : 1, r.path("files_featurized").asInt());
+      assertEquals(r.path("rows").asLong() - before, r.path("rows_featurized").asLong());
+      assertTrue(r.path("max_relative_difference").asDouble() <= 1e-6, r::toPrettyString);
+      assertEquals(r.path("top_k_pairs").asLong(), r.path("top_k_pairs_shared").asLong());
+      double inc =
+          r.path("incremental_featurize_seconds").asDouble()
+              + r.path("incremental_score_seconds").asDouble();
+      double full =
+          r.path("full_featurize_seconds").asDouble() + r.path("full_score_seconds").asDouble();
+      assertEquals(inc / full, r.path("incremental_share").asDouble(), 1e-12);
+      before = r.path("rows").asLong();
+    }
+  }
 }

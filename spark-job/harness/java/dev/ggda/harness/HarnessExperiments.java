@@ -23,6 +23,11 @@ public final class HarnessExperiments implements Experiments {
   }
 
   @Override
+  public void benchmarkIncremental(GgdaConfig config, int grows, double growth) {
+    IncrementalBenchmark.run(config, grows, growth);
+  }
+
+  @Override
   public void stressNative(
       GgdaConfig config, int rounds, int iterations, int tasks, int gcIntervalMs) {
     NativeStress.run(config, rounds, iterations, tasks, gcIntervalMs);
