@@ -497,8 +497,8 @@ public final class AttributionStage {
     FeaturizeStage.Featurized features;
     long featurized;
     Map<String, Object> incremental = null;
-    int gpb =
-        groupsPerBlock(kind == ProjectionKind.FACTORED ? k : p, marginSums(), groupIdBound(groups));
+    long groupBound = groupIdBound(groups);
+    int gpb = groupsPerBlock(kind == ProjectionKind.FACTORED ? k : p, marginSums(), groupBound);
     if (store != null) {
       FeaturizeBackends.checkLocal(device, spark.sparkContext().master());
       IncrementalFeaturize.Result r =
@@ -507,7 +507,7 @@ public final class AttributionStage {
               train,
               groups,
               new IncrementalFeaturize.Inputs(
-                  arch, slots, spec, k, gpb, partitions, device, grouping),
+                  arch, slots, spec, k, gpb, groupBound, partitions, device, grouping),
               log);
       features = r.features();
       featurized = r.groupsFeaturized();

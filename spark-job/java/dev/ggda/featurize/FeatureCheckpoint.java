@@ -220,23 +220,22 @@ public final class FeatureCheckpoint {
   }
 
   /** An array column as read from Parquet (a list), or as summed by an incremental run. */
-  private static List<Float> values(Row r, int i) {
+  static float[] values(Row r, int i) {
     Object v = r.get(i);
     if (v instanceof float[] f) {
-      List<Float> out = new ArrayList<>(f.length);
-      for (float x : f) {
-        out.add(x);
-      }
-      return out;
+      return f;
     }
-    return r.getList(i);
+    List<Float> list = r.getList(i);
+    float[] out = new float[list.size()];
+    for (int c = 0; c < out.length; c++) {
+      out[c] = list.get(c);
+    }
+    return out;
   }
 
-  private static void unslice(List<Float> values, float[][] perSlot, int j, int k) {
+  private static void unslice(float[] values, float[][] perSlot, int j, int k) {
     for (int s = 0; s < perSlot.length; s++) {
-      for (int c = 0; c < k; c++) {
-        perSlot[s][j * k + c] = values.get(s * k + c);
-      }
+      System.arraycopy(values, s * k, perSlot[s], j * k, k);
     }
   }
 

@@ -49,6 +49,7 @@ public final class IncrementalFeaturize {
       Featurizer.Spec spec,
       int k,
       int groupsPerBlock,
+      long groups,
       int partitions,
       ComputeDevice device,
       String grouping) {}
@@ -182,12 +183,46 @@ public final class IncrementalFeaturize {
       Dataset<Row> keys,
       Inputs in) {
     Dataset<Row> ids =
-        files.filter(col(Columns.SOURCE_FILE).equalTo(s.file())).select(Columns.EXAMPLE_ID);
-    // Featurize joins the examples with the groups: only this file's are in its groups.
-    Dataset<Row> fileGroups = assignment.join(ids, Columns.EXAMPLE_ID, "left_semi");
+        files
+            .filter(col(Columns.SOURCE_FILE).equalTo(s.file()))
+            .select(Columns.EXAMPLE_ID)
+            .persist(StorageLevel.MEMORY_AND_DISK());
+    // Only this file's examples cross the shuffles of featurize, not the whole table's.
+    Dataset<Row> examples =
+        train
+            .examples()
+            .join(small(ids, s.rows()), Columns.EXAMPLE_ID, "left_semi")
+            .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      return featurizeSelected(spark, fs, s, ids, examples, assignment, keys, in);
+    } finally {
+      examples.unpersist(false);
+      ids.unpersist(false);
+    }
+  }
+
+  /** Tables up to this many rows are broadcast to a join (8 bytes an id: 16 MB). */
+  static final long BROADCAST_ROWS = 2_000_000;
+
+  /** The table with a broadcast hint when it is small enough: the other side is not shuffled. */
+  static Dataset<Row> small(Dataset<Row> table, long rows) {
+    return rows <= BROADCAST_ROWS ? org.apache.spark.sql.functions.broadcast(table) : table;
+  }
+
+  private static long featurizeSelected(
+      SparkSession spark,
+      FeatureStore fs,
+      FeatureStore.Source s,
+      Dataset<Row> ids,
+      Dataset<Row> examples,
+      Dataset<Row> assignment,
+      Dataset<Row> keys,
+      Inputs in) {
+    Dataset<Row> fileGroups =
+        assignment.join(small(ids, s.rows()), Columns.EXAMPLE_ID, "left_semi");
     FeaturizeStage.Featurized f =
         FeaturizeStage.run(
-            train.examples(),
+            examples,
             fileGroups,
             in.arch(),
             in.slots(),
@@ -202,7 +237,7 @@ public final class IncrementalFeaturize {
     String dir = fs.partDir(s);
     fs.writeSource(s);
     if (in.spec().moment() == Featurizer.Moment.SAMPLED_EXAMPLES) {
-      SampledRows.save(spark, ids, train, in, dir);
+      SampledRows.save(spark, ids, examples, in, dir);
     }
     Dataset<Row> partKeys = fileGroups.select(Columns.GROUP_ID).distinct();
     keys.join(partKeys, Columns.GROUP_ID, "left_semi")
@@ -253,18 +288,19 @@ public final class IncrementalFeaturize {
     int slots = in.slots().size();
     int k = in.k();
     int gpb = in.groupsPerBlock();
-    JavaRDD<Tuple2<Long, Tuple2<Integer, Row>>> tagged = null;
+    JavaRDD<Tuple2<Long, PartRow>> tagged = null;
     for (int i = 0; i < sources.size(); i++) {
       String dir = fs.partDir(sources.get(i));
       Dataset<Row> rows =
           FeatureCheckpoint.rows(spark, dir)
               .join(spark.read().parquet(dir + "/keys"), Columns.GROUP_ID)
               .drop(Columns.GROUP_ID)
-              .join(keys, Columns.GROUP_KEY)
+              .join(small(keys, in.groups()), Columns.GROUP_KEY)
               .select(Columns.GROUP_ID, Columns.SIZE, "loss", "margin", "q_sum");
       int part = i;
-      JavaRDD<Tuple2<Long, Tuple2<Integer, Row>>> t =
-          rows.javaRDD().map(r -> new Tuple2<>(r.getLong(0), new Tuple2<>(part, r)));
+      // Plain arrays from here: a Row's arrays are boxed floats, about 5x the bytes to shuffle.
+      JavaRDD<Tuple2<Long, PartRow>> t =
+          rows.javaRDD().map(r -> new Tuple2<>(r.getLong(0), PartRow.of(part, r)));
       tagged = tagged == null ? t : tagged.union(t);
     }
     JavaRDD<Row> summed =
@@ -295,30 +331,61 @@ public final class IncrementalFeaturize {
     return new FeaturizeStage.Featurized(blocks, kernel.sum, kernel.rows, groups);
   }
 
+  /**
+   * One file's row of a group: its part's index (the order of the sum) and its features. A plain
+   * class: Kryo 4 cannot serialise a record.
+   */
+  static final class PartRow implements java.io.Serializable {
+    final int part;
+    final int size;
+    final float[] loss;
+    final float[] margin;
+    final float[] q;
+
+    PartRow(int part, int size, float[] loss, float[] margin, float[] q) {
+      this.part = part;
+      this.size = size;
+      this.loss = loss;
+      this.margin = margin;
+      this.q = q;
+    }
+
+    static PartRow of(int part, Row r) {
+      return new PartRow(
+          part,
+          r.getInt(1),
+          FeatureCheckpoint.values(r, 2),
+          r.isNullAt(3) ? null : FeatureCheckpoint.values(r, 3),
+          r.isNullAt(4) ? null : FeatureCheckpoint.values(r, 4));
+    }
+  }
+
   /** One group's parts added in part order: a row of {@link FeatureCheckpoint#schema()}. */
-  private static Row sumParts(long group, Iterable<Tuple2<Integer, Row>> parts, int gpb) {
-    List<Tuple2<Integer, Row>> list = new ArrayList<>();
+  private static Row sumParts(long group, Iterable<PartRow> parts, int gpb) {
+    List<PartRow> list = new ArrayList<>();
     parts.forEach(list::add);
-    list.sort((a, b) -> Integer.compare(a._1(), b._1()));
+    list.sort((a, b) -> Integer.compare(a.part, b.part));
     int size = 0;
     double[] loss = null;
     double[] margin = null;
     double[] q = null;
-    for (Tuple2<Integer, Row> p : list) {
-      Row r = p._2();
-      size += r.getInt(1);
-      loss = add(loss, r.getList(2));
-      margin = r.isNullAt(3) ? margin : add(margin, r.getList(3));
-      q = r.isNullAt(4) ? q : add(q, r.getList(4));
+    for (PartRow p : list) {
+      size += p.size;
+      loss = add(loss, p.loss);
+      margin = add(margin, p.margin);
+      q = add(q, p.q);
     }
     return RowFactory.create(
         (int) (group / gpb), group, size, floats(loss), floats(margin), floats(q));
   }
 
-  private static double[] add(double[] acc, List<Float> values) {
-    double[] out = acc == null ? new double[values.size()] : acc;
+  private static double[] add(double[] acc, float[] values) {
+    if (values == null) {
+      return acc;
+    }
+    double[] out = acc == null ? new double[values.length] : acc;
     for (int i = 0; i < out.length; i++) {
-      out[i] += values.get(i);
+      out[i] += values[i];
     }
     return out;
   }

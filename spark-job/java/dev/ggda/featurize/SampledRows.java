@@ -3,7 +3,6 @@ package dev.ggda.featurize;
 import static org.apache.spark.sql.functions.col;
 
 import dev.ggda.data.Columns;
-import dev.ggda.data.LoadedData;
 import dev.ggda.math.Featurizer;
 import dev.ggda.math.Flat;
 import dev.ggda.math.Seeds;
@@ -50,7 +49,7 @@ final class SampledRows {
   static void save(
       SparkSession spark,
       Dataset<Row> fileIds,
-      LoadedData train,
+      Dataset<Row> fileExamples,
       IncrementalFeaturize.Inputs in,
       String dir) {
     Featurizer.Spec spec = in.spec();
@@ -71,7 +70,7 @@ final class SampledRows {
             spec.passRows());
     FeaturizeStage.Featurized f =
         FeaturizeStage.run(
-            train.examples(),
+            fileExamples,
             own,
             in.arch(),
             in.slots(),
