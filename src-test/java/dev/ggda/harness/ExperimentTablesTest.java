@@ -119,18 +119,19 @@ class ExperimentTablesTest {
         dir.resolve("bench.json"),
         """
         {"results": [{"group_size": 1, "groups": 60000, "total_seconds": 267.4, "speedup": 1.0},
-                     {"group_size": 64, "groups": 938, "total_seconds": 12.5, "speedup": 21.392, "note": "x"}]}
+                     {"group_size": 64, "groups": 938, "total_seconds": 12.5, "speedup": 21.392, "note": "x",
+                      "steps": {"merge_seconds": 2.25}}]}
         """);
     String doc =
-        "<!-- table: bench.json#/results columns=group_size,groups,total_seconds:%.1f,speedup:%.1fx,note -->\n"
+        "<!-- table: bench.json#/results columns=group_size,groups,total_seconds:%.1f,speedup:%.1fx,note,steps/merge_seconds:%.2f -->\n"
             + "<!-- end table -->\n";
     assertEquals(
         """
-        <!-- table: bench.json#/results columns=group_size,groups,total_seconds:%.1f,speedup:%.1fx,note -->
-        | group size | groups | total seconds | speedup | note |
-        | --- | --- | --- | --- | --- |
-        | 1 | 60,000 | 267.4 | 1.0x | - |
-        | 64 | 938 | 12.5 | 21.4x | x |
+        <!-- table: bench.json#/results columns=group_size,groups,total_seconds:%.1f,speedup:%.1fx,note,steps/merge_seconds:%.2f -->
+        | group size | groups | total seconds | speedup | note | merge seconds |
+        | --- | --- | --- | --- | --- | --- |
+        | 1 | 60,000 | 267.4 | 1.0x | - | - |
+        | 64 | 938 | 12.5 | 21.4x | x | 2.25 |
         <!-- end table -->
         """,
         ExperimentTables.regenerate(doc, dir));

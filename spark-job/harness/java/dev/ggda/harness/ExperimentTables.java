@@ -150,7 +150,8 @@ public final class ExperimentTables {
   /**
    * Any other JSON array of objects (benchmark.json, scaling.json, ...): each column is {@code
    * name} or {@code name:format} (a java.util.Formatter pattern; integers default to %,d, other
-   * numbers to %.4g), headed by its name.
+   * numbers to %.4g), headed by its name; {@code a/b} names field b of the row's object a, headed
+   * b.
    */
   static String renderRows(JsonNode rows, List<String> columns, String where) {
     if (!rows.isArray()) {
@@ -158,7 +159,8 @@ public final class ExperimentTables {
     }
     StringBuilder b = new StringBuilder("| ");
     for (String c : columns) {
-      b.append(c.split(":", 2)[0].replace('_', ' ')).append(" | ");
+      String name = c.split(":", 2)[0];
+      b.append(name.substring(name.lastIndexOf('/') + 1).replace('_', ' ')).append(" | ");
     }
     b.setLength(b.length() - 1);
     b.append("\n|").append(" --- |".repeat(columns.size())).append('\n');
@@ -169,7 +171,7 @@ public final class ExperimentTables {
       b.append("| ");
       for (String c : columns) {
         String[] nf = c.split(":", 2);
-        JsonNode v = row.path(nf[0]);
+        JsonNode v = nf[0].contains("/") ? row.at("/" + nf[0]) : row.path(nf[0]);
         String cell;
         if (v.isMissingNode() || v.isNull()) {
           cell = "-";
