@@ -291,12 +291,22 @@ public final class IncrementalFeaturize {
     JavaRDD<Tuple2<Long, PartRow>> tagged = null;
     for (int i = 0; i < sources.size(); i++) {
       String dir = fs.partDir(sources.get(i));
-      Dataset<Row> rows =
+      Dataset<Row> stored =
           FeatureCheckpoint.rows(spark, dir)
               .join(spark.read().parquet(dir + "/keys"), Columns.GROUP_ID)
-              .drop(Columns.GROUP_ID)
-              .join(small(keys, in.groups()), Columns.GROUP_KEY)
-              .select(Columns.GROUP_ID, Columns.SIZE, "loss", "margin", "q_sum");
+              .drop(Columns.GROUP_ID);
+      Dataset<Row> current = small(keys, in.groups());
+      // Null-safe: a null group value is a group of its own.
+      Dataset<Row> rows =
+          stored
+              .join(
+                  current, stored.col(Columns.GROUP_KEY).eqNullSafe(current.col(Columns.GROUP_KEY)))
+              .select(
+                  current.col(Columns.GROUP_ID),
+                  stored.col(Columns.SIZE),
+                  stored.col("loss"),
+                  stored.col("margin"),
+                  stored.col("q_sum"));
       int part = i;
       // Plain arrays from here: a Row's arrays are boxed floats, about 5x the bytes to shuffle.
       JavaRDD<Tuple2<Long, PartRow>> t =

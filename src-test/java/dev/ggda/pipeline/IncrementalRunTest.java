@@ -39,7 +39,10 @@ class IncrementalRunTest {
   private static final int DIM = 5;
   private static final int CLASSES = 3;
 
-  /** One day's file: rows whose vendor column spans days (v0..v3) plus one vendor of its own. */
+  /**
+   * One day's file: rows whose vendor column spans days (v0..v3, and null, a group of its own) plus
+   * one vendor of its own.
+   */
   static void writeDay(Path table, int day, int rows) {
     SparkSession spark = SparkTestSession.get();
     Random rnd = new Random(100 + day);
@@ -50,14 +53,14 @@ class IncrementalRunTest {
       for (int d = 0; d < DIM; d++) {
         x.add((float) ((d % CLASSES == label ? 2.0 : 0.0) + rnd.nextGaussian()));
       }
-      String vendor = i % 5 == 4 ? "only-day-" + day : "v" + (i % 4);
+      String vendor = i % 5 == 4 ? "only-day-" + day : i % 7 == 3 ? null : "v" + (i % 4);
       out.add(RowFactory.create(label, x, vendor));
     }
     StructType schema =
         new StructType()
             .add("label", DataTypes.IntegerType, false)
             .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-            .add("vendor", DataTypes.StringType, false);
+            .add("vendor", DataTypes.StringType, true);
     spark
         .createDataFrame(out, schema)
         .coalesce(1)
