@@ -33,11 +33,11 @@ import scala.Tuple2;
  */
 public final class DistributedTrainer {
   /**
-   * Feature values one shard holds in a task (~64 MB of float32). Building a shard also holds its
-   * shuffled rows and the growing arrays, about 3x that, and a 2 GB local-mode heap must hold two
-   * such tasks at once.
+   * Feature values one shard holds in a task (~16 MB of float32; building it also holds its
+   * shuffled rows). Small, because in local mode the cached training set fills the storage share of
+   * the same heap, mostly in large blocks, and a large array then finds no contiguous room.
    */
-  static final long SHARD_VALUES = 16_000_000L;
+  static final long SHARD_VALUES = 4_000_000L;
 
   /** Progress sink (the pipeline's console). */
   public interface Log {
