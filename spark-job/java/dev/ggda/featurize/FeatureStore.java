@@ -96,7 +96,7 @@ final class FeatureStore {
     ObjectNode n = JSON.createObjectNode();
     n.put("file", s.file()).put("length", s.length()).put("modified", s.modified());
     n.put("rows", s.rows());
-    write(new Path(partDir(s), "source.json"), n);
+    writeJson(new Path(partDir(s), "source.json"), n.toPrettyString(), conf);
   }
 
   /** The file, length and modification time of every input file, as Hadoop reports them now. */
@@ -134,18 +134,7 @@ final class FeatureStore {
     try {
       FileSystem fs = file.getFileSystem(conf);
       if (!fs.exists(file)) {
-        write(file, JSON.readTree(keyJson));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file, e);
-    }
-  }
-
-  private void write(Path file, JsonNode n) {
-    try {
-      FileSystem fs = file.getFileSystem(conf);
-      try (OutputStream out = fs.create(file, true)) {
-        out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n));
+        writeJson(file, JSON.readTree(keyJson).toPrettyString(), conf);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);

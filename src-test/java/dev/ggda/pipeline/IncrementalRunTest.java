@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -109,15 +108,6 @@ class IncrementalRunTest {
     return s;
   }
 
-  static Map<String, Double> scores(Path out) {
-    Map<String, Double> m = new TreeMap<>();
-    for (Row r :
-        SparkTestSession.get().read().parquet(out.resolve("scores").toString()).collectAsList()) {
-      m.put(r.getAs("target_id") + "/" + r.getAs("group_id"), r.getAs("score"));
-    }
-    return m;
-  }
-
   static JsonNode incremental(Path out) throws IOException {
     return new ObjectMapper().readTree(out.resolve("run.json").toFile()).get("incremental");
   }
@@ -131,8 +121,8 @@ class IncrementalRunTest {
     assertEquals(
         0,
         Main.execute(EndToEndTest.args("run", sets(method, table, inc, model, store.toString()))));
-    Map<String, Double> want = scores(full);
-    Map<String, Double> got = scores(inc);
+    Map<String, Double> want = ResumeTest.scores(full);
+    Map<String, Double> got = ResumeTest.scores(inc);
     assertEquals(want.keySet(), got.keySet(), tag);
     double scale = want.values().stream().mapToDouble(Math::abs).max().orElse(0);
     assertTrue(scale > 0, tag);
