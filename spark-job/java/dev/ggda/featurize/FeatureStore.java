@@ -68,27 +68,15 @@ final class FeatureStore {
 
   /** Parts complete under this key, by part id. */
   List<String> storedParts() {
-    return completeChildren(new Path(new Path(root, key), "parts"));
+    return folders(
+        new Path(new Path(root, key), "parts"),
+        st -> FeatureCheckpoint.exists(st.getPath().toString(), conf));
   }
 
   /** Keys other than this one that hold features (another model or other settings). */
   List<String> otherKeys() {
-    List<String> out = new ArrayList<>();
-    try {
-      FileSystem fs = root.getFileSystem(conf);
-      if (!fs.exists(root)) {
-        return out;
-      }
-      for (FileStatus st : fs.listStatus(root)) {
-        String name = st.getPath().getName();
-        if (st.isDirectory() && !name.equals(key) && !name.startsWith(".")) {
-          out.add(name);
-        }
-      }
-      return out;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list incremental.store " + root, e);
-    }
+    return folders(
+        root, st -> !st.getPath().getName().equals(key) && !st.getPath().getName().startsWith("."));
   }
 
   /** Records the part's source; the checkpoint written after it makes the part complete. */
@@ -110,7 +98,10 @@ final class FeatureStore {
     }
   }
 
-  private List<String> completeChildren(Path dir) {
+  /**
+   * The names of the folders under {@code dir} that {@code keep} accepts, sorted; none if absent.
+   */
+  private List<String> folders(Path dir, java.util.function.Predicate<FileStatus> keep) {
     List<String> out = new ArrayList<>();
     try {
       FileSystem fs = dir.getFileSystem(conf);
@@ -118,7 +109,7 @@ final class FeatureStore {
         return out;
       }
       for (FileStatus st : fs.listStatus(dir)) {
-        if (st.isDirectory() && FeatureCheckpoint.exists(st.getPath().toString(), conf)) {
+        if (st.isDirectory() && keep.test(st)) {
           out.add(st.getPath().getName());
         }
       }

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FilterFunction;
 import org.apache.spark.sql.Dataset;
@@ -288,7 +289,7 @@ public final class IncrementalFeaturize {
     int slots = in.slots().size();
     int k = in.k();
     int gpb = in.groupsPerBlock();
-    JavaRDD<Tuple2<Long, PartRow>> tagged = null;
+    JavaPairRDD<Long, PartRow> tagged = null;
     for (int i = 0; i < sources.size(); i++) {
       String dir = fs.partDir(sources.get(i));
       Dataset<Row> stored =
@@ -309,21 +310,22 @@ public final class IncrementalFeaturize {
                   stored.col("q_sum"));
       int part = i;
       // Plain arrays from here: a Row's arrays are boxed floats, about 5x the bytes to shuffle.
-      JavaRDD<Tuple2<Long, PartRow>> t =
-          rows.javaRDD().map(r -> new Tuple2<>(r.getLong(0), PartRow.of(part, r)));
+      JavaPairRDD<Long, PartRow> t =
+          rows.javaRDD().mapToPair(r -> new Tuple2<>(r.getLong(0), PartRow.of(part, r)));
       tagged = tagged == null ? t : tagged.union(t);
     }
     JavaRDD<Row> summed =
-        tagged
-            .mapToPair(t -> t)
-            .groupByKey(in.partitions())
-            .map(t -> sumParts(t._1(), t._2(), gpb));
+        tagged.groupByKey(in.partitions()).map(t -> sumParts(t._1(), t._2(), gpb));
     JavaRDD<BlockFeatures> blocks =
         FeatureCheckpoint.blocks(summed, slots, k, in.partitions())
             .persist(StorageLevel.MEMORY_AND_DISK());
-    long groups = blocks.map(b -> (long) b.groups()).fold(0L, Long::sum);
-    long members =
-        blocks.map(b -> (long) java.util.Arrays.stream(b.sizes).sum()).fold(0L, Long::sum);
+    // One pass: groups and the examples they hold.
+    long[] counts =
+        blocks
+            .map(b -> new long[] {b.groups(), java.util.Arrays.stream(b.sizes).sum()})
+            .fold(new long[2], (a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+    long groups = counts[0];
+    long members = counts[1];
     if (members != train.count()) {
       throw new IllegalStateException(
           "incremental.store "
@@ -336,7 +338,7 @@ public final class IncrementalFeaturize {
     }
     seconds.put("sum_stored_rows", (System.nanoTime() - t0) / 1e9);
     long t1 = System.nanoTime();
-    Kernel kernel = kernel(spark, fs, sources, blocks, train, assignment, in, report);
+    Kernel kernel = kernel(spark, fs, sources, blocks, groups, train, assignment, in, report);
     seconds.put("kernel", (System.nanoTime() - t1) / 1e9);
     return new FeaturizeStage.Featurized(blocks, kernel.sum, kernel.rows, groups);
   }
@@ -418,6 +420,7 @@ public final class IncrementalFeaturize {
       FeatureStore fs,
       List<FeatureStore.Source> sources,
       JavaRDD<BlockFeatures> blocks,
+      long groups,
       LoadedData train,
       Dataset<Row> assignment,
       Inputs in,
@@ -438,7 +441,8 @@ public final class IncrementalFeaturize {
             ? new Kernel(stored.kernel(), stored.rows())
             : sampled(train, assignment, in);
       }
-      case GROUP_SUMS, GROUP_ROWS, GROUP_FISHER -> fromRows(blocks, in.spec().moment(), in.k());
+      case GROUP_SUMS, GROUP_ROWS, GROUP_FISHER ->
+          fromRows(blocks, in.spec().moment(), in.k(), slots, groups);
     };
   }
 
@@ -486,26 +490,35 @@ public final class IncrementalFeaturize {
   }
 
   /** A moment of the whole group rows, block by block as featurize forms it, reduced in double. */
-  private static Kernel fromRows(JavaRDD<BlockFeatures> blocks, Featurizer.Moment moment, int k) {
-    int slots = blocks.first().loss.length;
-    double[][] sum = new double[slots][];
+  /** Every slot's moment in one pass over the blocks; each group is one row of it. */
+  private static Kernel fromRows(
+      JavaRDD<BlockFeatures> blocks, Featurizer.Moment moment, int k, int slots, long groups) {
+    double[][] sum =
+        blocks
+            .map(
+                b -> {
+                  double[][] perSlot = new double[slots][];
+                  for (int s = 0; s < slots; s++) {
+                    perSlot[s] =
+                        Featurizer.groupMoment(
+                            moment,
+                            moment == Featurizer.Moment.GROUP_SUMS ? b.margin[s] : b.loss[s],
+                            b.groups(),
+                            k,
+                            b.sizes,
+                            b.qSums == null ? null : b.qSums[s]);
+                  }
+                  return perSlot;
+                })
+            .treeReduce(
+                (a, b) -> {
+                  for (int s = 0; s < a.length; s++) {
+                    addInto(a[s], b[s]);
+                  }
+                  return a;
+                });
     long[] rows = new long[slots];
-    for (int s = 0; s < slots; s++) {
-      int slot = s;
-      sum[s] =
-          blocks
-              .map(
-                  b ->
-                      Featurizer.groupMoment(
-                          moment,
-                          moment == Featurizer.Moment.GROUP_SUMS ? b.margin[slot] : b.loss[slot],
-                          b.groups(),
-                          k,
-                          b.sizes,
-                          b.qSums == null ? null : b.qSums[slot]))
-              .treeReduce(IncrementalFeaturize::addInto);
-      rows[s] = blocks.map(b -> (long) b.groups()).fold(0L, Long::sum);
-    }
+    java.util.Arrays.fill(rows, groups);
     return new Kernel(sum, rows);
   }
 
