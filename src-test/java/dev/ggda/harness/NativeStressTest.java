@@ -19,7 +19,8 @@ class NativeStressTest {
 
   @Test
   void roundsRunInChildJvmsWhoseScoresAgree() throws Exception {
-    Path out = tmp.resolve("stress");
+    // Relative, as in the shipped config: the child JVMs must read it from the parent's folder.
+    Path out = Path.of("").toAbsolutePath().relativize(tmp.resolve("stress"));
     StringBuilder console = new StringBuilder();
     int code =
         CliCapture.run(

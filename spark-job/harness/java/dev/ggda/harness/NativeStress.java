@@ -201,7 +201,6 @@ public final class NativeStress {
           new ProcessBuilder(cmd)
               .redirectErrorStream(true)
               .redirectOutput(dir.resolve("child.log").toFile())
-              .directory(dir.toFile())
               .start();
       int code = p.waitFor();
       List<String> hsErr;
