@@ -3,18 +3,12 @@ package dev.ggda.featurize;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ggda.io.FileVersion;
+import dev.ggda.io.HadoopFiles;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -39,7 +33,7 @@ final class FeatureStore {
   /** One version of one input file of the training table. */
   record Source(String file, long length, long modified, long rows) {
     String partId() {
-      return hash(file + "\n" + length + "\n" + modified);
+      return new FileVersion(file, length, modified).id();
     }
   }
 
@@ -49,7 +43,7 @@ final class FeatureStore {
 
   FeatureStore(String store, String keyJson, Configuration conf) {
     this.root = new Path(store);
-    this.key = hash(keyJson);
+    this.key = FileVersion.shortHash(keyJson);
     this.conf = conf;
     writeKey(keyJson);
   }
@@ -69,14 +63,13 @@ final class FeatureStore {
   /** Parts complete under this key, by part id. */
   List<String> storedParts() {
     return folders(
-        new Path(new Path(root, key), "parts"),
-        st -> FeatureCheckpoint.exists(st.getPath().toString(), conf));
+        new Path(new Path(root, key), "parts"), p -> FeatureCheckpoint.exists(p.toString(), conf));
   }
 
   /** Keys other than this one that hold features (another model or other settings). */
   List<String> otherKeys() {
     return folders(
-        root, st -> !st.getPath().getName().equals(key) && !st.getPath().getName().startsWith("."));
+        root, p -> !p.getName().equals(key) && HadoopFiles.exists(new Path(p, "key.json"), conf));
   }
 
   /** Records the part's source; the checkpoint written after it makes the part complete. */
@@ -87,37 +80,15 @@ final class FeatureStore {
     writeJson(new Path(partDir(s), "source.json"), n.toPrettyString(), conf);
   }
 
-  /** The file, length and modification time of every input file, as Hadoop reports them now. */
+  /** The file, length and modification time of an input file, as Hadoop reports them now. */
   static Source describe(String file, long rows, Configuration conf) {
-    try {
-      Path p = new Path(file);
-      FileStatus st = p.getFileSystem(conf).getFileStatus(p);
-      return new Source(file, st.getLen(), st.getModificationTime(), rows);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the status of input file " + file, e);
-    }
+    FileVersion v = FileVersion.of(file, conf);
+    return new Source(file, v.length(), v.modified(), rows);
   }
 
-  /**
-   * The names of the folders under {@code dir} that {@code keep} accepts, sorted; none if absent.
-   */
-  private List<String> folders(Path dir, java.util.function.Predicate<FileStatus> keep) {
-    List<String> out = new ArrayList<>();
-    try {
-      FileSystem fs = dir.getFileSystem(conf);
-      if (!fs.exists(dir)) {
-        return out;
-      }
-      for (FileStatus st : fs.listStatus(dir)) {
-        if (st.isDirectory() && keep.test(st)) {
-          out.add(st.getPath().getName());
-        }
-      }
-      out.sort(String::compareTo);
-      return out;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + dir, e);
-    }
+  /** The names of the folders under {@code dir} that {@code keep} accepts, sorted. */
+  private List<String> folders(Path dir, java.util.function.Predicate<Path> keep) {
+    return HadoopFiles.list(dir, true, conf).stream().filter(keep).map(Path::getName).toList();
   }
 
   private void writeKey(String keyJson) {
@@ -134,28 +105,14 @@ final class FeatureStore {
 
   /** Writes a small JSON document (a part's metadata). */
   static void writeJson(Path file, String json, Configuration conf) {
-    try (OutputStream out = file.getFileSystem(conf).create(file, true)) {
-      out.write(json.getBytes(StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file, e);
-    }
+    HadoopFiles.writeString(file, json, conf);
   }
 
   static JsonNode read(Path file, Configuration conf) {
-    try (InputStream in = file.getFileSystem(conf).open(file)) {
-      return JSON.readTree(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    try {
+      return JSON.readTree(HadoopFiles.readString(file, conf));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
-    }
-  }
-
-  /** 16 hex digits of SHA-256: names that stay short and collide with negligible chance. */
-  static String hash(String text) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

@@ -3,7 +3,11 @@ package dev.ggda.io;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.zip.GZIPInputStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -65,5 +69,50 @@ public final class HadoopFiles {
       return new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16);
     }
     return raw;
+  }
+
+  /** Writes a small text file (metadata, a marker), replacing it. */
+  public static void writeString(Path file, String text, Configuration conf) {
+    try (OutputStream out = file.getFileSystem(conf).create(file, true)) {
+      out.write(text.getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  public static String readString(Path file, Configuration conf) {
+    try (InputStream in = file.getFileSystem(conf).open(file)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  public static boolean exists(Path p, Configuration conf) {
+    try {
+      return p.getFileSystem(conf).exists(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + p, e);
+    }
+  }
+
+  /** The entries directly under {@code dir} (folders when {@code folders}, else files), sorted. */
+  public static List<Path> list(Path dir, boolean folders, Configuration conf) {
+    List<Path> out = new ArrayList<>();
+    try {
+      FileSystem fs = dir.getFileSystem(conf);
+      if (!fs.exists(dir)) {
+        return out;
+      }
+      for (FileStatus st : fs.listStatus(dir)) {
+        if (st.isDirectory() == folders) {
+          out.add(st.getPath());
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + dir, e);
+    }
+    out.sort(Path::compareTo);
+    return out;
   }
 }
