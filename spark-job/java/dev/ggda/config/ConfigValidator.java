@@ -86,10 +86,12 @@ public final class ConfigValidator {
     }
     GroupConfig g = c.group();
     boolean perExample = g != null && g.size() == 1 && g.count() == null;
-    if (g != null && g.method() != GroupMethod.COLUMN && !perExample) {
+    boolean staysPut =
+        g == null || perExample || g.method() == GroupMethod.COLUMN || g.method().kmeans();
+    if (!staysPut) {
       problems.add(
           "incremental.store keeps groups that stay put as the table grows: set group.method: column"
-              + " (or group.size: 1), got group.method "
+              + " or kmeans-* (or group.size: 1), got group.method "
               + ConfigLoader.yamlName(g.method()));
     }
     DataSource t = c.data() == null ? null : c.data().train();
@@ -310,6 +312,7 @@ public final class ConfigValidator {
     if (g.count() != null) {
       atLeast("group.count", g.count(), 1);
     }
+    atLeast("group.refit_every", g.refitEvery(), 0);
     if (g.method() == GroupMethod.COLUMN
         && (data == null || data.train() == null || data.train().groupCol() == null)) {
       problems.add(

@@ -7,5 +7,10 @@ public enum GroupMethod {
   COLUMN,
   KMEANS_INPUT,
   KMEANS_REPR,
-  KMEANS_GRAD
+  KMEANS_GRAD;
+
+  /** Clusters a feature vector per example (inputs, representations or gradients). */
+  public boolean kmeans() {
+    return this == KMEANS_INPUT || this == KMEANS_REPR || this == KMEANS_GRAD;
+  }
 }

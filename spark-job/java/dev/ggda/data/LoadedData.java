@@ -29,6 +29,19 @@ public record LoadedData(
     return new LoadedData(replacement, dim, classes, count, sources);
   }
 
+  /**
+   * The sources, which incremental.store works by: an input error when the data was not read from
+   * files.
+   */
+  public Dataset<Row> requireSources() {
+    if (sources == null) {
+      throw new dev.ggda.InputException(
+          "incremental.store: the training data was not read from files (a caller's Dataset);"
+              + " load data.train from parquet, csv or libsvm files, or set incremental.store: null");
+    }
+    return sources;
+  }
+
   public boolean hasGroup() {
     return Arrays.asList(examples.columns()).contains(Columns.GROUP);
   }

@@ -97,7 +97,7 @@ public final class IncrementalFeaturize {
     if (stored.isEmpty() && !fs.otherKeys().isEmpty()) {
       String why =
           "the store holds features for another model or other settings only"
-              + " (the model's parameters, the projection or the method changed)";
+              + " (the model's parameters, the projection, the method or the k-means centres changed)";
       report.put("started_over", why);
       log.accept("incremental: starting over: " + why);
     }

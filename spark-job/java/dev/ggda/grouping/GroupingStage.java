@@ -36,7 +36,8 @@ import org.apache.spark.storage.StorageLevel;
  * at most n. Size 1 (without a count), or a count of at least n, is per-example attribution: every
  * example its own group, whatever the method. Every method is a function of the example ids,
  * labels, features, user column and seed only, never of the input's partitioning, so reruns and
- * retries give the same groups.
+ * retries give the same groups. With incremental.store, k-means groups come from the centres kept
+ * there ({@link StoredClusters}).
  */
 public final class GroupingStage {
   private static final String BUCKET = "bucket";
@@ -52,8 +53,16 @@ public final class GroupingStage {
     // Intermediate caches that only live until the assignment is materialised.
     List<Dataset<Row>> scratch = new ArrayList<>();
     Dataset<Row> assignment;
+    StoredClustering stored = null;
+    String store = config.incremental() == null ? null : config.incremental().store();
     if (perExample(g, n)) {
       assignment = DenseIds.byExampleId(spark, train.examples());
+    } else if (store != null && g.method().kmeans()) {
+      StoredClusters.Outcome o =
+          StoredClusters.assign(spark, store, g, targetCount(g, n), train, spec, scratch);
+      stored = o.stored();
+      scratch.add(o.dense().idMap());
+      assignment = o.dense().assignment();
     } else {
       long m = targetCount(g, n);
       DenseIds.Dense dense =
@@ -77,7 +86,7 @@ public final class GroupingStage {
           "grouping assigned " + rows + " examples, but the training set has " + n);
     }
     long groups = check.isNullAt(1) ? 0 : check.getLong(1) + 1;
-    return new Groups(assignment, GroupStats.compute(train, spec, assignment), groups);
+    return new Groups(assignment, GroupStats.compute(train, spec, assignment), groups, stored);
   }
 
   /** A short human description for logs and the report, e.g. "kmeans-grad, size 64". */

@@ -18,8 +18,14 @@ import org.apache.spark.sql.Row;
  *     mean_loss double under the final model, majority_label int[, group_key string]); lazy, one
  *     row per group
  * @param count number of groups
+ * @param stored the k-means centres kept in incremental.store that assigned the groups, else null
  */
-public record Groups(Dataset<Row> assignment, Dataset<Row> stats, long count) {
+public record Groups(
+    Dataset<Row> assignment, Dataset<Row> stats, long count, StoredClustering stored) {
+  public Groups(Dataset<Row> assignment, Dataset<Row> stats, long count) {
+    this(assignment, stats, count, null);
+  }
+
   /**
    * (group_id, group_key) for groups named by the user's column, else null; from the persisted
    * assignment (the stats would run the model over the training set again).

@@ -37,6 +37,20 @@ final class ModelSpec implements Serializable {
     return new Architecture(inputDim, hidden, classes, ActivationKind.values()[activation]);
   }
 
+  /** SHA-256 of the architecture and every parameter: equal for the same model, bit for bit. */
+  String fingerprint() {
+    try {
+      java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+      d.update(architecture().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * params.length);
+      b.asFloatBuffer().put(params);
+      d.update(b.array());
+      return java.util.HexFormat.of().formatHex(d.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   Network network() {
     return Network.fromFloats(architecture(), params);
   }

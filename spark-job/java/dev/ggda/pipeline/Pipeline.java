@@ -253,7 +253,12 @@ public final class Pipeline implements AutoCloseable {
 
   /** Assigns every training example to a group; with an output, writes groups/ and group_stats/. */
   public Groups group(RunOutput out) {
-    if (out != null && out.stageDone("group")) {
+    // Stored k-means centres are read again: the featurize key names the clustering they are.
+    boolean storedCentres =
+        config.incremental() != null
+            && config.incremental().store() != null
+            && config.group().method().kmeans();
+    if (out != null && out.stageDone("group") && !storedCentres) {
       groups =
           info.stage(
               "group_resume",
@@ -328,6 +333,9 @@ public final class Pipeline implements AutoCloseable {
       resume.put("groups_featurized", prepared.groupsFeaturized);
     }
     if (prepared.incremental != null) {
+      if (groups.stored() != null) {
+        prepared.incremental.put("clustering", groups.stored().report());
+      }
       info.put("incremental", prepared.incremental);
     }
     info.count("projection_dim", prepared.k);
@@ -345,14 +353,13 @@ public final class Pipeline implements AutoCloseable {
   }
 
   /**
-   * What a stored group key means, part of the feature store's key: the user's column, or the
-   * example id when every example is its own group.
+   * What a stored group key means, part of the feature store's key: the user's column, the stored
+   * k-means centres, or the example id when every example is its own group.
    */
   private String storedGrouping() {
-    if (train.sources() == null) {
-      throw new InputException(
-          "incremental.store: the training data was not read from files (a caller's Dataset);"
-              + " load data.train from parquet, csv or libsvm files, or set incremental.store: null");
+    train.requireSources();
+    if (groups.stored() != null) {
+      return "kmeans:" + groups.stored().id();
     }
     if (config.group().method() == dev.ggda.config.GroupMethod.COLUMN) {
       return "column:" + config.data().train().groupCol();
@@ -361,7 +368,7 @@ public final class Pipeline implements AutoCloseable {
       throw new InputException(
           "incremental.store: group.method "
               + ConfigLoader.yamlName(config.group().method())
-              + " regroups as the table grows; set group.method: column or group.size: 1");
+              + " regroups as the table grows; set group.method: column, kmeans-* or group.size: 1");
     }
     return "example";
   }

@@ -65,7 +65,7 @@ class ConfigLoaderTest {
             null),
         new ModelConfig(ModelKind.MLP, List.of(128), ActivationKind.RELU, 1.0e-4, null),
         new TrainConfig(10, 256, 0.1, LrSchedule.CONSTANT, 5, 1, 0.5, 0, TrainMode.AUTO),
-        new GroupConfig(GroupMethod.KMEANS_GRAD, 64, null, 0, true),
+        new GroupConfig(GroupMethod.KMEANS_GRAD, 64, null, 0, true, 0),
         new AttributeConfig(
             AttributionMethod.TRAK,
             new ProjectionConfig(ProjectionKind.RADEMACHER, 2048, 0),
@@ -562,6 +562,11 @@ class ConfigLoaderTest {
             "train.member_fraction must be a number in (0, 1], got 1.5"),
         Arguments.of(List.of("group.size=0"), "group.size must be an integer >= 1, got 0"),
         Arguments.of(List.of("group.count=0"), "group.count must be an integer >= 1, got 0"),
+        Arguments.of(
+            List.of("group.refit_every=-1"), "group.refit_every must be an integer >= 0, got -1"),
+        Arguments.of(
+            List.of("incremental.store=/s", "group.method=label"),
+            "set group.method: column or kmeans-* (or group.size: 1), got group.method label"),
         Arguments.of(
             List.of("group.method=column"), "group.method column needs data.train.group_col"),
         Arguments.of(

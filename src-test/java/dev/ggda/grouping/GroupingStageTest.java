@@ -373,15 +373,16 @@ class GroupingStageTest {
   void describeNamesMethodAndSizeOrCount() {
     assertEquals(
         "kmeans-grad, size 64",
-        GroupingStage.describe(new GroupConfig(GroupMethod.KMEANS_GRAD, 64, null, 0, false)));
+        GroupingStage.describe(new GroupConfig(GroupMethod.KMEANS_GRAD, 64, null, 0, false, 0)));
     assertEquals(
         "random, 100 groups",
-        GroupingStage.describe(new GroupConfig(GroupMethod.RANDOM, 64, 100, 0, false)));
+        GroupingStage.describe(new GroupConfig(GroupMethod.RANDOM, 64, 100, 0, false, 0)));
     assertEquals(
         "per-example (size 1)",
-        GroupingStage.describe(new GroupConfig(GroupMethod.LABEL, 1, null, 0, false)));
+        GroupingStage.describe(new GroupConfig(GroupMethod.LABEL, 1, null, 0, false, 0)));
     assertEquals(
-        "column", GroupingStage.describe(new GroupConfig(GroupMethod.COLUMN, 64, null, 0, false)));
+        "column",
+        GroupingStage.describe(new GroupConfig(GroupMethod.COLUMN, 64, null, 0, false, 0)));
   }
 
   // ---- helpers

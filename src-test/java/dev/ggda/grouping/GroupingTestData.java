@@ -34,7 +34,7 @@ final class GroupingTestData {
         null,
         null,
         null,
-        new GroupConfig(method, size, count, seed, false),
+        new GroupConfig(method, size, count, seed, false, 0),
         null,
         null,
         null,
