@@ -1,6 +1,7 @@
 package dev.ggda.harness;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -151,10 +152,12 @@ class BenchmarkTest {
 
   /**
    * `benchmark --incremental` on a tiny table: each day's incremental run featurizes only the new
-   * day's files and its scores match the full run's; the shares it reports are its own times.
+   * day's files and its scores match the full run's (for source groups; k-means groups keep their
+   * first centres and assign only the new day); the shares it reports are its own times.
    */
-  @Test
-  void incrementalBenchmarkFeaturizesOnlyNewDaysAndMatchesFullRuns(@TempDir Path dir)
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"random", "kmeans-input"})
+  void incrementalBenchmarkFeaturizesOnlyNewDaysAndMatchesFullRuns(String method, @TempDir Path dir)
       throws Exception {
     SparkTestSession.get();
     GgdaConfig config =
@@ -175,6 +178,7 @@ class BenchmarkTest {
                 "train.epochs=1",
                 "train.checkpoints=1",
                 "group.size=40",
+                "group.method=" + method,
                 "attribute.method=trak",
                 "attribute.kernel=sampled",
                 "attribute.projection.dim=16",
@@ -191,14 +195,26 @@ class BenchmarkTest {
       assertTrue(r.path("rows").asLong() > before, r::toPrettyString);
       assertEquals(day == 0 ? r.path("files").asInt() : 1, r.path("files_featurized").asInt());
       assertEquals(r.path("rows").asLong() - before, r.path("rows_featurized").asLong());
-      assertTrue(r.path("max_relative_difference").asDouble() <= 1e-6, r::toPrettyString);
-      assertEquals(r.path("top_k_pairs").asLong(), r.path("top_k_pairs_shared").asLong());
+      if (method.equals("random")) {
+        assertTrue(r.path("max_relative_difference").asDouble() <= 1e-6, r::toPrettyString);
+        assertEquals(r.path("top_k_pairs").asLong(), r.path("top_k_pairs_shared").asLong());
+      } else {
+        JsonNode c = r.path("clustering");
+        assertEquals(day == 0, c.has("refit"), r::toPrettyString);
+        assertEquals(day == 0 ? r.path("files").asInt() : 1, c.path("files_assigned").asInt());
+        assertFalse(r.has("max_relative_difference"), "other groups than the full run's");
+      }
       double inc =
           r.path("incremental_featurize_seconds").asDouble()
               + r.path("incremental_score_seconds").asDouble();
       double full =
           r.path("full_featurize_seconds").asDouble() + r.path("full_score_seconds").asDouble();
       assertEquals(inc / full, r.path("incremental_share").asDouble(), 1e-12);
+      assertEquals(
+          (inc + r.path("incremental_group_seconds").asDouble())
+              / (full + r.path("full_group_seconds").asDouble()),
+          r.path("incremental_share_with_grouping").asDouble(),
+          1e-12);
       before = r.path("rows").asLong();
     }
   }
