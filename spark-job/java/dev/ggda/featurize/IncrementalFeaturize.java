@@ -10,6 +10,7 @@ import dev.ggda.data.LoadedData;
 import dev.ggda.math.Architecture;
 import dev.ggda.math.Featurizer;
 import dev.ggda.math.Seeds;
+import dev.ggda.spark.SmallTables;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -192,7 +193,7 @@ public final class IncrementalFeaturize {
     Dataset<Row> examples =
         train
             .examples()
-            .join(small(ids, s.rows()), Columns.EXAMPLE_ID, "left_semi")
+            .join(SmallTables.hinted(ids, s.rows()), Columns.EXAMPLE_ID, "left_semi")
             .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       return featurizeSelected(spark, fs, s, ids, examples, assignment, keys, in);
@@ -200,14 +201,6 @@ public final class IncrementalFeaturize {
       examples.unpersist(false);
       ids.unpersist(false);
     }
-  }
-
-  /** Tables up to this many rows are broadcast to a join (8 bytes an id: 16 MB). */
-  static final long BROADCAST_ROWS = 2_000_000;
-
-  /** The table with a broadcast hint when it is small enough: the other side is not shuffled. */
-  static Dataset<Row> small(Dataset<Row> table, long rows) {
-    return rows <= BROADCAST_ROWS ? org.apache.spark.sql.functions.broadcast(table) : table;
   }
 
   private static long featurizeSelected(
@@ -220,7 +213,7 @@ public final class IncrementalFeaturize {
       Dataset<Row> keys,
       Inputs in) {
     Dataset<Row> fileGroups =
-        assignment.join(small(ids, s.rows()), Columns.EXAMPLE_ID, "left_semi");
+        assignment.join(SmallTables.hinted(ids, s.rows()), Columns.EXAMPLE_ID, "left_semi");
     FeaturizeStage.Featurized f =
         FeaturizeStage.run(
             examples,
@@ -296,7 +289,7 @@ public final class IncrementalFeaturize {
           FeatureCheckpoint.rows(spark, dir)
               .join(spark.read().parquet(dir + "/keys"), Columns.GROUP_ID)
               .drop(Columns.GROUP_ID);
-      Dataset<Row> current = small(keys, in.groups());
+      Dataset<Row> current = SmallTables.hinted(keys, in.groups());
       // Null-safe: a null group value is a group of its own.
       Dataset<Row> rows =
           stored

@@ -9,6 +9,7 @@ import dev.ggda.data.Columns;
 import dev.ggda.data.LoadedData;
 import dev.ggda.io.FileVersion;
 import dev.ggda.io.HadoopFiles;
+import dev.ggda.spark.SmallTables;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -328,9 +329,7 @@ final class StoredClusters {
     scratch.add(ids);
     long n = ids.count();
     Dataset<Row> examples =
-        train
-            .examples()
-            .join(n <= 2_000_000 ? functions.broadcast(ids) : ids, Columns.EXAMPLE_ID, "left_semi");
+        train.examples().join(SmallTables.hinted(ids, n), Columns.EXAMPLE_ID, "left_semi");
     LoadedData subset = new LoadedData(examples, train.dim(), train.classes(), n);
     Dataset<Row> features =
         KMeansGrouping.features(g.method(), g.seed(), g.normalize(), subset, spec)
