@@ -218,14 +218,7 @@ class IncrementalKMeansTest {
     List<String> s = sets(copy, full, model, null);
     s.addAll(List.of("group.method=column", "data.train.group_col=centre"));
     assertEquals(0, Main.execute(EndToEndTest.args("run", s)));
-    Map<String, Double> want = ResumeTest.scores(full);
-    Map<String, Double> got = ResumeTest.scores(second);
-    assertEquals(want.keySet(), got.keySet());
-    double scale = want.values().stream().mapToDouble(Math::abs).max().orElse(0);
-    assertTrue(scale > 0);
-    for (var e : want.entrySet()) {
-      assertEquals(e.getValue(), got.get(e.getKey()), 1e-6 * scale, e.getKey());
-    }
+    IncrementalRunTest.assertSameScores(full, second, "stored centres");
 
     // Day 4 with refit_every 2: the centres served two table versions, so they are fitted again
     // and every file is featurized again under the new clustering; the same table again keeps them.
